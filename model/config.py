@@ -1,0 +1,229 @@
+"""The scenario file (`scenario.yaml`): schema, `extends:` layering and loading.
+
+A scenario may name another scenario folder in `extends:` (relative to its own folder). The
+parent is loaded first; the child's keys override the parent's, nested mappings merge key by key,
+and any CSV table the child folder holds replaces the parent's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from model.errors import Problem, ScenarioError
+
+SCENARIO_FILE = "scenario.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DistanceConfig(_Strict):
+    """How footprint-to-site distances are measured."""
+
+    method: Literal["great_circle", "contiguity", "graph", "matrix"] = "great_circle"
+    circuity: float = Field(1.3, ge=1.0, le=3.0, description="Road km per great-circle km.")
+    graph_file: str | None = Field(None, description="GraphML road graph (method: graph).")
+    matrix_file: str | None = Field(None, description="CSV footprint,site,km (method: matrix).")
+
+
+class PolicyConfig(_Strict):
+    """Planning rules and limits."""
+
+    stepdown_reach_km: float = Field(
+        100.0, ge=0, description="A step-down place is in reach if in the same hub or this close."
+    )
+    delay_years: float = Field(
+        0.5, ge=0, le=10, description="Average time a delayed discharge keeps its bed (years)."
+    )
+    delayed_discharge_penalty_gbp: float = Field(
+        50_000.0, ge=0, description="Penalty per delayed discharge (patient), on top of bed cost."
+    )
+    in_hub_from_year: int | None = Field(
+        None, description="First year the in-hub share applies (default: every year)."
+    )
+    max_ward_changes_per_hub_year: int | None = Field(
+        None, ge=0, description="Wards built, converted or removed per hub per year."
+    )
+    max_displaced_patients_per_hub_year: float | None = Field(
+        None, ge=0, description="Patients in wards removed or converted, per hub per year."
+    )
+    closure_notice_years: int = Field(
+        1, ge=0, description="An existing site cannot close before base year + this."
+    )
+    allow_new_builds: bool = True
+    allow_conversions: bool = True
+    allow_new_sites: bool = True
+    max_placement_km: float | None = Field(
+        None, gt=0, description="Placements farther than this are not allowed (unmet instead)."
+    )
+    unmet_km: float = Field(
+        200.0, ge=0, description="Assumed distance from home of an out-of-area spot placement."
+    )
+
+
+class TravelConfig(_Strict):
+    """Family visits: the carbon of travel between home footprint and site."""
+
+    visits_per_patient_year: float = Field(26.0, ge=0)
+    car_kg_per_km: float = Field(0.17, ge=0, description="kgCO2e per car-km.")
+
+
+class SolverConfig(_Strict):
+    time_limit: float = Field(60.0, gt=0, description="Seconds.")
+    mip_gap: float = Field(1e-3, ge=0, le=1, description="Relative MIP gap to stop at.")
+    threads: int = Field(2, ge=1, le=256)
+
+
+class ScopeConfig(_Strict):
+    """Restrict a scenario to some hubs (e.g. a regional case study extending England)."""
+
+    hubs: list[str] | None = None
+
+
+class ScenarioConfig(_Strict):
+    """The validated content of scenario.yaml (after `extends:` is resolved)."""
+
+    name: str
+    description: str = ""
+    extends: str | None = None
+    base_year: int = Field(..., ge=1990, le=2100)
+    horizon_years: int = Field(5, ge=1, le=30)
+    discount_rate: float = Field(0.035, ge=0, le=0.5)
+    carbon_price_gbp_per_t: float | dict[int, float] = Field(
+        69.0, description="GBP per tCO2e: one value, or one per year."
+    )
+    value_of_travel_gbp_per_km: float = Field(
+        0.5, ge=0, description="GBP per patient-km per year (distance from home of a placed bed)."
+    )
+    asset_life_years: int = Field(30, ge=1, le=100)
+    geometry: str | None = Field(None, description="Footprint polygons (GeoJSON/GeoPackage).")
+    distance: DistanceConfig = DistanceConfig()
+    policy: PolicyConfig = PolicyConfig()
+    travel: TravelConfig = TravelConfig()
+    solver: SolverConfig = SolverConfig()
+    scope: ScopeConfig = ScopeConfig()
+
+    @property
+    def years(self) -> list[int]:
+        return list(range(self.base_year, self.base_year + self.horizon_years))
+
+    def carbon_price(self, year: int) -> float:
+        price = self.carbon_price_gbp_per_t
+        if isinstance(price, dict):
+            return price[year]
+        return price
+
+    @field_validator("carbon_price_gbp_per_t")
+    @classmethod
+    def _non_negative_price(cls, value: float | dict[int, float]) -> float | dict[int, float]:
+        values = value.values() if isinstance(value, dict) else [value]
+        if any(v < 0 for v in values):
+            raise ValueError("carbon prices must be >= 0")
+        return value
+
+    @model_validator(mode="after")
+    def _price_for_every_year(self) -> ScenarioConfig:
+        if isinstance(self.carbon_price_gbp_per_t, dict):
+            missing = [y for y in self.years if y not in self.carbon_price_gbp_per_t]
+            if missing:
+                raise ValueError(f"carbon_price_gbp_per_t has no value for years {missing}")
+        return self
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Merge `override` into `base`: nested mappings key by key, anything else replaced."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise ScenarioError([Problem(str(path), None, None, None, "file not found")]) from exc
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem(str(path), None, None, None, "not UTF-8 text")]) from exc
+    try:
+        content = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError([Problem(str(path), line, None, None, f"YAML syntax: {reason}")]) from exc
+    if not isinstance(content, dict):
+        raise ScenarioError([Problem(str(path), None, None, None, "must be a mapping of keys")])
+    return content
+
+
+def resolve_layers(folder: Path) -> list[Path]:
+    """The scenario folders from the root ancestor down to `folder` (following `extends:`)."""
+    chain: list[Path] = []
+    current = folder.resolve()
+    while True:
+        if current in chain:
+            loop = " -> ".join(str(p) for p in [*chain, current])
+            raise ScenarioError([Problem(str(current / SCENARIO_FILE), None, "extends", None,
+                                         f"extends loop: {loop}")])
+        chain.append(current)
+        raw = _read_yaml(current / SCENARIO_FILE)
+        parent = raw.get("extends")
+        if not parent:
+            break
+        current = (current / str(parent)).resolve()
+    return list(reversed(chain))
+
+
+def load_config(folder: Path, overrides: dict[str, Any] | None = None) -> tuple[ScenarioConfig, list[Path]]:
+    """Load and validate the scenario.yaml of `folder`, merged over its `extends:` ancestors."""
+    layers = resolve_layers(folder)
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        raw = _read_yaml(layer / SCENARIO_FILE)
+        merged = deep_merge(merged, raw)
+    merged["extends"] = str(layers[-2]) if len(layers) > 1 else None
+    if overrides:
+        merged = deep_merge(merged, overrides)
+    try:
+        config = ScenarioConfig.model_validate(merged)
+    except Exception as exc:  # pydantic.ValidationError
+        raise ScenarioError(_pydantic_problems(layers[-1] / SCENARIO_FILE, exc)) from exc
+    return config, layers
+
+
+def _pydantic_problems(path: Path, exc: Exception) -> list[Problem]:
+    errors = getattr(exc, "errors", None)
+    if errors is None:
+        return [Problem(str(path), None, None, None, str(exc))]
+    problems = []
+    for err in errors():
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        rule = err.get("msg", "invalid")
+        if err.get("type") == "extra_forbidden":
+            rule = "unknown key" + _did_you_mean(where)
+        problems.append(Problem(str(path), None, where or None, err.get("input"), rule))
+    return problems
+
+
+def _did_you_mean(dotted: str) -> str:
+    import difflib
+
+    parts = dotted.split(".")
+    schema: type[BaseModel] = ScenarioConfig
+    for part in parts[:-1]:
+        field_info = schema.model_fields.get(part)
+        annotation = getattr(field_info, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return ""
+        schema = annotation
+    close = difflib.get_close_matches(parts[-1], list(schema.model_fields), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -1,0 +1,82 @@
+"""Continuity of the pathway: care in the home hub, and step-down places in reach."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from model.inputs import ModelInputs
+
+
+def add_pathway(m: pyo.ConcreteModel, data: ModelInputs) -> None:
+    r"""(a) In-hub share and (b) step-down capacity in reach, with delayed discharges.
+
+    (a) For each footprint f, inpatient service v with in-hub share :math:`\eta_v > 0`, and year
+    t from ``policy.in_hub_from_year`` on (today's estate may not meet the rule before new
+    capacity can be built):
+
+    .. math::
+
+        \sum_{s \in hub(f)} place_{f,s,v,t} \ge
+            \eta_v \Big(\sum_{s} place_{f,s,v,t} + unmet_{f,v,t}\Big)
+
+    (b) Patients of f discharged from v each year (:math:`D_{f,v,t}/LOS_v`) step down to w in
+    share :math:`\pi_{v,w}`. Each either finds a place in reach or is delayed:
+
+    .. math::
+
+        stepdown_{f,v,w,t} + delayed_{f,v,w,t} \ge \pi_{v,w}\, D_{f,v,t} / LOS_v
+
+    Places in reach of f turn over at :math:`1/LOS_w` a year. For an inpatient w, the places are
+    f's own beds of w at sites in reach (same hub, or within ``policy.stepdown_reach_km``):
+
+    .. math::
+
+        \sum_{u:(f,u,w)\in STEP} stepdown_{f,u,w,t} \le
+            \frac{1}{LOS_w} \sum_{s \in reach(f,w)} place_{f,s,w,t}
+
+    For a community w, the places are f's community places: :math:`places_{f,w,t} / LOS_w`.
+    Delayed patients keep their bed in v (see the demand family) and are penalised in the
+    objective (``policy.delayed_discharge_penalty_gbp`` each).
+    """
+    los = data.service["mean_los_years"].to_dict()
+    share = data.service["in_hub_share"].to_dict()
+
+    in_hub_pairs = [(f, v) for (f, v) in data.need_pairs if share[v] > 0]
+    m.IN_HUB = pyo.Set(initialize=in_hub_pairs, dimen=2, ordered=True)
+
+    start = data.config.policy.in_hub_from_year or data.years[0]
+
+    def in_hub_share(_m, f, v, t):
+        if t < start:
+            return pyo.Constraint.Skip
+        sites = m._arcs_by_need.get((f, v), [])
+        hub = data.hub_of_footprint[f]
+        inside = sum(m.place[f, s, v, t] for s in sites if data.hub_of_site[s] == hub)
+        total = sum(m.place[f, s, v, t] for s in sites) + m.unmet[f, v, t]
+        return inside >= share[v] * total
+
+    m.in_hub_share = pyo.Constraint(m.IN_HUB, m.T, rule=in_hub_share)
+
+    def stepdown_need(_m, f, v, w, t):
+        discharges = data.pathway_share[(v, w)] * data.d(f, v, t) / los[v]
+        return m.stepdown[f, v, w, t] + m.delayed[f, v, w, t] >= discharges
+
+    m.stepdown_need = pyo.Constraint(m.STEP, m.T, rule=stepdown_need)
+
+    into: dict[tuple[str, str], list[str]] = {}
+    for (f, v, w) in data.stepdown_pairs:
+        into.setdefault((f, w), []).append(v)
+    m.STEP_TARGET = pyo.Set(initialize=sorted(into), dimen=2, ordered=True)
+    community_places = set(getattr(m, "COMMUNITY_PLACES", []))
+
+    def stepdown_capacity(_m, f, w, t):
+        arrivals = sum(m.stepdown[f, v, w, t] for v in into[(f, w)])
+        if w in data.community:
+            places = m.places[f, w, t] if (f, w) in community_places else 0.0
+        else:
+            in_reach = set(data.reach[(f, w)])
+            places = sum(m.place[f, s, w, t] for s in m._arcs_by_need.get((f, w), [])
+                         if s in in_reach)
+        return arrivals <= places / los[w]
+
+    m.stepdown_capacity = pyo.Constraint(m.STEP_TARGET, m.T, rule=stepdown_capacity)

@@ -1,0 +1,67 @@
+"""Stability: limits on change per hub per year."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from model.inputs import ModelInputs
+
+
+def add_stability(m: pyo.ConcreteModel, data: ModelInputs) -> None:
+    r"""Wards changed and patients displaced, per hub and year (each limit optional).
+
+    .. math::
+
+        \sum_{s \in h} \Big(\sum_v build_{s,v,t} + remove_{s,v,t}
+            + \sum_{(s,u,v)} convert_{s,u,v,t}\Big) \le C^{max}
+
+        \sum_{s \in h} \sum_v b_v o_v \Big(remove_{s,v,t}
+            + \sum_{w} convert_{s,v,w,t}\Big) \le P^{max}
+
+    A removed or converted ward is taken to be full at target occupancy: its patients must move.
+    """
+    policy = data.config.policy
+    sites_in: dict[str, list[str]] = {h: [] for h in data.hubs}
+    for s in data.sites:
+        sites_in[data.hub_of_site[s]].append(s)
+    services_at: dict[str, list[str]] = {}
+    for s, v in data.site_services:
+        services_at.setdefault(s, []).append(v)
+    conversions_at: dict[str, list[tuple[str, str]]] = {}
+    for s, u, v in data.conversions:
+        conversions_at.setdefault(s, []).append((u, v))
+    m.H = pyo.Set(initialize=data.hubs, ordered=True)
+
+    def ward_changes(_m, h, t):
+        return sum(
+            sum(m.build[s, v, t] + m.remove[s, v, t] for v in services_at.get(s, []))
+            + sum(m.convert[s, u, v, t] for (u, v) in conversions_at.get(s, []))
+            for s in sites_in[h]
+        )
+
+    def displaced(_m, h, t):
+        return sum(
+            sum(data.beds_per_ward_at_occupancy(v) * m.remove[s, v, t] for v in services_at.get(s, []))
+            + sum(data.beds_per_ward_at_occupancy(u) * m.convert[s, u, v, t]
+                  for (u, v) in conversions_at.get(s, []))
+            for s in sites_in[h]
+        )
+
+    m.ward_changes = pyo.Expression(m.H, m.T, rule=ward_changes)
+    m.displaced_patients = pyo.Expression(m.H, m.T, rule=displaced)
+
+    limit_changes = policy.max_ward_changes_per_hub_year
+    limit_displaced = policy.max_displaced_patients_per_hub_year
+
+    def max_ward_changes(_m, h, t):
+        if limit_changes is None or not sites_in[h]:
+            return pyo.Constraint.Skip
+        return m.ward_changes[h, t] <= limit_changes
+
+    def max_displaced(_m, h, t):
+        if limit_displaced is None or not sites_in[h]:
+            return pyo.Constraint.Skip
+        return m.displaced_patients[h, t] <= limit_displaced
+
+    m.max_ward_changes = pyo.Constraint(m.H, m.T, rule=max_ward_changes)
+    m.max_displaced = pyo.Constraint(m.H, m.T, rule=max_displaced)

@@ -1,0 +1,170 @@
+"""Footprint-to-site distances in km.
+
+Methods (``distance.method`` in scenario.yaml):
+
+- ``great_circle``: haversine distance between the footprint's reference point and the site,
+  times ``distance.circuity`` (road km per straight-line km).
+- ``contiguity``: shortest path over the footprint contiguity graph (footprints whose polygons
+  touch are neighbours; edge length = circuity x great-circle km between reference points), then
+  the leg from the site's own footprint reference point to the site. Routes around estuaries.
+- ``graph``: shortest path over a user-supplied GraphML graph whose nodes carry ``lat``/``lon``
+  (or ``y``/``x``) and edges a ``length`` in km; footprints and sites attach to their nearest node.
+- ``matrix``: a user-supplied CSV with columns ``footprint,site,km``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from model.data import ScenarioData, find_file
+from model.errors import Problem, ScenarioError
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def haversine_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    lat1, lon1, lat2, lon2 = (np.radians(np.asarray(a, dtype=float)) for a in (lat1, lon1, lat2, lon2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def distance_matrix(data: ScenarioData) -> pd.DataFrame:
+    """Distances (km) as a DataFrame indexed by footprint, with one column per site."""
+    method = data.config.distance.method
+    if method == "great_circle":
+        return _great_circle(data)
+    if method == "contiguity":
+        return _contiguity(data)
+    if method == "graph":
+        return _graph(data)
+    return _matrix(data)
+
+
+def _great_circle(data: ScenarioData) -> pd.DataFrame:
+    fp = data.footprints.set_index("footprint")
+    sites = data.sites.set_index("site")
+    km = haversine_km(fp["lat"].to_numpy()[:, None], fp["lon"].to_numpy()[:, None],
+                      sites["lat"].to_numpy()[None, :], sites["lon"].to_numpy()[None, :])
+    return pd.DataFrame(km * data.config.distance.circuity, index=fp.index, columns=sites.index)
+
+
+def contiguity_graph(data: ScenarioData) -> nx.Graph:
+    """Footprints as nodes; an edge where two polygons touch, weighted by road-km estimate."""
+    if data.geometry is None:
+        raise ScenarioError([Problem(str(data.folder / "scenario.yaml"), None, "distance.method",
+                                     "contiguity", "needs footprint polygons (set `geometry:`)")])
+    fp = data.footprints.set_index("footprint")
+    geom = data.geometry.loc[fp.index].to_crs("EPSG:27700")
+    # A small buffer joins polygons that the generalised boundaries leave a few metres apart.
+    buffered = geom.geometry.buffer(200)
+    graph = nx.Graph()
+    graph.add_nodes_from(fp.index)
+    circuity = data.config.distance.circuity
+    codes = list(fp.index)
+    sindex = buffered.sindex
+    for i, code in enumerate(codes):
+        for j in sindex.query(buffered.iloc[i], predicate="intersects"):
+            other = codes[j]
+            if other <= code:
+                continue
+            km = float(haversine_km(fp.at[code, "lat"], fp.at[code, "lon"],
+                                    fp.at[other, "lat"], fp.at[other, "lon"]))
+            graph.add_edge(code, other, length=km * circuity)
+    return graph
+
+
+def _contiguity(data: ScenarioData) -> pd.DataFrame:
+    graph = contiguity_graph(data)
+    fp = data.footprints.set_index("footprint")
+    sites = data.sites.set_index("site")
+    circuity = data.config.distance.circuity
+    lengths = dict(nx.all_pairs_dijkstra_path_length(graph, weight="length"))
+    out = pd.DataFrame(index=fp.index, columns=sites.index, dtype=float)
+    for site, srow in sites.iterrows():
+        home = srow["footprint"]
+        last_leg = float(haversine_km(fp.at[home, "lat"], fp.at[home, "lon"], srow["lat"], srow["lon"]))
+        for code in fp.index:
+            if code == home:
+                out.at[code, site] = circuity * float(
+                    haversine_km(fp.at[code, "lat"], fp.at[code, "lon"], srow["lat"], srow["lon"]))
+            elif home in lengths.get(code, {}):
+                out.at[code, site] = lengths[code][home] + circuity * last_leg
+            else:  # islands with no land route: fall back to the straight line
+                out.at[code, site] = circuity * float(
+                    haversine_km(fp.at[code, "lat"], fp.at[code, "lon"], srow["lat"], srow["lon"]))
+    return out
+
+
+def _nearest_node(nodes: pd.DataFrame, lat: float, lon: float) -> object:
+    km = haversine_km(nodes["lat"].to_numpy(), nodes["lon"].to_numpy(), lat, lon)
+    return nodes.index[int(np.argmin(km))]
+
+
+def _graph(data: ScenarioData) -> pd.DataFrame:
+    path = find_file(data.layers, data.config.distance.graph_file or "")
+    assert path is not None  # checked by the loader
+    graph = nx.read_graphml(path)
+    rows = []
+    for node, attrs in graph.nodes(data=True):
+        lat = attrs.get("lat", attrs.get("y"))
+        lon = attrs.get("lon", attrs.get("x"))
+        if lat is None or lon is None:
+            raise ScenarioError([Problem(str(path), None, "node", node, "node needs lat and lon")])
+        rows.append((node, float(lat), float(lon)))
+    nodes = pd.DataFrame(rows, columns=["node", "lat", "lon"]).set_index("node")
+    for _, _, attrs in graph.edges(data=True):
+        attrs["length"] = float(attrs.get("length", 0.0))
+    fp = data.footprints.set_index("footprint")
+    sites = data.sites.set_index("site")
+    fp_nodes = {c: _nearest_node(nodes, r["lat"], r["lon"]) for c, r in fp.iterrows()}
+    site_nodes = {s: _nearest_node(nodes, r["lat"], r["lon"]) for s, r in sites.iterrows()}
+    out = pd.DataFrame(index=fp.index, columns=sites.index, dtype=float)
+    problems = []
+    for code, node in fp_nodes.items():
+        lengths = nx.single_source_dijkstra_path_length(graph, node, weight="length")
+        for site, snode in site_nodes.items():
+            if snode not in lengths:
+                problems.append(Problem(str(path), None, None, f"{code}->{site}",
+                                        "no path in the graph between footprint and site"))
+                continue
+            out.at[code, site] = lengths[snode]
+    if problems:
+        raise ScenarioError(problems)
+    return out
+
+
+def _matrix(data: ScenarioData) -> pd.DataFrame:
+    path = find_file(data.layers, data.config.distance.matrix_file or "")
+    assert path is not None
+    table = pd.read_csv(path, dtype={"footprint": str, "site": str})
+    problems = []
+    missing_cols = {"footprint", "site", "km"} - set(table.columns)
+    if missing_cols:
+        raise ScenarioError([Problem(str(path), 1, c, None, "required column is missing")
+                             for c in sorted(missing_cols)])
+    bad = table["km"].isna() | (pd.to_numeric(table["km"], errors="coerce") < 0)
+    for idx in table.index[bad]:
+        problems.append(Problem(str(path), int(idx) + 2, "km", table.at[idx, "km"], "must be >= 0"))
+    wide = table.pivot_table(index="footprint", columns="site", values="km", aggfunc="first")
+    fp_codes = list(data.footprints["footprint"])
+    site_codes = list(data.sites["site"])
+    wide = wide.reindex(index=fp_codes, columns=site_codes)
+    for code in fp_codes:
+        for site in site_codes:
+            if math.isnan(wide.at[code, site]):
+                problems.append(Problem(str(path), None, "km", f"{code},{site}", "distance missing"))
+    if problems:
+        raise ScenarioError(problems[:200])
+    return wide.astype(float)
+
+
+def write_matrix(matrix: pd.DataFrame, path: Path) -> None:
+    """Write a distance matrix in the long CSV form `method: matrix` reads."""
+    long = matrix.stack().rename("km").reset_index()
+    long.columns = ["footprint", "site", "km"]
+    long.to_csv(path, index=False)

@@ -1,0 +1,54 @@
+"""Errors that reach the user, each mapped to an exit code (see README: exit codes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_BUG = 1
+EXIT_INVALID_INPUT = 2
+EXIT_INFEASIBLE = 3
+EXIT_NO_SOLUTION = 4
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: where it is and which rule it breaks."""
+
+    file: str
+    row: int | None  # 1-based line number in the file (header is line 1), when known
+    column: str | None
+    value: object
+    rule: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column '{self.column}'"
+        value = "" if self.value is None else f" (value: {self.value!r})"
+        return f"{where}: {self.rule}{value}"
+
+
+class BedplanError(Exception):
+    exit_code = EXIT_BUG
+
+
+class ScenarioError(BedplanError):
+    """The scenario's input is invalid. Carries every problem found, not only the first."""
+
+    exit_code = EXIT_INVALID_INPUT
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s) in the scenario input:\n" + "\n".join(
+            f"  - {p}" for p in problems))
+
+
+class InfeasibleError(BedplanError):
+    exit_code = EXIT_INFEASIBLE
+
+
+class NoSolutionError(BedplanError):
+    exit_code = EXIT_NO_SOLUTION

@@ -1,0 +1,199 @@
+"""Index sets and parameters of the MIP, derived once from a loaded scenario.
+
+The constraint modules read only this object, so the mathematics in their docstrings maps onto
+plain Python containers with the same names as ``docs/formulation.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from model.data import ScenarioData
+from model.distances import distance_matrix
+
+DAYS_PER_YEAR = 365.0
+
+
+@dataclass
+class ModelInputs:
+    """Everything the model builder needs, indexed as in docs/formulation.md."""
+
+    scenario: ScenarioData
+    years: list[int]
+    base_year: int
+    hubs: list[str]
+    footprints: list[str]
+    sites: list[str]
+    services: list[str]
+    inpatient: list[str]
+    community: list[str]
+    hub_of_footprint: dict[str, str]
+    footprint_of_site: dict[str, str]
+    hub_of_site: dict[str, str]
+    service: pd.DataFrame  # services table indexed by service
+    site: pd.DataFrame  # sites table indexed by site
+    km: pd.DataFrame  # footprint x site
+    demand: dict[tuple[str, str, int], float]
+    site_services: list[tuple[str, str]]  # (s, v): site s may host inpatient service v
+    existing_wards: dict[tuple[str, str], int]
+    conversions: list[tuple[str, str, str]]  # (s, v_from, v_to)
+    arcs: list[tuple[str, str, str]]  # (f, s, v): f's patients of v may be placed at s
+    need_pairs: list[tuple[str, str]]  # (f, v) inpatient with positive demand in some year
+    pathway: list[tuple[str, str]]  # step-down routes (v, v')
+    pathway_share: dict[tuple[str, str], float]
+    stepdown_pairs: list[tuple[str, str, str]]  # (f, v, v'): f has demand for v
+    reach: dict[tuple[str, str], list[str]]  # (f, v') -> sites in step-down reach
+    substitutions: list[tuple[str, str, str]]  # (f, c, v): community c replaces f's demand of v
+    discount: dict[int, float]
+    carbon_price: dict[int, float]
+    annuity_factor: float
+    initially_open: dict[str, bool]
+    earliest_build: dict[tuple[str, str], int]
+    earliest_conversion: dict[tuple[str, str], int]
+    earliest_open: dict[str, int]
+    earliest_close: dict[str, int]
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def config(self):
+        return self.scenario.config
+
+    def d(self, f: str, v: str, t: int) -> float:
+        return self.demand.get((f, v, t), 0.0)
+
+    def full_cost_per_bed(self, v: str) -> float:
+        """Cost of one occupied bed-year in a ward at target occupancy (ward cost spread on beds)."""
+        row = self.service.loc[v]
+        beds = row["beds_per_ward"] * row["target_occupancy"]
+        ward_share = row["cost_per_ward_gbp"] / beds if beds > 0 else 0.0
+        return float(row["cost_per_occupied_bed_gbp"] + ward_share)
+
+    def unmet_cost_per_bed(self, v: str) -> float:
+        return self.full_cost_per_bed(v) * (1.0 + float(self.service.at[v, "out_of_area_premium"]))
+
+    def beds_per_ward_at_occupancy(self, v: str) -> float:
+        row = self.service.loc[v]
+        return float(row["beds_per_ward"] * row["target_occupancy"])
+
+
+def annuity_factor(rate: float, life_years: int) -> float:
+    """Equivalent annual cost of 1 GBP of capital over `life_years` at `rate`."""
+    if rate == 0:
+        return 1.0 / life_years
+    return rate / (1.0 - (1.0 + rate) ** (-life_years))
+
+
+def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> ModelInputs:
+    cfg = scenario.config
+    policy = cfg.policy
+    years = cfg.years
+    base = cfg.base_year
+    services = scenario.services.set_index("service")
+    sites = scenario.sites.set_index("site")
+    footprints = scenario.footprints.set_index("footprint")
+    inpatient = [v for v in services.index if services.at[v, "level"] != "community"]
+    community = [v for v in services.index if services.at[v, "level"] == "community"]
+    if km is None:
+        km = distance_matrix(scenario)
+
+    demand: dict[tuple[str, str, int], float] = {}
+    for row in scenario.demand.itertuples(index=False):
+        if row.beds > 0:
+            demand[(row.footprint, row.service, int(row.year))] = float(row.beds)
+
+    site_services = [(r.site, r.service) for r in scenario.site_services.itertuples(index=False)]
+    existing = {(r.site, r.service): int(r.wards) for r in scenario.site_services.itertuples(index=False)}
+    hosted: dict[str, list[str]] = {}
+    for s, v in site_services:
+        hosted.setdefault(s, []).append(v)
+    conversions = []
+    if policy.allow_conversions:
+        conversions = [(s, a, b) for s, vs in hosted.items() for a in vs for b in vs if a != b]
+
+    need_pairs = sorted({(f, v) for (f, v, _t) in demand if v in inpatient})
+    max_km = policy.max_placement_km
+    arcs = [
+        (f, s, v)
+        for (f, v) in need_pairs
+        for s in sites.index
+        if (s, v) in existing and (max_km is None or km.at[f, s] <= max_km)
+    ]
+
+    hub_of_fp = footprints["hub"].to_dict()
+    fp_of_site = sites["footprint"].to_dict()
+    hub_of_site = {s: hub_of_fp[f] for s, f in fp_of_site.items()}
+
+    pathway = [(r.from_service, r.to_service) for r in scenario.pathway.itertuples(index=False)]
+    pathway_share = {(r.from_service, r.to_service): float(r.share)
+                     for r in scenario.pathway.itertuples(index=False)}
+    stepdown_pairs = [(f, v, w) for (v, w) in pathway for (f, vv) in need_pairs if vv == v
+                      and pathway_share[(v, w)] > 0]
+    reach: dict[tuple[str, str], list[str]] = {}
+    for f in footprints.index:
+        for v in inpatient:
+            reach[(f, v)] = [
+                s for s in sites.index
+                if (s, v) in existing
+                and (hub_of_site[s] == hub_of_fp[f] or km.at[f, s] <= policy.stepdown_reach_km)
+            ]
+
+    substitutions = []
+    for c in community:
+        target = services.at[c, "substitutes"]
+        if target and services.at[c, "substitution_rate"] > 0 and services.at[c, "max_substitution_share"] > 0:
+            substitutions += [(f, c, target) for (f, v) in need_pairs if v == target]
+
+    initially_open = {
+        s: bool(sites.at[s, "status"] == "existing"
+                and sum(existing.get((s, v), 0) for v in inpatient) > 0)
+        for s in sites.index
+    }
+    earliest_build = {
+        (s, v): base + max(int(services.at[v, "new_build_lead_years"]), int(sites.at[s, "lead_years"]))
+        for (s, v) in site_services
+    }
+    earliest_conversion = {
+        (s, v): base + max(int(services.at[v, "conversion_lead_years"]), int(sites.at[s, "lead_years"]))
+        for (s, v) in site_services
+    }
+    earliest_open = {s: base + int(sites.at[s, "lead_years"]) for s in sites.index}
+    earliest_close = {s: base + policy.closure_notice_years for s in sites.index}
+
+    return ModelInputs(
+        scenario=scenario,
+        years=years,
+        base_year=base,
+        hubs=list(scenario.hubs["hub"]),
+        footprints=list(footprints.index),
+        sites=list(sites.index),
+        services=list(services.index),
+        inpatient=inpatient,
+        community=community,
+        hub_of_footprint=hub_of_fp,
+        footprint_of_site=fp_of_site,
+        hub_of_site=hub_of_site,
+        service=services,
+        site=sites,
+        km=km,
+        demand=demand,
+        site_services=site_services,
+        existing_wards=existing,
+        conversions=conversions,
+        arcs=arcs,
+        need_pairs=need_pairs,
+        pathway=pathway,
+        pathway_share=pathway_share,
+        stepdown_pairs=stepdown_pairs,
+        reach=reach,
+        substitutions=substitutions,
+        discount={t: (1.0 + cfg.discount_rate) ** -(t - base) for t in years},
+        carbon_price={t: cfg.carbon_price(t) for t in years},
+        annuity_factor=annuity_factor(cfg.discount_rate, cfg.asset_life_years),
+        initially_open=initially_open,
+        earliest_build=earliest_build,
+        earliest_conversion=earliest_conversion,
+        earliest_open=earliest_open,
+        earliest_close=earliest_close,
+    )

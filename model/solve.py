@@ -1,0 +1,101 @@
+"""Solving with HiGHS through Pyomo, with an honest account of what was proven."""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.factory import SolverFactory
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+from model.config import SolverConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SolveOutcome:
+    """What the solver did. `status` is one of: optimal, feasible (limit reached with a solution),
+    infeasible, no_solution (limit reached without one), error."""
+
+    status: str
+    termination: str
+    objective: float | None
+    bound: float | None
+    gap_abs: float | None
+    gap_rel: float | None
+    seconds: float
+    solver: str
+    log_file: str | None
+
+    @property
+    def has_solution(self) -> bool:
+        return self.status in ("optimal", "feasible")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def solver_version() -> str:
+    import highspy
+
+    version = SolverFactory("highs").version()
+    return "HiGHS " + ".".join(str(p) for p in version) if version else f"highspy {highspy.__name__}"
+
+
+def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = None,
+          stream=None) -> SolveOutcome:
+    """Solve `m` with HiGHS; load the solution if there is one. Never raises for a bad status."""
+    opt = SolverFactory("highs")
+    tee = [stream] if stream is not None else [io.StringIO()]
+    solver_options = {"mip_rel_gap": options.mip_gap}
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        solver_options["log_file"] = str(log_file)
+    start = time.perf_counter()
+    results = opt.solve(
+        m,
+        tee=tee,
+        time_limit=options.time_limit,
+        rel_gap=options.mip_gap,
+        threads=options.threads,
+        load_solutions=False,
+        raise_exception_on_nonoptimal_result=False,
+        solver_options=solver_options,
+    )
+    seconds = time.perf_counter() - start
+    term = results.termination_condition
+    sol = results.solution_status
+    has_solution = sol in (SolutionStatus.optimal, SolutionStatus.feasible)
+    if has_solution:
+        results.solution_loader.load_vars()
+    objective = results.incumbent_objective if has_solution else None
+    bound = results.objective_bound
+    if bound is not None and (math.isinf(bound) or math.isnan(bound)):
+        bound = None
+    gap_abs = gap_rel = None
+    if objective is not None and bound is not None:
+        gap_abs = max(0.0, objective - bound)
+        gap_rel = gap_abs / max(abs(objective), 1e-9)
+    if term in (TerminationCondition.provenInfeasible, TerminationCondition.locallyInfeasible,
+                TerminationCondition.infeasibleOrUnbounded):
+        status = "infeasible"
+    elif has_solution and term == TerminationCondition.convergenceCriteriaSatisfied:
+        status = "optimal"
+    elif has_solution:
+        status = "feasible"
+    elif term in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit,
+                  TerminationCondition.interrupted):
+        status = "no_solution"
+    else:
+        status = "error"
+    log.info("HiGHS: %s (%s) objective=%s bound=%s in %.2fs", status, term.name, objective, bound,
+             seconds)
+    return SolveOutcome(status=status, termination=term.name, objective=objective, bound=bound,
+                        gap_abs=gap_abs, gap_rel=gap_rel, seconds=seconds, solver=solver_version(),
+                        log_file=str(log_file) if log_file else None)
