@@ -1,0 +1,47 @@
+# bedplan: every target sets up .venv itself on first use (and again when pyproject.toml changes).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SCENARIO ?= data/scenarios/demo
+ARGS ?=
+
+.PHONY: help setup solve validate test lint bench data docs clean-venv
+
+help:
+	@echo "make solve [SCENARIO=data/scenarios/...] [ARGS='--time-limit 120']  solve a scenario into runs/"
+	@echo "make validate [SCENARIO=...]  check a scenario's input"
+	@echo "make test                     run the test suite"
+	@echo "make lint                     ruff"
+	@echo "make bench                    benchmarks (minutes)"
+	@echo "make docs                     regenerate docs/data-dictionary.md"
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+solve: $(STAMP)
+	$(VENV)/bin/bedplan solve $(SCENARIO) $(ARGS)
+
+validate: $(STAMP)
+	$(VENV)/bin/bedplan validate $(SCENARIO)
+
+test: $(STAMP)
+	$(PY) -m pytest -q -m "not slow" $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check model tests
+
+bench: $(STAMP)
+	$(PY) -m pytest -q -m slow $(ARGS)
+
+docs: $(STAMP)
+	$(VENV)/bin/bedplan dictionary --output docs/data-dictionary.md
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,129 @@
+"""Command line: `bedplan solve|validate|dictionary` (also `python -m model ...`)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from model.errors import EXIT_OK, BedplanError, ScenarioError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="bedplan: plan secure mental health bed capacity (Pyomo + HiGHS).")
+console = Console(stderr=False)
+err = Console(stderr=True)
+
+
+def _fail(exc: BedplanError) -> None:
+    if isinstance(exc, ScenarioError):
+        err.print(f"[bold red]Invalid input[/]: {len(exc.problems)} problem(s) found:")
+        for problem in exc.problems:
+            err.print(f"  • {problem}", markup=False, highlight=False)
+    else:
+        err.print(f"[bold red]{type(exc).__name__.replace('Error', '')}[/]: {exc}", highlight=False)
+    raise typer.Exit(exc.exit_code)
+
+
+@app.command()
+def validate(scenario: Annotated[Path, typer.Argument(help="Scenario folder.")]) -> None:
+    """Check a scenario's YAML and tables; report every problem at once (exit 2 if any)."""
+    from model.data import load_scenario
+    from model.inputs import build_inputs
+
+    try:
+        data = load_scenario(scenario)
+        inputs = build_inputs(data)
+    except BedplanError as exc:
+        _fail(exc)
+    console.print(
+        f"[green]OK[/] {data.config.name}: {len(inputs.hubs)} hubs, {len(inputs.footprints)} "
+        f"footprints, {len(inputs.sites)} sites, {len(inputs.services)} services, "
+        f"years {inputs.years[0]}–{inputs.years[-1]}.")
+
+
+@app.command()
+def solve(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    time_limit: Annotated[float | None, typer.Option(help="Solver time limit, seconds.")] = None,
+    mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Solver threads.")] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders are written.")] = Path("runs"),
+    no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Skip the do-nothing run.")] = False,
+    show_log: Annotated[bool, typer.Option("--log", help="Stream the solver log.")] = False,
+) -> None:
+    """Solve a scenario and write runs/<scenario>/<run-id>/."""
+    from model.run import solve_scenario
+
+    solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap,
+                                "threads": threads}.items() if v is not None}
+    overrides = {"solver": solver} if solver else None
+    stream = sys.stdout if show_log else None
+    try:
+        with console.status("starting") as status:
+            def progress(message: str) -> None:
+                status.update(message)
+                console.log(message)
+            result = solve_scenario(scenario, runs_dir, overrides, baseline=not no_baseline,
+                                    progress=progress, solver_stream=stream)
+    except BedplanError as exc:
+        _fail(exc)
+    _print_result(result)
+    raise typer.Exit(EXIT_OK)
+
+
+def _print_result(result) -> None:
+    outcome = result.outcome
+    table = Table(title=f"{result.scenario.config.name}: {outcome.status}", show_header=True)
+    table.add_column("measure")
+    table.add_column("recommended", justify="right")
+    table.add_column("do nothing", justify="right")
+    kpi = result.kpis
+    eng = kpi[(kpi["scope"] == "england") & (kpi["year"] == "all")].set_index("case")
+    base = eng.loc["baseline"] if "baseline" in eng.index else None
+    opt = eng.loc["optimised"]
+    rows = [("objective (disc. £m)", sum(result.solution.objective_terms.values()) / 1e6,
+             sum(result.baseline.objective_terms.values()) / 1e6 if result.baseline else None),
+            ("cost (£m)", opt["cost_gbp"] / 1e6, base["cost_gbp"] / 1e6 if base is not None else None),
+            ("carbon (tCO2e)", opt["carbon_t"], base["carbon_t"] if base is not None else None),
+            ("patient-km", opt["patient_km"], base["patient_km"] if base is not None else None),
+            ("unmet (bed-years)", opt["unmet_beds"], base["unmet_beds"] if base is not None else None),
+            ("delayed discharges", opt["delayed_discharges"],
+             base["delayed_discharges"] if base is not None else None)]
+    for name, a, b in rows:
+        table.add_row(name, f"{a:,.1f}", "" if b is None else f"{b:,.1f}")
+    console.print(table)
+    counts = result.decisions["action"].value_counts().to_dict() if len(result.decisions) else {}
+    changes = ", ".join(f"{k}: {v}" for k, v in counts.items() if k != "keep") or "none"
+    gap = outcome.gap_rel or 0.0
+    console.print(f"site-year actions: {changes}")
+    console.print(f"gap {gap:.4%} (£{outcome.gap_abs or 0:,.0f}); build {result.manifest['build_seconds']:.1f}s, "
+                  f"solve {outcome.seconds:.1f}s")
+    if outcome.status == "feasible":
+        console.print("[yellow]warning[/]: time limit reached; the solution is not proven optimal.")
+    console.print(f"written: [bold]{result.run_dir}[/]  (summary.md, decisions.csv, kpis.csv, ...)")
+
+
+@app.command()
+def dictionary(
+    output: Annotated[Path, typer.Option(help="Where to write the data dictionary.")] = Path(
+        "docs/data-dictionary.md"),
+) -> None:
+    """Write docs/data-dictionary.md from the data dictionary in the code."""
+    from model.dictionary import render_markdown
+
+    output.write_text(render_markdown(), encoding="utf-8")
+    console.print(f"written {output}")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()
+
+
+if __name__ == "__main__":
+    main()

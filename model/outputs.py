@@ -1,0 +1,75 @@
+"""Writing a run folder safely: everything goes to a hidden temporary folder first, the
+manifest is written last, and the folder is renamed into place only when complete."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+MANIFEST = "manifest.json"
+INCOMPLETE_PREFIX = ".incomplete-"
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """A sortable, collision-resistant run id: UTC time to the second plus random hex."""
+    now = now or dt.datetime.now(dt.UTC)
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+class RunFolder:
+    """A run being written: `path` while writing, `final` once renamed into place."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.final: Path | None = None
+
+
+@contextmanager
+def run_folder(runs_root: Path, scenario: str, run_id: str | None = None) -> Iterator[RunFolder]:
+    """Yield a temporary folder to write a run into; on success rename it to its final name.
+
+    If the body raises, the temporary folder is removed; if the process dies, it is left with
+    its `.incomplete-` name, so nothing that looks like a finished run is left behind. An
+    existing run folder is never overwritten: a clash gets a fresh id.
+    """
+    parent = runs_root / scenario
+    parent.mkdir(parents=True, exist_ok=True)
+    run_id = run_id or new_run_id()
+    folder = RunFolder(parent / f"{INCOMPLETE_PREFIX}{run_id}")
+    folder.path.mkdir()
+    try:
+        yield folder
+    except BaseException:
+        shutil.rmtree(folder.path, ignore_errors=True)
+        raise
+    final = parent / run_id
+    while final.exists():
+        final = parent / f"{run_id}-{secrets.token_hex(2)}"
+    os.rename(folder.path, final)
+    folder.final = final
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, float_format="%.6g")
+
+
+def write_json(content: dict, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(content, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _json_default(value: object) -> object:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)

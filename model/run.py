@@ -1,0 +1,191 @@
+"""The whole run: load, build, solve, evaluate the do-nothing baseline, write the run folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from model.builder import build_model, fix_do_nothing, model_size
+from model.data import ScenarioData, load_scenario
+from model.errors import InfeasibleError, NoSolutionError
+from model.inputs import ModelInputs, build_inputs
+from model.outputs import MANIFEST, new_run_id, run_folder, write_csv, write_json
+from model.results import Solution, decisions, extract, kpis
+from model.solve import SolveOutcome, solve
+from model.summary import render_summary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """What one `bedplan solve` produced."""
+
+    scenario: ScenarioData
+    inputs: ModelInputs
+    outcome: SolveOutcome
+    manifest: dict[str, Any]
+    run_dir: Path | None
+    solution: Solution | None = None
+    baseline: Solution | None = None
+    baseline_outcome: SolveOutcome | None = None
+    decisions: pd.DataFrame | None = None
+    kpis: pd.DataFrame | None = None
+    size: dict[str, int] = field(default_factory=dict)
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("bedplan", "pyomo", "highspy", "pandas", "numpy", "networkx", "geopandas", "pydantic"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def solve_scenario(
+    folder: str | Path,
+    runs_root: str | Path | None = Path("runs"),
+    overrides: dict[str, Any] | None = None,
+    baseline: bool = True,
+    progress: Callable[[str], None] | None = None,
+    solver_stream=None,
+) -> RunResult:
+    """Solve a scenario and (unless `runs_root` is None) write its run folder.
+
+    Raises ScenarioError (invalid input), InfeasibleError, NoSolutionError; in the last two
+    cases a run folder holding the manifest and solver log is still written.
+    """
+    say = progress or (lambda _msg: None)
+    say("loading scenario")
+    scenario = load_scenario(folder, overrides)
+    say("computing distances")
+    inputs = build_inputs(scenario)
+    say("building model")
+    start = time.perf_counter()
+    m = build_model(inputs)
+    build_seconds = time.perf_counter() - start
+    size = model_size(m)
+    say(f"solving ({size['variables']:,} variables, {size['integer_variables']:,} integer, "
+        f"{size['constraints']:,} constraints)")
+
+    run_id = new_run_id()
+    if runs_root is None:
+        return _solve_in_memory(scenario, inputs, m, size, build_seconds, run_id, baseline, say,
+                                solver_stream)
+    with run_folder(Path(runs_root), scenario.config.name, run_id) as folder:
+        out = folder.path
+        outcome = solve(m, scenario.config.solver, log_file=out / "solver.log", stream=solver_stream)
+        result = _finish(scenario, inputs, m, size, build_seconds, run_id, outcome, baseline, say, out,
+                         solver_stream)
+    result.run_dir = folder.final
+    _raise_for_status(result)
+    return result
+
+
+def _solve_in_memory(scenario, inputs, m, size, build_seconds, run_id, baseline, say, stream):
+    outcome = solve(m, scenario.config.solver, stream=stream)
+    result = _finish(scenario, inputs, m, size, build_seconds, run_id, outcome, baseline, say, None,
+                     stream)
+    _raise_for_status(result)
+    return result
+
+
+def _raise_for_status(result: RunResult) -> None:
+    status = result.outcome.status
+    where = f" (run folder: {result.run_dir})" if result.run_dir else ""
+    if status == "infeasible":
+        raise InfeasibleError(f"the model is infeasible: no configuration meets every rule{where}")
+    if status in ("no_solution", "error"):
+        raise NoSolutionError(
+            f"no feasible solution within the limits (time limit "
+            f"{result.scenario.config.solver.time_limit:g}s; termination: {result.outcome.termination})"
+            f"{where}")
+
+
+def _finish(scenario, inputs, m, size, build_seconds, run_id, outcome, baseline, say, out, stream):
+    manifest = _manifest(scenario, inputs, size, build_seconds, run_id, outcome)
+    result = RunResult(scenario=scenario, inputs=inputs, outcome=outcome, manifest=manifest,
+                       run_dir=None, size=size)
+    if not outcome.has_solution:
+        if out is not None:
+            write_json(manifest, out / MANIFEST)
+        return result
+    say("extracting results")
+    result.solution = extract(m, inputs)
+    terms = result.solution.objective_terms
+    manifest["objective_terms"] = terms
+    running = sum(inputs.discount[t] * pyo.value(m.cost["running_beds", t]) for t in inputs.years)
+    controllable = max(sum(terms.values()) - running, 1e-9)
+    manifest["gap_rel_controllable"] = (outcome.gap_abs or 0.0) / controllable
+    kpi_frames = [kpis(result.solution, inputs, "optimised")]
+    if baseline:
+        say("evaluating the do-nothing baseline")
+        fix_do_nothing(m, inputs)
+        base_outcome = solve(m, scenario.config.solver, stream=stream)
+        result.baseline_outcome = base_outcome
+        manifest["baseline"] = {"status": base_outcome.status, "seconds": base_outcome.seconds}
+        if base_outcome.has_solution:
+            result.baseline = extract(m, inputs)
+            manifest["baseline"]["objective_terms"] = result.baseline.objective_terms
+            kpi_frames.append(kpis(result.baseline, inputs, "baseline"))
+    result.decisions = decisions(result.solution, inputs)
+    result.kpis = pd.concat(kpi_frames, ignore_index=True)
+    if out is not None:
+        say("writing outputs")
+        write_csv(result.decisions, out / "decisions.csv")
+        write_csv(result.solution.wards, out / "wards.csv")
+        write_csv(result.solution.allocation, out / "allocation.csv")
+        write_csv(result.kpis, out / "kpis.csv")
+        write_csv(result.solution.years, out / "objective_by_year.csv")
+        write_csv(result.solution.unmet, out / "unmet.csv")
+        write_csv(result.solution.delayed, out / "pathway.csv")
+        write_csv(result.solution.community, out / "community.csv")
+        summary = render_summary(inputs, outcome, result.decisions, result.kpis, terms,
+                                 result.baseline.objective_terms if result.baseline else None, manifest)
+        (out / "summary.md").write_text(summary, encoding="utf-8")
+        manifest["files"] = sorted(p.name for p in out.iterdir()) + [MANIFEST]
+        write_json(manifest, out / MANIFEST)  # last: its presence marks the run complete
+    return result
+
+
+def _manifest(scenario: ScenarioData, inputs: ModelInputs, size: dict[str, int], build_seconds: float,
+              run_id: str, outcome: SolveOutcome) -> dict[str, Any]:
+    cfg = scenario.config
+    return {
+        "run_id": run_id,
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+        "scenario": cfg.name,
+        "scenario_folder": str(scenario.folder),
+        "extends": [str(p) for p in scenario.layers[:-1]],
+        "input_files": {name: str(path) for name, path in sorted(scenario.input_files.items())},
+        "input_sha256": scenario.file_hashes(),
+        "config": cfg.model_dump(mode="json"),
+        "versions": versions(),
+        "solver": outcome.solver,
+        "status": outcome.status,
+        "termination": outcome.termination,
+        "objective": outcome.objective,
+        "bound": outcome.bound,
+        "gap_abs_gbp": outcome.gap_abs,
+        "gap_rel": outcome.gap_rel,
+        "build_seconds": build_seconds,
+        "solve_seconds": outcome.seconds,
+        "model_size": size,
+        "years": inputs.years,
+        "warnings": ["time limit reached: solution not proven optimal"]
+        if outcome.status == "feasible" else [],
+    }
