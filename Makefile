@@ -15,6 +15,7 @@ help:
 	@echo "make test                     run the test suite"
 	@echo "make lint                     ruff"
 	@echo "make bench                    benchmarks (minutes)"
+	@echo "make data                    rebuild data/reference and data/scenarios/england from ../shared/data"
 	@echo "make docs                     regenerate docs/data-dictionary.md"
 
 $(STAMP): pyproject.toml
@@ -39,6 +40,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pytest -q -m slow $(ARGS)
+
+data: $(STAMP)
+	$(PY) scripts/build_england.py
 
 docs: $(STAMP)
 	$(VENV)/bin/bedplan dictionary --output docs/data-dictionary.md

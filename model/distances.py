@@ -4,9 +4,10 @@ Methods (``distance.method`` in scenario.yaml):
 
 - ``great_circle``: haversine distance between the footprint's reference point and the site,
   times ``distance.circuity`` (road km per straight-line km).
-- ``contiguity``: shortest path over the footprint contiguity graph (footprints whose polygons
-  touch are neighbours; edge length = circuity x great-circle km between reference points), then
-  the leg from the site's own footprint reference point to the site. Routes around estuaries.
+- ``contiguity``: the great-circle distance x circuity, stretched by the detour ratio of the
+  shortest path over the footprint contiguity graph (footprints whose polygons touch are
+  neighbours; edge length = circuity x great-circle km between reference points) to the site's
+  footprint. Routes around estuaries (the Humber, the Thames, the Severn).
 - ``graph``: shortest path over a user-supplied GraphML graph whose nodes carry ``lat``/``lon``
   (or ``y``/``x``) and edges a ``length`` in km; footprints and sites attach to their nearest node.
 - ``matrix``: a user-supplied CSV with columns ``footprint,site,km``.
@@ -79,24 +80,27 @@ def contiguity_graph(data: ScenarioData) -> nx.Graph:
 
 
 def _contiguity(data: ScenarioData) -> pd.DataFrame:
+    """Great-circle x circuity, stretched by the detour the contiguity graph forces.
+
+    The detour ratio of footprint f to the site's footprint g is the shortest path over the
+    contiguity graph divided by circuity x great-circle km between their reference points (at
+    least 1). A route that must go round an estuary gets a ratio above 1; neighbours get about 1.
+    """
     graph = contiguity_graph(data)
     fp = data.footprints.set_index("footprint")
     sites = data.sites.set_index("site")
+    straight = _great_circle(data)
     circuity = data.config.distance.circuity
     lengths = dict(nx.all_pairs_dijkstra_path_length(graph, weight="length"))
-    out = pd.DataFrame(index=fp.index, columns=sites.index, dtype=float)
-    for site, srow in sites.iterrows():
-        home = srow["footprint"]
-        last_leg = float(haversine_km(fp.at[home, "lat"], fp.at[home, "lon"], srow["lat"], srow["lon"]))
+    out = straight.copy()
+    for site, home in sites["footprint"].items():
         for code in fp.index:
-            if code == home:
-                out.at[code, site] = circuity * float(
-                    haversine_km(fp.at[code, "lat"], fp.at[code, "lon"], srow["lat"], srow["lon"]))
-            elif home in lengths.get(code, {}):
-                out.at[code, site] = lengths[code][home] + circuity * last_leg
-            else:  # islands with no land route: fall back to the straight line
-                out.at[code, site] = circuity * float(
-                    haversine_km(fp.at[code, "lat"], fp.at[code, "lon"], srow["lat"], srow["lon"]))
+            if code == home or home not in lengths.get(code, {}):
+                continue  # same footprint, or an island with no land route: straight line
+            direct = circuity * float(haversine_km(fp.at[code, "lat"], fp.at[code, "lon"],
+                                                   fp.at[home, "lat"], fp.at[home, "lon"]))
+            ratio = lengths[code][home] / direct if direct > 0 else 1.0
+            out.at[code, site] = straight.at[code, site] * max(1.0, ratio)
     return out
 
 
