@@ -23,7 +23,7 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     - ``running_wards``: :math:`\sum k_s\, c^{ward}_v\, wards_{s,v,t}`
     - ``site_fixed``: :math:`\sum F_s\, operate_{s,t}`
     - ``capital``: annuity :math:`a` (``discount_rate``, ``asset_life_years``) on all capital
-      completed up to t: :math:`a\sum_{\tau\le t}\big(\sum b_v K^{new}_v build_{s,v,\tau}
+      completed in the asset life up to t (:math:`t - life < \tau \le t`): :math:`a\sum_{\tau\le t}\big(\sum b_v K^{new}_v build_{s,v,\tau}
       + \sum b_v K^{conv}_v convert_{s,u,v,\tau} + K^{open}_s\,(operate_{s,\tau}-operate_{s,\tau-1})\big)`
       (candidates only for the opening term), so a late build is not favoured by the horizon end;
     - ``closure``: :math:`\sum K^{close}_s (operate_{s,t-1} - operate_{s,t})` (existing sites);
@@ -84,6 +84,10 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     m.embodied_added = pyo.Expression(m.T, rule=lambda _m, t: embodied_added(t))
     life = float(cfg.asset_life_years)
 
+    def in_life(t):
+        """Years whose capital is still being paid for (and its carbon spread) in year t."""
+        return [tau for tau in data.years if t - cfg.asset_life_years < tau <= t]
+
     terms = {
         "running_beds": lambda t: sum(cost_factor[s] * c_bed[v] * m.place[f, s, v, t]
                                       for (f, s, v) in data.arcs),
@@ -91,8 +95,7 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs) -> None:
                                        for (s, v) in data.site_services),
         "site_fixed": lambda t: sum(float(site.at[s, "fixed_cost_gbp"]) * m.operate[s, t]
                                     for s in data.sites),
-        "capital": lambda t: data.annuity_factor * sum(m.capital_spent[tau] for tau in data.years
-                                                       if tau <= t),
+        "capital": lambda t: data.annuity_factor * sum(m.capital_spent[tau] for tau in in_life(t)),
         "closure": lambda t: sum(float(site.at[s, "close_cost_gbp"]) * (prev_operate(s, t) - m.operate[s, t])
                                  for s in data.sites if status[s] == "existing"),
         "unmet": lambda t: sum(data.unmet_cost_per_bed(v) * m.unmet[f, v, t] for (f, v) in data.need_pairs),
@@ -103,7 +106,7 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs) -> None:
                                      for (f, s, v) in data.arcs)
         + sum(bed_day_t[v] * m.unmet[f, v, t] for (f, v) in data.need_pairs)
         + sum(bed_day_t[c] * m.places[f, c, t] for (f, c) in m.COMMUNITY_PLACES),
-        "embodied": lambda t: sum(m.embodied_added[tau] for tau in data.years if tau <= t) / life,
+        "embodied": lambda t: sum(m.embodied_added[tau] for tau in in_life(t)) / life,
         "travel": lambda t: visit_t_per_km * (
             sum(float(km.at[f, s]) * m.place[f, s, v, t] for (f, s, v) in data.arcs)
             + sum(unmet_km * m.unmet[f, v, t] for (f, v) in data.need_pairs)),

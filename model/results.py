@@ -282,9 +282,8 @@ def _site_costs(solution: Solution, data: ModelInputs) -> pd.DataFrame:
         for v, b, built, conv in zip(wards["service"], wards["bpw"], wards["built"],
                                      wards["converted_in"], strict=True)]
     wards = wards.sort_values(["site", "service", "year"])
-    grp = wards.groupby(["site", "service"])
-    wards["capital_cost"] = grp["capital_spent"].cumsum() * data.annuity_factor
-    wards["embodied_t"] = grp["embodied_added"].cumsum() / life
+    wards["capital_cost"] = _in_life_sum(wards, "capital_spent", data) * data.annuity_factor
+    wards["embodied_t"] = _in_life_sum(wards, "embodied_added", data) / life
     # site-level terms split evenly across the site's services with wards that year
     site_terms = []
     for s in data.sites:
@@ -301,7 +300,7 @@ def _site_costs(solution: Solution, data: ModelInputs) -> pd.DataFrame:
             prev = op
     terms = pd.DataFrame(site_terms, columns=["site", "year", "site_cost", "opening"])
     terms = terms.sort_values(["site", "year"])
-    terms["opening_annuity"] = terms.groupby("site")["opening"].cumsum() * data.annuity_factor
+    terms["opening_annuity"] = _in_life_sum(terms, "opening", data, keys=("site",)) * data.annuity_factor
     wards = wards.merge(terms, on=["site", "year"], how="left")
     n_services = wards.groupby(["site", "year"])["service"].transform("count")
     share = 1.0 / n_services
@@ -309,6 +308,19 @@ def _site_costs(solution: Solution, data: ModelInputs) -> pd.DataFrame:
                               + (wards["site_cost"] + wards["opening_annuity"]) * share)
     wards["site_carbon_t"] = wards["embodied_t"]
     return wards[["site", "service", "year", "site_cost_gbp", "site_carbon_t"]]
+
+
+def _in_life_sum(frame: pd.DataFrame, column: str, data: ModelInputs,
+                 keys: tuple[str, ...] = ("site", "service")) -> pd.Series:
+    """Per row: the sum of `column` over the same keys' years still within the asset life."""
+    life = data.config.asset_life_years
+    out = pd.Series(0.0, index=frame.index)
+    for _, group in frame.groupby(list(keys)):
+        years = group["year"].to_numpy()
+        values = group[column].to_numpy(dtype=float)
+        for idx, year in zip(group.index, years, strict=True):
+            out[idx] = values[(years > year - life) & (years <= year)].sum()
+    return out
 
 
 def check_kpis_total(kpi: pd.DataFrame, solution: Solution) -> float:
