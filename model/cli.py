@@ -23,9 +23,10 @@ def _fail(exc: BedplanError) -> None:
     if isinstance(exc, ScenarioError):
         err.print(f"[bold red]Invalid input[/]: {len(exc.problems)} problem(s) found:")
         for problem in exc.problems:
-            err.print(f"  • {problem}", markup=False, highlight=False)
+            err.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
     else:
-        err.print(f"[bold red]{type(exc).__name__.replace('Error', '')}[/]: {exc}", highlight=False)
+        err.print(f"[bold red]{type(exc).__name__.replace('Error', '')}[/]: {exc}", highlight=False,
+                  soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 

@@ -58,7 +58,7 @@ def run_folder(runs_root: Path, scenario: str, run_id: str | None = None) -> Ite
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, float_format="%.6g")
+    frame.to_csv(path, index=False, float_format="%.12g")
 
 
 def write_json(content: dict, path: Path) -> None:

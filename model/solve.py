@@ -9,6 +9,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import highspy
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
@@ -42,8 +43,6 @@ class SolveOutcome:
 
 
 def solver_version() -> str:
-    import highspy
-
     version = SolverFactory("highs").version()
     return "HiGHS " + ".".join(str(p) for p in version) if version else f"highspy {highspy.__name__}"
 
@@ -51,6 +50,9 @@ def solver_version() -> str:
 def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = None,
           stream=None) -> SolveOutcome:
     """Solve `m` with HiGHS; load the solution if there is one. Never raises for a bad status."""
+    # HiGHS keeps one global thread scheduler per process and refuses a different `threads`
+    # on a later solve (status "unknown"); reset it so every solve gets the threads it asks for.
+    highspy.Highs.resetGlobalScheduler(True)
     opt = SolverFactory("highs")
     tee = [stream] if stream is not None else [io.StringIO()]
     solver_options = {"mip_rel_gap": options.mip_gap}
