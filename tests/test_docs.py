@@ -36,4 +36,4 @@ def test_formulation_names_every_family_and_component():
     m = build_model(build_inputs(load_scenario(ROOT / "data" / "scenarios" / "demo")))
     for kind in (pyo.Var, pyo.Constraint):
         for component in m.component_objects(kind, descend_into=False):
-            assert re.search(rf"`{component.name}(`|\\[)", text), f"{component.name} not in formulation.md"
+            assert re.search(rf"`{component.name}(`|\[)", text), f"{component.name} not in formulation.md"
