@@ -102,7 +102,8 @@ def _print_result(result) -> None:
     changes = ", ".join(f"{k}: {v}" for k, v in counts.items() if k != "keep") or "none"
     gap = outcome.gap_rel or 0.0
     console.print(f"site-year actions: {changes}")
-    console.print(f"gap {gap:.4%} (£{outcome.gap_abs or 0:,.0f}); build {result.manifest['build_seconds']:.1f}s, "
+    build_seconds = result.manifest["build_seconds"]
+    console.print(f"gap {gap:.4%} (£{outcome.gap_abs or 0:,.0f}); build {build_seconds:.1f}s, "
                   f"solve {outcome.seconds:.1f}s")
     if outcome.status == "feasible":
         console.print("[yellow]warning[/]: time limit reached; the solution is not proven optimal.")

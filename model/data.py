@@ -81,10 +81,15 @@ def load_scenario(folder: str | Path, overrides: dict[str, Any] | None = None) -
         frame, table_problems = read_table(path, table)
         problems += table_problems
         tables[table.name] = frame
+    if len(tables) < len(TABLES):
+        raise ScenarioError(problems)
+    # References are checked even when some values failed to parse (those are skipped), so one
+    # run reports both kinds; the cross-table rules need clean values and wait for them.
+    problems += check_references(tables, files)
+    problems += check_pathway_cycle(tables, files)
     if problems:
         raise ScenarioError(problems)
     tables = _apply_scope(config, tables)
-    problems += check_references(tables, files)
     problems += check_rules(config, tables, files)
     geometry = None
     if config.geometry:
@@ -227,11 +232,11 @@ def check_references(tables: dict[str, pd.DataFrame], files: dict[str, Path]) ->
             target_table, target_col = col.references
             allowed = set(tables[target_table][target_col])
             for idx, value in frame[col.name].items():
-                if value in ("", None) and not col.required:
+                if value is None or (value == "" and not col.required):
                     continue
                 if value not in allowed:
                     problems.append(Problem(str(files[table.file]), _row(frame, idx), col.name, value,
-                                            f"unknown {target_table[:-1] if target_table.endswith('s') else target_table}"
+                                            f"unknown {target_table.removesuffix('s')}"
                                             f" (not in {TABLES[target_table].file})"))
     return problems
 
@@ -286,15 +291,6 @@ def check_rules(config: ScenarioConfig, tables: dict[str, pd.DataFrame],
             problems.append(Problem(d_file, _row(demand, idx), "year", row["year"],
                                     f"outside the planning horizon {min(years)}..{max(years)}"))
     pathway = tables["pathway"]
-    graph = nx.DiGraph()
-    graph.add_edges_from(zip(pathway["from_service"], pathway["to_service"], strict=True))
-    try:
-        cycle = nx.find_cycle(graph)
-        problems.append(Problem(str(files["pathway.csv"]), None, None,
-                                " -> ".join(f"{a}" for a, _ in cycle) + f" -> {cycle[0][0]}",
-                                "the pathway has a cycle"))
-    except nx.NetworkXNoCycle:
-        pass
     shares = pathway.groupby("from_service")["share"].sum()
     for svc, total in shares.items():
         if total > 1 + 1e-9:
@@ -309,6 +305,22 @@ def check_rules(config: ScenarioConfig, tables: dict[str, pd.DataFrame],
         if unknown:
             problems.append(Problem(str(files["scenario.yaml"]), None, "scope.hubs", unknown,
                                     "unknown hub"))
+    return problems
+
+
+def check_pathway_cycle(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
+    """The step-down pathway must be acyclic (checked with networkx)."""
+    problems: list[Problem] = []
+    pathway = tables["pathway"]
+    graph = nx.DiGraph()
+    graph.add_edges_from(zip(pathway["from_service"], pathway["to_service"], strict=True))
+    try:
+        cycle = nx.find_cycle(graph)
+        problems.append(Problem(str(files["pathway.csv"]), None, None,
+                                " -> ".join(f"{a}" for a, _ in cycle) + f" -> {cycle[0][0]}",
+                                "the pathway has a cycle"))
+    except nx.NetworkXNoCycle:
+        pass
     return problems
 
 

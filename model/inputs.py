@@ -142,7 +142,8 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
     substitutions = []
     for c in community:
         target = services.at[c, "substitutes"]
-        if target and services.at[c, "substitution_rate"] > 0 and services.at[c, "max_substitution_share"] > 0:
+        active = services.at[c, "substitution_rate"] > 0 and services.at[c, "max_substitution_share"] > 0
+        if target and active:
             substitutions += [(f, c, target) for (f, v) in need_pairs if v == target]
 
     initially_open = {

@@ -23,7 +23,8 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     - ``running_wards``: :math:`\sum k_s\, c^{ward}_v\, wards_{s,v,t}`
     - ``site_fixed``: :math:`\sum F_s\, operate_{s,t}`
     - ``capital``: annuity :math:`a` (``discount_rate``, ``asset_life_years``) on all capital
-      completed in the asset life up to t (:math:`t - life < \tau \le t`): :math:`a\sum_{\tau\le t}\big(\sum b_v K^{new}_v build_{s,v,\tau}
+      completed in the asset life up to t (:math:`t - life < \tau \le t`):
+      :math:`a\sum_{\tau}\big(\sum b_v K^{new}_v build_{s,v,\tau}
       + \sum b_v K^{conv}_v convert_{s,u,v,\tau} + K^{open}_s\,(operate_{s,\tau}-operate_{s,\tau-1})\big)`
       (candidates only for the opening term), so a late build is not favoured by the horizon end;
     - ``closure``: :math:`\sum K^{close}_s (operate_{s,t-1} - operate_{s,t})` (existing sites);

@@ -68,7 +68,8 @@ def extract(m: pyo.ConcreteModel, data: ModelInputs) -> Solution:
                 "operating": round(_val(m.operate[s, t])),
             })
     wards_df = pd.DataFrame(ward_rows)
-    wards_df["utilisation"] = (wards_df["occupied_beds"] / wards_df["beds"].where(wards_df["beds"] > 0)).fillna(0.0)
+    capacity = wards_df["beds"].where(wards_df["beds"] > 0)
+    wards_df["utilisation"] = (wards_df["occupied_beds"] / capacity).fillna(0.0)
     allocation = pd.DataFrame(alloc_rows, columns=["footprint", "site", "service", "year", "beds", "km"])
     unmet = pd.DataFrame(
         [(f, v, t, _val(m.unmet[f, v, t]), _val(m.need[f, v, t]), data.d(f, v, t))

@@ -24,12 +24,21 @@ def _num(x: float, digits: int = 0) -> str:
     return f"{x:,.{digits}f}"
 
 
+def _num1(x: float) -> str:
+    return _num(x, 1)
+
+
+def _row(label: str, recommended: float, baseline: float, fmt) -> str:
+    return f"| {label} | {fmt(recommended)} | {fmt(baseline)} | {fmt(recommended - baseline)} |"
+
+
 def _change_text(row: pd.Series, services: list[str]) -> str:
     parts = []
     for v in services:
         before, after = row[f"wards_before_{v}"], row[f"wards_after_{v}"]
         if before != after:
-            parts.append(f"{v} {before}→{after} wards ({row[f'beds_before_{v}']}→{row[f'beds_after_{v}']} beds)")
+            beds = f"{row[f'beds_before_{v}']}→{row[f'beds_after_{v}']} beds"
+            parts.append(f"{v} {before}→{after} wards ({beds})")
     return "; ".join(parts) if parts else "no change in wards"
 
 
@@ -62,13 +71,15 @@ def render_summary(data: ModelInputs, outcome: SolveOutcome, decisions: pd.DataF
             "",
             "| measure (all years) | recommended | do nothing | change |",
             "|---|---:|---:|---:|",
-            f"| objective (discounted) | {_money(total)} | {_money(total_base)} | {_money(total - total_base)} |",
-            f"| cost (undiscounted) | {_money(opt['cost_gbp'])} | {_money(base['cost_gbp'])} | {_money(opt['cost_gbp'] - base['cost_gbp'])} |",
-            f"| carbon, tCO2e | {_num(opt['carbon_t'])} | {_num(base['carbon_t'])} | {_num(opt['carbon_t'] - base['carbon_t'])} |",
-            f"| patient-km from home (bed-years x km) | {_num(opt['patient_km'])} | {_num(base['patient_km'])} | {_num(opt['patient_km'] - base['patient_km'])} |",
-            f"| unmet need, bed-years (out of area) | {_num(opt['unmet_beds'], 1)} | {_num(base['unmet_beds'], 1)} | {_num(opt['unmet_beds'] - base['unmet_beds'], 1)} |",
-            f"| delayed discharges (patients) | {_num(opt['delayed_discharges'], 1)} | {_num(base['delayed_discharges'], 1)} | {_num(opt['delayed_discharges'] - base['delayed_discharges'], 1)} |",
-            f"| in-hub share, {data.years[-1]} | {last.loc['optimised', 'in_hub_share']:.1%} | {last.loc['baseline', 'in_hub_share']:.1%} | |",
+            _row("objective (discounted)", total, total_base, _money),
+            _row("cost (undiscounted)", opt["cost_gbp"], base["cost_gbp"], _money),
+            _row("carbon, tCO2e", opt["carbon_t"], base["carbon_t"], _num),
+            _row("patient-km from home (bed-years x km)", opt["patient_km"], base["patient_km"], _num),
+            _row("unmet need, bed-years (out of area)", opt["unmet_beds"], base["unmet_beds"], _num1),
+            _row("delayed discharges (patients)", opt["delayed_discharges"],
+                 base["delayed_discharges"], _num1),
+            f"| in-hub share, {data.years[-1]} | {last.loc['optimised', 'in_hub_share']:.1%} | "
+            f"{last.loc['baseline', 'in_hub_share']:.1%} | |",
             "",
         ]
     else:

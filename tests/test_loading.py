@@ -1,0 +1,186 @@
+"""Scenario loading: layering with `extends:`, scope, validation that reports every problem."""
+
+from __future__ import annotations
+
+import shutil
+
+import networkx as nx
+import pytest
+import yaml
+
+from model.data import load_scenario
+from model.distances import contiguity_graph, distance_matrix, haversine_km, write_matrix
+from model.errors import ScenarioError
+from tests.conftest import DEMO
+from tests.factory import Tiny
+
+
+def copy_demo(tmp_path, name="s"):
+    target = tmp_path / name
+    shutil.copytree(DEMO, target)
+    return target
+
+
+def rules(exc: ScenarioError) -> list[str]:
+    return [str(p) for p in exc.problems]
+
+
+def test_demo_loads():
+    data = load_scenario(DEMO)
+    assert data.config.years == [2017, 2018, 2019, 2020, 2021]
+    assert len(data.footprints) == 5 and data.geometry is not None
+
+
+def test_extends_overrides_keys_and_tables(tmp_path):
+    child = tmp_path / "child"
+    child.mkdir()
+    (child / "scenario.yaml").write_text(yaml.safe_dump({
+        "extends": str(DEMO), "name": "child", "carbon_price_gbp_per_t": 245,
+        "policy": {"stepdown_reach_km": 120}}))
+    (child / "hubs.csv").write_text("hub,name\nYH,Yorkshire\nEM,East Mids\n")
+    data = load_scenario(child)
+    assert data.config.name == "child"
+    assert data.config.carbon_price_gbp_per_t == 245
+    assert data.config.policy.stepdown_reach_km == 120
+    assert data.config.policy.delay_years == 0.5  # inherited, merged key by key
+    assert data.config.base_year == 2017
+    assert list(data.hubs["name"]) == ["Yorkshire", "East Mids"]  # the child's table
+    assert data.input_files["sites.csv"].parent == DEMO.resolve()  # the parent's table
+
+
+def test_scope_keeps_one_hub(tmp_path):
+    child = tmp_path / "yh"
+    child.mkdir()
+    (child / "scenario.yaml").write_text(yaml.safe_dump({
+        "extends": str(DEMO), "name": "yh", "scope": {"hubs": ["YH"]}}))
+    data = load_scenario(child)
+    assert set(data.footprints["hub"]) == {"YH"}
+    assert len(data.footprints) == 3
+    assert set(data.sites["site"]) == {"NL", "HC", "FL", "SH", "NC"}
+    assert set(data.demand["footprint"]) == set(data.footprints["footprint"])
+
+
+def test_extends_loop_is_reported(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir()
+    b.mkdir()
+    (a / "scenario.yaml").write_text("name: a\nextends: ../b\nbase_year: 2020\n")
+    (b / "scenario.yaml").write_text("name: b\nextends: ../a\nbase_year: 2020\n")
+    with pytest.raises(ScenarioError, match="extends loop"):
+        load_scenario(a)
+
+
+def test_unknown_key_suggests_the_right_one(tmp_path):
+    folder = copy_demo(tmp_path)
+    text = (folder / "scenario.yaml").read_text().replace("stepdown_reach_km", "stepdown_reach_kms")
+    (folder / "scenario.yaml").write_text(text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(folder)
+    assert any("did you mean 'stepdown_reach_km'" in r for r in rules(info.value))
+
+
+def test_yaml_syntax_error_names_its_line(tmp_path):
+    folder = copy_demo(tmp_path)
+    (folder / "scenario.yaml").write_text("name: demo\nbase_year: [2017\nhorizon_years: 5\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(folder)
+    assert "row" in rules(info.value)[0] and "YAML syntax" in rules(info.value)[0]
+
+
+def test_every_problem_reported_at_once(tmp_path):
+    folder = copy_demo(tmp_path)
+    (folder / "services.csv").write_text((folder / "services.csv").read_text()
+                                         .replace(",0.9,", ",1.5,", 1))
+    sites = (folder / "sites.csv").read_text().splitlines()
+    sites[1] = sites[1].replace("E54000005", "E99999999")
+    (folder / "sites.csv").write_text("\n".join(sites) + "\n")
+    (folder / "pathway.csv").write_text("from_service,to_service,share\nmedium,low,0.45\n"
+                                        "low,medium,0.2\nlow,community,0.7\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(folder)
+    text = "\n".join(rules(info.value))
+    assert "services.csv, row 2, column 'target_occupancy': must be <= 1" in text
+    assert "sites.csv, row 2, column 'footprint': unknown footprint" in text
+    assert "pathway has a cycle" in text
+
+
+def test_bom_is_tolerated_and_semicolons_rejected(tmp_path):
+    folder = copy_demo(tmp_path)
+    hubs = folder / "hubs.csv"
+    hubs.write_bytes(b"\xef\xbb\xbf" + hubs.read_bytes())
+    load_scenario(folder)  # a BOM is harmless
+    hubs.write_text("hub;name\nYH;Yorkshire\nEM;East Midlands\n")
+    with pytest.raises(ScenarioError, match="semicolons"):
+        load_scenario(folder)
+
+
+def test_duplicate_keys_and_missing_columns(tmp_path):
+    folder = copy_demo(tmp_path)
+    (folder / "hubs.csv").write_text("hub\nYH\nYH\nEM\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(folder)
+    text = "\n".join(rules(info.value))
+    assert "column 'name': required column is missing" in text
+    assert "row 3, column 'hub': duplicate key" in text
+
+
+def test_demand_outside_horizon(tmp_path):
+    folder = Tiny().site("A", wards={"med": 1}).need("F", "med", {2030: 5}).write(tmp_path / "t")
+    with pytest.raises(ScenarioError, match="outside the planning horizon"):
+        load_scenario(folder)
+
+
+# -- distances -----------------------------------------------------------------------------------
+def test_great_circle_one_degree_of_latitude():
+    assert float(haversine_km(53.0, -1.5, 54.0, -1.5)) == pytest.approx(111.19, abs=0.05)
+
+
+def test_great_circle_times_circuity():
+    data = load_scenario(DEMO)
+    km = distance_matrix(data)
+    fp = data.footprints.set_index("footprint").loc["E54000005"]
+    site = data.sites.set_index("site").loc["NL"]
+    straight = float(haversine_km(fp["lat"], fp["lon"], site["lat"], site["lon"]))
+    assert km.at["E54000005", "NL"] == pytest.approx(1.3 * straight)
+
+
+def test_contiguity_graph_from_boundaries():
+    data = load_scenario(DEMO)
+    graph = contiguity_graph(data)
+    # West Yorkshire touches South Yorkshire and Humber Coast and Vale; Nottinghamshire touches
+    # Derbyshire and South Yorkshire; West Yorkshire does not touch Nottinghamshire.
+    assert graph.has_edge("E54000005", "E54000009") and graph.has_edge("E54000005", "E54000006")
+    assert graph.has_edge("E54000014", "E54000012") and graph.has_edge("E54000014", "E54000009")
+    assert not graph.has_edge("E54000005", "E54000014")
+    assert nx.is_connected(graph)
+
+
+def test_contiguity_distances_never_shorter_than_great_circle():
+    data = load_scenario(DEMO, {"distance": {"method": "contiguity"}})
+    straight = distance_matrix(load_scenario(DEMO))
+    routed = distance_matrix(data)
+    assert (routed >= straight - 1e-9).all().all()
+
+
+def test_matrix_method_reads_user_distances(tmp_path):
+    folder = copy_demo(tmp_path)
+    matrix = distance_matrix(load_scenario(folder)) * 2
+    write_matrix(matrix, folder / "km.csv")
+    data = load_scenario(folder, {"distance": {"method": "matrix", "matrix_file": "km.csv"}})
+    assert distance_matrix(data).equals(matrix)
+
+
+def test_graph_method_uses_shortest_paths(tmp_path):
+    folder = Tiny().site("A", wards={"med": 1}).site("B", footprint="FG", wards={"med": 1}).need(
+        "F", "med", 5).write(tmp_path / "g")
+    graph = nx.Graph()
+    graph.add_node("f", lat=53.0, lon=-1.5)
+    graph.add_node("g", lat=54.0, lon=-1.5)
+    graph.add_node("detour", lat=53.5, lon=-3.0)
+    graph.add_edge("f", "detour", length=120.0)
+    graph.add_edge("detour", "g", length=130.0)
+    nx.write_graphml(graph, folder / "roads.graphml")
+    data = load_scenario(folder, {"distance": {"method": "graph", "graph_file": "roads.graphml"}})
+    km = distance_matrix(data)
+    assert km.at["F", "B"] == pytest.approx(250.0)
+    assert km.at["F", "A"] == pytest.approx(0.0)
