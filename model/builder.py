@@ -32,7 +32,8 @@ def fix_do_nothing(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     """Turn `m` into the do-nothing baseline: today's estate kept, only placements optimised.
 
     Wards stay at their base-year numbers, no site opens or closes, no community substitution,
-    and the in-hub rule is lifted (today's estate may not meet it; the baseline reports its share).
+    and the in-hub rule and the site-count limits are lifted (today's estate may not meet them; the
+    baseline reports them instead).
     """
     for (s, v) in data.site_services:
         for t in data.years:
@@ -47,7 +48,8 @@ def fix_do_nothing(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     for idx in m.substitute:
         m.substitute[idx].fix(0)
     m.in_hub_share.deactivate()
-    for name in ("closure_notice", "max_ward_changes", "max_displaced"):
+    for name in ("closure_notice", "max_ward_changes", "max_displaced", "open_sites_minimum",
+                 "open_sites_maximum"):
         getattr(m, name).deactivate()
 
 

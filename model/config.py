@@ -31,6 +31,11 @@ class DistanceConfig(_Strict):
     matrix_file: str | None = Field(None, description="CSV footprint,site,km (method: matrix).")
 
 
+class SiteCountLimit(_Strict):
+    min: int | None = Field(None, ge=0)
+    max: int | None = Field(None, ge=0)
+
+
 class PolicyConfig(_Strict):
     """Planning rules and limits."""
 
@@ -54,6 +59,14 @@ class PolicyConfig(_Strict):
     )
     closure_notice_years: int = Field(
         1, ge=0, description="An existing site cannot close before base year + this."
+    )
+    allow_unmet: bool = Field(
+        True, description="Allow need to go unplaced (out-of-area spot purchase, at a premium)."
+    )
+    min_open_sites: int | None = Field(None, ge=0, description="Sites operating each year, at least.")
+    max_open_sites: int | None = Field(None, ge=0, description="Sites operating each year, at most.")
+    open_sites_per_hub: dict[str, SiteCountLimit] = Field(
+        default_factory=dict, description="Per hub: {HUB: {min: n, max: n}} sites operating a year."
     )
     allow_new_builds: bool = True
     allow_conversions: bool = True

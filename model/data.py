@@ -300,6 +300,10 @@ def check_rules(config: ScenarioConfig, tables: dict[str, pd.DataFrame],
         if row["from_service"] not in inpatient and row["from_service"] in services.index:
             problems.append(Problem(str(files["pathway.csv"]), _row(pathway, idx), "from_service",
                                     row["from_service"], "step-down starts from an inpatient service"))
+    unknown = sorted(set(config.policy.open_sites_per_hub) - set(tables["hubs"]["hub"]))
+    if unknown:
+        problems.append(Problem(str(files["scenario.yaml"]), None, "policy.open_sites_per_hub",
+                                unknown, "unknown hub"))
     if config.scope.hubs:
         unknown = sorted(set(config.scope.hubs) - set(tables["hubs"]["hub"]))
         if unknown:

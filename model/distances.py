@@ -8,8 +8,9 @@ Methods (``distance.method`` in scenario.yaml):
   shortest path over the footprint contiguity graph (footprints whose polygons touch are
   neighbours; edge length = circuity x great-circle km between reference points) to the site's
   footprint. Routes around estuaries (the Humber, the Thames, the Severn).
-- ``graph``: shortest path over a user-supplied GraphML graph whose nodes carry ``lat``/``lon``
-  (or ``y``/``x``) and edges a ``length`` in km; footprints and sites attach to their nearest node.
+- ``graph``: shortest path over a user-supplied GraphML graph whose edges carry a ``length`` in
+  km. A footprint or site whose code is a node's id sits at that node; any other attaches to the
+  nearest node by the node's ``lat``/``lon`` (or ``y``/``x``).
 - ``matrix``: a user-supplied CSV with columns ``footprint,site,km``.
 """
 
@@ -113,22 +114,33 @@ def _graph(data: ScenarioData) -> pd.DataFrame:
     path = find_file(data.layers, data.config.distance.graph_file or "")
     assert path is not None  # checked by the loader
     graph = nx.read_graphml(path)
+    for _, _, attrs in graph.edges(data=True):
+        attrs["length"] = float(attrs.get("length", 0.0))
     rows = []
     for node, attrs in graph.nodes(data=True):
         lat = attrs.get("lat", attrs.get("y"))
         lon = attrs.get("lon", attrs.get("x"))
-        if lat is None or lon is None:
-            raise ScenarioError([Problem(str(path), None, "node", node, "node needs lat and lon")])
-        rows.append((node, float(lat), float(lon)))
+        if lat is not None and lon is not None:
+            rows.append((node, float(lat), float(lon)))
     nodes = pd.DataFrame(rows, columns=["node", "lat", "lon"]).set_index("node")
-    for _, _, attrs in graph.edges(data=True):
-        attrs["length"] = float(attrs.get("length", 0.0))
     fp = data.footprints.set_index("footprint")
     sites = data.sites.set_index("site")
-    fp_nodes = {c: _nearest_node(nodes, r["lat"], r["lon"]) for c, r in fp.iterrows()}
-    site_nodes = {s: _nearest_node(nodes, r["lat"], r["lon"]) for s, r in sites.iterrows()}
+    problems: list[Problem] = []
+
+    def attach(code: str, lat: float, lon: float) -> object:
+        if code in graph:
+            return code
+        if nodes.empty:
+            problems.append(Problem(str(path), None, "node", code,
+                                    "no node with this id, and no node has lat/lon to attach to"))
+            return None
+        return _nearest_node(nodes, lat, lon)
+
+    fp_nodes = {c: attach(c, r["lat"], r["lon"]) for c, r in fp.iterrows()}
+    site_nodes = {s: attach(s, r["lat"], r["lon"]) for s, r in sites.iterrows()}
+    if problems:
+        raise ScenarioError(problems)
     out = pd.DataFrame(index=fp.index, columns=sites.index, dtype=float)
-    problems = []
     for code, node in fp_nodes.items():
         lengths = nx.single_source_dijkstra_path_length(graph, node, weight="length")
         for site, snode in site_nodes.items():
@@ -138,7 +150,7 @@ def _graph(data: ScenarioData) -> pd.DataFrame:
                 continue
             out.at[code, site] = lengths[snode]
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(problems[:200])
     return out
 
 

@@ -303,3 +303,40 @@ def test_community_places_replace_low_secure_beds(tmp_path):
 def test_no_substitution_without_community_share(tmp_path):
     result = solve(community(0.0), tmp_path)
     assert wards(result, "A", "low") == [2, 2, 2]
+
+
+# -- site count: exactly p / at most N operating sites -------------------------------------------
+def three_units() -> Tiny:
+    # 30 beds of need, three 2-ward units that cannot grow; A costs 300k a year, B and C 400k.
+    # Unmet need costs 20k x (1 + 9) = 200k a bed-year, so two units are kept (30 beds fit).
+    return (Tiny()
+            .site("A", wards={"med": 2}, max_wards=2, fixed_cost_gbp=300_000)
+            .site("B", wards={"med": 2}, max_wards=2, fixed_cost_gbp=400_000, lat=52.2)
+            .site("C", wards={"med": 2}, max_wards=2, fixed_cost_gbp=400_000, lat=53.8)
+            .service("med", out_of_area_premium=9.0)
+            .need("F", "med", 30))
+
+
+def test_max_open_sites_closes_units(tmp_path):
+    free = solve(three_units(), tmp_path, "free")
+    assert sum(operating(free, s)[0] for s in "ABC") == 2  # 30 beds fit in two 2-ward units
+    capped = solve(three_units().policy(max_open_sites=1), tmp_path, "capped")
+    assert [operating(capped, s) for s in "ABC"] == [[1, 1, 1], [0, 0, 0], [0, 0, 0]]
+    assert capped.solution.unmet["unmet_beds"].tolist() == pytest.approx([10, 10, 10])
+
+
+def test_min_open_sites_per_hub_keeps_units_open(tmp_path):
+    tiny = three_units().policy(open_sites_per_hub={"H": {"min": 3}})
+    result = solve(tiny, tmp_path)
+    assert [operating(result, s) for s in "ABC"] == [[1, 1, 1]] * 3
+
+
+def test_disallowing_unmet_forces_every_bed_placed(tmp_path):
+    # 25 beds for one 2-ward unit that may grow to 3. Unmet costs 20k x 1.5 = 30k a bed-year:
+    # the 5 extra beds (150k) go out of area rather than to a new ward (100k + 50k + 1M capital).
+    tiny = (Tiny().site("A", wards={"med": 2}, max_wards=3).service("med", out_of_area_premium=0.5)
+            .need("F", "med", 25))
+    assert wards(solve(tiny, tmp_path, "a"), "A") == [2, 2, 2]
+    result = solve(tiny.copy().policy(allow_unmet=False), tmp_path, "b")
+    assert wards(result, "A") == [3, 3, 3]
+    assert result.solution.unmet["unmet_beds"].sum() == 0

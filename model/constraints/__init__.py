@@ -8,6 +8,7 @@ from model.constraints.community import add_community
 from model.constraints.demand import add_demand
 from model.constraints.pathway import add_pathway
 from model.constraints.site import add_site
+from model.constraints.site_count import add_site_count
 from model.constraints.stability import add_stability
 from model.constraints.timing import add_timing
 from model.constraints.ward_balance import add_ward_balance
@@ -17,6 +18,7 @@ FAMILIES = (
     ("demand", add_demand),
     ("capacity", add_capacity),
     ("site", add_site),
+    ("site_count", add_site_count),
     ("ward_balance", add_ward_balance),
     ("timing", add_timing),
     ("pathway", add_pathway),

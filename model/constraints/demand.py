@@ -18,6 +18,8 @@ def add_demand(m: pyo.ConcreteModel, data: ModelInputs) -> None:
             - \sum_{c: sub(c)=v} \rho_c\, substitute_{f,c,t}
             + \delta \sum_{w:(v,w)\in PATHWAY} delayed_{f,v,w,t}
 
+    With ``policy.allow_unmet: false``, :math:`unmet_{f,v,t}` is fixed at 0 (every bed placed).
+
     where :math:`\delta` (``policy.delay_years``) is how long a delayed discharge keeps its bed:
     patients waiting for a step-down place still occupy a bed of the higher-security service.
     """
@@ -42,3 +44,6 @@ def add_demand(m: pyo.ConcreteModel, data: ModelInputs) -> None:
         return placed + m.unmet[f, v, t] == m.need[f, v, t]
 
     m.demand_balance = pyo.Constraint(m.NEED, m.T, rule=demand_balance)
+    if not data.config.policy.allow_unmet:
+        for idx in m.unmet:
+            m.unmet[idx].fix(0)
