@@ -122,6 +122,30 @@ def dictionary(
     console.print(f"written {output}")
 
 
+@app.command()
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder: runs/<scenario>/<run-id>.")],
+    fmt: Annotated[str, typer.Option("--format", "-f",
+                                     help="gpkg, geojson (WGS84), shapefile or csv.")] = "gpkg",
+    year: Annotated[int | None, typer.Option(help="Only this year's flows, site wards and KPIs.")
+                    ] = None,
+    output: Annotated[Path | None, typer.Option(
+        help="Output folder (default RUN_DIR/exports/<format>[-<year>]).")] = None,
+    scenario: Annotated[Path | None, typer.Option(
+        help="Scenario folder, if not where the run's manifest says.")] = None,
+) -> None:
+    """Export a run's recommended configuration for QGIS/ArcGIS; never overwrites files."""
+    from model.gis import export_run
+
+    try:
+        written = export_run(run_dir, fmt, year=year, output=output, scenario=scenario)
+    except BedplanError as exc:
+        _fail(exc)
+    folder = written[0].parent if written else output
+    console.print(f"[green]written[/] {len(written)} files to [bold]{folder}[/]: "
+                  + ", ".join(p.name for p in written), highlight=False)
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()

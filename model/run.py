@@ -19,6 +19,7 @@ import pyomo.environ as pyo
 from model.builder import build_model, fix_do_nothing, model_size
 from model.data import ScenarioData, load_scenario
 from model.errors import InfeasibleError, NoSolutionError
+from model.gis import write_gis_outputs
 from model.inputs import ModelInputs, build_inputs
 from model.outputs import MANIFEST, new_run_id, run_folder, write_csv, write_json
 from model.results import Solution, decisions, extract, kpis
@@ -156,6 +157,7 @@ def _finish(scenario, inputs, m, size, build_seconds, run_id, outcome, baseline,
         summary = render_summary(inputs, outcome, result.decisions, result.kpis, terms,
                                  result.baseline.objective_terms if result.baseline else None, manifest)
         (out / "summary.md").write_text(summary, encoding="utf-8")
+        write_gis_outputs(out, inputs, result)
         manifest["files"] = sorted(p.name for p in out.iterdir()) + [MANIFEST]
         write_json(manifest, out / MANIFEST)  # last: its presence marks the run complete
     return result
