@@ -20,8 +20,13 @@ def build_model(data: ModelInputs) -> pyo.ConcreteModel:
     start = time.perf_counter()
     m = pyo.ConcreteModel(name=data.config.name)
     add_variables(m, data)
+    m._family_of = {}  # constraint component name -> family, for diagnoses
     for name, add_family in FAMILIES:
+        before = {c.name for c in m.component_objects(pyo.Constraint)}
         add_family(m, data)
+        for component in m.component_objects(pyo.Constraint):
+            if component.name not in before:
+                m._family_of[component.name] = name
         log.debug("added constraint family %s", name)
     add_objective(m, data)
     m._build_seconds = time.perf_counter() - start

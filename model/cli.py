@@ -16,14 +16,19 @@ from model.errors import EXIT_OK, BedplanError, ScenarioError
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="bedplan: plan secure mental health bed capacity (Pyomo + HiGHS).")
 console = Console(stderr=False)
+MAX_PROBLEMS_SHOWN = 60
 err = Console(stderr=True)
 
 
-def _fail(exc: BedplanError) -> None:
+def _fail(exc: BedplanError, show_all: bool = False) -> None:
+    limit = len(getattr(exc, "problems", [])) if show_all else MAX_PROBLEMS_SHOWN
     if isinstance(exc, ScenarioError):
         err.print(f"[bold red]Invalid input[/]: {len(exc.problems)} problem(s) found:")
-        for problem in exc.problems:
+        for problem in exc.problems[:limit]:
             err.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
+        hidden = len(exc.problems) - limit
+        if hidden > 0:
+            err.print(f"  ... and {hidden} more (`bedplan validate` lists them all with --all)")
     else:
         err.print(f"[bold red]{type(exc).__name__.replace('Error', '')}[/]: {exc}", highlight=False,
                   soft_wrap=True)
@@ -31,7 +36,10 @@ def _fail(exc: BedplanError) -> None:
 
 
 @app.command()
-def validate(scenario: Annotated[Path, typer.Argument(help="Scenario folder.")]) -> None:
+def validate(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    show_all: Annotated[bool, typer.Option("--all", help="List every problem.")] = False,
+) -> None:
     """Check a scenario's YAML and tables; report every problem at once (exit 2 if any)."""
     from model.data import load_scenario
     from model.inputs import build_inputs
@@ -40,7 +48,7 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario folder.")])
         data = load_scenario(scenario)
         inputs = build_inputs(data)
     except BedplanError as exc:
-        _fail(exc)
+        _fail(exc, show_all)
     console.print(
         f"[green]OK[/] {data.config.name}: {len(inputs.hubs)} hubs, {len(inputs.footprints)} "
         f"footprints, {len(inputs.sites)} sites, {len(inputs.services)} services, "
@@ -106,7 +114,8 @@ def _print_result(result) -> None:
     console.print(f"gap {gap:.4%} (£{outcome.gap_abs or 0:,.0f}); build {build_seconds:.1f}s, "
                   f"solve {outcome.seconds:.1f}s")
     if outcome.status == "feasible":
-        console.print("[yellow]warning[/]: time limit reached; the solution is not proven optimal.")
+        err.print(f"[yellow]warning[/]: the solver stopped ({outcome.termination}) before proving "
+                  f"optimality; the solution is within {gap:.3%} of the best bound.", soft_wrap=True)
     console.print(f"written: [bold]{result.run_dir}[/]  (summary.md, decisions.csv, kpis.csv, ...)")
 
 

@@ -90,6 +90,9 @@ class SolverConfig(_Strict):
     time_limit: float = Field(60.0, gt=0, description="Seconds.")
     mip_gap: float = Field(1e-3, ge=0, le=1, description="Relative MIP gap to stop at.")
     threads: int = Field(2, ge=1, le=256)
+    options: dict[str, bool | int | float | str] = Field(
+        default_factory=dict, description="Further HiGHS options, passed as they are."
+    )
 
 
 class ScopeConfig(_Strict):

@@ -6,6 +6,7 @@ Every problem found is collected, then reported at once as a :class:`ScenarioErr
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
 import io
 import logging
@@ -68,6 +69,7 @@ def load_scenario(folder: str | Path, overrides: dict[str, Any] | None = None) -
     config, layers = load_config(folder, overrides)
     problems: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
+    broken: set[str] = set()
     files: dict[str, Path] = {"scenario.yaml": folder / SCENARIO_FILE}
     for layer in layers[:-1]:
         files[f"{layer.name}/scenario.yaml"] = layer / SCENARIO_FILE
@@ -80,12 +82,14 @@ def load_scenario(folder: str | Path, overrides: dict[str, Any] | None = None) -
         files[table.file] = path
         frame, table_problems = read_table(path, table)
         problems += table_problems
+        if table_problems:
+            broken.add(table.name)
         tables[table.name] = frame
     if len(tables) < len(TABLES):
         raise ScenarioError(problems)
     # References are checked even when some values failed to parse (those are skipped), so one
     # run reports both kinds; the cross-table rules need clean values and wait for them.
-    problems += check_references(tables, files)
+    problems += check_references(tables, files, skip_targets=broken)
     problems += check_pathway_cycle(tables, files)
     if problems:
         raise ScenarioError(problems)
@@ -118,33 +122,63 @@ def load_scenario(folder: str | Path, overrides: dict[str, Any] | None = None) -
 
 
 def read_table(path: Path, table: Table) -> tuple[pd.DataFrame, list[Problem]]:
-    """Read one CSV as text and parse each column by the dictionary; collect all problems."""
-    problems: list[Problem] = []
-    raw = path.read_bytes()
+    """Read one CSV as text and parse each column by the dictionary; collect all problems.
+
+    Tolerated (harmless): a UTF-8 byte-order mark, Excel's `sep=,` first line, blank lines,
+    spaces around values, Windows line ends. Rejected (ambiguous): other encodings, semicolon or
+    tab separators, rows with more or fewer fields than the header.
+    """
+    empty = pd.DataFrame(columns=table.column_names)
+    where = str(path)
     try:
-        text = raw.decode("utf-8-sig")  # a BOM is harmless: tolerate it
+        text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return pd.DataFrame(columns=table.column_names), [
-            Problem(str(path), None, None, None, f"not UTF-8 text (byte {exc.start}); save as UTF-8 CSV")]
-    if not text.strip():
-        return pd.DataFrame(columns=table.column_names), [
-            Problem(str(path), None, None, None, "file is empty (a header row is required)")]
-    header = text.splitlines()[0]
-    if ";" in header and "," not in header:
-        return pd.DataFrame(columns=table.column_names), [
-            Problem(str(path), 1, None, header,
-                    "separated by semicolons; save as comma-separated CSV")]
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL,
-                        skipinitialspace=True)
-    frame.columns = [c.strip() for c in frame.columns]
+        return empty, [Problem(where, None, None, None,
+                               f"not UTF-8 text (byte {exc.start}); save it as CSV UTF-8")]
+    lines = text.splitlines()
+    first = 0
+    if lines and lines[0].strip().lower().startswith("sep="):
+        if lines[0].strip().lower() != "sep=,":
+            return empty, [Problem(where, 1, None, lines[0], "separator must be a comma")]
+        first = 1  # Excel's separator hint
+    if not "".join(lines[first:]).strip():
+        return empty, [Problem(where, None, None, None, "file is empty (a header row is required)")]
+    header_line = lines[first]
+    if "," not in header_line and (";" in header_line or "\t" in header_line):
+        kind = "semicolons" if ";" in header_line else "tabs"
+        return empty, [Problem(where, first + 1, None, header_line,
+                               f"separated by {kind}; save as comma-separated CSV")]
+    reader = csv.reader(io.StringIO("\n".join(lines[first:])), skipinitialspace=True)
+    problems: list[Problem] = []
+    header: list[str] | None = None
+    records: dict[int, list[str]] = {}
+    for fields in reader:
+        line = reader.line_num + first
+        if header is None:
+            header = [h.strip() for h in fields]
+            continue
+        if not any(f.strip() for f in fields):
+            continue  # blank line
+        if len(fields) != len(header):
+            problems.append(Problem(where, line, None, ",".join(fields),
+                                    f"has {len(fields)} fields but the header has {len(header)} "
+                                    "(a comma inside a value needs quotes)"))
+            continue
+        records[line] = [f.strip() for f in fields]
+    assert header is not None
+    for name in sorted({h for h in header if header.count(h) > 1}):
+        problems.append(Problem(where, first + 1, name, None, "column appears more than once"))
+    frame = pd.DataFrame.from_dict(records, orient="index", columns=header, dtype=object)
+    frame = frame.loc[:, ~frame.columns.duplicated()]
     known = set(table.column_names)
     for extra in [c for c in frame.columns if c not in known]:
-        problems.append(Problem(str(path), 1, extra, None,
-                                f"unknown column (known: {', '.join(table.column_names)})"))
+        close = difflib.get_close_matches(extra, table.column_names, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(table.column_names)})"
+        problems.append(Problem(where, first + 1, extra, None, "unknown column" + hint))
     for col in table.columns:
         if col.name not in frame.columns:
             if col.required:
-                problems.append(Problem(str(path), 1, col.name, None, "required column is missing"))
+                problems.append(Problem(where, first + 1, col.name, None, "required column is missing"))
                 frame[col.name] = ""
             else:
                 frame[col.name] = "" if col.dtype == "str" else str(col.default)
@@ -155,9 +189,15 @@ def read_table(path: Path, table: Table) -> tuple[pd.DataFrame, list[Problem]]:
     dupes = parsed.duplicated(subset=list(table.key), keep="first")
     for idx in parsed.index[dupes]:
         key = tuple(parsed.loc[idx, k] for k in table.key)
-        problems.append(Problem(str(path), int(idx) + 2, ",".join(table.key), key, "duplicate key"))
-    parsed.attrs["rows"] = {i: int(i) + 2 for i in parsed.index}
-    return parsed, problems
+        problems.append(Problem(where, int(idx), ",".join(table.key), key, "duplicate key"))
+    parsed.attrs["rows"] = {i: int(i) for i in parsed.index}
+    return parsed.reset_index(drop=True).pipe(_keep_rows, parsed.attrs["rows"]), problems
+
+
+def _keep_rows(frame: pd.DataFrame, rows: dict[int, int]) -> pd.DataFrame:
+    """Index rows 0..n-1 (as the rest of the code expects) and remember each row's line."""
+    frame.attrs["rows"] = dict(enumerate(rows.values()))
+    return frame
 
 
 def _parse_column(values: pd.Series, col: Column, path: Path) -> tuple[pd.Series, list[Problem]]:
@@ -165,7 +205,7 @@ def _parse_column(values: pd.Series, col: Column, path: Path) -> tuple[pd.Series
     out: list[object] = []
     for idx, raw in values.items():
         text = str(raw).strip()
-        row = int(idx) + 2
+        row = int(idx)
         if text == "":
             if col.required and col.dtype != "str":
                 problems.append(Problem(str(path), row, col.name, raw, "value is required"))
@@ -221,8 +261,12 @@ def _row(frame: pd.DataFrame, idx: object) -> int | None:
     return frame.attrs.get("rows", {}).get(idx)
 
 
-def check_references(tables: dict[str, pd.DataFrame], files: dict[str, Path]) -> list[Problem]:
-    """Every value with a `references` entry in the dictionary exists in the referenced table."""
+def check_references(tables: dict[str, pd.DataFrame], files: dict[str, Path],
+                     skip_targets: set[str] = frozenset()) -> list[Problem]:
+    """Every value with a `references` entry in the dictionary exists in the referenced table.
+
+    References into a table that itself has problems are not checked (they would only echo them).
+    """
     problems: list[Problem] = []
     for table in TABLES.values():
         frame = tables[table.name]
@@ -230,6 +274,8 @@ def check_references(tables: dict[str, pd.DataFrame], files: dict[str, Path]) ->
             if not col.references:
                 continue
             target_table, target_col = col.references
+            if target_table in skip_targets:
+                continue
             allowed = set(tables[target_table][target_col])
             for idx, value in frame[col.name].items():
                 if value is None or (value == "" and not col.required):

@@ -27,7 +27,7 @@ def new_run_id(now: dt.datetime | None = None) -> str:
 class RunFolder:
     """A run being written: `path` while writing, `final` once renamed into place."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | None):
         self.path = path
         self.final: Path | None = None
 

@@ -7,7 +7,8 @@ import logging
 import platform
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -17,13 +18,15 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from model.builder import build_model, fix_do_nothing, model_size
+from model.checks import presolve_checks
+from model.diagnosis import elastic_diagnosis, render_diagnosis, summary_line
 from model.data import ScenarioData, load_scenario
 from model.errors import InfeasibleError, NoSolutionError
 from model.gis import write_gis_outputs
 from model.inputs import ModelInputs, build_inputs
-from model.outputs import MANIFEST, new_run_id, run_folder, write_csv, write_json
+from model.outputs import MANIFEST, RunFolder, new_run_id, run_folder, write_csv, write_json
 from model.results import Solution, decisions, extract, kpis
-from model.solve import SolveOutcome, solve
+from model.solve import SolveOutcome, solve, solver_version
 from model.summary import render_summary
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,8 @@ class RunResult:
     decisions: pd.DataFrame | None = None
     kpis: pd.DataFrame | None = None
     size: dict[str, int] = field(default_factory=dict)
+    diagnosis: str | None = None
+    diagnosis_summary: str | None = None
 
 
 def versions() -> dict[str, str]:
@@ -66,54 +71,80 @@ def solve_scenario(
 ) -> RunResult:
     """Solve a scenario and (unless `runs_root` is None) write its run folder.
 
-    Raises ScenarioError (invalid input), InfeasibleError, NoSolutionError; in the last two
-    cases a run folder holding the manifest and solver log is still written.
+    Raises ScenarioError (invalid input, nothing written), InfeasibleError (the run folder holds
+    the manifest, diagnosis.md and the solver log) or NoSolutionError (manifest and solver log).
     """
     say = progress or (lambda _msg: None)
     say("loading scenario")
     scenario = load_scenario(folder, overrides)
     say("computing distances")
     inputs = build_inputs(scenario)
-    say("building model")
-    start = time.perf_counter()
-    m = build_model(inputs)
-    build_seconds = time.perf_counter() - start
-    size = model_size(m)
-    say(f"solving ({size['variables']:,} variables, {size['integer_variables']:,} integer, "
-        f"{size['constraints']:,} constraints)")
-
+    say("checking capacity against the rules")
+    findings = presolve_checks(inputs)
+    m, size, build_seconds = None, {}, 0.0
+    if not findings:
+        say("building model")
+        start = time.perf_counter()
+        m = build_model(inputs)
+        build_seconds = time.perf_counter() - start
+        size = model_size(m)
     run_id = new_run_id()
-    if runs_root is None:
-        return _solve_in_memory(scenario, inputs, m, size, build_seconds, run_id, baseline, say,
-                                solver_stream)
-    with run_folder(Path(runs_root), scenario.config.name, run_id) as folder:
+    with _optional_run_folder(runs_root, scenario.config.name, run_id) as folder:
         out = folder.path
-        outcome = solve(m, scenario.config.solver, log_file=out / "solver.log", stream=solver_stream)
-        result = _finish(scenario, inputs, m, size, build_seconds, run_id, outcome, baseline, say, out,
-                         solver_stream)
+        if findings:
+            outcome = SolveOutcome("infeasible", "presolve_check", None, None, None, None, 0.0,
+                                   solver_version(), None)
+            result = RunResult(scenario, inputs, outcome,
+                               _manifest(scenario, inputs, size, build_seconds, run_id, outcome), None)
+            _write_diagnosis(result, out, [], findings)
+        else:
+            say(f"solving ({size['variables']:,} variables, {size['integer_variables']:,} integer, "
+                f"{size['constraints']:,} constraints)")
+            log_file = out / "solver.log" if out is not None else None
+            outcome = solve(m, scenario.config.solver, log_file=log_file, stream=solver_stream)
+            if outcome.status == "infeasible":
+                result = RunResult(scenario, inputs, outcome,
+                                   _manifest(scenario, inputs, size, build_seconds, run_id, outcome),
+                                   None, size=size)
+                say("infeasible: diagnosing by elastic relaxation")
+                _write_diagnosis(result, out, elastic_diagnosis(m, inputs, scenario.config.solver), [])
+            else:
+                result = _finish(scenario, inputs, m, size, build_seconds, run_id, outcome, baseline,
+                                 say, out, solver_stream)
     result.run_dir = folder.final
     _raise_for_status(result)
     return result
 
 
-def _solve_in_memory(scenario, inputs, m, size, build_seconds, run_id, baseline, say, stream):
-    outcome = solve(m, scenario.config.solver, stream=stream)
-    result = _finish(scenario, inputs, m, size, build_seconds, run_id, outcome, baseline, say, None,
-                     stream)
-    _raise_for_status(result)
-    return result
+@contextmanager
+def _optional_run_folder(runs_root: str | Path | None, scenario: str, run_id: str) -> Iterator[RunFolder]:
+    if runs_root is None:
+        yield RunFolder(None)
+        return
+    with run_folder(Path(runs_root), scenario, run_id) as folder:
+        yield folder
+
+
+def _write_diagnosis(result: RunResult, out: Path | None, violations: list, findings: list) -> None:
+    result.diagnosis = render_diagnosis(violations, findings)
+    result.diagnosis_summary = summary_line(violations, findings)
+    result.manifest["diagnosis"] = result.diagnosis_summary
+    if out is not None:
+        (out / "diagnosis.md").write_text(result.diagnosis, encoding="utf-8")
+        write_json(result.manifest, out / MANIFEST)
 
 
 def _raise_for_status(result: RunResult) -> None:
     status = result.outcome.status
-    where = f" (run folder: {result.run_dir})" if result.run_dir else ""
+    where = f"\nrun folder: {result.run_dir}" if result.run_dir else ""
     if status == "infeasible":
-        raise InfeasibleError(f"the model is infeasible: no configuration meets every rule{where}")
+        raise InfeasibleError(f"no configuration meets every rule. {result.diagnosis_summary}"
+                              + (f"{where} (see diagnosis.md)" if where else ""))
     if status in ("no_solution", "error"):
         raise NoSolutionError(
             f"no feasible solution within the limits (time limit "
             f"{result.scenario.config.solver.time_limit:g}s; termination: {result.outcome.termination})"
-            f"{where}")
+            f". Raise --time-limit or relax the scenario.{where}")
 
 
 def _finish(scenario, inputs, m, size, build_seconds, run_id, outcome, baseline, say, out, stream):
@@ -188,6 +219,7 @@ def _manifest(scenario: ScenarioData, inputs: ModelInputs, size: dict[str, int],
         "solve_seconds": outcome.seconds,
         "model_size": size,
         "years": inputs.years,
-        "warnings": ["time limit reached: solution not proven optimal"]
+        "warnings": [f"solver stopped ({outcome.termination}) before proving optimality: the "
+                     f"solution is within {outcome.gap_rel or 0:.3%} of the best bound"]
         if outcome.status == "feasible" else [],
     }

@@ -55,7 +55,7 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
     highspy.Highs.resetGlobalScheduler(True)
     opt = SolverFactory("highs")
     tee = [stream] if stream is not None else [io.StringIO()]
-    solver_options = {"mip_rel_gap": options.mip_gap}
+    solver_options = {**options.options, "mip_rel_gap": options.mip_gap}
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         solver_options["log_file"] = str(log_file)

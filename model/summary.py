@@ -53,7 +53,7 @@ def render_summary(data: ModelInputs, outcome: SolveOutcome, decisions: pd.DataF
     gap = outcome.gap_rel or 0.0
     proof = ("proven optimal (within the requested gap of "
              f"{cfg.solver.mip_gap:.2%})" if outcome.status == "optimal" else
-             "**not proven optimal**: the solver stopped at its time limit")
+             f"**not proven optimal**: the solver stopped ({outcome.termination}) first")
     lines += [
         f"Solver: {outcome.solver}, {proof}; gap {gap:.3%} of the objective "
         f"({_money(outcome.gap_abs or 0.0)}), {manifest.get('gap_rel_controllable', 0.0):.2%} of the "
