@@ -19,8 +19,8 @@ import pyomo.environ as pyo
 
 from model.builder import build_model, fix_do_nothing, model_size
 from model.checks import presolve_checks
-from model.diagnosis import elastic_diagnosis, render_diagnosis, summary_line
 from model.data import ScenarioData, load_scenario
+from model.diagnosis import elastic_diagnosis, render_diagnosis, summary_line
 from model.errors import InfeasibleError, NoSolutionError
 from model.gis import write_gis_outputs
 from model.inputs import ModelInputs, build_inputs
