@@ -233,7 +233,7 @@ def build_layers(scenario: ScenarioData, tables: RunTables, year: int | None = N
                 if services_table.set_index("service").at[v, "level"] != "community"]
     layers = Layers(scenario=cfg.name, years=years, year=year, services=services,
                     sites=_sites(scenario, tables, services, years, year),
-                    site_years=_site_years(tables, services),
+                    site_years=_site_years(tables, services, year),
                     flows=_flows(scenario, tables, services, year))
     if scenario.geometry is None:
         message = (f"scenario {cfg.name} has no footprint geometry: the footprints and hubs "
@@ -325,8 +325,10 @@ def _sites(scenario: ScenarioData, tables: RunTables, services: list[str], years
     return gpd.GeoDataFrame(frame, geometry=_points(frame["lon"], frame["lat"]).values, crs=BNG)
 
 
-def _site_years(tables: RunTables, services: list[str]) -> pd.DataFrame:
+def _site_years(tables: RunTables, services: list[str], year: int | None) -> pd.DataFrame:
     dec = tables.decisions.copy()
+    if year is not None:
+        dec = dec[dec["year"] == year]
     if dec.empty:
         return dec
     dec["wards_after"] = dec[_wards_cols("wards_after", services)].sum(axis=1)
@@ -473,7 +475,7 @@ def _hubs(scenario: ScenarioData, tables: RunTables, footprints: gpd.GeoDataFram
 _FIELD_DOCS = {
     "site": "site id", "name": "name", "provider": "provider organisation",
     "sector": "provider sector", "status": "existing unit or candidate site",
-    "hub": "hub (for flows: the patients' home hub)", "footprint": "footprint id",
+    "hub": "hub", "footprint": "footprint id",
     "action": "action over the plan: commission, decommission, reconfigure, expand, reduce, keep "
               "(as for one year, applied to the base-year estate and the final year); not_used: "
               "a candidate or closed unit the plan does not use",
@@ -526,7 +528,17 @@ _PATTERNS = (
 )
 
 
-def describe_field(name: str) -> str:
+_LAYER_DOCS = {
+    ("sites", "hub"): "hub of the site", ("sites", "footprint"): "footprint of the site",
+    ("flows", "hub"): "home hub of the patients (the footprint's hub)",
+    ("flows", "footprint"): "home footprint of the patients",
+    ("flows", "year"): "year of the placements",
+}
+
+
+def describe_field(name: str, layer: str | None = None) -> str:
+    if (layer, name) in _LAYER_DOCS:
+        return _LAYER_DOCS[(layer, name)]
     if name in _FIELD_DOCS:
         return _FIELD_DOCS[name]
     for pattern, text in _PATTERNS:
@@ -664,13 +676,17 @@ def _renderer_ddp(renderer: ET.Element) -> None:
     ET.SubElement(renderer, "sizescale")
 
 
-def _aliases(columns: Iterable[str]) -> dict[str, str]:
+def _aliases(columns: Iterable[str], layer: str) -> dict[str, str]:
+    """Field aliases shown in QGIS: the field's description, cut at its first colon or
+    parenthesis when long."""
     out = {}
     for col in columns:
         if col == "geometry":
             continue
-        text = describe_field(col)
-        out[col] = (text[:1].upper() + text[1:]) if text and len(text) <= 60 else ""
+        text = describe_field(col, layer)
+        if len(text) > 60:
+            text = re.split(r"[:(]", text, maxsplit=1)[0].strip()
+        out[col] = text[:1].upper() + text[1:]
     return out
 
 
@@ -693,7 +709,7 @@ def qml_sites(columns: Iterable[str]) -> str:
     tip = ("<b>[% \"name\" %]</b> ([% \"site\" %])<br>[% \"provider\" %], [% \"sector\" %]<br>"
            "Action: <b>[% \"action\" %]</b><br>[% \"changes\" %]<br>"
            "Beds: [% \"beds_base\" %] → [% \"beds_final\" %]")
-    return _qml(renderer, 0, _labeling("name", 8.5, False, "6"), tip, _aliases(columns))
+    return _qml(renderer, 0, _labeling("name", 8.5, False, "6"), tip, _aliases(columns, "sites"))
 
 
 def qml_footprints(columns: Iterable[str]) -> str:
@@ -722,7 +738,7 @@ def qml_footprints(columns: Iterable[str]) -> str:
            "Mean / max km: [% format_number(\"mean_km\", 0) %] / [% format_number(\"max_km\", 0) %]"
            "<br>Unmet (bed-years): [% format_number(\"unmet_beds\", 1) %]<br>"
            "Delayed discharges: [% format_number(\"delayed_discharges\", 1) %]")
-    return _qml(renderer, 2, None, tip, _aliases(columns))
+    return _qml(renderer, 2, None, tip, _aliases(columns, "footprints"))
 
 
 FLOW_WIDTHS_MM = (0.3, 0.7, 1.2, 1.8, 2.6, 3.4, 4.2)
@@ -756,7 +772,7 @@ def qml_flows(columns: Iterable[str], breaks: list[float]) -> str:
     # each feature belongs to its year: the QGIS temporal controller steps through the plan
     temporal = {"mode": "4", "start": 'make_date("year", 1, 1)',
                 "end": 'make_date("year" + 1, 1, 1)'}
-    return _qml(renderer, 1, None, tip, _aliases(columns), temporal)
+    return _qml(renderer, 1, None, tip, _aliases(columns, "flows"), temporal)
 
 
 def qml_hubs(columns: Iterable[str]) -> str:
@@ -770,7 +786,7 @@ def qml_hubs(columns: Iterable[str]) -> str:
            "Beds: [% \"beds_base\" %] → [% \"beds_final\" %]; sites open: "
            "[% \"sites_open_base\" %] → [% \"sites_open_final\" %]")
     return _qml(renderer, 2, _labeling("name", 10, True, "1", HUB_COLOR, dist_mm=0), tip,
-                _aliases(columns))
+                _aliases(columns, "hubs"))
 
 
 SLD_NS = {"sld": "http://www.opengis.net/sld", "se": "http://www.opengis.net/se",
@@ -1154,7 +1170,8 @@ def _write_format(fmt: str, layers: Layers, folder: Path, stem: str) -> dict[str
         renames[name] = mapping
         for original, short in mapping.items():
             rows.append({"layer": name, "field": original, "shapefile_field": short,
-                         "renamed": original != short, "description": describe_field(original)})
+                         "renamed": original != short,
+                         "description": describe_field(original, name)})
         renamed = frame.rename(columns=mapping)
         _write(renamed, folder / (f"{name}.shp" if name in layers.spatial() else f"{name}.dbf"),
                name, "ESRI Shapefile", layer_options={"ENCODING": "UTF-8"})
@@ -1217,7 +1234,7 @@ def _readme(fmt: str, layers: Layers, manifest: dict[str, Any], run_dir: Path,
             if col == "geometry":
                 continue
             shown = f"{col} (shapefile: {short[col]})" if short.get(col, col) != col else col
-            lines.append(f"- {shown}: {describe_field(col)}")
+            lines.append(f"- {shown}: {describe_field(col, name)}")
         lines.append("")
     return "\n".join(lines)
 

@@ -301,6 +301,7 @@ def test_export_csv_one_year(run_dir, csvs, tmp_path):
     assert set(flows["year"]) == {2019}
     assert flows["beds"].sum() == pytest.approx(alloc.loc[alloc["year"] == 2019, "beds"].sum())
     assert all(shapely.from_wkt(w).geom_type == "LineString" for w in flows["wkt"])
+    assert set(pd.read_csv(out / "site_years.csv")["year"]) == {2019}
     sites = pd.read_csv(out / "sites.csv").set_index("site")
     wards = csvs["wards"][csvs["wards"]["year"] == 2019]
     for v in _services():
