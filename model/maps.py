@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -251,7 +252,8 @@ def render_png(layers: Layers, path: Path, dpi: int = 150) -> Path:
         box = leg.get_window_extent().transformed(fig.transFigure.inverted())
         y = box.y0 - 0.03
     fig.text(0.015, 0.975, _title(bng), fontsize=15, weight="bold", va="top")
-    fig.text(0.015, 0.935, _summary(bng), fontsize=10, va="top", color="#333333")
+    summary = "\n".join(textwrap.wrap(_summary(bng), width=int(fig_w * 12.5)))
+    fig.text(0.015, 0.94, summary, fontsize=10, va="top", color="#333333", linespacing=1.4)
     fig.text(0.015, 0.037, ATTRIBUTION, fontsize=8.5, va="top", color="#222222", wrap=True)
     fig.text(0.015, 0.012, "Boundaries, site positions and figures as in the scenario; "
              "lines join each footprint's reference point to a site. Made with bedplan.",
