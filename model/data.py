@@ -105,6 +105,8 @@ def load_scenario(folder: str | Path, overrides: dict[str, Any] | None = None) -
             files[config.geometry] = path
             geometry, geo_problems = _read_geometry(path, tables)
             problems += geo_problems
+            if geometry is not None and not geo_problems:
+                problems += check_sites_in_footprints(tables, geometry, files)
     for key in ("graph_file", "matrix_file"):
         name = getattr(config.distance, key)
         if name:
@@ -394,6 +396,31 @@ def _apply_scope(config: ScenarioConfig, tables: dict[str, pd.DataFrame]) -> dic
     out["site_services"] = keep(tables["site_services"], tables["site_services"]["site"].isin(site_ids))
     out["demand"] = keep(tables["demand"], tables["demand"]["footprint"].isin(fps))
     return out
+
+
+SITE_TOLERANCE_M = 1000.0  # the ultra-generalised boundaries are coarse near coasts and rivers
+
+
+def check_sites_in_footprints(tables: dict[str, pd.DataFrame], geometry: Any,
+                              files: dict[str, Path]) -> list[Problem]:
+    """Each site lies in its stated footprint's polygon (within SITE_TOLERANCE_M)."""
+    import geopandas as gpd
+
+    sites = tables["sites"]
+    points = gpd.GeoSeries(gpd.points_from_xy(sites["lon"], sites["lat"]), index=sites.index,
+                           crs="EPSG:4326").to_crs("EPSG:27700")
+    polygons = geometry.to_crs("EPSG:27700").geometry
+    problems = []
+    for idx, point in points.items():
+        stated = sites.at[idx, "footprint"]
+        if stated in polygons.index and polygons[stated].distance(point) <= SITE_TOLERANCE_M:
+            continue
+        inside = [fp for fp, poly in polygons.items() if poly.contains(point)]
+        rule = (f"the site lies in footprint {inside[0]}, not {stated}" if inside else
+                "the site lies outside every footprint of the scenario (outside England?)")
+        problems.append(Problem(str(files["sites.csv"]), _row(sites, idx), "lat,lon",
+                                f"{sites.at[idx, 'lat']},{sites.at[idx, 'lon']}", rule))
+    return problems
 
 
 def _read_geometry(path: Path, tables: dict[str, pd.DataFrame]) -> tuple[Any, list[Problem]]:
