@@ -155,6 +155,72 @@ def export(
                   + ", ".join(p.name for p in written), highlight=False)
 
 
+@app.command()
+def sweep(
+    file: Annotated[Path, typer.Argument(help="Sweep file (data/sweeps/*.yaml).")],
+    workers: Annotated[int | None, typer.Option(help="Local worker processes (default: one a core).")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler.")] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Results go to RUNS_DIR/sweeps/<name>/.")] = Path("runs"),
+    retry_failed: Annotated[bool, typer.Option("--retry-failed",
+                                               help="Solve again variants that had no solution.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the variants; solve nothing.")] = False,
+) -> None:
+    """Run a sensitivity sweep in parallel (Dask); a rerun skips the variants already done."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from model.sweep import SOLVED, build_variants, load_sweep, pending, run_sweep
+
+    try:
+        spec = load_sweep(file)
+    except ScenarioError as exc:
+        err.print(f"[bold red]Invalid sweep[/]: {len(exc.problems)} problem(s) found:")
+        for problem in exc.problems:
+            err.print(f"  • {problem}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    if dry_run:
+        variants = build_variants(spec)
+        todo, _done = pending(spec, variants, runs_dir, retry_failed)
+        waiting = {v.key for v in todo}
+        for v in variants:
+            console.print(f"{v.index:5d} {v.key} {'to solve' if v.key in waiting else 'done    '} {v.label}",
+                          highlight=False)
+        console.print(f"{len(variants)} variants, {len(todo)} to solve -> {spec.output_folder(runs_dir)}")
+        raise typer.Exit(EXIT_OK)
+    counts = {"ok": 0, "failed": 0}
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                  TimeRemainingColumn(), console=console) as bar:
+        task = bar.add_task(spec.name, total=None, status="starting workers")
+
+        def on_event(kind: str, info: dict) -> None:
+            if kind == "start":
+                bar.update(task, total=info["todo"],
+                           status=f"{info['done']} of {info['total']} already done")
+            else:
+                counts["ok" if info["status"] in SOLVED else "failed"] += 1
+                bar.update(task, advance=1, status=f"[green]{counts['ok']} solved[/] "
+                                                   f"[red]{counts['failed']} failed[/]")
+
+        try:
+            run = run_sweep(spec, runs_dir, workers=workers, scheduler=scheduler, on_event=on_event,
+                            retry_failed=retry_failed)
+        except KeyboardInterrupt:
+            err.print("[yellow]interrupted[/]: finished variants are kept; run the same command to go on.")
+            raise typer.Exit(130) from None
+    statuses = run.results["status"].value_counts().to_dict()
+    done = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+    console.print(f"{len(run.variants)} variants: {done} ({len(run.solved)} solved now, "
+                  f"{len(run.skipped)} reused) in {run.seconds / 60:.1f} min")
+    console.print(f"written: [bold]{run.folder}[/]  (summary.md, results.parquet, decisions.parquet, charts)")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app()

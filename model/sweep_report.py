@@ -1,0 +1,352 @@
+"""A sweep's morning read: `summary.md` with robustness per site, a map, a tornado chart
+(one-at-a-time designs) and cost / carbon / travel scatter plots."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from model.sweep import Sweep, SweepRun
+
+log = logging.getLogger(__name__)
+
+ATTRIBUTION = ("Source: Office for National Statistics licensed under the Open Government Licence "
+               "v.3.0. Contains OS data © Crown copyright and database right 2017.")
+SUMMARY_FILE = "summary.md"
+ROBUSTNESS_FILE = "robustness.csv"
+MAP_FILE = "robustness_map.png"
+TORNADO_FILE = "tornado.png"
+SCATTER_FILE = "tradeoffs.png"
+#: how the share of variants counts a site: an action in any year (kept: no change in any year)
+SHARE_ACTIONS = ("kept", "reduced", "decommissioned", "commissioned", "reconfigured", "expanded")
+_ACTION_OF = {"reduce": "reduced", "decommission": "decommissioned", "commission": "commissioned",
+              "reconfigure": "reconfigured", "expand": "expanded"}
+#: a site's verdict is robust when its most common outcome holds in at least this share
+ROBUST = 0.9
+METRICS = (("objective", "objective (discounted £m)", 1e-6), ("cost_gbp", "cost (£m)", 1e-6),
+           ("carbon_t", "carbon (ktCO2e)", 1e-3), ("patient_km", "patient-km (thousand)", 1e-3))
+
+
+def robustness(decisions: pd.DataFrame, results: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """Per site: the share of solved variants in which it is kept (no change in any year),
+    reduced, decommissioned, commissioned, reconfigured, expanded (in at least one year)."""
+    from model.sweep import SOLVED
+
+    solved = results.loc[results["status"].isin(SOLVED), "variant"].tolist()
+    n = len(solved)
+    base = sites[["site", "name", "status"]].copy()
+    base["hub"] = sites["hub"] if "hub" in sites.columns else ""
+    if n == 0:
+        for col in SHARE_ACTIONS:
+            base[col] = float("nan")
+        base["verdict"] = "no solved variant"
+        return base
+    dec = decisions[decisions["variant"].isin(solved)]
+    flags = pd.DataFrame({"variant": dec["variant"], "site": dec["site"]})
+    for action, label in _ACTION_OF.items():
+        flags[label] = dec["action"].eq(action).to_numpy()
+    flags["changed"] = dec["action"].ne("keep").to_numpy()
+    per = flags.groupby(["variant", "site"]).any().reset_index()
+    per["kept"] = ~per["changed"]
+    shares = per.groupby("site")[list(SHARE_ACTIONS)].sum() / n
+    out = base.merge(shares, left_on="site", right_index=True, how="left")
+    # a site with no decision rows in a variant: an existing unit is kept as is there only if it
+    # appears (it always does while open); a candidate not used is simply not commissioned
+    out[list(SHARE_ACTIONS)] = out[list(SHARE_ACTIONS)].fillna(0.0)
+    out["verdict"] = [_verdict(row) for _, row in out.iterrows()]
+    return out
+
+
+def _verdict(row: pd.Series) -> str:
+    if row["status"] == "candidate":
+        share = row["commissioned"]
+        if share >= ROBUST:
+            return "commission (robust)"
+        if share <= 1 - ROBUST:
+            return "not needed (robust)"
+        return f"commission in {share:.0%}"
+    dec = row["decommissioned"]
+    if dec >= ROBUST:
+        return "decommission (robust)"
+    if row["kept"] >= ROBUST:
+        return "keep as is (robust)"
+    if dec <= 1 - ROBUST:
+        changes = {a: row[a] for a in ("reduced", "reconfigured", "expanded")}
+        top = max(changes, key=changes.get)
+        if changes[top] >= ROBUST:
+            return f"stays open, {top} (robust)"
+        return "stays open (robust)" if changes[top] > 0 else "keep as is (robust)"
+    return f"decommission in {dec:.0%}"
+
+
+def write_report(sweep: Sweep, out: Path, results: pd.DataFrame, run: SweepRun | None = None) -> Path:
+    """Write summary.md, robustness.csv and the charts into the sweep folder `out`."""
+    from model.sweep import DECISIONS_FILE, SOLVED
+
+    decisions = pd.read_parquet(out / DECISIONS_FILE)
+    sites = _sites(sweep)
+    robust = robustness(decisions, results, sites)
+    robust.to_csv(out / ROBUSTNESS_FILE, index=False, float_format="%.4g")
+    solved = results[results["status"].isin(SOLVED)]
+    charts: dict[str, str] = {}
+    for name, make in ((MAP_FILE, lambda p: robustness_map(sweep, robust, p)),
+                       (TORNADO_FILE, lambda p: tornado(sweep, results, p)),
+                       (SCATTER_FILE, lambda p: tradeoffs(sweep, solved, p))):
+        try:
+            if make(out / name):
+                charts[name] = name
+        except Exception:  # a chart must never lose the night's results
+            log.exception("could not draw %s", name)
+    text = render_summary(sweep, results, robust, charts, run)
+    (out / SUMMARY_FILE).write_text(text, encoding="utf-8")
+    return out / SUMMARY_FILE
+
+
+def _sites(sweep: Sweep) -> pd.DataFrame:
+    data = sweep.scenario
+    sites = data.tables["sites"].copy()
+    hub_of = data.tables["footprints"].set_index("footprint")["hub"]
+    sites["hub"] = sites["footprint"].map(hub_of)
+    return sites
+
+
+def _fmt(x: Any, digits: int = 1, scale: float = 1.0) -> str:
+    if x is None or (isinstance(x, float) and pd.isna(x)):
+        return ""
+    return f"{float(x) * scale:,.{digits}f}"
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "/").replace("\n", " ")
+
+
+def render_summary(sweep: Sweep, results: pd.DataFrame, robust: pd.DataFrame, charts: dict[str, str],
+                   run: SweepRun | None) -> str:
+    from model.sweep import SOLVED
+
+    spec = sweep.spec
+    counts = results["status"].value_counts().to_dict()
+    solved = results[results["status"].isin(SOLVED)]
+    lines = [
+        f"# Sweep `{sweep.name}`",
+        "",
+        spec.description.strip() or "",
+        "",
+        f"Base scenario `{sweep.scenario.config.name}` ({spec.base}); design **{spec.design}**, "
+        f"{len(results)} variants; per variant: time limit {spec.solver.time_limit:g}s, MIP gap "
+        f"{spec.solver.mip_gap:g}, {spec.solver.threads} solver thread(s).",
+        "",
+        "Status: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) + ".",
+    ]
+    if run is not None:
+        lines.append(f"This run solved {len(run.solved)} variant(s) ({len(run.failed)} without a "
+                     f"solution) and reused {len(run.skipped)} already done, in {run.seconds / 60:.1f} min.")
+    lines += ["", "## Parameters", "", "| parameter | target | op | values | meaning |",
+              "|---|---|---|---|---|"]
+    for p in spec.parameters:
+        target = p.key or f"{p.table}.{p.column}"
+        filters = [f"{k}={v}" for k, v in p.where.items()] + ([f"hub={p.hub}"] if p.hub else [])
+        if filters:
+            target += f" where {', '.join(filters)}"
+        values = ", ".join(str(v) for v in p.values) if p.values is not None else f"{p.low:g} .. {p.high:g}"
+        lines.append(f"| `{p.name}` | {_cell(target)} | {p.op} | {_cell(values)} | {_cell(p.description)} |")
+    if not solved.empty:
+        lines += ["", "## Outcomes across solved variants", "",
+                  "| measure | min | median | max |", "|---|---|---|---|"]
+        for col, label, scale in METRICS + (("unmet_beds", "unmet (bed-years)", 1.0),
+                                            ("delayed_discharges", "delayed discharges", 1.0),
+                                            ("in_hub_share", "in-hub share", 1.0)):
+            if col in solved.columns and solved[col].notna().any():
+                v = solved[col].astype(float)
+                digits = 3 if col == "in_hub_share" else 1
+                cells = " | ".join(_fmt(x, digits, scale) for x in (v.min(), v.median(), v.max()))
+                lines.append(f"| {label} | {cells} |")
+        gaps = solved["gap_rel"].astype(float)
+        lines.append("")
+        secs = solved["solve_seconds"].astype(float)
+        lines.append(f"Proven gap: median {gaps.median():.3%}, worst {gaps.max():.3%}; solve time median "
+                     f"{secs.median():.1f}s, longest {secs.max():.1f}s.")
+    lines += ["", "## Robustness per site", "",
+              f"Share of the {len(solved)} solved variants in which each site is kept (no change in "
+              "any year) or is reduced, decommissioned, commissioned, reconfigured or expanded (in at "
+              f"least one year). A verdict is robust when it holds in at least {ROBUST:.0%} of variants. "
+              f"Also in `{ROBUSTNESS_FILE}`.", ""]
+    if MAP_FILE in charts:
+        lines += [f"![map of robustness]({MAP_FILE})", ""]
+    shown = robust[(robust["status"] == "existing") | (robust["commissioned"] > 0)].copy()
+    shown["_order"] = -(shown["decommissioned"] + shown["commissioned"]) - 0.5 * (1 - shown["kept"])
+    shown = shown.sort_values(["_order", "hub", "site"])
+    lines += ["| site | name | hub | kept | reduced | decomm. | comm. | reconf. | expanded | verdict |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for _, r in shown.iterrows():
+        shares = " | ".join(f"{r[a]:.0%}" for a in SHARE_ACTIONS)
+        lines.append(f"| {_cell(r['site'])} | {_cell(r['name'])} | {_cell(r['hub'])} | {shares} | "
+                     f"{r['verdict']} |")
+    unused = robust[(robust["status"] == "candidate") & (robust["commissioned"] == 0)]
+    if len(unused):
+        lines += ["", f"Candidate sites never commissioned in any variant: {len(unused)} "
+                      f"({', '.join(unused['site'].astype(str).head(30))}"
+                      f"{', ...' if len(unused) > 30 else ''})."]
+    if TORNADO_FILE in charts:
+        lines += ["", "## Tornado (one at a time)", "",
+                  "Each bar: the change from the base variant when one parameter is at its low or "
+                  "high value and the others at base.", "", f"![tornado]({TORNADO_FILE})"]
+    if SCATTER_FILE in charts:
+        lines += ["", "## Cost, carbon and travel", "", f"![trade-offs]({SCATTER_FILE})"]
+    failed = results[~results["status"].isin(SOLVED)]
+    if len(failed):
+        lines += ["", "## Variants without a solution", "",
+                  "| variant | label | status | reason |", "|---|---|---|---|"]
+        for _, r in failed.head(200).iterrows():
+            lines.append(f"| `{r['variant']}` | {_cell(r['label'])} | {r['status']} | "
+                         f"{_cell(r['reason'])[:400]} |")
+        if len(failed) > 200:
+            lines.append(f"| ... | {len(failed) - 200} more in results.parquet | | |")
+    time_limited = solved[solved["status"] == "feasible"]
+    if len(time_limited):
+        lines += ["", f"{len(time_limited)} variant(s) reached the time limit with a solution not "
+                      "proven optimal (status `feasible`; their gap is in results.parquet)."]
+    lines += ["", "## Files", "",
+              "`results.parquet` (one row per variant: parameters, status, reason, gap, seconds, "
+              "objective terms `term_*`, England KPIs), `decisions.parquet` (variant, site, year, "
+              "action, wards, beds), `robustness.csv`, `sweep.json` (the design), `variants/` (one "
+              "file per finished variant; a rerun skips these).", ""]
+    return "\n".join(lines)
+
+
+def robustness_map(sweep: Sweep, robust: pd.DataFrame, path: Path) -> bool:
+    """Sites coloured by the share of variants decommissioning (existing) or commissioning
+    (candidates) them, over the footprint polygons when the scenario has them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    sites = _sites(sweep)[["site", "lat", "lon"]].merge(robust, on="site")
+    shown = sites[(sites["status"] == "existing") | (sites["commissioned"] > 0)]
+    if shown.empty:
+        return False
+    fig, ax = plt.subplots(figsize=(8, 9))
+    geometry = sweep.scenario.geometry
+    if geometry is not None:
+        geometry.plot(ax=ax, facecolor="#f2f2f2", edgecolor="#9a9a9a", linewidth=0.5)
+    existing = shown[shown["status"] == "existing"]
+    candidates = shown[shown["status"] == "candidate"]
+    sc = ax.scatter(existing["lon"], existing["lat"], c=existing["decommissioned"], cmap="Reds",
+                    vmin=0, vmax=1, s=46, edgecolor="black", linewidth=0.4, zorder=3)
+    sc2 = ax.scatter(candidates["lon"], candidates["lat"], c=candidates["commissioned"], cmap="Blues",
+                     vmin=0, vmax=1, s=70, marker="^", edgecolor="black", linewidth=0.4, zorder=4)
+    fig.colorbar(sc, ax=ax, shrink=0.5, pad=0.01, label="existing: share of variants decommissioning")
+    if len(candidates):
+        fig.colorbar(sc2, ax=ax, shrink=0.5, pad=0.06, label="candidate: share commissioning")
+    if len(shown) <= 40:
+        for _, r in shown.iterrows():
+            ax.annotate(str(r["site"]), (r["lon"], r["lat"]), xytext=(4, 3), textcoords="offset points",
+                        fontsize=7, zorder=5)
+    ax.legend(handles=[Line2D([], [], marker="o", ls="", mfc="white", mec="black", label="existing unit"),
+                       Line2D([], [], marker="^", ls="", mfc="white", mec="black",
+                              label="candidate (commissioned somewhere)")],
+              loc="upper left", fontsize=8, frameon=False)
+    ax.set_title(f"Sweep {sweep.name}: robustness of site decisions")
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.set_aspect(1.6)
+    fig.text(0.01, 0.01, ATTRIBUTION, fontsize=6, wrap=True)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def tornado_table(sweep: Sweep, results: pd.DataFrame) -> pd.DataFrame:
+    """One-at-a-time: per parameter and metric, the change from base at its lowest and highest
+    result (rows: parameter, metric, low, high, swing)."""
+    from model.sweep import SOLVED
+
+    base = results[results["label"] == "base"]
+    if base.empty or base.iloc[0]["status"] not in SOLVED:
+        return pd.DataFrame(columns=["parameter", "metric", "low", "high", "swing"])
+    base_row = base.iloc[0]
+    solved = results[results["status"].isin(SOLVED) & (results["label"] != "base")]
+    rows = []
+    for p in sweep.spec.parameters:
+        mine = solved[solved["label"].str.startswith(f"{p.name}=")]
+        if mine.empty:
+            continue
+        for col, _label, _scale in METRICS:
+            if col not in mine.columns:
+                continue
+            delta = mine[col].astype(float) - float(base_row[col])
+            rows.append({"parameter": p.name, "metric": col, "low": min(0.0, delta.min()),
+                         "high": max(0.0, delta.max()), "swing": delta.max() - delta.min()})
+    return pd.DataFrame(rows)
+
+
+def tornado(sweep: Sweep, results: pd.DataFrame, path: Path) -> bool:
+    if sweep.spec.design != "one_at_a_time":
+        return False
+    table = tornado_table(sweep, results)
+    if table.empty:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = [m for m in METRICS if m[0] in set(table["metric"])]
+    height = 1.2 + len(metrics) * (0.6 + 0.45 * len(sweep.spec.parameters))
+    fig, axes = plt.subplots(len(metrics), 1, figsize=(8, height), squeeze=False)
+    for ax, (col, label, scale) in zip(axes[:, 0], metrics, strict=True):
+        sub = table[table["metric"] == col].sort_values("swing")
+        y = range(len(sub))
+        ax.barh(list(y), sub["low"] * scale, color="#2b8cbe", label="decrease")
+        ax.barh(list(y), sub["high"] * scale, color="#e34a33", label="increase")
+        ax.set_yticks(list(y), sub["parameter"])
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_xlabel(f"change from base: {label}")
+    axes[0, 0].set_title(f"Sweep {sweep.name}: one at a time")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def tradeoffs(sweep: Sweep, solved: pd.DataFrame, path: Path) -> bool:
+    """Cost vs carbon, cost vs patient-km and carbon vs patient-km, one dot per solved variant,
+    coloured by the first numeric parameter."""
+    needed = {"cost_gbp", "carbon_t", "patient_km"}
+    if solved.empty or not needed <= set(solved.columns):
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colour_by = next((p.name for p in sweep.spec.parameters
+                      if p.name in solved.columns and pd.api.types.is_numeric_dtype(solved[p.name])
+                      and not pd.api.types.is_bool_dtype(solved[p.name])
+                      and solved[p.name].nunique() > 1), None)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained")
+    pairs = (("cost_gbp", 1e-6, "cost (£m)", "carbon_t", 1e-3, "carbon (ktCO2e)"),
+             ("cost_gbp", 1e-6, "cost (£m)", "patient_km", 1e-3, "patient-km (thousand)"),
+             ("carbon_t", 1e-3, "carbon (ktCO2e)", "patient_km", 1e-3, "patient-km (thousand)"))
+    sc = None
+    for ax, (x, xs, xl, y, ys, yl) in zip(axes, pairs, strict=True):
+        kwargs: dict[str, Any] = {"s": 22, "edgecolor": "black", "linewidth": 0.3}
+        if colour_by:
+            kwargs.update(c=solved[colour_by].astype(float), cmap="viridis")
+        sc = ax.scatter(solved[x].astype(float) * xs, solved[y].astype(float) * ys, **kwargs)
+        ax.set_xlabel(xl)
+        ax.set_ylabel(yl)
+        ax.grid(alpha=0.3)
+    if colour_by and sc is not None:
+        fig.colorbar(sc, ax=list(axes), label=colour_by, shrink=0.85)
+    fig.suptitle(f"Sweep {sweep.name}: {len(solved)} solved variants (whole scenario, all years)")
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return True
