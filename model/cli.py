@@ -11,10 +11,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from model.bench_cli import bench_app
 from model.errors import EXIT_OK, BedplanError, ScenarioError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="bedplan: plan secure mental health bed capacity (Pyomo + HiGHS).")
+app.add_typer(bench_app, name="bench", help="Benchmarks: published optima (OR-Library), performance.")
 console = Console(stderr=False)
 MAX_PROBLEMS_SHOWN = 60
 err = Console(stderr=True)

@@ -190,8 +190,9 @@ SITES = Table(
                choices=("NHS", "independent")),
         Column("min_wards", "int", "wards", "Viable minimum wards while the site operates.",
                minimum=0, maximum=100),
+        # Up to 100,000: OR-Library benchmark facilities (model/orlib.py) hold thousands of beds.
         Column("max_wards", "int", "wards", "Physical maximum wards on the site.", minimum=0,
-               maximum=100),
+               maximum=100_000),
         Column("fixed_cost_gbp", "float", "GBP/year", "Fixed cost of keeping the site open.",
                minimum=0.0),
         Column("cost_factor", "float", "factor",
