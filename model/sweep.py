@@ -972,6 +972,8 @@ def run_sweep(sweep: Sweep | str | Path, runs_root: str | Path = "runs", workers
     out = sweep.output_folder(runs_root)
     vdir = out / VARIANTS_DIR
     vdir.mkdir(parents=True, exist_ok=True)
+    for stale in vdir.glob(".*.tmp"):  # left by a sweep killed while writing
+        stale.unlink(missing_ok=True)
     variants = build_variants(sweep)
     _write_plan(sweep, variants, out)
     todo, done = pending(sweep, variants, runs_root, retry_failed)
