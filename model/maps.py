@@ -81,9 +81,11 @@ def _extent(layers: Layers) -> tuple[float, float, float, float]:
     return bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad
 
 
-def _label_point(polygon, obstacles: list[tuple[float, float]], grid: int = 18):
-    """A point inside `polygon` far from the obstacles (sites, labels placed before) and from
-    the polygon's edge: the best of a grid of candidates, by the smaller of the two distances."""
+def _label_point(polygon, obstacles: list[tuple[float, float]], half_width: float = 0.0,
+                 grid: int = 24) -> tuple[float, float]:
+    """A point inside `polygon` where a label `2 * half_width` wide keeps clear of the
+    obstacles (sites, labels placed before) and of the polygon's edge: the best of a grid of
+    candidates, scored by the smaller of the two distances along the label's width."""
     from shapely import contains_xy, distance, points
 
     x0, y0, x1, y1 = polygon.bounds
@@ -94,13 +96,16 @@ def _label_point(polygon, obstacles: list[tuple[float, float]], grid: int = 18):
         pt = polygon.representative_point()
         return pt.x, pt.y
     xs, ys = xs[inside], ys[inside]
-    edge = distance(points(xs, ys), polygon.boundary)
-    score = edge * 1.5
-    if obstacles:
-        obs = np.asarray(obstacles)
-        near = np.sqrt((xs[:, None] - obs[None, :, 0]) ** 2
-                       + ((ys[:, None] - obs[None, :, 1]) * 2.5) ** 2).min(axis=1)
-        score = np.minimum(score, near)
+    score = distance(points(xs, ys), polygon.boundary) * 1.5
+    offsets = np.linspace(-half_width, half_width, 5) if half_width > 0 else np.zeros(1)
+    for dx in offsets:
+        within = contains_xy(polygon, xs + dx, ys)
+        score = np.where(within, score, score * 0.5)
+        if obstacles:
+            obs = np.asarray(obstacles)
+            near = np.sqrt(((xs + dx)[:, None] - obs[None, :, 0]) ** 2
+                           + ((ys[:, None] - obs[None, :, 1]) * 2.5) ** 2).min(axis=1)
+            score = np.minimum(score, near)
     best = int(np.argmax(score))
     return float(xs[best]), float(ys[best])
 
@@ -150,15 +155,18 @@ def render_png(layers: Layers, path: Path, dpi: int = 150) -> Path:
 
     period = "all years" if bng.year is None else str(bng.year)
     # labels keep clear of the sites and their names (which sit up and right of them)
+    per_point = (x1 - x0) / (fig_w * map_w_frac * 72)  # map units per typographic point
     obstacles = [(g.x, g.y) for g in bng.sites.geometry]
-    obstacles += [(g.x + 0.06 * (x1 - x0), g.y + 0.01 * (y1 - y0)) for g in bng.sites.geometry]
+    if len(bng.sites) <= 40:
+        obstacles += [(g.x + 0.06 * (x1 - x0), g.y + 0.01 * (y1 - y0))
+                      for g in bng.sites.geometry]
     if bng.footprints is not None:
         fps = bng.footprints
         colors = [share_color(s) for s in fps["in_hub_share"]]
         fps.plot(ax=ax, color=colors, edgecolor="white", linewidth=0.9, zorder=1)
         if len(fps) <= 30:
             for row in fps.itertuples():
-                x, y = _label_point(row.geometry, obstacles)
+                x, y = _label_point(row.geometry, obstacles, len(row.name) * 7.5 * 0.3 * per_point)
                 obstacles.append((x, y))
                 label = (f"{row.name}\n{row.in_hub_share:.0%}"
                          if not math.isnan(row.in_hub_share) else row.name)
@@ -196,10 +204,10 @@ def render_png(layers: Layers, path: Path, dpi: int = 150) -> Path:
                         path_effects=halo)
     if bng.hubs is not None and len(bng.hubs) > 1:
         for row in bng.hubs.itertuples():
-            x, y = _label_point(row.geometry, obstacles)
+            x, y = _label_point(row.geometry, obstacles, len(row.name) * 9 * 0.36 * per_point)
             obstacles.append((x, y))
             ax.annotate(row.name.upper(), (x, y), fontsize=9, weight="bold", color=HUB_COLOR,
-                        ha="center", va="center", alpha=0.8, zorder=6, path_effects=halo)
+                        ha="center", va="center", zorder=12, path_effects=halo)
     ax.set_xlabel("")  # geopandas labels the axes with the CRS's units
     ax.set_ylabel("")
     # scale bar and north arrow
