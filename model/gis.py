@@ -228,7 +228,7 @@ def build_layers(scenario: ScenarioData, tables: RunTables, year: int | None = N
     if year is not None and year not in years:
         raise ScenarioError([Problem("--year", None, "year", year,
                                      f"not a year of this run ({years[0]}..{years[-1]})")])
-    services_table = scenario.services
+    services_table = _table(scenario, "services")
     services = [v for v in services_table["service"]
                 if services_table.set_index("service").at[v, "level"] != "community"]
     layers = Layers(scenario=cfg.name, years=years, year=year, services=services,
@@ -246,6 +246,14 @@ def build_layers(scenario: ScenarioData, tables: RunTables, year: int | None = N
     return layers
 
 
+def _table(scenario: ScenarioData, name: str) -> pd.DataFrame:
+    """A scenario table without its attrs (row numbers for error messages, which pandas
+    would deep-copy on every operation)."""
+    frame = scenario.tables[name].copy()
+    frame.attrs = {}
+    return frame
+
+
 def _points(lon: Iterable[float], lat: Iterable[float]) -> gpd.GeoSeries:
     return gpd.GeoSeries(gpd.points_from_xy(list(lon), list(lat)), crs=WGS84).to_crs(epsg=BNG)
 
@@ -258,10 +266,11 @@ def _sites(scenario: ScenarioData, tables: RunTables, services: list[str], years
            year: int | None) -> gpd.GeoDataFrame:
     from model.results import classify
 
-    sites = scenario.sites.set_index("site")
-    fp_hub = scenario.footprints.set_index("footprint")["hub"].to_dict()
-    bpw = scenario.services.set_index("service")["beds_per_ward"].to_dict()
-    existing = {(r.site, r.service): int(r.wards) for r in scenario.site_services.itertuples()}
+    sites = _table(scenario, "sites").set_index("site")
+    fp_hub = _table(scenario, "footprints").set_index("footprint")["hub"].to_dict()
+    bpw = _table(scenario, "services").set_index("service")["beds_per_ward"].to_dict()
+    existing = {(r.site, r.service): int(r.wards)
+                for r in _table(scenario, "site_services").itertuples()}
     dec = tables.decisions
     wards = tables.wards
     last = years[-1]
@@ -344,8 +353,8 @@ def _flows(scenario: ScenarioData, tables: RunTables, services: list[str],
     alloc = tables.allocation
     if year is not None:
         alloc = alloc[alloc["year"] == year]
-    fps = scenario.footprints.set_index("footprint")
-    sites = scenario.sites.set_index("site")
+    fps = _table(scenario, "footprints").set_index("footprint")
+    sites = _table(scenario, "sites").set_index("site")
     hub_of_fp = fps["hub"].to_dict()
     columns = ["footprint", "footprint_name", "site", "site_name", "hub", "site_hub", "in_hub",
                "year", "km", "beds"] + _wards_cols("beds", services)
@@ -407,8 +416,8 @@ KPI_FIELDS = ("demand_beds", "need_beds", "placed_beds", "in_hub_share", "mean_k
 
 def _footprints(scenario: ScenarioData, tables: RunTables, year: int | None) -> gpd.GeoDataFrame:
     period = "all" if year is None else str(year)
-    fps = scenario.footprints.set_index("footprint")
-    hub_names = scenario.hubs.set_index("hub")["name"].to_dict()
+    fps = _table(scenario, "footprints").set_index("footprint")
+    hub_names = _table(scenario, "hubs").set_index("hub")["name"].to_dict()
     kpi = _kpi(tables, "footprint", period)
     base = _kpi(tables, "footprint", period, BASELINE)
     alloc = tables.allocation
@@ -441,7 +450,7 @@ def _hubs(scenario: ScenarioData, tables: RunTables, footprints: gpd.GeoDataFram
     period = "all" if year is None else str(year)
     kpi = _kpi(tables, "hub", period)
     base = _kpi(tables, "hub", period, BASELINE)
-    hubs = scenario.hubs.set_index("hub")
+    hubs = _table(scenario, "hubs").set_index("hub")
     rows, geoms = [], []
     for h in hubs.index:
         members = footprints[footprints["hub"] == h]
