@@ -6,12 +6,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SCENARIO ?= data/scenarios/demo
 ARGS ?=
+SWEEP ?=
 
-.PHONY: help setup solve validate test lint bench data docs clean-venv
+.PHONY: help setup solve validate sweep test lint bench data docs clean-venv
 
 help:
 	@echo "make solve [SCENARIO=data/scenarios/...] [ARGS='--time-limit 120']  solve a scenario into runs/"
 	@echo "make validate [SCENARIO=...]  check a scenario's input"
+	@echo "make sweep SWEEP=data/sweeps/<file>.yaml [ARGS='--workers 2']  sensitivity sweep into runs/sweeps/"
 	@echo "make test                     run the test suite"
 	@echo "make lint                     ruff"
 	@echo "make bench                    benchmarks (minutes)"
@@ -31,6 +33,10 @@ solve: $(STAMP)
 
 validate: $(STAMP)
 	$(VENV)/bin/bedplan validate $(SCENARIO)
+
+sweep: $(STAMP)
+	@test -n "$(SWEEP)" || { echo "usage: make sweep SWEEP=data/sweeps/<file>.yaml [ARGS='--workers 2 | --scheduler tcp://host:8786']"; exit 2; }
+	$(VENV)/bin/bedplan sweep $(SWEEP) $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow" $(ARGS)
