@@ -18,12 +18,14 @@ from typer.testing import CliRunner
 
 from model.cli import app
 from model.data import load_scenario
+from model.errors import ScenarioError
 from model.gis import (
     ACTION_STYLES,
     ATTRIBUTION,
     SHARE_CLASSES,
     RunTables,
     build_layers,
+    find_scenario_folder,
     shapefile_names,
     write_geopackage,
 )
@@ -340,6 +342,16 @@ def test_export_of_a_folder_that_is_not_a_run_exits_2(tmp_path):
     result = runner.invoke(app, ["export", str(tmp_path)])
     assert result.exit_code == 2
     assert "manifest.json" in result.output
+
+
+def test_scenario_folder_found_from_another_directory(tmp_path, monkeypatch):
+    root = DEMO.parents[2]  # runs/<scenario>/<run-id> sits beside data/ in the project
+    monkeypatch.chdir(tmp_path)
+    found = find_scenario_folder(root / "runs" / "demo" / "some-run",
+                                 {"scenario_folder": "data/scenarios/demo"})
+    assert found.resolve() == DEMO
+    with pytest.raises(ScenarioError, match="--scenario"):
+        find_scenario_folder(tmp_path / "runs" / "x" / "y", {"scenario_folder": "nowhere"})
 
 
 # --- a scenario without footprint polygons -------------------------------------------------
