@@ -36,6 +36,7 @@ import threading
 import time
 import traceback
 import typing
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -669,9 +670,14 @@ def _apply_number(base: Any, op: str, value: Any) -> Any:
 def _row_mask(frames: dict[str, pd.DataFrame], p: Parameter) -> pd.Series:
     frame = frames[p.table]
     mask = pd.Series(True, index=frame.index)
+    table = TABLES[p.table]
     for col, wanted in p.where.items():
         if col in frame.columns:
-            mask &= frame[col].map(lambda cell, w=wanted: any(_cell_equals(cell, x) for x in _as_list(w)))
+            cells = frame[col]
+        else:  # an optional column left out of the file: every row has its default
+            default = table.column(col).default
+            cells = pd.Series("" if default is None else str(default), index=frame.index)
+        mask &= cells.map(lambda cell, w=wanted: any(_cell_equals(cell, x) for x in _as_list(w)))
     if p.hub is not None:
         hubs = {str(h) for h in _as_list(p.hub)}
         mask &= _hub_of_rows(frames, p.table).isin(hubs)
@@ -951,9 +957,19 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
             yield client
         return
     n = workers or os.cpu_count() or 1
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-        yield client
+    chatty = logging.getLogger("distributed")
+    level = chatty.level
+    chatty.setLevel(logging.WARNING)  # the scheduler runs in this process and logs every step
+    try:
+        with warnings.catch_warnings():
+            # no dashboard; the scheduler's small HTTP server moves off a port in use, and says so
+            warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.WARNING)
+        with cluster, Client(cluster) as client:
+            yield client
+    finally:
+        chatty.setLevel(level)
 
 
 def run_sweep(sweep: Sweep | str | Path, runs_root: str | Path = "runs", workers: int | None = None,

@@ -170,27 +170,12 @@ def render_summary(sweep: Sweep, results: pd.DataFrame, robust: pd.DataFrame, ch
         secs = solved["solve_seconds"].astype(float)
         lines.append(f"Proven gap: median {gaps.median():.3%}, worst {gaps.max():.3%}; solve time median "
                      f"{secs.median():.1f}s, longest {secs.max():.1f}s.")
-    lines += ["", "## Robustness per site", "",
-              f"Share of the {len(solved)} solved variants in which each site is kept (no change in "
-              "any year) or is reduced, decommissioned, commissioned, reconfigured or expanded (in at "
-              f"least one year). A verdict is robust when it holds in at least {ROBUST:.0%} of variants. "
-              f"Also in `{ROBUSTNESS_FILE}`.", ""]
-    if MAP_FILE in charts:
-        lines += [f"![map of robustness]({MAP_FILE})", ""]
-    shown = robust[(robust["status"] == "existing") | (robust["commissioned"] > 0)].copy()
-    shown["_order"] = -(shown["decommissioned"] + shown["commissioned"]) - 0.5 * (1 - shown["kept"])
-    shown = shown.sort_values(["_order", "hub", "site"])
-    lines += ["| site | name | hub | kept | reduced | decomm. | comm. | reconf. | expanded | verdict |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
-    for _, r in shown.iterrows():
-        shares = " | ".join(f"{r[a]:.0%}" for a in SHARE_ACTIONS)
-        lines.append(f"| {_cell(r['site'])} | {_cell(r['name'])} | {_cell(r['hub'])} | {shares} | "
-                     f"{r['verdict']} |")
-    unused = robust[(robust["status"] == "candidate") & (robust["commissioned"] == 0)]
-    if len(unused):
-        lines += ["", f"Candidate sites never commissioned in any variant: {len(unused)} "
-                      f"({', '.join(unused['site'].astype(str).head(30))}"
-                      f"{', ...' if len(unused) > 30 else ''})."]
+    lines += ["", "## Robustness per site", ""]
+    if solved.empty:
+        lines += ["No variant has a solution yet, so there is nothing to compare: see the reasons "
+                  "below (a longer time limit, or fixing the input, is the usual cure)."]
+    else:
+        lines += _robustness_lines(robust, len(solved), charts)
     if TORNADO_FILE in charts:
         lines += ["", "## Tornado (one at a time)", "",
                   "Each bar: the change from the base variant when one parameter is at its low or "
@@ -218,6 +203,30 @@ def render_summary(sweep: Sweep, results: pd.DataFrame, robust: pd.DataFrame, ch
     return "\n".join(lines)
 
 
+def _robustness_lines(robust: pd.DataFrame, n_solved: int, charts: dict[str, str]) -> list[str]:
+    lines = [f"Share of the {n_solved} solved variants in which each site is kept (no change in "
+              "any year) or is reduced, decommissioned, commissioned, reconfigured or expanded (in at "
+              f"least one year). A verdict is robust when it holds in at least {ROBUST:.0%} of variants. "
+              f"Also in `{ROBUSTNESS_FILE}`.", ""]
+    if MAP_FILE in charts:
+        lines += [f"![map of robustness]({MAP_FILE})", ""]
+    shown = robust[(robust["status"] == "existing") | (robust["commissioned"] > 0)].copy()
+    shown = shown.sort_values(["decommissioned", "commissioned", "kept", "hub", "site"],
+                              ascending=[False, False, True, True, True])
+    lines += ["| site | name | hub | kept | reduced | decomm. | comm. | reconf. | expanded | verdict |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for _, r in shown.iterrows():
+        shares = " | ".join(f"{r[a]:.0%}" for a in SHARE_ACTIONS)
+        lines.append(f"| {_cell(r['site'])} | {_cell(r['name'])} | {_cell(r['hub'])} | {shares} | "
+                     f"{r['verdict']} |")
+    unused = robust[(robust["status"] == "candidate") & (robust["commissioned"] == 0)]
+    if len(unused):
+        lines += ["", f"Candidate sites never commissioned in any variant: {len(unused)} "
+                      f"({', '.join(unused['site'].astype(str).head(30))}"
+                      f"{', ...' if len(unused) > 30 else ''})."]
+    return lines
+
+
 def robustness_map(sweep: Sweep, robust: pd.DataFrame, path: Path) -> bool:
     """Sites coloured by the share of variants decommissioning (existing) or commissioning
     (candidates) them, over the footprint polygons when the scenario has them."""
@@ -229,12 +238,18 @@ def robustness_map(sweep: Sweep, robust: pd.DataFrame, path: Path) -> bool:
 
     sites = _sites(sweep)[["site", "lat", "lon"]].merge(robust, on="site")
     shown = sites[(sites["status"] == "existing") | (sites["commissioned"] > 0)]
-    if shown.empty:
+    if shown.empty or sites["kept"].isna().all():
         return False
     fig, ax = plt.subplots(figsize=(8, 9))
     geometry = sweep.scenario.geometry
     if geometry is not None:
         geometry.plot(ax=ax, facecolor="#f2f2f2", edgecolor="#9a9a9a", linewidth=0.5)
+        hub_of = sweep.scenario.tables["footprints"].set_index("footprint")["hub"]
+        try:
+            hubs = geometry.assign(hub=geometry.index.map(hub_of)).dissolve("hub")
+            hubs.boundary.plot(ax=ax, color="#4d4d4d", linewidth=1.1)
+        except Exception:  # hub outlines are a nicety; invalid unions must not stop the map
+            log.debug("hub outlines skipped", exc_info=True)
     existing = shown[shown["status"] == "existing"]
     candidates = shown[shown["status"] == "candidate"]
     sc = ax.scatter(existing["lon"], existing["lat"], c=existing["decommissioned"], cmap="Reds",
