@@ -208,6 +208,7 @@ def _robustness_lines(robust: pd.DataFrame, n_solved: int, charts: dict[str, str
               "any year) or is reduced, decommissioned, commissioned, reconfigured or expanded (in at "
               f"least one year). A verdict is robust when it holds in at least {ROBUST:.0%} of variants. "
               f"Also in `{ROBUSTNESS_FILE}`.", ""]
+    lines += _headline(robust) + [""]
     if MAP_FILE in charts:
         lines += [f"![map of robustness]({MAP_FILE})", ""]
     shown = robust[(robust["status"] == "existing") | (robust["commissioned"] > 0)].copy()
@@ -224,6 +225,32 @@ def _robustness_lines(robust: pd.DataFrame, n_solved: int, charts: dict[str, str
         lines += ["", f"Candidate sites never commissioned in any variant: {len(unused)} "
                       f"({', '.join(unused['site'].astype(str).head(30))}"
                       f"{', ...' if len(unused) > 30 else ''})."]
+    return lines
+
+
+def _headline(robust: pd.DataFrame) -> list[str]:
+    """The decisions that hold up and those that do not, named."""
+
+    def names(frame: pd.DataFrame, share: str | None = None) -> str:
+        items = [f"{r['site']}" + (f" ({r[share]:.0%})" if share else "") for _, r in frame.iterrows()]
+        return ", ".join(items[:20]) + (f" and {len(items) - 20} more" if len(items) > 20 else "")
+
+    existing = robust[robust["status"] == "existing"]
+    candidates = robust[robust["status"] == "candidate"]
+    groups = [
+        ("Decommissioned in every variant (or nearly)", existing[existing["decommissioned"] >= ROBUST], None),
+        ("Commissioned in every variant (or nearly)", candidates[candidates["commissioned"] >= ROBUST], None),
+        ("Depends on the inputs: decommissioned in some variants",
+         existing[existing["decommissioned"].between(1 - ROBUST, ROBUST, inclusive="neither")]
+         .sort_values("decommissioned", ascending=False), "decommissioned"),
+        ("Depends on the inputs: commissioned in some variants",
+         candidates[candidates["commissioned"].between(1 - ROBUST, ROBUST, inclusive="neither")]
+         .sort_values("commissioned", ascending=False), "commissioned"),
+    ]
+    stays = existing[existing["decommissioned"] <= 1 - ROBUST]
+    lines = [f"- {label}: {len(frame)}" + (f": {names(frame, share)}" if len(frame) else "")
+             for label, frame, share in groups]
+    lines.append(f"- Existing units open in every variant (or nearly): {len(stays)} of {len(existing)}")
     return lines
 
 
