@@ -716,23 +716,21 @@ def _apply_column(sweep: Sweep, frame: pd.DataFrame, p: Parameter, value: Any,
     if p.column not in frame.columns:  # an optional column left out of the file
         frame[p.column] = "" if col.default is None else _format(col.default, col.dtype)
     out = frame[p.column].copy()
-    for idx in frame.index[mask]:
-        cell = str(frame.at[idx, p.column]).strip()
-        if p.op == "set":
-            new: Any = value
+    rows = frame.index[mask]
+    if p.op == "set":
+        out[rows] = _format(value, col.dtype)
+    else:
+        cells = frame.loc[rows, p.column].astype(str).str.strip()
+        current = pd.to_numeric(cells.where(cells != "", str(col.default or 0.0)), errors="coerce")
+        if p.op == "scale":
+            new = current * float(value)
+        elif p.op == "add":
+            new = current + float(value)
         else:
-            try:
-                current = float(cell) if cell else float(col.default or 0.0)
-            except ValueError:
-                continue  # not a number: the loader will report it
-            if p.op == "scale":
-                new = current * float(value)
-            elif p.op == "add":
-                new = current + float(value)
-            else:
-                year = int(float(frame.at[idx, "year"]))
-                new = current * (1.0 + float(value)) ** (year - base_year)
-        out[idx] = _format(new, col.dtype)
+            years = pd.to_numeric(frame.loc[rows, "year"], errors="coerce")
+            new = current * (1.0 + float(value)) ** (years - base_year)
+        ok = new.notna()  # a cell that is not a number is left for the loader to report
+        out[new.index[ok]] = [_format(float(x), col.dtype) for x in new[ok]]
     frame[p.column] = out
     return frame
 

@@ -158,6 +158,15 @@ def test_table_changes_follow_filters_and_keys_follow_content(tmp_path):
     assert materialise(sweep, {"price": 70}).key != untouched.key
 
 
+def test_growth_compounds_from_the_base_year(tmp_path):
+    sweep = load_sweep(write_sweep(tmp_path, "gr", design="grid", parameters=[
+        {"name": "g", "table": "demand", "column": "beds", "op": "growth", "values": [0.05]}]))
+    demand = _table(materialise(sweep, {"g": 0.05}), "demand.csv")
+    base = pd.read_csv(DEMO / "demand.csv")
+    factor = 1.05 ** (base["year"] - sweep.scenario.config.base_year)
+    assert demand["beds"].tolist() == pytest.approx((base["beds"] * factor).tolist())
+
+
 def test_editing_the_base_changes_the_keys_of_what_it_touches(tmp_path):
     base = tmp_path / "base"
     shutil.copytree(DEMO, base)
@@ -255,3 +264,19 @@ def test_killed_sweep_resumes_without_solving_finished_variants(tmp_path, client
     assert len(results) == 12 and (results["status"] == "optimal").all()
     plan = json.loads((run.folder / "sweep.json").read_text())
     assert [v["variant"] for v in plan["variants"]] == results["variant"].tolist()
+
+
+# ---- the example sweeps ---------------------------------------------------------------------
+
+EXAMPLES = sorted((ROOT / "data" / "sweeps").glob("*.yaml"))
+
+
+@pytest.mark.skipif(not (ROOT / "data" / "scenarios" / "england" / "scenario.yaml").exists(),
+                    reason="the England scenario is not built")
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_sweeps_are_valid_against_england(path):
+    sweep = load_sweep(path)  # every key, table, column and filter checked against the base
+    assert sweep.name == path.stem and sweep.spec.base == "../scenarios/england"
+    variants = build_variants(sweep)
+    assert 2 <= len(variants) <= 100 and len({v.key for v in variants}) == len(variants)
+    assert sweep.spec.solver.threads == 1
