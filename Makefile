@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-SCENARIO ?= data/scenarios/demo
+SCENARIO ?= data/scenarios/england
 ARGS ?=
 SWEEP ?=
 

@@ -776,7 +776,8 @@ def assumptions(folder: Path, fp_rows: list[dict], units: list[Unit],
         f"| community forensic places | £{svc['community'].place_cost_gbp:,.0f} per place-year; "
         f"each extra place replaces {svc['community'].substitution_rate} low secure (men) beds, "
         f"up to {svc['community'].max_substitution_share:.0%} of a footprint's low secure (men) "
-        "need | [E] (no published cost: placeholder £20-40k, domain-facts.md §3) |",
+        "need, from the base year on (the model has no ramp-up, so plans cut men's low secure wards "
+        "in the first year) | [E] (no published cost: placeholder £20-40k, domain-facts.md §3) |",
         "| pathway (step-down shares) | " + "; ".join(f"{a} → {b} {s:.0%}" for a, b, s in PATHWAY)
         + " | [E] domain-facts.md §5 defaults: ~45% of medium exits to low secure, ~70% of low "
         "exits to the community; LD 60% [E] |",
