@@ -47,6 +47,12 @@ def solver_version() -> str:
     return "HiGHS " + ".".join(str(p) for p in version) if version else f"highspy {highspy.__name__}"
 
 
+def highs_options(options: SolverConfig) -> dict[str, object]:
+    """The HiGHS options of a solve (the benchmark's HiGHS-alone runs use the same)."""
+    return {**options.options, "time_limit": float(options.time_limit),
+            "mip_rel_gap": float(options.mip_gap), "threads": int(options.threads)}
+
+
 def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = None,
           stream=None) -> SolveOutcome:
     """Solve `m` with HiGHS; load the solution if there is one. Never raises for a bad status."""
@@ -55,7 +61,7 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
     highspy.Highs.resetGlobalScheduler(True)
     opt = SolverFactory("highs")
     tee = [stream] if stream is not None else [io.StringIO()]
-    solver_options = {**options.options, "mip_rel_gap": options.mip_gap}
+    solver_options = highs_options(options)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         solver_options["log_file"] = str(log_file)

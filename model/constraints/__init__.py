@@ -6,6 +6,7 @@ The builder calls them in the order of ``FAMILIES``.
 from model.constraints.capacity import add_capacity
 from model.constraints.community import add_community
 from model.constraints.demand import add_demand
+from model.constraints.linking import add_linking
 from model.constraints.pathway import add_pathway
 from model.constraints.site import add_site
 from model.constraints.site_count import add_site_count
@@ -19,6 +20,7 @@ FAMILIES = (
     ("capacity", add_capacity),
     ("site", add_site),
     ("site_count", add_site_count),
+    ("linking", add_linking),
     ("ward_balance", add_ward_balance),
     ("timing", add_timing),
     ("pathway", add_pathway),

@@ -1,0 +1,439 @@
+"""Performance benchmark (issue 7): OR-Library optima, a synthetic scale series and England.
+
+    python scripts/bench.py [--quick] [--time-limit S] [--only orlib,synthetic,england]
+                            [--doc docs/performance.md | --no-doc]
+
+Every measurement runs in its own Python process (so peak memory is per instance and HiGHS
+starts fresh) and reports: variables, constraints, build seconds, solve seconds, the gap reached
+(relative to the whole objective and to the part decisions can change), peak memory (the
+process's maximum resident set), and two ratios:
+
+(a) our whole run (`solve_scenario`: load, distances, build, solve, results) / HiGHS alone on the
+    MPS file the same Pyomo model writes (read + solve, the same HiGHS options): the overhead of
+    our layer;
+(b) ours / spopt's PMedian (PuLP + CBC) on the OR-Library p-median instances.
+
+The tables are printed and written into docs/performance.md between the markers
+``<!-- bench:begin -->`` and ``<!-- bench:end -->`` inside the section "## Benchmarks (issue 7)"
+(the rest of the document is left alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ORLIB = ROOT.parent / "shared" / "bench" / "orlib"
+ENGLAND = ROOT / "data" / "scenarios" / "england"
+DOC = ROOT / "docs" / "performance.md"
+HEADING = "## Benchmarks (issue 7)"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+RESULT = "BENCH_RESULT "
+
+# (zones, sites, years, inpatient services). The full cross product of 44/200/1000 zones x
+# 100/300/1000 sites x 5/10 years x 4/8 services is 36 models; these cover each axis from the
+# brief's base case, plus the largest combinations that build and solve here in minutes.
+SYNTHETIC = [
+    (44, 100, 5, 4),
+    (44, 100, 10, 4),
+    (44, 100, 5, 8),
+    (44, 300, 5, 4),
+    (200, 100, 5, 4),
+    (200, 300, 5, 4),
+    (200, 300, 10, 8),
+]
+SKIPPED = [
+    ("1,000 zones x 1,000 sites (any years/services)",
+     "about 1,000 x 600 site-service arcs x 4 services x 5 years = 12 million placement variables "
+     "before the 400 km limit (several million after): Pyomo needs roughly 1 kB a variable (over "
+     "10 GB) and HiGHS's root LP alone would not finish within the hour"),
+    ("1,000 zones x 100/300 sites", "as above at a third to a tenth the size: still over a million "
+     "placement variables; the 200-zone rows already show how build time and memory scale"),
+]
+QUICK_SYNTHETIC = [(44, 100, 5, 4)]
+CAP = ["cap41", "cap42", "cap43", "cap44", "cap51", "cap61", "cap62", "cap63", "cap64", "cap71",
+       "cap72", "cap73", "cap74"]
+PMED = [f"pmed{i}" for i in range(1, 11)]
+
+
+# ----------------------------------------------------------------------------------------------
+# Worker side: one measurement in this process.
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _highs_alone(folder: Path, time_limit: float, mip_gap: float, threads: int) -> dict:
+    """Write the model solve_scenario builds as MPS and solve that file with highspy directly."""
+    import highspy
+
+    from model.builder import build_model
+    from model.data import load_scenario
+    from model.inputs import build_inputs
+    from model.solve import highs_options
+
+    scenario = load_scenario(folder, {"solver": {"time_limit": time_limit, "mip_gap": mip_gap,
+                                                 "threads": threads}})
+    m = build_model(build_inputs(scenario))
+    with tempfile.TemporaryDirectory() as tmp:
+        mps = Path(tmp) / "model.mps"
+        m.write(str(mps), format="mps", io_options={"symbolic_solver_labels": False})
+        highspy.Highs.resetGlobalScheduler(True)
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        for key, value in highs_options(scenario.config.solver).items():
+            h.setOptionValue(key, value)
+        start = time.perf_counter()
+        h.readModel(str(mps))
+        h.run()
+        seconds = time.perf_counter() - start
+        info = h.getInfo()
+        return {"highs_seconds": seconds, "highs_status": h.modelStatusToString(h.getModelStatus()),
+                "highs_objective": info.objective_function_value,
+                "highs_gap": info.mip_gap}
+
+
+def work_scenario(spec: dict) -> dict:
+    """solve_scenario on a folder (England, or a synthetic scenario generated here)."""
+    from model.run import solve_scenario
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if "synthetic" in spec:
+            from model.synthetic import generate
+
+            z, s, y, v = spec["synthetic"]
+            folder = generate(Path(tmp) / "synthetic", z, s, y, v, seed=spec.get("seed", 0))
+        else:
+            folder = Path(spec["folder"])
+        overrides = {"solver": {"time_limit": spec["time_limit"], "mip_gap": spec["mip_gap"],
+                                "threads": spec["threads"]}}
+        start = time.perf_counter()
+        result = solve_scenario(folder, runs_root=None, overrides=overrides, baseline=False)
+        total = time.perf_counter() - start
+        outcome = result.outcome
+        out = {
+            "name": spec["name"], "variables": result.size["variables"],
+            "integer_variables": result.size["integer_variables"],
+            "constraints": result.size["constraints"],
+            "build_seconds": result.manifest["build_seconds"], "solve_seconds": outcome.seconds,
+            "total_seconds": total, "status": outcome.status, "objective": outcome.objective,
+            "gap_rel": outcome.gap_rel, "gap_rel_controllable": result.manifest.get("gap_rel_controllable"),
+            "gap_abs": outcome.gap_abs, "peak_mb": _peak_mb(),
+        }
+        if spec.get("alone"):
+            out.update(_highs_alone(folder, spec["time_limit"], spec["mip_gap"], spec["threads"]))
+    return out
+
+
+def work_orlib(spec: dict) -> dict:
+    from model.orlib import solve_instance, write_scenario
+
+    path = Path(spec["path"])
+    start = time.perf_counter()
+    r = solve_instance(path, time_limit=spec["time_limit"], threads=spec["threads"])
+    total = time.perf_counter() - start
+    out = {"name": r.instance, "objective": r.objective, "optimum": r.optimum, "rel_error": r.rel_error,
+           "status": r.status, "variables": r.size.get("variables"),
+           "constraints": r.size.get("constraints"), "build_seconds": r.build_seconds,
+           "solve_seconds": r.solve_seconds, "total_seconds": total, "peak_mb": _peak_mb()}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_scenario(path, Path(tmp) / path.stem)
+        out.update(_highs_alone(folder, spec["time_limit"], 0.0, spec["threads"]))
+    return out
+
+
+def work_spopt(spec: dict) -> dict:
+    """spopt's PMedian (PuLP + CBC) on a pmed instance: shortest paths, build, solve."""
+    import networkx as nx
+    import numpy as np
+    import pulp
+    from spopt.locate import PMedian
+
+    from model.orlib import read_pmed
+
+    inst = read_pmed(spec["path"])
+    start = time.perf_counter()
+    graph = nx.Graph()
+    graph.add_nodes_from(range(1, inst.n + 1))
+    for (i, j), length in inst.edges.items():
+        graph.add_edge(i, j, length=length)
+    dist = dict(nx.all_pairs_dijkstra_path_length(graph, weight="length"))
+    cost = np.array([[dist[i][j] for j in range(1, inst.n + 1)] for i in range(1, inst.n + 1)])
+    model = PMedian.from_cost_matrix(cost, np.ones(inst.n), p_facilities=inst.p)
+    model = model.solve(pulp.PULP_CBC_CMD(msg=False, threads=spec["threads"],
+                                          timeLimit=spec["time_limit"]))
+    seconds = time.perf_counter() - start
+    return {"name": inst.name, "spopt_seconds": seconds,
+            "spopt_objective": pulp.value(model.problem.objective),
+            "spopt_status": pulp.LpStatus[model.problem.status]}
+
+
+WORKERS = {"scenario": work_scenario, "orlib": work_orlib, "spopt": work_spopt}
+
+
+# ----------------------------------------------------------------------------------------------
+# Driver side.
+
+
+def run_worker(spec: dict, timeout: float) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {"name": spec["name"], "error": f"no answer within {timeout:.0f} s"}
+    for line in proc.stdout.splitlines():
+        if line.startswith(RESULT):
+            return json.loads(line[len(RESULT):])
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+    return {"name": spec["name"], "error": " | ".join(tail) or f"exit {proc.returncode}"}
+
+
+def machine() -> dict:
+    import psutil
+
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": cpu or "unknown",
+            "ram_gb": psutil.virtual_memory().total / 2**30, "python": platform.python_version(),
+            "load": os.getloadavg()}
+
+
+def _f(value, fmt: str = "{:.2f}", empty: str = "") -> str:
+    if value is None:
+        return empty
+    try:
+        return fmt.format(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _pct(value) -> str:
+    return "" if value is None else f"{100 * value:.3f}%"
+
+
+def render(info: dict, orlib: list[dict], spopt: dict[str, dict], scale: list[dict],
+           args: argparse.Namespace, started: float) -> str:
+    from importlib import metadata
+
+    def version(pkg: str) -> str:
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return "n/a"
+
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d %H:%M', time.localtime(started))} by `make bench` "
+        f"(`python scripts/bench.py`) in {(time.time() - started) / 60:.0f} min, on "
+        f"{info['nproc']} cores ({info['cpu']}), {info['ram_gb']:.0f} GB RAM; Python {info['python']}, "
+        f"HiGHS (highspy) {version('highspy')}, Pyomo {version('pyomo')}, spopt {version('spopt')}, "
+        f"PuLP {version('pulp')}. Load average at the start {info['load'][0]:.1f} "
+        f"(other work shares this machine: treat seconds as +-20%). Each row ran in a fresh process; "
+        f"peak memory is that process's maximum resident set (Python, Pyomo and HiGHS).",
+        "",
+    ]
+    if orlib:
+        lines += [
+            "### OR-Library: published optima",
+            "",
+            "Each instance converted by `model/orlib.py` and solved by `solve_scenario` to a zero gap "
+            "(`bedplan bench orlib`). *Ours* = the whole run (write + load + distances + build + "
+            "solve + results); *HiGHS alone* = `highspy` reading the MPS file of the same Pyomo model "
+            "and solving it with the same options; ratio (a) = ours / HiGHS alone.",
+            "",
+            "| instance | objective | published optimum | rel. error | variables | constraints | "
+            "build s | solve s | ours s | HiGHS alone s | ratio (a) | peak MB |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in orlib:
+            if "error" in r:
+                lines.append(f"| {r['name']} | error: {r['error']} |||||||||||")
+                continue
+            ratio = r["total_seconds"] / r["highs_seconds"] if r.get("highs_seconds") else None
+            lines.append(
+                f"| {r['name']} | {_f(r['objective'], '{:,.3f}')} | {_f(r['optimum'], '{:,.3f}')} | "
+                f"{_f(r['rel_error'], '{:.1e}')} | {_f(r['variables'], '{:,}')} | "
+                f"{_f(r['constraints'], '{:,}')} | {_f(r['build_seconds'])} | {_f(r['solve_seconds'])} | "
+                f"{_f(r['total_seconds'])} | {_f(r.get('highs_seconds'))} | {_f(ratio)} | "
+                f"{_f(r['peak_mb'], '{:.0f}')} |")
+        lines.append("")
+        good = [r for r in orlib if "error" not in r and r.get("highs_seconds")]
+        if good:
+            ours = sum(r["total_seconds"] for r in good)
+            alone = sum(r["highs_seconds"] for r in good)
+            solve_only = sum(r["solve_seconds"] for r in good)
+            reproduced = sum(1 for r in good if r["rel_error"] is not None and r["rel_error"] < 1e-6)
+            lines += [
+                f"Reproduced: {reproduced} of {len(orlib)} published optima (relative error < 1e-6). "
+                f"Ratio (a) over all instances: ours {ours:.1f} s / HiGHS alone {alone:.1f} s = "
+                f"**{ours / alone:.2f}**; our solve call alone (Pyomo to HiGHS and back) "
+                f"{solve_only:.1f} s = {solve_only / alone:.2f} x HiGHS alone.",
+                "",
+            ]
+    if spopt:
+        lines += [
+            "### Ratio (b): ours / spopt on the p-median instances",
+            "",
+            "spopt `PMedian.from_cost_matrix` (networkx all-pairs shortest paths, PuLP model, CBC with "
+            "the same threads), timed from the instance's graph to the solution; ours as above.",
+            "",
+            "| instance | ours s | spopt s | ratio (b) | ours objective | spopt objective |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        tot_ours = tot_sp = 0.0
+        for r in orlib:
+            sp = spopt.get(r["name"])
+            if not sp or "error" in r:
+                continue
+            if "error" in sp:
+                lines.append(f"| {r['name']} | {_f(r['total_seconds'])} | error: {sp['error']} ||||")
+                continue
+            tot_ours += r["total_seconds"]
+            tot_sp += sp["spopt_seconds"]
+            lines.append(
+                f"| {r['name']} | {_f(r['total_seconds'])} | {_f(sp['spopt_seconds'])} | "
+                f"{_f(r['total_seconds'] / sp['spopt_seconds'])} | {_f(r['objective'], '{:,.0f}')} | "
+                f"{_f(sp['spopt_objective'], '{:,.0f}')} |")
+        if tot_sp:
+            lines += ["", f"All p-median instances: ours {tot_ours:.1f} s / spopt {tot_sp:.1f} s = "
+                          f"**{tot_ours / tot_sp:.2f}**.", ""]
+    if scale:
+        lines += [
+            "### Scale: synthetic series and England",
+            "",
+            f"Synthetic scenarios from `model/synthetic.py` (seed 0; 40% candidate sites, one community "
+            f"service besides the inpatient ones, 400 km placement limit), solved by `solve_scenario` "
+            f"with a {args.time_limit:g} s limit and a {args.mip_gap:g} relative gap target on "
+            f"{args.threads} threads. Gap = proven relative gap at the end (of the whole objective / of "
+            f"the part decisions can change). *Ours s* = the whole run; *HiGHS alone s* = the MPS "
+            f"file solved by highspy with the same options (both stop at the time limit if they "
+            f"reach it).",
+            "",
+            "| scenario | variables | integer | constraints | build s | solve s | ours s | status | "
+            "gap | gap (controllable) | peak MB | HiGHS alone s | ratio (a) |",
+            "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in scale:
+            if "error" in r:
+                lines.append(f"| {r['name']} | error: {r['error']} ||||||||||||")
+                continue
+            ratio = r["total_seconds"] / r["highs_seconds"] if r.get("highs_seconds") else None
+            lines.append(
+                f"| {r['name']} | {r['variables']:,} | {r['integer_variables']:,} | "
+                f"{r['constraints']:,} | {_f(r['build_seconds'])} | {_f(r['solve_seconds'])} | "
+                f"{_f(r['total_seconds'])} | {r['status']} | {_pct(r['gap_rel'])} | "
+                f"{_pct(r['gap_rel_controllable'])} | {_f(r['peak_mb'], '{:.0f}')} | "
+                f"{_f(r.get('highs_seconds'))} | {_f(ratio)} |")
+        lines.append("")
+        if not args.quick:
+            lines += ["Not run (and why):", ""]
+            lines += [f"- {what}: {why}." for what, why in SKIPPED]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def write_doc(doc: Path, body: str) -> None:
+    """Replace the generated block of the issue-7 section (creating the section if needed)."""
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Performance\n"
+    block = f"{BEGIN}\n{body.rstrip()}\n{END}"
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        _, tail = rest.split(END, 1)
+        text = head + block + tail
+    elif HEADING in text:
+        head, rest = text.split(HEADING, 1)
+        text = head + HEADING + "\n\n" + block + "\n" + rest
+    else:
+        text = text.rstrip() + f"\n\n{HEADING}\n\n{block}\n"
+    doc.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--quick", action="store_true",
+                        help="a few instances only (a smoke test of the script)")
+    parser.add_argument("--only", default="orlib,synthetic,england")
+    parser.add_argument("--time-limit", type=float, default=120.0,
+                        help="solver limit for the synthetic and England rows (s)")
+    parser.add_argument("--mip-gap", type=float, default=1e-3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-alone", action="store_true",
+                        help="skip HiGHS-alone runs for the scale rows (halves their time)")
+    parser.add_argument("--doc", type=Path, default=DOC)
+    parser.add_argument("--no-doc", action="store_true")
+    args = parser.parse_args(argv)
+    if args.worker:
+        spec = json.loads(args.worker)
+        print(RESULT + json.dumps(WORKERS[spec["kind"]](spec)), flush=True)
+        return 0
+
+    started = time.time()
+    info = machine()
+    only = set(args.only.split(","))
+    orlib_rows, spopt_rows, scale_rows = [], {}, []
+    say = lambda msg: print(msg, flush=True)  # noqa: E731
+    if "orlib" in only:
+        if not ORLIB.exists():
+            say(f"skipping OR-Library: {ORLIB} not found")
+        else:
+            names = (["cap41", "pmed1"] if args.quick else CAP + PMED)
+            for name in names:
+                kind = "cap" if name.startswith("cap") else "pmed"
+                path = ORLIB / kind / f"{name}.txt"
+                spec = {"kind": "orlib", "name": name, "path": str(path), "time_limit": 1800.0,
+                        "threads": args.threads}
+                row = run_worker(spec, timeout=4000)
+                orlib_rows.append(row)
+                say(f"{name}: {row}")
+                if kind == "pmed":
+                    sp = run_worker({"kind": "spopt", "name": name, "path": str(path),
+                                     "time_limit": 1800, "threads": args.threads}, timeout=2000)
+                    spopt_rows[name] = sp
+                    say(f"{name} spopt: {sp}")
+    if "synthetic" in only:
+        for z, s, y, v in (QUICK_SYNTHETIC if args.quick else SYNTHETIC):
+            name = f"synthetic {z} zones x {s} sites x {y} years x {v} services"
+            spec = {"kind": "scenario", "name": name, "synthetic": [z, s, y, v],
+                    "time_limit": args.time_limit, "mip_gap": args.mip_gap, "threads": args.threads,
+                    "alone": not args.no_alone}
+            row = run_worker(spec, timeout=30 * 60)
+            scale_rows.append(row)
+            say(f"{name}: {row}")
+    if "england" in only and not args.quick:
+        if (ENGLAND / "scenario.yaml").exists():
+            spec = {"kind": "scenario", "name": "England (data/scenarios/england)", "folder": str(ENGLAND),
+                    "time_limit": args.time_limit, "mip_gap": args.mip_gap, "threads": args.threads,
+                    "alone": not args.no_alone}
+            row = run_worker(spec, timeout=30 * 60)
+            scale_rows.append(row)
+            say(f"England: {row}")
+        else:
+            say("skipping England: data/scenarios/england not found")
+    body = render(info, orlib_rows, spopt_rows, scale_rows, args, started)
+    print()
+    print(body)
+    if not args.no_doc:
+        write_doc(args.doc, body)
+        say(f"\nwritten {args.doc} (section '{HEADING}')")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

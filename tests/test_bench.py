@@ -1,0 +1,66 @@
+"""The benchmark tooling: synthetic scenarios and the performance document writer."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from model.data import load_scenario
+from model.run import solve_scenario
+from model.synthetic import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def test_synthetic_is_deterministic(tmp_path):
+    a = generate(tmp_path / "a", zones=12, sites=10, years=3, services=4, seed=3)
+    b = generate(tmp_path / "b", zones=12, sites=10, years=3, services=4, seed=3)
+    c = generate(tmp_path / "c", zones=12, sites=10, years=3, services=4, seed=4)
+    assert _digest(a) == _digest(b)
+    assert _digest(a) != _digest(c)
+
+
+@pytest.mark.parametrize(("zones", "sites", "years", "services"), [(8, 6, 3, 2), (15, 12, 4, 5)])
+def test_synthetic_loads_and_solves(tmp_path, zones, sites, years, services):
+    folder = generate(tmp_path / "s", zones=zones, sites=sites, years=years, services=services,
+                      time_limit=30, mip_gap=0.01)
+    data = load_scenario(folder)
+    assert len(data.footprints) == zones
+    assert len(data.sites) == sites
+    assert data.config.horizon_years == years
+    assert (data.services["level"] != "community").sum() == services
+    result = solve_scenario(folder, runs_root=None, baseline=False)
+    assert result.outcome.has_solution
+
+
+def _bench_module():
+    spec = importlib.util.spec_from_file_location("bench_script", ROOT / "scripts" / "bench.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_doc_writes_only_its_block(tmp_path):
+    bench = _bench_module()
+    doc = tmp_path / "performance.md"
+    doc.write_text("# Performance\n\n## Sweeps\n\nother text\n\n## Benchmarks (issue 7)\n\nmy notes\n\n"
+                   "## Later\n\nmore\n")
+    bench.write_doc(doc, "table one")
+    text = doc.read_text()
+    assert "other text" in text and "more" in text and "my notes" in text
+    assert text.index("## Benchmarks (issue 7)") < text.index("table one") < text.index("my notes")
+    bench.write_doc(doc, "table two")
+    text = doc.read_text()
+    assert "table one" not in text and text.count(bench.BEGIN) == 1 and "table two" in text
+    assert "other text" in text and "my notes" in text and "## Later" in text
