@@ -191,7 +191,8 @@ UNITS: list[Unit] = [
     # ---- Yorkshire and Humber (named units: domain-facts.md §2)
     U("YH-NEWTON", "YH", "RXG10", NHS, {MM: 5, MF: 1}, "new", name="Newton Lodge",
       provider="South West Yorkshire Partnership NHS Foundation Trust", extra=(LM,),
-      note="90 medium secure beds in 7 wards [S]; redeveloped 2011-13 (£11.8-15m) [S]"),
+      note="90 medium secure beds in 7 wards [S], modelled as 6 wards of 15 (5 men, 1 "
+           "women); redeveloped 2011-13 (£11.8-15m) [S]"),
     U("YH-BRETTON", "YH", "RXG10", NHS, {LM: 3}, "mid", name="Bretton Centre",
       provider="South West Yorkshire Partnership NHS Foundation Trust", extra=(LD,),
       note="low secure men, converted 2008 (£8m) [S]; beds not published: 3 wards [E]"),
@@ -894,7 +895,8 @@ def assumptions(folder: Path, fp_rows: list[dict], units: list[Unit],
         "|---|---|---|",
         "| discount rate | 3.5% | [S] HM Treasury Green Book |",
         "| carbon price | £69/tCO2e | [S] BEIS non-traded central, 2020 (2018 £); the "
-        "`england-high-carbon` variant uses £245 (Green Book 2021 revision, 2021) |",
+        "`england-high-carbon` variant uses £229-245 a year, 2017-2021 (Green Book 2021 revision: £245 "
+        "in 2021 [S], earlier years [E]) |",
         "| value of travel | £25 per patient-km a year (distance of the bed from home) | [E] 26 "
         "family visits a year x 2 ways x (£0.28/km car cost + visitor time) ≈ £23, plus escorts "
         "and care-coordinator visits |",
@@ -906,7 +908,7 @@ def assumptions(folder: Path, fp_rows: list[dict], units: list[Unit],
         "preferred, > 160 km penalised) |",
         "| placements | not farther than 300 km by road (beyond that the need is unmet: spot "
         "purchase out of area, assumed 200 km away) | [E] 300 km road ≈ 230 km straight; every "
-        "footprint has units of every service within it; it keeps the model small (a quarter "
+        "footprint has a unit of every service within 210 km; it keeps the model small (a quarter "
         "fewer placement variables than 400 km) |",
         "| stability | at most 6 wards built, converted or removed and 60 patients displaced "
         "per hub per year; 1 year notice before a unit closes | [E] |",
