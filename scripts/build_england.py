@@ -14,7 +14,7 @@ reason; the only randomness (small tie-breaking jitter on estate factors) uses a
 Rerunning it reproduces the same files byte for byte.
 
     python scripts/build_england.py            # rebuild data/reference and data/scenarios/england
-    python scripts/build_england.py --out /tmp/x   # build elsewhere (used by the tests)
+    python scripts/build_england.py --out OTHER/data   # build elsewhere (the tests do)
 """
 
 from __future__ import annotations
