@@ -23,10 +23,11 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file
+        is_yaml = self.file.endswith((".yaml", ".yml"))
         if self.row is not None:
-            where += f", row {self.row}"
+            where += f", {'line' if is_yaml else 'row'} {self.row}"
         if self.column:
-            where += f", column '{self.column}'"
+            where += f", {'key' if is_yaml else 'column'} '{self.column}'"
         value = "" if self.value is None else f" (value: {self.value!r})"
         return f"{where}: {self.rule}{value}"
 

@@ -79,7 +79,7 @@ def test_invalid_sweep_file_lists_every_problem_and_exits_2(tmp_path):
                      "give `values`, or `low` and `high`", "parameters.extra.colour"):
         assert expected in text
     first = path.read_text().splitlines().index("- name: price") + 1
-    assert f"bad.yaml, row {first}, column 'parameters.price'" in text  # where it is in the YAML
+    assert f"bad.yaml, line {first}, key 'parameters.price'" in text  # where it is in the YAML
     result = CliRunner().invoke(app, ["sweep", str(path)])
     assert result.exit_code == 2
     assert "6 problem(s)" in result.output
