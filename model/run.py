@@ -194,6 +194,14 @@ def _finish(scenario, inputs, m, size, build_seconds, run_id, outcome, baseline,
     return result
 
 
+def _relative(path: Path) -> str:
+    """A path relative to the working directory when it is below it (manifests travel)."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _manifest(scenario: ScenarioData, inputs: ModelInputs, size: dict[str, int], build_seconds: float,
               run_id: str, outcome: SolveOutcome) -> dict[str, Any]:
     cfg = scenario.config
@@ -203,8 +211,8 @@ def _manifest(scenario: ScenarioData, inputs: ModelInputs, size: dict[str, int],
         "command": " ".join(sys.argv),
         "scenario": cfg.name,
         "scenario_folder": str(scenario.folder),
-        "extends": [str(p) for p in scenario.layers[:-1]],
-        "input_files": {name: str(path) for name, path in sorted(scenario.input_files.items())},
+        "extends": [_relative(p) for p in scenario.layers[:-1]],
+        "input_files": {name: _relative(path) for name, path in sorted(scenario.input_files.items())},
         "input_sha256": scenario.file_hashes(),
         "config": cfg.model_dump(mode="json"),
         "versions": versions(),
