@@ -16,7 +16,7 @@ help:
 	@echo "make sweep SWEEP=data/sweeps/<file>.yaml [ARGS='--workers 2']  sensitivity sweep into runs/sweeps/"
 	@echo "make test                     run the test suite"
 	@echo "make lint                     ruff"
-	@echo "make bench                    benchmarks (minutes)"
+	@echo "make bench                    slow tests + benchmarks into docs/performance.md (~1 h)"
 	@echo "make data                    rebuild data/reference and data/scenarios/england from ../shared/data"
 	@echo "make docs                     regenerate docs/data-dictionary.md"
 
@@ -44,8 +44,16 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check model tests
 
-bench: $(STAMP)
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+# Slow tests (OR-Library optima), then the performance tables into docs/performance.md.
+bench: $(STAMP) $(BENCH_STAMP)
 	$(PY) -m pytest -q -m slow $(ARGS)
+	$(PY) scripts/bench.py
 
 data: $(STAMP)
 	$(PY) scripts/build_england.py

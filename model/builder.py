@@ -6,6 +6,7 @@ import logging
 import time
 
 import pyomo.environ as pyo
+from pyomo.common.collections import ComponentMap
 
 from model.constraints import FAMILIES
 from model.inputs import ModelInputs
@@ -54,8 +55,29 @@ def fix_do_nothing(m: pyo.ConcreteModel, data: ModelInputs) -> None:
         m.substitute[idx].fix(0)
     m.in_hub_share.deactivate()
     for name in ("closure_notice", "max_ward_changes", "max_displaced", "open_sites_minimum",
-                 "open_sites_maximum"):
+                 "open_sites_maximum", "hub_capacity"):
         getattr(m, name).deactivate()
+
+
+def do_nothing_start(m: pyo.ConcreteModel, data: ModelInputs) -> ComponentMap:
+    """The integer part of the do-nothing configuration, as a MIP start for `m`.
+
+    Wards at their base-year numbers, no build, conversion or removal, every site as it is
+    today. HiGHS completes placements, step-downs and substitution itself; when the full model's
+    rules (in-hub share, site counts, minimum sizes) rule this configuration out, HiGHS drops it.
+    """
+    start = ComponentMap()
+    for (s, v) in data.site_services:
+        for t in data.years:
+            start[m.wards[s, v, t]] = data.existing_wards[(s, v)]
+            start[m.build[s, v, t]] = 0
+            start[m.remove[s, v, t]] = 0
+    for idx in m.convert:
+        start[m.convert[idx]] = 0
+    for s in data.sites:
+        for t in data.years:
+            start[m.operate[s, t]] = 1 if data.initially_open[s] else 0
+    return ComponentMap((var, value) for var, value in start.items() if not var.fixed)
 
 
 def model_size(m: pyo.ConcreteModel) -> dict[str, int]:

@@ -10,9 +10,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import highspy
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.contrib.solver.solvers.highs import Highs as _PyomoHighs
 
 from model.config import SolverConfig
 
@@ -47,6 +49,29 @@ def solver_version() -> str:
     return "HiGHS " + ".".join(str(p) for p in version) if version else f"highspy {highspy.__name__}"
 
 
+class _HighsWithStart(_PyomoHighs):
+    """Pyomo's HiGHS interface, handing HiGHS a (partial) MIP start just before it runs.
+
+    Pyomo's interface has no warm start; HiGHS takes one through ``setSolution`` (sparse: the
+    values given are fixed and HiGHS completes the rest with a small sub-MIP, at most
+    ``mip_max_start_nodes`` nodes, and drops the start if it cannot).
+    """
+
+    mip_start = None  # ComponentMap {Pyomo VarData: value}
+
+    def _solve(self):
+        if self.mip_start:
+            cols, vals = [], []
+            for var, value in self.mip_start.items():
+                col = self._pyomo_var_to_solver_var_map.get(id(var))
+                if col is not None:
+                    cols.append(col)
+                    vals.append(float(value))
+            self._solver_model.setSolution(len(cols), np.array(cols, dtype=np.int32),
+                                           np.array(vals, dtype=np.double))
+        return super()._solve()
+
+
 def highs_options(options: SolverConfig) -> dict[str, object]:
     """The HiGHS options of a solve (the benchmark's HiGHS-alone runs use the same)."""
     return {**options.options, "time_limit": float(options.time_limit),
@@ -54,12 +79,17 @@ def highs_options(options: SolverConfig) -> dict[str, object]:
 
 
 def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = None,
-          stream=None) -> SolveOutcome:
-    """Solve `m` with HiGHS; load the solution if there is one. Never raises for a bad status."""
+          stream=None, mip_start=None) -> SolveOutcome:
+    """Solve `m` with HiGHS; load the solution if there is one. Never raises for a bad status.
+
+    `mip_start` (a ComponentMap {VarData: value}, usually integer variables only) is handed to HiGHS as a
+    partial MIP start.
+    """
     # HiGHS keeps one global thread scheduler per process and refuses a different `threads`
     # on a later solve (status "unknown"); reset it so every solve gets the threads it asks for.
     highspy.Highs.resetGlobalScheduler(True)
-    opt = SolverFactory("highs")
+    opt = _HighsWithStart()
+    opt.mip_start = mip_start
     tee = [stream] if stream is not None else [io.StringIO()]
     solver_options = highs_options(options)
     if log_file is not None:

@@ -64,3 +64,21 @@ def test_bench_doc_writes_only_its_block(tmp_path):
     text = doc.read_text()
     assert "table one" not in text and text.count(bench.BEGIN) == 1 and "table two" in text
     assert "other text" in text and "my notes" in text and "## Later" in text
+
+
+def test_mip_start_keeps_the_optimum():
+    """A do-nothing MIP start (HiGHS drops it when the rules forbid it) changes no optimum."""
+    from model.builder import build_model, do_nothing_start
+    from model.config import SolverConfig
+    from model.inputs import build_inputs
+    from model.solve import solve
+
+    data = build_inputs(load_scenario(ROOT / "data" / "scenarios" / "demo"))
+    options = SolverConfig(time_limit=60, mip_gap=0.0, threads=1)
+    plain = solve(build_model(data), options)
+    m = build_model(data)
+    start = do_nothing_start(m, data)
+    assert len(start) > 0
+    warm = solve(m, options, mip_start=start)
+    assert warm.status == plain.status == "optimal"
+    assert warm.objective == pytest.approx(plain.objective, rel=1e-9)

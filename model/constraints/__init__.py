@@ -3,6 +3,7 @@
 The builder calls them in the order of ``FAMILIES``.
 """
 
+from model.constraints.aggregate import add_aggregate
 from model.constraints.capacity import add_capacity
 from model.constraints.community import add_community
 from model.constraints.demand import add_demand
@@ -18,6 +19,7 @@ FAMILIES = (
     ("community", add_community),
     ("demand", add_demand),
     ("capacity", add_capacity),
+    ("aggregate", add_aggregate),
     ("site", add_site),
     ("site_count", add_site_count),
     ("linking", add_linking),

@@ -54,3 +54,4 @@ def add_linking(m: pyo.ConcreteModel, data: ModelInputs) -> None:
         return m.place[f, s, v, t] <= bound * m.operate[s, t]
 
     m.place_link = pyo.Constraint(m.LINKED_ARCS, m.T, rule=place_link)
+    m._implied = (*getattr(m, "_implied", ()), "place_link")  # valid rows, not rules
