@@ -42,7 +42,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q -m "not slow" $(ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check model tests
+	$(VENV)/bin/ruff check model tests scripts
 
 BENCH_STAMP := $(VENV)/.bench-installed
 
