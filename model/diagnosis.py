@@ -44,6 +44,10 @@ class Violation:
 def elastic_diagnosis(m: pyo.ConcreteModel, data: ModelInputs, options: SolverConfig) -> list[Violation]:
     """Relax `m` in place (it is not usable afterwards) and return the rules it must break."""
     family_of: dict[str, str] = getattr(m, "_family_of", {})
+    # Valid inequalities implied by other rows (aggregate capacity, linking) are dropped, not
+    # relaxed: kept hard they would undo the relaxation of the rows they are built from.
+    for name in getattr(m, "_implied", ()):
+        getattr(m, name).deactivate()
     rows = []
     for con in list(m.component_data_objects(pyo.Constraint, active=True)):
         parent = con.parent_component().name
