@@ -43,10 +43,10 @@ def add_aggregate(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     for f, v in data.need_pairs:
         needing.setdefault(v, []).append(f)
     m.AGG_SERVICES = pyo.Set(initialize=[v for v in data.inpatient if v in needing], ordered=True)
+    beds_of = {v: data.beds_per_ward_at_occupancy(v) for v in data.inpatient}
 
     def national_capacity(_m, v, t):
-        beds = data.beds_per_ward_at_occupancy(v)
-        capacity = sum(beds * m.wards[s, v, t] for s in sites_of.get(v, []))
+        capacity = sum(beds_of[v] * m.wards[s, v, t] for s in sites_of.get(v, []))
         unmet = sum(m.unmet[f, v, t] for f in needing[v])
         return capacity + unmet >= sum(m.need[f, v, t] for f in needing[v])
 
@@ -66,8 +66,7 @@ def add_aggregate(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     def hub_capacity(_m, h, v, t):
         if t < start or not hub_sites.get((h, v)):
             return pyo.Constraint.Skip  # no wards in the hub: in_hub_share alone says it all
-        beds = data.beds_per_ward_at_occupancy(v)
-        capacity = sum(beds * m.wards[s, v, t] for s in hub_sites.get((h, v), []))
+        capacity = sum(beds_of[v] * m.wards[s, v, t] for s in hub_sites.get((h, v), []))
         return capacity >= eta[v] * sum(m.need[f, v, t] for f in hub_needs[(h, v)])
 
     m.hub_capacity = pyo.Constraint(m.HUB_SERVICES, m.T, rule=hub_capacity)

@@ -17,11 +17,13 @@ def add_capacity(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     with :math:`b_v` beds per ward and :math:`o_v` target occupancy.
     """
 
+    beds = {v: data.beds_per_ward_at_occupancy(v) for v in data.inpatient}
+
     def ward_capacity(_m, s, v, t):
         users = m._arcs_by_site.get((s, v), [])
         if not users:
             return pyo.Constraint.Skip
         placed = sum(m.place[f, s, v, t] for f in users)
-        return placed <= data.beds_per_ward_at_occupancy(v) * m.wards[s, v, t]
+        return placed <= beds[v] * m.wards[s, v, t]
 
     m.ward_capacity = pyo.Constraint(m.SV, m.T, rule=ward_capacity)

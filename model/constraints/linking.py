@@ -42,12 +42,13 @@ def add_linking(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     """
     sites = linked_sites(data)
     routes_out = {(f, v) for (f, v, _w) in data.stepdown_pairs}
-    w_max = data.site["max_wards"].to_dict()
+    w_max = {s: int(w) for s, w in data.site["max_wards"].to_dict().items()}
+    beds = {v: data.beds_per_ward_at_occupancy(v) for v in data.inpatient}
     arcs = [(f, s, v) for (f, s, v) in data.arcs if s in sites and (f, v) not in routes_out]
     m.LINKED_ARCS = pyo.Set(initialize=arcs, dimen=3, ordered=True)
 
     def place_link(_m, f, s, v, t):
-        capacity = data.beds_per_ward_at_occupancy(v) * int(w_max[s])
+        capacity = beds[v] * w_max[s]
         bound = min(data.d(f, v, t), capacity)
         if bound >= capacity:
             return pyo.Constraint.Skip

@@ -31,6 +31,7 @@ def add_stability(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     for s, u, v in data.conversions:
         conversions_at.setdefault(s, []).append((u, v))
     m.H = pyo.Set(initialize=data.hubs, ordered=True)
+    beds = {v: data.beds_per_ward_at_occupancy(v) for v in data.inpatient}
 
     def ward_changes(_m, h, t):
         return sum(
@@ -41,8 +42,8 @@ def add_stability(m: pyo.ConcreteModel, data: ModelInputs) -> None:
 
     def displaced(_m, h, t):
         return sum(
-            sum(data.beds_per_ward_at_occupancy(v) * m.remove[s, v, t] for v in services_at.get(s, []))
-            + sum(data.beds_per_ward_at_occupancy(u) * m.convert[s, u, v, t]
+            sum(beds[v] * m.remove[s, v, t] for v in services_at.get(s, []))
+            + sum(beds[u] * m.convert[s, u, v, t]
                   for (u, v) in conversions_at.get(s, []))
             for s in sites_in[h]
         )
