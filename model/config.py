@@ -60,6 +60,11 @@ class PolicyConfig(_Strict):
     closure_notice_years: int = Field(
         1, ge=0, description="An existing site cannot close before base year + this."
     )
+    ward_removal_notice_years: int = Field(
+        1, ge=0, le=30,
+        description="No ward is removed (decommissioned) before base year + this: staff and "
+                    "patients need notice.",
+    )
     allow_unmet: bool = Field(
         True, description="Allow need to go unplaced (out-of-area spot purchase, at a premium)."
     )

@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 STRUCTURAL_WEIGHT = 1000.0
 STRUCTURAL = {"demand_balance", "ward_capacity", "site_maximum", "site_minimum", "ward_balance",
-              "substitution_limit", "stepdown_need"}
+              "substitution_limit", "stepdown_need", "conversion_spaces", "filled_places",
+              "places_persist", "stepdown_admissions", "standing_new_limit",
+              "standing_conv_limit", "standing_at_end"}
 
 
 @dataclass

@@ -130,7 +130,8 @@ SERVICES = Table(
         Column("mean_los_years", "float", "years", "Mean length of stay.", minimum=0.05,
                maximum=30.0),
         Column("new_build_lead_years", "int", "years",
-               "Years from the base year before a new-build ward of this service can operate.",
+               "Years from the base year before a new-build ward of this service can operate "
+               "(community: before places beyond base need can be commissioned).",
                minimum=0, maximum=20),
         Column("conversion_lead_years", "int", "years",
                "Years from the base year before a ward converted to this service can operate.",
@@ -139,8 +140,26 @@ SERVICES = Table(
                "Minimum share of each footprint's need placed in its own hub (0 = no rule).",
                minimum=0.0, maximum=1.0),
         Column("out_of_area_premium", "float", "share",
-               "Premium over cost_per_occupied_bed_gbp for unmet need (spot purchase out of area).",
+               "Premium on the full cost of an occupied bed at target occupancy "
+               "(cost_per_occupied_bed_gbp + cost_per_ward_gbp / (beds_per_ward x "
+               "target_occupancy)) for a bed-year of unmet need (spot purchase out of area).",
                minimum=0.0, maximum=10.0),
+        Column("estate_carbon_t_per_bed_year", "float", "tCO2e/bed-year",
+               "Estate emissions (energy) of one bed space of an operating ward for a year, "
+               "occupied or not, before the site's estate factor.", required=False, default=0.0,
+               minimum=0.0),
+        Column("decommission_bed_gbp", "float", "GBP/bed",
+               "One-off cost per bed space of removing a ward of this service (staff "
+               "redeployment, making safe); also charged on bed spaces a conversion leaves "
+               "unused.", required=False, default=0.0, minimum=0.0),
+        Column("setup_cost_per_place_gbp", "float", "GBP/place",
+               "Community services only: one-off cost of commissioning a place beyond base need "
+               "(recruitment, training).", required=False, default=0.0, minimum=0.0),
+        Column("max_new_places_share", "float", "share/year",
+               "Community services only: places commissioned in one year, at most this share of "
+               "the substitution ceiling (max_substitution_share x `substitutes` need / "
+               "substitution_rate); 1 = no ramp-up limit.", required=False, default=1.0,
+               minimum=0.0, maximum=1.0),
         Column("substitutes", "str", "",
                "Community services only: the inpatient service whose demand a place can replace.",
                required=False, default="", references=("services", "service")),

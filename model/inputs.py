@@ -39,6 +39,7 @@ class ModelInputs:
     site_services: list[tuple[str, str]]  # (s, v): site s may host inpatient service v
     existing_wards: dict[tuple[str, str], int]
     conversions: list[tuple[str, str, str]]  # (s, v_from, v_to)
+    convertible: list[tuple[str, str]]  # (s, v) in SV at a site where conversions are allowed
     arcs: list[tuple[str, str, str]]  # (f, s, v): f's patients of v may be placed at s
     need_pairs: list[tuple[str, str]]  # (f, v) inpatient with positive demand in some year
     pathway: list[tuple[str, str]]  # step-down routes (v, v')
@@ -49,11 +50,14 @@ class ModelInputs:
     discount: dict[int, float]
     carbon_price: dict[int, float]
     annuity_factor: float
+    residual_share: dict[int, float]  # share of capital spent in year t still unused at the end
     initially_open: dict[str, bool]
     earliest_build: dict[tuple[str, str], int]
     earliest_conversion: dict[tuple[str, str], int]
     earliest_open: dict[str, int]
     earliest_close: dict[str, int]
+    earliest_remove: int  # first year a ward may be removed (ward removal notice)
+    earliest_places: dict[str, int]  # community c: first year places beyond base need may start
     extras: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -85,6 +89,25 @@ def annuity_factor(rate: float, life_years: int) -> float:
     return rate / (1.0 - (1.0 + rate) ** (-life_years))
 
 
+def residual_share(rate: float, life_years: int, spent_year: int, last_year: int) -> float:
+    """Share of capital spent in `spent_year` whose value is still unused after `last_year`.
+
+    Capital of 1 GBP buys ``life_years`` years of service; spread as equal payments at the
+    start of each year of its life, with present value 1 at ``spent_year``, the payments after
+    ``last_year`` are worth this share (straight line when the rate is 0). Spending minus this
+    residual value is the present value of the payments within the horizon, so an asset that
+    still stands at the end is charged only for the years the horizon uses, and one that is
+    removed forfeits its residual value (its stranded capital is charged in full).
+    """
+    used = last_year - spent_year + 1
+    if used >= life_years:
+        return 0.0
+    if rate == 0:
+        return (life_years - used) / life_years
+    weights = [(1.0 + rate) ** -k for k in range(life_years)]
+    return sum(weights[used:]) / sum(weights)
+
+
 def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> ModelInputs:
     cfg = scenario.config
     policy = cfg.policy
@@ -111,6 +134,8 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
     conversions = []
     if policy.allow_conversions:
         conversions = [(s, a, b) for s, vs in hosted.items() for a in vs for b in vs if a != b]
+
+    convertible = sorted({(s, a) for (s, a, _b) in conversions}, key=site_services.index)
 
     need_pairs = sorted({(f, v) for (f, v, _t) in demand if v in inpatient})
     max_km = policy.max_placement_km
@@ -161,6 +186,7 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
     }
     earliest_open = {s: base + int(sites.at[s, "lead_years"]) for s in sites.index}
     earliest_close = {s: base + policy.closure_notice_years for s in sites.index}
+    earliest_places = {c: base + int(services.at[c, "new_build_lead_years"]) for c in community}
 
     return ModelInputs(
         scenario=scenario,
@@ -182,6 +208,7 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
         site_services=site_services,
         existing_wards=existing,
         conversions=conversions,
+        convertible=convertible,
         arcs=arcs,
         need_pairs=need_pairs,
         pathway=pathway,
@@ -192,9 +219,13 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
         discount={t: (1.0 + cfg.discount_rate) ** -(t - base) for t in years},
         carbon_price={t: cfg.carbon_price(t) for t in years},
         annuity_factor=annuity_factor(cfg.discount_rate, cfg.asset_life_years),
+        residual_share={t: residual_share(cfg.discount_rate, cfg.asset_life_years, t, years[-1])
+                        for t in years},
         initially_open=initially_open,
         earliest_build=earliest_build,
         earliest_conversion=earliest_conversion,
         earliest_open=earliest_open,
         earliest_close=earliest_close,
+        earliest_remove=base + policy.ward_removal_notice_years,
+        earliest_places=earliest_places,
     )

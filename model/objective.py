@@ -9,32 +9,56 @@ import pyomo.environ as pyo
 
 from model.inputs import DAYS_PER_YEAR, ModelInputs
 
-COST_TERMS = ("running_beds", "running_wards", "site_fixed", "capital", "closure", "unmet",
-              "community")
-CARBON_TERMS = ("operational", "embodied", "travel")
+COST_TERMS = ("running_beds", "running_wards", "site_fixed", "capital", "residual", "closure",
+              "decommission", "unmet", "community", "community_setup")
+CARBON_TERMS = ("operational", "estate", "embodied", "embodied_residual", "travel")
+# Terms that belong to a site (reported per site in `site_cost` / `site_carbon`).
+SITE_COST_TERMS = ("running_wards", "site_fixed", "capital", "residual", "closure", "decommission")
+SITE_CARBON_TERMS = ("estate", "embodied", "embodied_residual")
 
 
 def add_objective(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     r"""Per-year terms and the objective.
 
-    Costs (GBP in year t), with :math:`k_s` the site cost factor:
+    One time basis for every one-off amount: capital, embodied carbon, opening, closure and
+    decommissioning are charged in the year they happen (discounted like every other cost);
+    at the end of the horizon, the residual value of capital (and embodied carbon) still in use
+    is credited back in the year it was spent (``residual``, ``embodied_residual``), so the
+    horizon charges only the share of an asset's life it uses, and a ward removed before the
+    end (its stranded capital) is charged in full.
+
+    Costs (GBP in year t), with :math:`k_s` the site cost factor and :math:`\phi_t` the
+    residual share of year t (``ModelInputs.residual_share``):
 
     - ``running_beds``: :math:`\sum k_s\, c^{bed}_v\, place_{f,s,v,t}`
     - ``running_wards``: :math:`\sum k_s\, c^{ward}_v\, wards_{s,v,t}`
     - ``site_fixed``: :math:`\sum F_s\, operate_{s,t}`
-    - ``capital``: annuity :math:`a` (``discount_rate``, ``asset_life_years``) on all capital
-      completed in the asset life up to t (:math:`t - life < \tau \le t`):
-      :math:`a\sum_{\tau}\big(\sum b_v K^{new}_v build_{s,v,\tau}
-      + \sum b_v K^{conv}_v convert_{s,u,v,\tau} + K^{open}_s\,(operate_{s,\tau}-operate_{s,\tau-1})\big)`
-      (candidates only for the opening term), so a late build is not favoured by the horizon end;
-    - ``closure``: :math:`\sum K^{close}_s (operate_{s,t-1} - operate_{s,t})` (existing sites);
-    - ``unmet``: :math:`\sum (c^{bed}_v + c^{ward}_v/(b_v o_v))(1+\mu_v)\, unmet_{f,v,t}`;
-    - ``community``: :math:`\sum c^{bed}_c\, places_{f,c,t}`.
+    - ``capital``: cash spent, :math:`\sum b_v K^{new}_v build_{s,v,t}
+      + \sum b_v K^{conv}_v convert\_in_{s,v,t}
+      + \sum_{cand.} K^{open}_s (operate_{s,t}-operate_{s,t-1})`
+    - ``residual``: :math:`-\phi_t \big(\sum b_v K^{new}_v standing\_new_{s,v,t}
+      + \sum b_v K^{conv}_v standing\_conv_{s,v,t}
+      + \sum_{cand.} K^{open}_s (operate_{s,t}-operate_{s,t-1})\big)`
+      (a commissioned candidate stays open, so its opening cost always earns it)
+    - ``closure``: :math:`\sum K^{close}_s (operate_{s,t-1} - operate_{s,t})` (existing sites)
+    - ``decommission``: :math:`\sum b_v d_v\, remove_{s,v,t} + \sum_s d^{min}_s
+      \big(\sum_u b_u convert\_out_{s,u,t} - \sum_v b_v convert\_in_{s,v,t}\big)`
+      (bed spaces a conversion leaves unused, at the site's lowest rate)
+    - ``unmet``: :math:`\sum (c^{bed}_v + c^{ward}_v/(b_v o_v))(1+\mu_v)\, unmet_{f,v,t}`
+    - ``community``: :math:`\sum c^{bed}_c\, places_{f,c,t}` (commissioned places are paid
+      whether filled or not)
+    - ``community_setup``: :math:`\sum K^{setup}_c (extra\_places_{f,c,t} -
+      extra\_places_{f,c,t-1})`
 
     Carbon (tCO2e in year t), with :math:`e_s` the site estate factor:
 
-    - ``operational``: :math:`\sum 365\, g_v e_s\, place /1000` (+ unmet at factor 1, + places);
-    - ``embodied``: new build and conversion embodied carbon spread evenly over the asset life;
+    - ``operational``: occupied bed-days, :math:`\sum 0.365\, g_v e_s\, place` (+ unmet at
+      factor 1, + community places);
+    - ``estate``: :math:`\sum e_s\, \epsilon_v\, b_v\, wards_{s,v,t}` (every bed space of an
+      operating ward, occupied or not);
+    - ``embodied``: emitted in year t by new builds and conversions;
+    - ``embodied_residual``: :math:`-\phi_t` x the embodied carbon of year t's additions still
+      standing at the end;
     - ``travel``: family visits, :math:`2\, n^{visit}\, g^{car} km_{f,s}\, place /1000`
       (unmet at ``policy.unmet_km``).
 
@@ -60,62 +84,118 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     c_bed = svc["cost_per_occupied_bed_gbp"].astype(float).to_dict()
     c_ward = svc["cost_per_ward_gbp"].astype(float).to_dict()
     beds = {v: float(svc.at[v, "beds_per_ward"]) for v in data.services}
+    new_ward = {v: beds[v] * float(svc.at[v, "capital_new_bed_gbp"]) for v in data.inpatient}
+    conv_ward = {v: beds[v] * float(svc.at[v, "capital_convert_bed_gbp"]) for v in data.inpatient}
+    new_ward_t = {v: beds[v] * float(svc.at[v, "embodied_t_per_new_bed"]) for v in data.inpatient}
+    conv_ward_t = {v: beds[v] * float(svc.at[v, "embodied_t_per_converted_bed"])
+                   for v in data.inpatient}
+    decommission_bed = {v: float(svc.at[v, "decommission_bed_gbp"]) for v in data.inpatient}
+    estate_t = {v: beds[v] * float(svc.at[v, "estate_carbon_t_per_bed_year"]) for v in data.inpatient}
+    setup = {c: float(svc.at[c, "setup_cost_per_place_gbp"]) for c in data.community}
+    phi = data.residual_share
+    convertible = set(data.convertible)
+    services_at: dict[str, list[str]] = {}
+    for s, v in data.site_services:
+        services_at.setdefault(s, []).append(v)
+    conv_at = {s: [v for v in vs if (s, v) in convertible] for s, vs in services_at.items()}
+    lowest_rate = {s: min(decommission_bed[v] for v in vs) for s, vs in conv_at.items() if vs}
 
     def prev_operate(s, t):
         if t == first:
             return 1 if data.initially_open[s] else 0
         return m.operate[s, t - 1]
 
-    def capital_spent(t):
-        total = sum(beds[v] * float(svc.at[v, "capital_new_bed_gbp"]) * m.build[s, v, t]
-                    for (s, v) in data.site_services)
-        total += sum(beds[v] * float(svc.at[v, "capital_convert_bed_gbp"]) * m.convert[s, u, v, t]
-                     for (s, u, v) in data.conversions)
-        total += sum(float(site.at[s, "open_cost_gbp"]) * (m.operate[s, t] - prev_operate(s, t))
-                     for s in data.sites if status[s] == "candidate")
+    def opened(s, t):
+        if status[s] != "candidate":
+            return 0.0
+        return float(site.at[s, "open_cost_gbp"]) * (m.operate[s, t] - prev_operate(s, t))
+
+    def closed(s, t):
+        if status[s] != "existing":
+            return 0.0
+        return float(site.at[s, "close_cost_gbp"]) * (prev_operate(s, t) - m.operate[s, t])
+
+    def unused_spaces(s, t):
+        return (sum(beds[u] * m.convert_out[s, u, t] for u in conv_at.get(s, []))
+                - sum(beds[v] * m.convert_in[s, v, t] for v in conv_at.get(s, [])))
+
+    def site_cost(k, s, t):
+        vs = services_at.get(s, [])
+        cv = conv_at.get(s, [])
+        if k == "running_wards":
+            return sum(cost_factor[s] * c_ward[v] * m.wards[s, v, t] for v in vs)
+        if k == "site_fixed":
+            return float(site.at[s, "fixed_cost_gbp"]) * m.operate[s, t]
+        if k == "capital":
+            return (sum(new_ward[v] * m.build[s, v, t] for v in vs)
+                    + sum(conv_ward[v] * m.convert_in[s, v, t] for v in cv) + opened(s, t))
+        if k == "residual":
+            return -phi[t] * (sum(new_ward[v] * m.standing_new[s, v, t] for v in vs)
+                              + sum(conv_ward[v] * m.standing_conv[s, v, t] for v in cv)
+                              + opened(s, t))
+        if k == "closure":
+            return closed(s, t)
+        # decommission
+        total = sum(beds[v] * decommission_bed[v] * m.remove[s, v, t] for v in vs)
+        if cv:
+            total = total + lowest_rate[s] * unused_spaces(s, t)
         return total
 
-    def embodied_added(t):
-        return sum(beds[v] * float(svc.at[v, "embodied_t_per_new_bed"]) * m.build[s, v, t]
-                   for (s, v) in data.site_services) + sum(
-            beds[v] * float(svc.at[v, "embodied_t_per_converted_bed"]) * m.convert[s, u, v, t]
-            for (s, u, v) in data.conversions)
+    def site_carbon(k, s, t):
+        vs = services_at.get(s, [])
+        cv = conv_at.get(s, [])
+        if k == "estate":
+            return sum(carbon_factor[s] * estate_t[v] * m.wards[s, v, t] for v in vs)
+        if k == "embodied":
+            return (sum(new_ward_t[v] * m.build[s, v, t] for v in vs)
+                    + sum(conv_ward_t[v] * m.convert_in[s, v, t] for v in cv))
+        # embodied_residual
+        return -phi[t] * (sum(new_ward_t[v] * m.standing_new[s, v, t] for v in vs)
+                          + sum(conv_ward_t[v] * m.standing_conv[s, v, t] for v in cv))
 
-    m.capital_spent = pyo.Expression(m.T, rule=lambda _m, t: capital_spent(t))
-    m.embodied_added = pyo.Expression(m.T, rule=lambda _m, t: embodied_added(t))
-    life = float(cfg.asset_life_years)
+    m.SITE_COST_TERMS = pyo.Set(initialize=SITE_COST_TERMS, ordered=True)
+    m.SITE_CARBON_TERMS = pyo.Set(initialize=SITE_CARBON_TERMS, ordered=True)
+    m.site_cost = pyo.Expression(m.SITE_COST_TERMS, m.S, m.T,
+                                 rule=lambda _m, k, s, t: site_cost(k, s, t))
+    m.site_carbon = pyo.Expression(m.SITE_CARBON_TERMS, m.S, m.T,
+                                   rule=lambda _m, k, s, t: site_carbon(k, s, t))
 
-    def in_life(t):
-        """Years whose capital is still being paid for (and its carbon spread) in year t."""
-        return [tau for tau in data.years if t - cfg.asset_life_years < tau <= t]
+    def community_setup(t):
+        return sum(setup[c] * (m.extra_places[f, c, t]
+                               - (0.0 if t == first else m.extra_places[f, c, t - 1]))
+                   for (f, c) in m.SUBST)
 
     terms = {
         "running_beds": lambda t: sum(cost_factor[s] * c_bed[v] * m.place[f, s, v, t]
                                       for (f, s, v) in data.arcs),
-        "running_wards": lambda t: sum(cost_factor[s] * c_ward[v] * m.wards[s, v, t]
-                                       for (s, v) in data.site_services),
-        "site_fixed": lambda t: sum(float(site.at[s, "fixed_cost_gbp"]) * m.operate[s, t]
-                                    for s in data.sites),
-        "capital": lambda t: data.annuity_factor * sum(m.capital_spent[tau] for tau in in_life(t)),
-        "closure": lambda t: sum(float(site.at[s, "close_cost_gbp"]) * (prev_operate(s, t) - m.operate[s, t])
-                                 for s in data.sites if status[s] == "existing"),
         "unmet": lambda t: sum(data.unmet_cost_per_bed(v) * m.unmet[f, v, t] for (f, v) in data.need_pairs),
         "community": lambda t: sum(c_bed[c] * m.places[f, c, t] for (f, c) in m.COMMUNITY_PLACES),
+        "community_setup": community_setup,
     }
     carbon = {
         "operational": lambda t: sum(bed_day_t[v] * carbon_factor[s] * m.place[f, s, v, t]
                                      for (f, s, v) in data.arcs)
         + sum(bed_day_t[v] * m.unmet[f, v, t] for (f, v) in data.need_pairs)
         + sum(bed_day_t[c] * m.places[f, c, t] for (f, c) in m.COMMUNITY_PLACES),
-        "embodied": lambda t: sum(m.embodied_added[tau] for tau in in_life(t)) / life,
         "travel": lambda t: visit_t_per_km * (
             sum(float(km.at[f, s]) * m.place[f, s, v, t] for (f, s, v) in data.arcs)
             + sum(unmet_km * m.unmet[f, v, t] for (f, v) in data.need_pairs)),
     }
+
+    def cost_term(k, t):
+        if k in SITE_COST_TERMS:
+            return sum(m.site_cost[k, s, t] for s in data.sites)
+        return terms[k](t)
+
+    def carbon_term(k, t):
+        if k in SITE_CARBON_TERMS:
+            return sum(m.site_carbon[k, s, t] for s in data.sites)
+        return carbon[k](t)
+
     m.COST_TERMS = pyo.Set(initialize=COST_TERMS, ordered=True)
     m.CARBON_TERMS = pyo.Set(initialize=CARBON_TERMS, ordered=True)
-    m.cost = pyo.Expression(m.COST_TERMS, m.T, rule=lambda _m, k, t: terms[k](t))
-    m.carbon = pyo.Expression(m.CARBON_TERMS, m.T, rule=lambda _m, k, t: carbon[k](t))
+    m.cost = pyo.Expression(m.COST_TERMS, m.T, rule=lambda _m, k, t: cost_term(k, t))
+    m.carbon = pyo.Expression(m.CARBON_TERMS, m.T, rule=lambda _m, k, t: carbon_term(k, t))
     m.patient_km = pyo.Expression(m.T, rule=lambda _m, t: sum(
         float(km.at[f, s]) * m.place[f, s, v, t] for (f, s, v) in data.arcs)
         + sum(unmet_km * m.unmet[f, v, t] for (f, v) in data.need_pairs))

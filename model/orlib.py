@@ -142,7 +142,7 @@ def _base_config(name: str, description: str) -> dict:
         "carbon_price_gbp_per_t": 0.0,
         "value_of_travel_gbp_per_km": 1.0,
         "asset_life_years": 1,
-        "policy": {"allow_unmet": False, "closure_notice_years": 0,
+        "policy": {"allow_unmet": False, "closure_notice_years": 0, "ward_removal_notice_years": 0,
                    "delayed_discharge_penalty_gbp": 0.0, "unmet_km": 0.0},
         "travel": {"visits_per_patient_year": 0.0, "car_kg_per_km": 0.0},
         "solver": {"time_limit": 600.0, "mip_gap": 0.0, "threads": 2},

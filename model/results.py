@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pyomo.environ as pyo
 
-from model.inputs import ModelInputs
-from model.objective import CARBON_TERMS, COST_TERMS
+from model.inputs import DAYS_PER_YEAR, ModelInputs
+from model.objective import CARBON_TERMS, COST_TERMS, SITE_CARBON_TERMS, SITE_COST_TERMS
 
 EPS = 1e-6
 ACTIONS = ("keep", "expand", "reconfigure", "reduce", "decommission", "commission")
@@ -30,6 +30,7 @@ class Solution:
     community: pd.DataFrame
     years: pd.DataFrame
     objective_terms: dict[str, float]
+    site_terms: pd.DataFrame = field(default_factory=pd.DataFrame)
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -40,11 +41,10 @@ class Solution:
 def extract(m: pyo.ConcreteModel, data: ModelInputs) -> Solution:
     conv_in: dict[tuple[str, str, int], float] = {}
     conv_out: dict[tuple[str, str, int], float] = {}
-    for (s, u, v) in data.conversions:
+    for (s, v) in data.convertible:
         for t in data.years:
-            amount = round(_val(m.convert[s, u, v, t]))
-            conv_out[(s, u, t)] = conv_out.get((s, u, t), 0) + amount
-            conv_in[(s, v, t)] = conv_in.get((s, v, t), 0) + amount
+            conv_in[(s, v, t)] = round(_val(m.convert_in[s, v, t]))
+            conv_out[(s, v, t)] = round(_val(m.convert_out[s, v, t]))
     occupied: dict[tuple[str, str, int], float] = {}
     alloc_rows = []
     for (f, s, v) in data.arcs:
@@ -81,10 +81,13 @@ def extract(m: pyo.ConcreteModel, data: ModelInputs) -> Solution:
         columns=["footprint", "from_service", "to_service", "year", "delayed_patients",
                  "stepdown_patients"])
     subst = {(f, c, t): _val(m.substitute[f, c, t]) for (f, c) in m.SUBST for t in data.years}
+    extra = {(f, c, t): _val(m.extra_places[f, c, t]) for (f, c) in m.SUBST for t in data.years}
     community = pd.DataFrame(
-        [(f, c, t, _val(m.places[f, c, t]), subst.get((f, c, t), 0.0))
+        [(f, c, t, _val(m.places[f, c, t]), data.d(f, c, t), extra.get((f, c, t), 0.0),
+          subst.get((f, c, t), 0.0))
          for (f, c) in m.COMMUNITY_PLACES for t in data.years],
-        columns=["footprint", "service", "year", "places", "substitute_places"])
+        columns=["footprint", "service", "year", "places", "base_places", "extra_places",
+                 "substitute_places"])
     year_rows = []
     for t in data.years:
         row = {"year": t, "discount_factor": data.discount[t], "carbon_price": data.carbon_price[t]}
@@ -95,14 +98,27 @@ def extract(m: pyo.ConcreteModel, data: ModelInputs) -> Solution:
         row["patient_km"] = _val(m.patient_km[t])
         row["delayed_patients"] = _val(m.delayed_total[t])
         year_rows.append(row)
+    site_rows = []
+    for s in data.sites:
+        for t in data.years:
+            row = {"site": s, "year": t}
+            for k in SITE_COST_TERMS:
+                row[f"cost_{k}_gbp"] = _val(m.site_cost[k, s, t])
+            for k in SITE_CARBON_TERMS:
+                row[f"carbon_{k}_t"] = _val(m.site_carbon[k, s, t])
+            site_rows.append(row)
+    site_terms = pd.DataFrame(site_rows)
+    site_terms["cost_gbp"] = site_terms[[f"cost_{k}_gbp" for k in SITE_COST_TERMS]].sum(axis=1)
+    site_terms["carbon_t"] = site_terms[[f"carbon_{k}_t" for k in SITE_CARBON_TERMS]].sum(axis=1)
     terms = {k: _val(m.objective_terms[k]) for k in m.objective_terms}
     return Solution(wards=wards_df, allocation=allocation, unmet=unmet, delayed=delayed,
-                    community=community, years=pd.DataFrame(year_rows), objective_terms=terms)
+                    community=community, years=pd.DataFrame(year_rows), objective_terms=terms,
+                    site_terms=site_terms)
 
 
 def classify(before: dict[str, int], after: dict[str, int], built: int, converted: int,
              was_open: bool, is_open: bool) -> str:
-    """The action at a site in one year, from its wards per service before and after."""
+    """The action at a site over a period, from its wards per service before and after."""
     total_before, total_after = sum(before.values()), sum(after.values())
     if not was_open and is_open:
         return "commission"
@@ -119,10 +135,31 @@ def classify(before: dict[str, int], after: dict[str, int], built: int, converte
     return "keep"
 
 
+def year_action(built: int, converted: int, removed: int, was_open: bool, is_open: bool,
+                wards_before: int = 0, wards_after: int = 0) -> str:
+    """Every kind of change at a site in one year, joined by ' + ' (e.g. 'reconfigure + reduce'),
+    or 'keep'. Each part is one of ACTIONS: a removal, or a conversion that leaves fewer wards,
+    is a reduction; a build, or a conversion that leaves more wards, an expansion."""
+    if not was_open and is_open:
+        return "commission"
+    if was_open and not is_open:
+        return "decommission"
+    parts = []
+    if converted > 0:
+        parts.append("reconfigure")
+    if built > 0 or wards_after > wards_before:
+        parts.append("expand")
+    if removed > 0 or wards_after < wards_before:
+        parts.append("reduce")
+    return " + ".join(parts) if parts else "keep"
+
+
 def decisions(solution: Solution, data: ModelInputs) -> pd.DataFrame:
-    """One row per site and year: the action and wards/beds per service before and after."""
+    """One row per site and year: the action(s), the wards built, converted and removed, and
+    wards/beds per service at the start of the plan's first year and after each year."""
     wards = solution.wards
     services = sorted({v for (_s, v) in data.site_services}, key=data.inpatient.index)
+    hub_names = data.scenario.hubs.set_index("hub")["name"].to_dict()
     rows = []
     for s in data.sites:
         site_rows = wards[wards["site"] == s]
@@ -136,10 +173,17 @@ def decisions(solution: Solution, data: ModelInputs) -> pd.DataFrame:
             year_rows = site_rows[site_rows["year"] == t].set_index("service")
             after = {v: int(year_rows.at[v, "wards"]) if v in year_rows.index else 0 for v in services}
             is_open = bool(year_rows["operating"].max())
-            action = classify(before, after, int(year_rows["built"].sum()),
-                              int(year_rows["converted_in"].sum()), was_open, is_open)
+            built = int(year_rows["built"].sum())
+            conv_in = int(year_rows["converted_in"].sum())
+            conv_out = int(year_rows["converted_out"].sum())
+            removed = int(year_rows["removed"].sum())
+            action = year_action(built, conv_out, removed, was_open, is_open,
+                                 sum(before.values()), sum(after.values()))
             row = {"site": s, "name": data.site.at[s, "name"], "hub": data.hub_of_site[s],
-                   "footprint": data.footprint_of_site[s], "year": t, "action": action}
+                   "hub_name": hub_names.get(data.hub_of_site[s], data.hub_of_site[s]),
+                   "footprint": data.footprint_of_site[s], "year": t, "action": action,
+                   "wards_built": built, "wards_converted_out": conv_out,
+                   "wards_converted_in": conv_in, "wards_removed": removed}
             for v in services:
                 bpw = int(data.service.at[v, "beds_per_ward"])
                 row[f"wards_before_{v}"] = before[v]
@@ -154,13 +198,15 @@ def decisions(solution: Solution, data: ModelInputs) -> pd.DataFrame:
 def kpis(solution: Solution, data: ModelInputs, case: str) -> pd.DataFrame:
     """KPIs for England, each hub and each footprint, for each year and for all years.
 
-    Site-based costs (wards, fixed, capital, closure) and their carbon are counted in the hub
-    where the site is; for footprints they are shared out in proportion to the beds each
-    footprint uses at the site in that year. Patient-based terms (beds, unmet, community,
+    Site-based costs and carbon (wards, fixed, capital cash less residual value, closure,
+    decommissioning; estate and embodied carbon) are read from the model's own per-site terms
+    (``site_cost``, ``site_carbon``) and counted in the hub where the site is; for footprints
+    they are shared out in proportion to the beds each footprint uses at the site in that year
+    (a site nobody uses counts at its hub only). Patient-based terms (beds, unmet, community,
     travel) belong to the patients' home footprint and hub.
     """
     cfg = data.config
-    bed_t = {v: 365.0 * float(data.service.at[v, "carbon_kg_per_bed_day"]) / 1000.0
+    bed_t = {v: DAYS_PER_YEAR * float(data.service.at[v, "carbon_kg_per_bed_day"]) / 1000.0
              for v in data.services}
     visit_t = 2.0 * cfg.travel.visits_per_patient_year * cfg.travel.car_kg_per_km / 1000.0
     c_bed = data.service["cost_per_occupied_bed_gbp"].to_dict()
@@ -177,10 +223,11 @@ def kpis(solution: Solution, data: ModelInputs, case: str) -> pd.DataFrame:
     alloc["in_hub_beds"] = [b if data.hub_of_site[s] == h else 0.0 for s, h, b in
                             zip(alloc["site"], alloc["hub"], alloc["beds"], strict=True)]
 
-    site_costs = _site_costs(solution, data)
-    # share each site-service-year's fixed cost out to the footprints using it
-    used = alloc.groupby(["site", "service", "year"])["beds"].transform("sum")
-    alloc = alloc.merge(site_costs, on=["site", "service", "year"], how="left").fillna(
+    site_costs = solution.site_terms[["site", "year", "cost_gbp", "carbon_t"]].rename(
+        columns={"cost_gbp": "site_cost_gbp", "carbon_t": "site_carbon_t"})
+    # share each site-year's own cost out to the footprints using the site that year
+    used = alloc.groupby(["site", "year"])["beds"].transform("sum")
+    alloc = alloc.merge(site_costs, on=["site", "year"], how="left").fillna(
         {"site_cost_gbp": 0.0, "site_carbon_t": 0.0})
     alloc["cost_gbp"] += alloc["site_cost_gbp"] * alloc["beds"] / used.values
     alloc["carbon_t"] += alloc["site_carbon_t"] * alloc["beds"] / used.values
@@ -196,6 +243,10 @@ def kpis(solution: Solution, data: ModelInputs, case: str) -> pd.DataFrame:
     comm["hub"] = comm["footprint"].map(data.hub_of_footprint)
     comm["cost_gbp"] = [c_bed[c] * p for c, p in zip(comm["service"], comm["places"], strict=True)]
     comm["carbon_t"] = [bed_t[c] * p for c, p in zip(comm["service"], comm["places"], strict=True)]
+    setup = {c: float(data.service.at[c, "setup_cost_per_place_gbp"]) for c in data.community}
+    comm = comm.sort_values(["footprint", "service", "year"])
+    added = comm.groupby(["footprint", "service"])["extra_places"].diff().fillna(comm["extra_places"])
+    comm["cost_gbp"] += [setup[c] * a for c, a in zip(comm["service"], added, strict=True)]
     delayed = solution.delayed.copy()
     delayed["hub"] = delayed["footprint"].map(data.hub_of_footprint)
 
@@ -210,10 +261,9 @@ def kpis(solution: Solution, data: ModelInputs, case: str) -> pd.DataFrame:
         delayed.groupby(keys)[["delayed_patients"]].sum(),
     ]
     by_fp = pd.concat(parts, axis=1).T.groupby(level=0).sum().T.fillna(0.0)
-    # site costs not used by any footprint (empty wards) are counted at the hub only
-    unused = site_costs.merge(
-        alloc[["site", "service", "year"]].drop_duplicates(), how="left", indicator=True,
-        on=["site", "service", "year"])
+    # site costs not used by any footprint (empty wards, closing sites) are counted at the hub only
+    unused = site_costs.merge(alloc[["site", "year"]].drop_duplicates(), how="left",
+                              indicator=True, on=["site", "year"])
     unused = unused[unused["_merge"] == "left_only"]
     unused_hub = unused.assign(hub=unused["site"].map(data.hub_of_site)).groupby(["hub", "year"])[
         ["site_cost_gbp", "site_carbon_t"]].sum()
@@ -262,66 +312,6 @@ def _kpi_row(case: str, scope: str, key: str, year: object, totals: pd.Series, n
         "community_places": totals["community_places"],
         "delayed_discharges": totals["delayed_patients"],
     }
-
-
-def _site_costs(solution: Solution, data: ModelInputs) -> pd.DataFrame:
-    """Per site, service and year: ward, site-fixed, capital and closure costs (GBP, undiscounted)
-    and embodied carbon, as in the objective; the site's own terms are split by wards."""
-    svc = data.service
-    site = data.site
-    wards = solution.wards.copy()
-    life = float(data.config.asset_life_years)
-    wards["bpw"] = wards["service"].map(svc["beds_per_ward"]).astype(float)
-    wards["ward_cost"] = [site.at[s, "cost_factor"] * svc.at[v, "cost_per_ward_gbp"] * w
-                          for s, v, w in zip(wards["site"], wards["service"], wards["wards"], strict=True)]
-    wards["capital_spent"] = [
-        b * (svc.at[v, "capital_new_bed_gbp"] * built + svc.at[v, "capital_convert_bed_gbp"] * conv)
-        for v, b, built, conv in zip(wards["service"], wards["bpw"], wards["built"],
-                                     wards["converted_in"], strict=True)]
-    wards["embodied_added"] = [
-        b * (svc.at[v, "embodied_t_per_new_bed"] * built + svc.at[v, "embodied_t_per_converted_bed"] * conv)
-        for v, b, built, conv in zip(wards["service"], wards["bpw"], wards["built"],
-                                     wards["converted_in"], strict=True)]
-    wards = wards.sort_values(["site", "service", "year"])
-    wards["capital_cost"] = _in_life_sum(wards, "capital_spent", data) * data.annuity_factor
-    wards["embodied_t"] = _in_life_sum(wards, "embodied_added", data) / life
-    # site-level terms split evenly across the site's services with wards that year
-    site_terms = []
-    for s in data.sites:
-        status = site.at[s, "status"]
-        prev = 1 if data.initially_open[s] else 0
-        for t in data.years:
-            rows = solution.wards[(solution.wards["site"] == s) & (solution.wards["year"] == t)]
-            op = int(rows["operating"].max()) if not rows.empty else 0
-            cost = site.at[s, "fixed_cost_gbp"] * op
-            if status == "existing" and prev > op:
-                cost += site.at[s, "close_cost_gbp"]
-            opening = site.at[s, "open_cost_gbp"] if status == "candidate" and op > prev else 0.0
-            site_terms.append((s, t, cost, opening))
-            prev = op
-    terms = pd.DataFrame(site_terms, columns=["site", "year", "site_cost", "opening"])
-    terms = terms.sort_values(["site", "year"])
-    terms["opening_annuity"] = _in_life_sum(terms, "opening", data, keys=("site",)) * data.annuity_factor
-    wards = wards.merge(terms, on=["site", "year"], how="left")
-    n_services = wards.groupby(["site", "year"])["service"].transform("count")
-    share = 1.0 / n_services
-    wards["site_cost_gbp"] = (wards["ward_cost"] + wards["capital_cost"]
-                              + (wards["site_cost"] + wards["opening_annuity"]) * share)
-    wards["site_carbon_t"] = wards["embodied_t"]
-    return wards[["site", "service", "year", "site_cost_gbp", "site_carbon_t"]]
-
-
-def _in_life_sum(frame: pd.DataFrame, column: str, data: ModelInputs,
-                 keys: tuple[str, ...] = ("site", "service")) -> pd.Series:
-    """Per row: the sum of `column` over the same keys' years still within the asset life."""
-    life = data.config.asset_life_years
-    out = pd.Series(0.0, index=frame.index)
-    for _, group in frame.groupby(list(keys)):
-        years = group["year"].to_numpy()
-        values = group[column].to_numpy(dtype=float)
-        for idx, year in zip(group.index, years, strict=True):
-            out[idx] = values[(years > year - life) & (years <= year)].sum()
-    return out
 
 
 def check_kpis_total(kpi: pd.DataFrame, solution: Solution) -> float:

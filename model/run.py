@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyomo.environ as pyo
 
-from model.builder import build_model, fix_do_nothing, model_size
+from model.builder import build_model, model_size
 from model.checks import presolve_checks
 from model.data import ScenarioData, load_scenario
 from model.diagnosis import elastic_diagnosis, render_diagnosis, summary_line
@@ -26,6 +25,7 @@ from model.gis import write_gis_outputs
 from model.inputs import ModelInputs, build_inputs
 from model.outputs import MANIFEST, RunFolder, new_run_id, run_folder, write_csv, write_json
 from model.results import Solution, decisions, extract, kpis
+from model.saving import baseline_and_steps, breakdown
 from model.solve import SolveOutcome, solve, solver_version
 from model.summary import render_summary
 
@@ -49,6 +49,7 @@ class RunResult:
     size: dict[str, int] = field(default_factory=dict)
     diagnosis: str | None = None
     diagnosis_summary: str | None = None
+    saving: pd.DataFrame | None = None
 
 
 def versions() -> dict[str, str]:
@@ -66,13 +67,16 @@ def solve_scenario(
     runs_root: str | Path | None = Path("runs"),
     overrides: dict[str, Any] | None = None,
     baseline: bool = True,
+    levers: bool = True,
     progress: Callable[[str], None] | None = None,
     solver_stream=None,
 ) -> RunResult:
     """Solve a scenario and (unless `runs_root` is None) write its run folder.
 
-    Raises ScenarioError (invalid input, nothing written), InfeasibleError (the run folder holds
-    the manifest, diagnosis.md and the solver log) or NoSolutionError (manifest and solver log).
+    `baseline` evaluates the do-nothing baseline, and `levers` (with it) the saving breakdown
+    by lever (one re-solve per lever). Raises ScenarioError (invalid input, nothing written),
+    InfeasibleError (the run folder holds the manifest, diagnosis.md and the solver log) or
+    NoSolutionError (manifest and solver log).
     """
     say = progress or (lambda _msg: None)
     say("loading scenario")
@@ -109,8 +113,8 @@ def solve_scenario(
                 say("infeasible: diagnosing by elastic relaxation")
                 _write_diagnosis(result, out, elastic_diagnosis(m, inputs, scenario.config.solver), [])
             else:
-                result = _finish(scenario, inputs, m, size, build_seconds, run_id, outcome, baseline,
-                                 say, out, solver_stream)
+                result = _finish(scenario, inputs, m, size, build_seconds, run_id, outcome,
+                                 (baseline, baseline and levers), say, out, solver_stream)
     result.run_dir = folder.final
     _raise_for_status(result)
     return result
@@ -148,6 +152,7 @@ def _raise_for_status(result: RunResult) -> None:
 
 
 def _finish(scenario, inputs, m, size, build_seconds, run_id, outcome, baseline, say, out, stream):
+    with_baseline, with_levers = baseline
     manifest = _manifest(scenario, inputs, size, build_seconds, run_id, outcome)
     result = RunResult(scenario=scenario, inputs=inputs, outcome=outcome, manifest=manifest,
                        run_dir=None, size=size)
@@ -159,20 +164,25 @@ def _finish(scenario, inputs, m, size, build_seconds, run_id, outcome, baseline,
     result.solution = extract(m, inputs)
     terms = result.solution.objective_terms
     manifest["objective_terms"] = terms
-    running = sum(inputs.discount[t] * pyo.value(m.cost["running_beds", t]) for t in inputs.years)
-    controllable = max(sum(terms.values()) - running, 1e-9)
+    manifest["unavoidable_gbp"] = unavoidable_cost(inputs)
+    controllable = max(sum(terms.values()) - manifest["unavoidable_gbp"], 1e-9)
     manifest["gap_rel_controllable"] = (outcome.gap_abs or 0.0) / controllable
     kpi_frames = [kpis(result.solution, inputs, "optimised")]
-    if baseline:
-        say("evaluating the do-nothing baseline")
-        fix_do_nothing(m, inputs)
-        base_outcome = solve(m, scenario.config.solver, stream=stream)
+    if with_baseline:
+        result.baseline, base_outcome, steps = baseline_and_steps(
+            m, inputs, scenario.config.solver, levers=with_levers, stream=stream, say=say)
         result.baseline_outcome = base_outcome
-        manifest["baseline"] = {"status": base_outcome.status, "seconds": base_outcome.seconds}
-        if base_outcome.has_solution:
-            result.baseline = extract(m, inputs)
+        manifest["baseline"] = {"status": base_outcome.status, "seconds": base_outcome.seconds,
+                                "gap_abs_gbp": base_outcome.gap_abs,
+                                "keeps": BASELINE_KEEPS, "drops": BASELINE_DROPS}
+        if result.baseline is not None:
             manifest["baseline"]["objective_terms"] = result.baseline.objective_terms
             kpi_frames.append(kpis(result.baseline, inputs, "baseline"))
+        if with_levers and steps:
+            result.saving = breakdown(steps, outcome, terms)
+            manifest["saving_steps"] = [{"lever": s.lever, "status": s.outcome.status,
+                                         "seconds": s.outcome.seconds,
+                                         "gap_abs_gbp": s.outcome.gap_abs} for s in steps]
     result.decisions = decisions(result.solution, inputs)
     result.kpis = pd.concat(kpi_frames, ignore_index=True)
     if out is not None:
@@ -185,13 +195,49 @@ def _finish(scenario, inputs, m, size, build_seconds, run_id, outcome, baseline,
         write_csv(result.solution.unmet, out / "unmet.csv")
         write_csv(result.solution.delayed, out / "pathway.csv")
         write_csv(result.solution.community, out / "community.csv")
+        write_csv(result.solution.site_terms, out / "site_costs.csv")
+        if result.saving is not None and not result.saving.empty:
+            write_csv(result.saving, out / "saving.csv")
         summary = render_summary(inputs, outcome, result.decisions, result.kpis, terms,
-                                 result.baseline.objective_terms if result.baseline else None, manifest)
+                                 result.baseline.objective_terms if result.baseline else None,
+                                 manifest, saving=result.saving, solution=result.solution)
         (out / "summary.md").write_text(summary, encoding="utf-8")
         write_gis_outputs(out, inputs, result)
         manifest["files"] = sorted(p.name for p in out.iterdir()) + [MANIFEST]
         write_json(manifest, out / MANIFEST)  # last: its presence marks the run complete
     return result
+
+
+BASELINE_KEEPS = ("today's units and wards (no ward built, converted or removed; no unit opened "
+                  "or closed)", "no community place beyond base need",
+                  "placements, unmet need and delayed discharges optimised",
+                  "ward capacity, site minimum and maximum, pathway step-downs")
+BASELINE_DROPS = ("in-hub share (and its hub capacity rows)", "open-site counts",
+                  "limits on ward changes and displaced patients per hub and year")
+
+
+def unavoidable_cost(data: ModelInputs) -> float:
+    """Discounted cost no decision can avoid: every bed of need that community places cannot
+    replace, at the cheapest occupied-bed cost of its service at any site that may host it.
+
+    ``gap_rel_controllable`` divides the proven gap by the objective less this, so that the
+    beds substitution can avoid count as controllable.
+    """
+    cheapest: dict[str, float] = {}
+    for s, v in data.site_services:
+        cost = float(data.site.at[s, "cost_factor"]) * float(data.service.at[v, "cost_per_occupied_bed_gbp"])
+        cheapest[v] = min(cheapest.get(v, cost), cost, data.unmet_cost_per_bed(v))
+    avoidable = {}
+    for f, c, v in data.substitutions:
+        avoidable[(f, v)] = avoidable.get((f, v), 0.0) + float(
+            data.service.at[c, "max_substitution_share"])
+    total = 0.0
+    for f, v in data.need_pairs:
+        if v not in cheapest:
+            continue
+        keep = max(0.0, 1.0 - avoidable.get((f, v), 0.0))
+        total += sum(data.discount[t] * cheapest[v] * keep * data.d(f, v, t) for t in data.years)
+    return total
 
 
 def _relative(path: Path) -> str:

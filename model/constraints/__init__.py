@@ -9,6 +9,7 @@ from model.constraints.community import add_community
 from model.constraints.demand import add_demand
 from model.constraints.linking import add_linking
 from model.constraints.pathway import add_pathway
+from model.constraints.residual import add_residual
 from model.constraints.site import add_site
 from model.constraints.site_count import add_site_count
 from model.constraints.stability import add_stability
@@ -27,6 +28,7 @@ FAMILIES = (
     ("timing", add_timing),
     ("pathway", add_pathway),
     ("stability", add_stability),
+    ("residual", add_residual),
 )
 
 __all__ = ["FAMILIES"]

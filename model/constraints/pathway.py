@@ -19,22 +19,36 @@ def add_pathway(m: pyo.ConcreteModel, data: ModelInputs) -> None:
         \sum_{s \in hub(f)} place_{f,s,v,t} \ge
             \eta_v \Big(\sum_{s} place_{f,s,v,t} + unmet_{f,v,t}\Big)
 
-    (b) Patients of f discharged from v each year (:math:`D_{f,v,t}/LOS_v`) step down to w in
-    share :math:`\pi_{v,w}`. Each either finds a place in reach or is delayed:
+    (b) Patients of f in treatment in v (need :math:`D_{f,v,t}` less the beds avoided by
+    community substitution) are discharged at :math:`1/LOS_v` a year and step down to w in share
+    :math:`\pi_{v,w}`. Each either finds a place in reach or is delayed:
 
     .. math::
 
-        stepdown_{f,v,w,t} + delayed_{f,v,w,t} \ge \pi_{v,w}\, D_{f,v,t} / LOS_v
+        stepdown_{f,v,w,t} + delayed_{f,v,w,t} \ge
+            \pi_{v,w} \Big(D_{f,v,t} - \sum_{c: sub(c)=v} \rho_c\, substitute_{f,c,t}\Big)
+            / LOS_v
 
-    Places in reach of f turn over at :math:`1/LOS_w` a year. For an inpatient w, the places are
-    f's own beds of w at sites in reach (same hub, or within ``policy.stepdown_reach_km``):
+    A step-down place is a treatment place that turns over. For an inpatient w, f's arrivals
+    fit both the turnover of f's beds of w at sites in reach (same hub, or within
+    ``policy.stepdown_reach_km``) and the admissions of f's patients in treatment in w: beds
+    held by f's own delayed discharges from w (the :math:`\delta\, delayed` in w's need) do
+    not turn over, so a bottleneck downstream of w never makes room upstream of it:
 
     .. math::
 
-        \sum_{u:(f,u,w)\in STEP} stepdown_{f,u,w,t} \le
-            \frac{1}{LOS_w} \sum_{s \in reach(f,w)} place_{f,s,w,t}
+        LOS_w \sum_{u:(f,u,w)\in STEP} stepdown_{f,u,w,t} \le
+            \sum_{s \in reach(f,w)} place_{f,s,w,t}
+        \quad\text{(stepdown\_capacity)}
 
-    For a community w, the places are f's community places: :math:`places_{f,w,t} / LOS_w`.
+        LOS_w \sum_{u} stepdown_{f,u,w,t} \le
+            D_{f,w,t} - \sum_{c: sub(c)=w} \rho_c\, substitute_{f,c,t}
+        \quad\text{(stepdown\_admissions)}
+
+    For a community w, places filled by patients diverted from inpatient care are full; the
+    base places and commissioned places left unfilled turn over:
+    :math:`LOS_w \sum_u stepdown_{f,u,w,t} \le D_{f,w,t} + extra\_places_{f,w,t} -
+    substitute_{f,w,t}`.
     Delayed patients keep their bed in v (see the demand family) and are penalised in the
     objective (``policy.delayed_discharge_penalty_gbp`` each).
     """
@@ -57,9 +71,17 @@ def add_pathway(m: pyo.ConcreteModel, data: ModelInputs) -> None:
 
     m.in_hub_share = pyo.Constraint(m.IN_HUB, m.T, rule=in_hub_share)
 
+    substituted = getattr(m, "_substituted", {})
+    substitutes_of = {(f, c): True for (f, c, _v) in data.substitutions}
+
+    def in_treatment(f, v, t):
+        """f's need for v less the beds community places avoid (no delayed discharges)."""
+        return data.d(f, v, t) - sum(rate * m.substitute[f, c, t]
+                                     for c, rate in substituted.get((f, v), []))
+
     def stepdown_need(_m, f, v, w, t):
-        discharges = data.pathway_share[(v, w)] * data.d(f, v, t) / los[v]
-        return m.stepdown[f, v, w, t] + m.delayed[f, v, w, t] >= discharges
+        return (m.stepdown[f, v, w, t] + m.delayed[f, v, w, t]
+                >= data.pathway_share[(v, w)] * in_treatment(f, v, t) / los[v])
 
     m.stepdown_need = pyo.Constraint(m.STEP, m.T, rule=stepdown_need)
 
@@ -69,14 +91,24 @@ def add_pathway(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     m.STEP_TARGET = pyo.Set(initialize=sorted(into), dimen=2, ordered=True)
     community_places = set(getattr(m, "COMMUNITY_PLACES", []))
 
+    def arrivals(f, w, t):
+        return los[w] * sum(m.stepdown[f, v, w, t] for v in into[(f, w)])
+
     def stepdown_capacity(_m, f, w, t):
-        arrivals = sum(m.stepdown[f, v, w, t] for v in into[(f, w)])
         if w in data.community:
             places = m.places[f, w, t] if (f, w) in community_places else 0.0
+            if (f, w) in substitutes_of:
+                places = places - m.substitute[f, w, t]
         else:
             in_reach = set(data.reach[(f, w)])
             places = sum(m.place[f, s, w, t] for s in m._arcs_by_need.get((f, w), [])
                          if s in in_reach)
-        return arrivals <= places / los[w]
+        return arrivals(f, w, t) <= places
+
+    def stepdown_admissions(_m, f, w, t):
+        if w in data.community:
+            return pyo.Constraint.Skip
+        return arrivals(f, w, t) <= in_treatment(f, w, t)
 
     m.stepdown_capacity = pyo.Constraint(m.STEP_TARGET, m.T, rule=stepdown_capacity)
+    m.stepdown_admissions = pyo.Constraint(m.STEP_TARGET, m.T, rule=stepdown_admissions)

@@ -12,13 +12,14 @@ def add_stability(m: pyo.ConcreteModel, data: ModelInputs) -> None:
 
     .. math::
 
-        \sum_{s \in h} \Big(\sum_v build_{s,v,t} + remove_{s,v,t}
-            + \sum_{(s,u,v)} convert_{s,u,v,t}\Big) \le C^{max}
+        \sum_{s \in h} \sum_v \big(build_{s,v,t} + remove_{s,v,t}
+            + convert\_out_{s,v,t}\big) \le C^{max}
 
-        \sum_{s \in h} \sum_v b_v o_v \Big(remove_{s,v,t}
-            + \sum_{w} convert_{s,v,w,t}\Big) \le P^{max}
+        \sum_{s \in h} \sum_v b_v o_v \big(remove_{s,v,t} + convert\_out_{s,v,t}\big)
+            \le P^{max}
 
     A removed or converted ward is taken to be full at target occupancy: its patients must move.
+    A conversion counts the wards converted (out of their old service).
     """
     policy = data.config.policy
     sites_in: dict[str, list[str]] = {h: [] for h in data.hubs}
@@ -27,26 +28,20 @@ def add_stability(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     services_at: dict[str, list[str]] = {}
     for s, v in data.site_services:
         services_at.setdefault(s, []).append(v)
-    conversions_at: dict[str, list[tuple[str, str]]] = {}
-    for s, u, v in data.conversions:
-        conversions_at.setdefault(s, []).append((u, v))
+    convertible = set(data.convertible)
     m.H = pyo.Set(initialize=data.hubs, ordered=True)
     beds = {v: data.beds_per_ward_at_occupancy(v) for v in data.inpatient}
 
+    def converted(s, v, t):
+        return m.convert_out[s, v, t] if (s, v) in convertible else 0
+
     def ward_changes(_m, h, t):
-        return sum(
-            sum(m.build[s, v, t] + m.remove[s, v, t] for v in services_at.get(s, []))
-            + sum(m.convert[s, u, v, t] for (u, v) in conversions_at.get(s, []))
-            for s in sites_in[h]
-        )
+        return sum(m.build[s, v, t] + m.remove[s, v, t] + converted(s, v, t)
+                   for s in sites_in[h] for v in services_at.get(s, []))
 
     def displaced(_m, h, t):
-        return sum(
-            sum(beds[v] * m.remove[s, v, t] for v in services_at.get(s, []))
-            + sum(beds[u] * m.convert[s, u, v, t]
-                  for (u, v) in conversions_at.get(s, []))
-            for s in sites_in[h]
-        )
+        return sum(beds[v] * (m.remove[s, v, t] + converted(s, v, t))
+                   for s in sites_in[h] for v in services_at.get(s, []))
 
     m.ward_changes = pyo.Expression(m.H, m.T, rule=ward_changes)
     m.displaced_patients = pyo.Expression(m.H, m.T, rule=displaced)

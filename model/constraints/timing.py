@@ -17,7 +17,11 @@ def add_timing(m: pyo.ConcreteModel, data: ModelInputs) -> None:
         build_{s,v,t} = 0 \quad t < t_0 + \max(L^{new}_v, L^{site}_s)
         \text{ (or always, if new builds are not allowed)}
 
-        convert_{s,u,v,t} = 0 \quad t < t_0 + \max(L^{conv}_v, L^{site}_s)
+        convert\_in_{s,v,t} = 0 \quad t < t_0 + \max(L^{conv}_v, L^{site}_s)
+
+        convert\_out_{s,u,t} = 0 \quad t < \min_{v \ne u} (t_0 + \max(L^{conv}_v, L^{site}_s))
+
+        remove_{s,v,t} = 0 \quad t < t_0 + N^{ward} \quad\text{(ward removal notice)}
 
     Existing sites (:math:`O^0_s = 1` if the site has wards at the base year):
 
@@ -45,10 +49,20 @@ def add_timing(m: pyo.ConcreteModel, data: ModelInputs) -> None:
         for t in data.years:
             if no_build or t < data.earliest_build[(s, v)]:
                 m.build[s, v, t].fix(0)
-    for (s, u, v) in data.conversions:
+    services_at: dict[str, list[str]] = {}
+    for s, v in data.convertible:
+        services_at.setdefault(s, []).append(v)
+    for (s, v) in data.convertible:
+        first_out = min(data.earliest_conversion[(s, w)] for w in services_at[s] if w != v)
         for t in data.years:
             if t < data.earliest_conversion[(s, v)]:
-                m.convert[s, u, v, t].fix(0)
+                m.convert_in[s, v, t].fix(0)
+            if t < first_out:
+                m.convert_out[s, v, t].fix(0)
+    for (s, v) in data.site_services:
+        for t in data.years:
+            if t < data.earliest_remove:
+                m.remove[s, v, t].fix(0)
 
     existing = [s for s in data.sites if status[s] == "existing"]
     candidates = [s for s in data.sites if status[s] == "candidate"]
