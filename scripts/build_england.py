@@ -87,6 +87,11 @@ HUB_OF_FOOTPRINT = {
 # the rest varies with occupied beds: cost_per_ward = WARD_SHARE x cost x beds x occupancy.
 # --------------------------------------------------------------------------------------------
 WARD_SHARE = 0.70
+ESTATE_T_PER_BED_YEAR = 13.0  # energy of a hospital bed space a year (domain-facts.md §4) [S]
+DECOMMISSION_MONTHS = 3  # a removed ward costs this many months of its fixed running cost [E]
+COMMUNITY_LEAD_YEARS = 1  # commissioning and recruiting a community forensic team [E]
+COMMUNITY_SETUP_GBP = 10_000.0  # one-off per new place: recruitment and training [E]
+COMMUNITY_RAMP_SHARE = 1 / 3  # new places a year, share of the substitution ceiling [E]
 OCCUPANCY = 0.90
 
 
@@ -113,23 +118,29 @@ class Service:
     substitution_rate: float = 0.0
     max_substitution_share: float = 0.0
     place_cost_gbp: float = 0.0
+    setup_cost_per_place_gbp: float = 0.0
+    max_new_places_share: float = 1.0
 
 
+# Carbon per occupied bed-day (consumables, food, laundry): 9 kg; the estate's energy is charged
+# per bed space of an operating ward (ESTATE_T_PER_BED_YEAR), occupied or not.
 SERVICES = [
-    Service("medium_m", "Medium secure (men)", "medium", 15, 165_000, 500_000, 150_000, 40, 65, 25,
+    Service("medium_m", "Medium secure (men)", "medium", 15, 165_000, 500_000, 150_000, 9, 65, 25,
             2.5, 0.8, 2950, -0.02),
-    Service("medium_f", "Medium secure (women)", "medium", 15, 165_000, 500_000, 150_000, 40, 65, 25,
+    Service("medium_f", "Medium secure (women)", "medium", 15, 165_000, 500_000, 150_000, 9, 65, 25,
             2.5, 0.6, 550, -0.02),
-    Service("low_m", "Low secure (men)", "low", 11, 152_000, 450_000, 130_000, 40, 65, 25,
+    Service("low_m", "Low secure (men)", "low", 11, 152_000, 450_000, 130_000, 9, 65, 25,
             2.0, 0.8, 1800, -0.01),
-    Service("low_f", "Low secure (women)", "low", 11, 152_000, 450_000, 130_000, 40, 65, 25,
+    Service("low_f", "Low secure (women)", "low", 11, 152_000, 450_000, 130_000, 9, 65, 25,
             2.0, 0.6, 700, -0.01),
-    Service("low_ld", "Low secure learning disability", "low", 10, 152_000, 600_000, 150_000, 40,
+    Service("low_ld", "Low secure learning disability", "low", 10, 152_000, 600_000, 150_000, 9,
             65, 25, 3.0, 0.6, 500, -0.04),
     Service("community", "Community forensic places", "community", 0, 0, 0, 0, 5, 0, 0,
-            3.0, 0.0, 0, 0.08, new_build_lead_years=0, conversion_lead_years=0,
+            3.0, 0.0, 0, 0.08, new_build_lead_years=COMMUNITY_LEAD_YEARS, conversion_lead_years=0,
             out_of_area_premium=0.0, substitutes="low_m", substitution_rate=0.5,
-            max_substitution_share=0.2, place_cost_gbp=30_000),
+            max_substitution_share=0.2, place_cost_gbp=30_000,
+            setup_cost_per_place_gbp=COMMUNITY_SETUP_GBP,
+            max_new_places_share=COMMUNITY_RAMP_SHARE),
 ]
 INPATIENT = [s.service for s in SERVICES if s.level != "community"]
 BASE_OCCUPANCY_OF_REFERENCE = 0.92  # base-year need = 92% of the reference national beds
@@ -476,10 +487,12 @@ def services_table(folder: Path) -> None:
               "cost_per_occupied_bed_gbp", "cost_per_ward_gbp", "capital_new_bed_gbp",
               "capital_convert_bed_gbp", "carbon_kg_per_bed_day", "embodied_t_per_new_bed",
               "embodied_t_per_converted_bed", "mean_los_years", "new_build_lead_years",
-              "conversion_lead_years", "in_hub_share", "out_of_area_premium", "substitutes",
-              "substitution_rate", "max_substitution_share"]
+              "conversion_lead_years", "in_hub_share", "out_of_area_premium",
+              "estate_carbon_t_per_bed_year", "decommission_bed_gbp", "setup_cost_per_place_gbp",
+              "max_new_places_share", "substitutes", "substitution_rate", "max_substitution_share"]
     rows = []
     for s in SERVICES:
+        estate, decommission = 0.0, 0.0
         if s.level == "community":
             per_bed, per_ward, occupancy = float(s.place_cost_gbp), 0.0, 1.0
         else:
@@ -488,13 +501,16 @@ def services_table(folder: Path) -> None:
             per_ward = round(WARD_SHARE * s.bed_year_gbp * s.beds_per_ward * OCCUPANCY)
             check = per_bed + per_ward / (s.beds_per_ward * OCCUPANCY)
             assert abs(check - s.bed_year_gbp) < 1, (s.service, check)
+            estate = ESTATE_T_PER_BED_YEAR
+            decommission = round(DECOMMISSION_MONTHS / 12 * per_ward / s.beds_per_ward)
         rows.append([s.service, s.name, s.level, s.beds_per_ward, occupancy, float(per_bed),
                      float(per_ward), float(s.capital_new_bed_gbp),
                      float(s.capital_convert_bed_gbp), float(s.carbon_kg_per_bed_day),
                      float(s.embodied_t_per_new_bed), float(s.embodied_t_per_converted_bed),
                      s.mean_los_years, s.new_build_lead_years, s.conversion_lead_years,
-                     s.in_hub_share, s.out_of_area_premium, s.substitutes,
-                     s.substitution_rate, s.max_substitution_share])
+                     s.in_hub_share, s.out_of_area_premium, estate, float(decommission),
+                     s.setup_cost_per_place_gbp, fmt(s.max_new_places_share),
+                     s.substitutes, s.substitution_rate, s.max_substitution_share])
     write_csv(folder / "services.csv", header, rows)
     write_csv(folder / "pathway.csv", ["from_service", "to_service", "share"],
               [[a, b, share] for a, b, share in PATHWAY])
@@ -632,6 +648,7 @@ policy:
   max_ward_changes_per_hub_year: 6
   max_displaced_patients_per_hub_year: 60
   closure_notice_years: 1
+  ward_removal_notice_years: 1   # staff and patients are given a year's notice [E]
   max_placement_km: 300
   unmet_km: 200
 travel:
@@ -759,9 +776,27 @@ def assumptions(folder: Path, fp_rows: list[dict], units: list[Unit],
         "(domain-facts.md §3); the LD figure is [E] within £450-800k |",
         "| capital, converted bed (reconfiguration) | medium £150k; low £130k; LD £150k | [S] "
         "Newton Lodge refurbishment ≈ £130-170k per bed |",
-        "| operational carbon | 40 kgCO2e per occupied bed-day (x the site's estate factor); "
-        "community place 5 kg/day | [E] from 36 kg/bed-day hospital energy and 45 kg acute bed-day "
-        "(domain-facts.md §4); the community figure is [E] (office, travel) |",
+        "| operational carbon | 9 kgCO2e per occupied bed-day (consumables, food, laundry) plus "
+        f"{ESTATE_T_PER_BED_YEAR:.0f} tCO2e per bed space of an operating ward a year (energy, "
+        "occupied or not), both x the site's estate factor; community place 5 kg/day | [S] "
+        "hospital energy 13 tCO2/bed/yr ≈ 36 kg/bed-day (14 Spanish hospitals) and 45 kg per "
+        "acute bed-day in all (US LCA), domain-facts.md §4: 45 - 36 = 9 kg for the occupied "
+        "bed-day [E]; at 90% occupancy a bed-day costs 9 + 36 / 0.9 = 49 kg, within the 35-50 kg "
+        "default. An empty ward still emits its energy; the community figure is [E] (office, "
+        "travel) |",
+        "| ward decommissioning | "
+        + "; ".join(f"{v.service} £{round(DECOMMISSION_MONTHS / 12 * WARD_SHARE * v.bed_year_gbp * OCCUPANCY):,.0f}"
+                    for v in SERVICES if v.level != "community")
+        + f" per bed space of a removed ward ({DECOMMISSION_MONTHS} months of the ward's fixed "
+        "running cost: staff notice and redeployment, making the ward safe); also charged on "
+        "bed spaces a conversion leaves unused; no ward is removed before "
+        f"{BASE_YEAR + 1} (a year's notice) | [E] no published figure |",
+        "| capital and embodied carbon: time basis | charged in the year spent (discounted like "
+        "every cost; embodied carbon at that year's carbon price); the residual value of what "
+        "still stands after the horizon is credited back (equal payments over the 30-year "
+        "asset life at the discount rate: a ward built in the last year keeps about 97% of its "
+        "value, one removed keeps none) | method: HM Treasury Green Book residual values "
+        "(appraisal period shorter than asset life) |",
         "| embodied carbon | 65 tCO2e per new bed; 25 t per converted bed | [E] 600-1,000 kgCO2e/m² "
         "x ~80 m²/bed (Rowan View ≈ 83 m²/bed); refurbishment ≈ 40% of new build |",
         "| length of stay | medium 2.5 y; low 2.0 y; low LD 3.0 y; community forensic 3.0 y | [S] "
@@ -777,8 +812,11 @@ def assumptions(folder: Path, fp_rows: list[dict], units: list[Unit],
         f"| community forensic places | £{svc['community'].place_cost_gbp:,.0f} per place-year; "
         f"each extra place replaces {svc['community'].substitution_rate} low secure (men) beds, "
         f"up to {svc['community'].max_substitution_share:.0%} of a footprint's low secure (men) "
-        "need, from the base year on (the model has no ramp-up, so plans cut men's low secure wards "
-        "in the first year) | [E] (no published cost: placeholder £20-40k, domain-facts.md §3) |",
+        f"need; new places from {BASE_YEAR + COMMUNITY_LEAD_YEARS} (a year to commission and "
+        f"recruit a team), at most {COMMUNITY_RAMP_SHARE:.0%} of that ceiling added a year, "
+        f"£{COMMUNITY_SETUP_GBP:,.0f} set-up per new place (recruitment, training), kept once "
+        "commissioned and paid whether filled or not | [E] (no published cost: placeholder "
+        "£20-40k, domain-facts.md §3; lead time, ramp-up and set-up are [E]) |",
         "| pathway (step-down shares) | " + "; ".join(f"{a} → {b} {s:.0%}" for a, b, s in PATHWAY)
         + " | [E] domain-facts.md §5 defaults: ~45% of medium exits to low secure, ~70% of low "
         "exits to the community; LD 60% [E] |",

@@ -23,6 +23,8 @@ SERVICE_DEFAULTS = {
     "mean_los_years": 2.0, "new_build_lead_years": 0, "conversion_lead_years": 0,
     "in_hub_share": 0.0, "out_of_area_premium": 1.0, "substitutes": "",
     "substitution_rate": 0.0, "max_substitution_share": 0.0,
+    "estate_carbon_t_per_bed_year": 0.0, "decommission_bed_gbp": 0.0,
+    "setup_cost_per_place_gbp": 0.0, "max_new_places_share": 1.0,
 }
 SITE_DEFAULTS = {
     "provider": "P", "sector": "NHS", "status": "existing", "min_wards": 0, "max_wards": 10,
@@ -41,7 +43,8 @@ def base_config() -> dict[str, Any]:
         "value_of_travel_gbp_per_km": 0.0,
         "asset_life_years": 1,
         "distance": {"method": "great_circle", "circuity": 1.0},
-        "policy": {"closure_notice_years": 0, "delayed_discharge_penalty_gbp": 0.0,
+        "policy": {"closure_notice_years": 0, "ward_removal_notice_years": 0,
+                   "delayed_discharge_penalty_gbp": 0.0,
                    "stepdown_reach_km": 50.0, "delay_years": 0.5, "unmet_km": 0.0},
         "travel": {"visits_per_patient_year": 0.0},
         "solver": {"time_limit": 30, "mip_gap": 0.0, "threads": 1},

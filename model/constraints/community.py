@@ -33,9 +33,12 @@ def add_community(m: pyo.ConcreteModel, data: ModelInputs) -> None:
         extra\_places_{f,c,t} = 0 \quad t < t_0 + L^{new}_c
 
         extra\_places_{f,c,t-1} \le extra\_places_{f,c,t}
-            \le extra\_places_{f,c,t-1} + g_c\, \sigma_c \max_\tau D_{f,u,\tau} / \rho_c
+            \le extra\_places_{f,c,t-1} + g_c\, \bar P_{f,c}
 
-    (:math:`extra\_places_{f,c,t_0-1} = 0`). :math:`\rho_c\, substitute_{f,c,t}` is taken off
+        extra\_places_{f,c,t} \le \bar P_{f,c} = \sigma_c \max_\tau D_{f,u,\tau} / \rho_c
+
+    (:math:`extra\_places_{f,c,t_0-1} = 0`): the substitution share also bounds how far the
+    service may grow beyond base need in a footprint (``places_envelope``). :math:`\rho_c\, substitute_{f,c,t}` is taken off
     footprint f's need for u in the demand family. Places filled by diverted patients are full:
     only the base places and commissioned places left unfilled take step-downs (pathway family).
     """
@@ -75,7 +78,11 @@ def add_community(m: pyo.ConcreteModel, data: ModelInputs) -> None:
             return pyo.Constraint.Skip
         return m.extra_places[f, c, t] <= previous(f, c, t) + ramp[c] * ceiling(f, c)
 
+    def places_envelope(_m, f, c, t):
+        return m.extra_places[f, c, t] <= ceiling(f, c)
+
     m.substitution_limit = pyo.Constraint(m.SUBST, m.T, rule=substitution_limit)
+    m.places_envelope = pyo.Constraint(m.SUBST, m.T, rule=places_envelope)
     m.filled_places = pyo.Constraint(m.SUBST, m.T, rule=filled_places)
     m.places_persist = pyo.Constraint(m.SUBST, m.T, rule=places_persist)
     m.places_ramp = pyo.Constraint(m.SUBST, m.T, rule=places_ramp)
