@@ -482,6 +482,11 @@ def footprints(ref: Path, folder: Path) -> tuple[list[dict], object]:
     return rows, gdf
 
 
+def decommission_per_bed(s: Service) -> int:
+    """One-off cost per bed space of removing a ward: DECOMMISSION_MONTHS of its fixed cost."""
+    return round(DECOMMISSION_MONTHS / 12 * WARD_SHARE * s.bed_year_gbp * OCCUPANCY)
+
+
 def services_table(folder: Path) -> None:
     header = ["service", "name", "level", "beds_per_ward", "target_occupancy",
               "cost_per_occupied_bed_gbp", "cost_per_ward_gbp", "capital_new_bed_gbp",
@@ -502,7 +507,7 @@ def services_table(folder: Path) -> None:
             check = per_bed + per_ward / (s.beds_per_ward * OCCUPANCY)
             assert abs(check - s.bed_year_gbp) < 1, (s.service, check)
             estate = ESTATE_T_PER_BED_YEAR
-            decommission = round(DECOMMISSION_MONTHS / 12 * per_ward / s.beds_per_ward)
+            decommission = decommission_per_bed(s)
         rows.append([s.service, s.name, s.level, s.beds_per_ward, occupancy, float(per_bed),
                      float(per_ward), float(s.capital_new_bed_gbp),
                      float(s.capital_convert_bed_gbp), float(s.carbon_kg_per_bed_day),
@@ -785,7 +790,7 @@ def assumptions(folder: Path, fp_rows: list[dict], units: list[Unit],
         "default. An empty ward still emits its energy; the community figure is [E] (office, "
         "travel) |",
         "| ward decommissioning | "
-        + "; ".join(f"{v.service} £{round(DECOMMISSION_MONTHS / 12 * WARD_SHARE * v.bed_year_gbp * OCCUPANCY):,.0f}"
+        + "; ".join(f"{v.service} £{decommission_per_bed(v):,.0f}"
                     for v in SERVICES if v.level != "community")
         + f" per bed space of a removed ward ({DECOMMISSION_MONTHS} months of the ward's fixed "
         "running cost: staff notice and redeployment, making the ward safe); also charged on "

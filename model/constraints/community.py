@@ -38,8 +38,9 @@ def add_community(m: pyo.ConcreteModel, data: ModelInputs) -> None:
         extra\_places_{f,c,t} \le \bar P_{f,c} = \sigma_c \max_\tau D_{f,u,\tau} / \rho_c
 
     (:math:`extra\_places_{f,c,t_0-1} = 0`): the substitution share also bounds how far the
-    service may grow beyond base need in a footprint (``places_envelope``). :math:`\rho_c\, substitute_{f,c,t}` is taken off
-    footprint f's need for u in the demand family. Places filled by diverted patients are full:
+    service may grow beyond base need in a footprint (``places_envelope``).
+    :math:`\rho_c\, substitute_{f,c,t}` is taken off footprint f's need for u in the demand
+    family. Places filled by diverted patients are full:
     only the base places and commissioned places left unfilled take step-downs (pathway family).
     """
     rate = {c: float(data.service.at[c, "substitution_rate"]) for c in data.community}
