@@ -65,6 +65,8 @@ def solve(
     threads: Annotated[int | None, typer.Option(help="Solver threads.")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where run folders are written.")] = Path("runs"),
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Skip the do-nothing run.")] = False,
+    no_breakdown: Annotated[bool, typer.Option(
+        "--no-breakdown", help="Skip the saving breakdown by lever (one re-solve per lever).")] = False,
     show_log: Annotated[bool, typer.Option("--log", help="Stream the solver log.")] = False,
 ) -> None:
     """Solve a scenario and write runs/<scenario>/<run-id>/."""
@@ -80,7 +82,8 @@ def solve(
                 status.update(message)
                 console.log(message)
             result = solve_scenario(scenario, runs_dir, overrides, baseline=not no_baseline,
-                                    progress=progress, solver_stream=stream)
+                                    levers=not no_breakdown, progress=progress,
+                                    solver_stream=stream)
     except BedplanError as exc:
         _fail(exc)
     _print_result(result)
@@ -88,30 +91,44 @@ def solve(
 
 
 def _print_result(result) -> None:
+    from model.summary import _money, change_counts, headline
+
     outcome = result.outcome
+    last = result.inputs.years[-1]
     table = Table(title=f"{result.scenario.config.name}: {outcome.status}", show_header=True)
     table.add_column("measure")
-    table.add_column("recommended", justify="right")
-    table.add_column("do nothing", justify="right")
-    kpi = result.kpis
-    eng = kpi[(kpi["scope"] == "england") & (kpi["year"] == "all")].set_index("case")
-    base = eng.loc["baseline"] if "baseline" in eng.index else None
-    opt = eng.loc["optimised"]
-    rows = [("objective (disc. £m)", sum(result.solution.objective_terms.values()) / 1e6,
-             sum(result.baseline.objective_terms.values()) / 1e6 if result.baseline else None),
-            ("cost (£m)", opt["cost_gbp"] / 1e6, base["cost_gbp"] / 1e6 if base is not None else None),
-            ("carbon (tCO2e)", opt["carbon_t"], base["carbon_t"] if base is not None else None),
-            ("patient-km", opt["patient_km"], base["patient_km"] if base is not None else None),
-            ("unmet (bed-years)", opt["unmet_beds"], base["unmet_beds"] if base is not None else None),
-            ("delayed discharges", opt["delayed_discharges"],
-             base["delayed_discharges"] if base is not None else None)]
-    for name, a, b in rows:
-        table.add_row(name, f"{a:,.1f}", "" if b is None else f"{b:,.1f}")
+    for heading in ("recommended", "do nothing", f"recommended {last}", f"do nothing {last}"):
+        table.add_column(heading, justify="right")
+    all_years, final = headline(result.kpis, "all"), headline(result.kpis, last)
+
+    def cells(column: str, scale: float = 1.0) -> list[str]:
+        out = []
+        for frame in (all_years, final):
+            for case in ("optimised", "baseline"):
+                out.append(f"{frame[case][column] / scale:,.1f}" if case in frame else "")
+        return out
+
+    base_objective = (f"{sum(result.baseline.objective_terms.values()) / 1e6:,.1f}"
+                      if result.baseline else "")
+    table.add_row("objective (disc. £m)", f"{sum(result.solution.objective_terms.values()) / 1e6:,.1f}",
+                  base_objective, "", "")
+    for name, column, scale in (("cost (£m)", "cost_gbp", 1e6), ("carbon (tCO2e)", "carbon_t", 1.0),
+                                ("patient-km", "patient_km", 1.0),
+                                ("unmet (bed-years)", "unmet_beds", 1.0),
+                                ("delayed discharges", "delayed_discharges", 1.0)):
+        table.add_row(name, *cells(column, scale))
     console.print(table)
-    counts = result.decisions["action"].value_counts().to_dict() if len(result.decisions) else {}
-    changes = ", ".join(f"{k}: {v}" for k, v in counts.items() if k != "keep") or "none"
+    if result.saving is not None and not result.saving.empty:
+        parts = [f"{row.lever.replace('_', ' ')} {_money(row.saving_gbp)}"
+                 + ("" if row.distinguishable else " (within gaps)")
+                 for row in result.saving.itertuples()]
+        console.print("saving by lever: " + "; ".join(parts) + " (saving.csv)")
+    counts = change_counts(result.decisions) if result.decisions is not None else None
+    if counts:
+        console.print(f"units: {counts['changed_units']} of {counts['units']} change "
+                      f"({counts['changed_site_years']} site-years with a change); "
+                      f"{counts['kept_units']} kept as they are")
     gap = outcome.gap_rel or 0.0
-    console.print(f"site-year actions: {changes}")
     build_seconds = result.manifest["build_seconds"]
     console.print(f"gap {gap:.4%} (£{outcome.gap_abs or 0:,.0f}); build {build_seconds:.1f}s, "
                   f"solve {outcome.seconds:.1f}s")

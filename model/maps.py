@@ -45,11 +45,14 @@ def _title(layers: Layers) -> str:
 
 
 def _summary(layers: Layers) -> str:
-    counts = layers.sites["action"].value_counts()
-    parts = [f"{counts[a]} {a.replace('_', ' ')}" for a in ACTION_STYLES
-             if a in counts and a not in ("keep", "not_used")]
-    kept = int(counts.get("keep", 0))
-    text = ", ".join(parts) if parts else "no changes"
+    sites = layers.sites[layers.sites["action"] != "not_used"]
+    # a unit is kept only if no year changes it (the count summary.md and the terminal give)
+    unchanged = sites["changes"].fillna("") == ""
+    kept = int(unchanged.sum())
+    counts = sites[~unchanged]["action"].value_counts()
+    parts = [f"{counts[a]} {a.replace('_', ' ')}" for a in ACTION_STYLES if a in counts]
+    text = (f"{int((~unchanged).sum())} change (over the plan: " + ", ".join(parts) + ")"
+            if parts else "no changes")
     beds = (int(layers.sites["beds_base"].sum()), int(layers.sites["beds_final"].sum()))
     out = (f"Sites: {text}; {kept} kept as they are. "
            f"Beds {beds[0]:,} at the start → {beds[1]:,} in {layers.years[-1]}.")

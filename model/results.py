@@ -45,6 +45,7 @@ def extract(m: pyo.ConcreteModel, data: ModelInputs) -> Solution:
         for t in data.years:
             conv_in[(s, v, t)] = round(_val(m.convert_in[s, v, t]))
             conv_out[(s, v, t)] = round(_val(m.convert_out[s, v, t]))
+    convertible = set(data.convertible)
     occupied: dict[tuple[str, str, int], float] = {}
     alloc_rows = []
     for (f, s, v) in data.arcs:
@@ -64,6 +65,10 @@ def extract(m: pyo.ConcreteModel, data: ModelInputs) -> Solution:
                 "converted_in": conv_in.get((s, v, t), 0),
                 "converted_out": conv_out.get((s, v, t), 0),
                 "removed": round(_val(m.remove[s, v, t])),
+                # wards added this year (built or converted in) still standing at the end of
+                # the horizon: only these earn residual value
+                "standing_at_end": _val(m.standing_new[s, v, t]) + (
+                    _val(m.standing_conv[s, v, t]) if (s, v) in convertible else 0.0),
                 "occupied_beds": occupied.get((s, v, t), 0.0),
                 "operating": round(_val(m.operate[s, t])),
             })

@@ -789,7 +789,7 @@ def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], tables: dic
             (folder / name).parent.mkdir(parents=True, exist_ok=True)
             (folder / name).write_bytes(data)
         try:
-            result = solve_scenario(folder, runs_root=None, baseline=baseline)
+            result = solve_scenario(folder, runs_root=None, baseline=baseline, levers=False)
             record.update(_solved_record(result))
             decisions = _decision_rows(result)
         except ScenarioError as exc:

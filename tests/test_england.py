@@ -161,3 +161,29 @@ def test_yorkshire_humber_solves_quickly():
     result = solve_scenario(YH, runs_root=None, baseline=False,
                             overrides={"solver": {"time_limit": 15, "mip_gap": 0.01}})
     assert result.outcome.has_solution
+
+
+def test_yorkshire_humber_plan_is_credible():
+    """make solve on Y&H: no ward removed before the notice allows, no ward added and removed
+    within the horizon without its stranded capital charged, and the saving by lever adds up to
+    the whole saving."""
+    from model.run import solve_scenario
+
+    result = solve_scenario(YH, runs_root=None,
+                            overrides={"solver": {"time_limit": 60, "mip_gap": 0.005}})
+    data = result.inputs
+    wards = result.solution.wards
+    notice = data.config.policy.ward_removal_notice_years
+    assert wards[wards["year"] < data.years[0] + notice]["removed"].sum() == 0
+    # residual value is credited only for added wards that still stand at the end
+    last = wards[wards["year"] == data.years[-1]].set_index(["site", "service"])["wards"]
+    standing = wards.groupby(["site", "service"])["standing_at_end"].sum()
+    added = wards.assign(added=wards["built"] + wards["converted_in"]).groupby(
+        ["site", "service"])["added"].sum()
+    for key, value in standing.items():
+        assert value <= last[key] + 1e-6
+        assert value <= added[key] + 1e-6
+    saving = result.saving
+    total = result.baseline.objective - result.outcome.objective
+    assert saving["saving_gbp"].sum() == pytest.approx(total, abs=1.0)
+    assert list(saving["lever"]) == ["removals", "conversions", "new_builds", "community", "rules"]
