@@ -9,9 +9,9 @@
 from __future__ import annotations
 
 import pyomo.environ as pyo
-from pyomo.common.collections import ComponentMap
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pyomo.common.collections import ComponentMap
 
 from model.builder import build_model
 from model.data import load_scenario
