@@ -40,7 +40,7 @@ def max_wards_possible(data: ModelInputs, site: str, service: str, year: int) ->
     return w_max if can_build or can_convert else min(existing, w_max)
 
 
-def _min_need(data: ModelInputs, footprint: str, service: str, year: int) -> float:
+def min_need(data: ModelInputs, footprint: str, service: str, year: int) -> float:
     """The least need (beds) `footprint` can have for `service`: demand less every substitution."""
     share = sum(float(data.service.at[c, "max_substitution_share"])
                 for (f, c, v) in data.substitutions if f == footprint and v == service)
@@ -48,38 +48,12 @@ def _min_need(data: ModelInputs, footprint: str, service: str, year: int) -> flo
 
 
 def presolve_checks(data: ModelInputs) -> list[Finding]:
+    """The checks of this module; the in-hub rule's own check is in its family module, and
+    ``model.formulation.presolve_checks`` runs them all."""
     findings: list[Finding] = []
-    findings += _in_hub_capacity(data)
     if not data.config.policy.allow_unmet:
         findings += _placement_capacity(data)
     findings += _site_counts(data)
-    return findings
-
-
-def _in_hub_capacity(data: ModelInputs) -> list[Finding]:
-    findings = []
-    start = data.config.policy.in_hub_from_year or data.years[0]
-    for v in data.inpatient:
-        share = float(data.service.at[v, "in_hub_share"])
-        if share <= 0:
-            continue
-        beds_per_ward = data.beds_per_ward_at_occupancy(v)
-        for h in data.hubs:
-            footprints = [f for f in data.footprints if data.hub_of_footprint[f] == h]
-            sites = [s for (s, vv) in data.site_services if vv == v and data.hub_of_site[s] == h]
-            for t in data.years:
-                if t < start:
-                    continue
-                required = share * sum(_min_need(data, f, v, t) for f in footprints)
-                capacity = beds_per_ward * sum(max_wards_possible(data, s, v, t) for s in sites)
-                if required > capacity + 1e-6:
-                    findings.append(Finding(
-                        "in_hub_share", h, v, t,
-                        f"hub {h} must place at least {share:.0%} of its {v} need in the hub "
-                        f"({required:.1f} beds in {t}) but can have at most {capacity:.1f} {v} "
-                        f"beds there by then (existing wards, and new ones only after their lead "
-                        f"times). Lower in_hub_share for {v}, set policy.in_hub_from_year later "
-                        f"than {t}, shorten lead times or add candidate sites in {h}."))
     return findings
 
 
@@ -89,7 +63,7 @@ def _placement_capacity(data: ModelInputs) -> list[Finding]:
         beds_per_ward = data.beds_per_ward_at_occupancy(v)
         sites = [s for (s, vv) in data.site_services if vv == v]
         for t in data.years:
-            required = sum(_min_need(data, f, v, t) for f in data.footprints)
+            required = sum(min_need(data, f, v, t) for f in data.footprints)
             capacity = beds_per_ward * sum(max_wards_possible(data, s, v, t) for s in sites)
             if required > capacity + 1e-6:
                 findings.append(Finding(

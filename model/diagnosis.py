@@ -18,16 +18,14 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from model.config import SolverConfig
+from model.formulation.builder import Formulation
+from model.formulation.roles import Kind
 from model.inputs import ModelInputs
 from model.solve import solve
 
 log = logging.getLogger(__name__)
 
-STRUCTURAL_WEIGHT = 1000.0
-STRUCTURAL = {"demand_balance", "ward_capacity", "site_maximum", "site_minimum", "ward_balance",
-              "substitution_limit", "stepdown_need", "conversion_spaces", "filled_places",
-              "places_persist", "stepdown_admissions", "standing_new_limit",
-              "standing_conv_limit", "standing_at_end"}
+STRUCTURAL_WEIGHT = 1000.0  # structural rows give way only when no policy row can
 
 
 @dataclass
@@ -43,16 +41,19 @@ class Violation:
     amount: float
 
 
-def elastic_diagnosis(m: pyo.ConcreteModel, data: ModelInputs, options: SolverConfig) -> list[Violation]:
-    """Relax `m` in place (it is not usable afterwards) and return the rules it must break."""
-    family_of: dict[str, str] = getattr(m, "_family_of", {})
+def elastic_diagnosis(formulation: Formulation, options: SolverConfig) -> list[Violation]:
+    """Relax the model in place (it is not usable afterwards) and return the rules it must
+    break. Rows are weighted by their role, not their name."""
+    m, data = formulation.model, formulation.data
     # Valid inequalities implied by other rows (aggregate capacity, linking) are dropped, not
     # relaxed: kept hard they would undo the relaxation of the rows they are built from.
-    for name in getattr(m, "_implied", ()):
-        getattr(m, name).deactivate()
+    for component in formulation.components(kind=Kind.IMPLIED):
+        component.deactivate()
+    family_of = {id(r.component): r.family for r in formulation.rows}
+    structural = {id(c) for c in formulation.components(kind=Kind.STRUCTURAL)}
     rows = []
     for con in list(m.component_data_objects(pyo.Constraint, active=True)):
-        parent = con.parent_component().name
+        parent = con.parent_component()
         rows.append((parent, con.index(), con))
     m.ELASTIC = pyo.RangeSet(0, len(rows) - 1)
     m.slack_up = pyo.Var(m.ELASTIC, domain=pyo.NonNegativeReals)
@@ -66,7 +67,7 @@ def elastic_diagnosis(m: pyo.ConcreteModel, data: ModelInputs, options: SolverCo
             m.elastic.add(body + m.slack_up[i] >= lower)
         if upper is not None:
             m.elastic.add(body - m.slack_down[i] <= upper)
-        weights[i] = STRUCTURAL_WEIGHT if parent in STRUCTURAL else 1.0
+        weights[i] = STRUCTURAL_WEIGHT if id(parent) in structural else 1.0
     for obj in m.component_data_objects(pyo.Objective, active=True):
         obj.deactivate()
     m.total_slack = pyo.Objective(
@@ -80,7 +81,8 @@ def elastic_diagnosis(m: pyo.ConcreteModel, data: ModelInputs, options: SolverCo
     for i, (parent, idx, _con) in enumerate(rows):
         amount = pyo.value(m.slack_up[i]) + pyo.value(m.slack_down[i])
         if amount > 1e-6:
-            violations.append(_describe(parent, idx, amount, family_of.get(parent, parent), data))
+            violations.append(_describe(parent.name, idx, amount,
+                                        family_of.get(id(parent), parent.name), data))
     return violations
 
 

@@ -57,6 +57,7 @@ class ModelInputs:
     earliest_open: dict[str, int]
     earliest_close: dict[str, int]
     earliest_remove: int  # first year a ward may be removed (ward removal notice)
+    in_hub_from: int  # first year the in-hub rule applies
     earliest_places: dict[str, int]  # community c: first year places beyond base need may start
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -227,5 +228,6 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
         earliest_open=earliest_open,
         earliest_close=earliest_close,
         earliest_remove=base + policy.ward_removal_notice_years,
+        in_hub_from=policy.in_hub_from_year or years[0],
         earliest_places=earliest_places,
     )

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pyomo.environ as pyo
 
+from model.formulation.objective import CARBON_TERMS, COST_TERMS, SITE_CARBON_TERMS, SITE_COST_TERMS
 from model.inputs import DAYS_PER_YEAR, ModelInputs
-from model.objective import CARBON_TERMS, COST_TERMS, SITE_CARBON_TERMS, SITE_COST_TERMS
 
 EPS = 1e-6
 ACTIONS = ("keep", "expand", "reconfigure", "reduce", "decommission", "commission")

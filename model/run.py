@@ -16,11 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from model.builder import build_model, model_size
-from model.checks import presolve_checks
 from model.data import ScenarioData, load_scenario
 from model.diagnosis import elastic_diagnosis, render_diagnosis, summary_line
 from model.errors import InfeasibleError, NoSolutionError
+from model.formulation import formulate, model_size, presolve_checks
 from model.gis import write_gis_outputs
 from model.inputs import ModelInputs, build_inputs
 from model.outputs import MANIFEST, RunFolder, new_run_id, run_folder, write_csv, write_json
@@ -85,11 +84,12 @@ def solve_scenario(
     inputs = build_inputs(scenario)
     say("checking capacity against the rules")
     findings = presolve_checks(inputs)
-    m, size, build_seconds = None, {}, 0.0
+    m, formulation, size, build_seconds = None, None, {}, 0.0
     if not findings:
         say("building model")
         start = time.perf_counter()
-        m = build_model(inputs)
+        formulation = formulate(inputs)
+        m = formulation.model
         build_seconds = time.perf_counter() - start
         size = model_size(m)
     run_id = new_run_id()
@@ -111,9 +111,9 @@ def solve_scenario(
                                    _manifest(scenario, inputs, size, build_seconds, run_id, outcome),
                                    None, size=size)
                 say("infeasible: diagnosing by elastic relaxation")
-                _write_diagnosis(result, out, elastic_diagnosis(m, inputs, scenario.config.solver), [])
+                _write_diagnosis(result, out, elastic_diagnosis(formulation, scenario.config.solver), [])
             else:
-                result = _finish(scenario, inputs, m, size, build_seconds, run_id, outcome,
+                result = _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
                                  (baseline, baseline and levers), say, out, solver_stream)
     result.run_dir = folder.final
     _raise_for_status(result)
@@ -151,7 +151,9 @@ def _raise_for_status(result: RunResult) -> None:
             f". Raise --time-limit or relax the scenario.{where}")
 
 
-def _finish(scenario, inputs, m, size, build_seconds, run_id, outcome, baseline, say, out, stream):
+def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome, baseline, say, out,
+            stream):
+    m = formulation.model
     with_baseline, with_levers = baseline
     manifest = _manifest(scenario, inputs, size, build_seconds, run_id, outcome)
     result = RunResult(scenario=scenario, inputs=inputs, outcome=outcome, manifest=manifest,
@@ -170,7 +172,7 @@ def _finish(scenario, inputs, m, size, build_seconds, run_id, outcome, baseline,
     kpi_frames = [kpis(result.solution, inputs, "optimised")]
     if with_baseline:
         result.baseline, base_outcome, steps = baseline_and_steps(
-            m, inputs, scenario.config.solver, levers=with_levers, stream=stream, say=say)
+            formulation, scenario.config.solver, levers=with_levers, stream=stream, say=say)
         result.baseline_outcome = base_outcome
         manifest["baseline"] = {"status": base_outcome.status, "seconds": base_outcome.seconds,
                                 "gap_abs_gbp": base_outcome.gap_abs,

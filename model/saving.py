@@ -21,9 +21,8 @@ from dataclasses import dataclass
 import pandas as pd
 import pyomo.environ as pyo
 
-from model.builder import LEVER_LABELS, LEVERS, integer_start, restrict
 from model.config import SolverConfig
-from model.inputs import ModelInputs
+from model.formulation import LEVER_LABELS, LEVERS, Formulation, integer_start, restrict
 from model.results import Solution, extract
 from model.solve import SolveOutcome, solve
 
@@ -41,18 +40,19 @@ def _terms(m: pyo.ConcreteModel) -> dict[str, float]:
     return {k: float(pyo.value(m.objective_terms[k])) for k in m.objective_terms}
 
 
-def baseline_and_steps(m: pyo.ConcreteModel, data: ModelInputs, options: SolverConfig,
+def baseline_and_steps(formulation: Formulation, options: SolverConfig,
                        levers: bool = True, stream=None,
                        say: Callable[[str], None] = lambda _m: None,
                        ) -> tuple[Solution | None, SolveOutcome, list[Step]]:
     """Solve the do-nothing baseline (extracted as a Solution) and, if `levers`, each lever step.
 
-    `m` must hold the recommended plan's solution; its values are overwritten (extract the
+    The model must hold the recommended plan's solution; its values are overwritten (extract the
     recommended plan first). Returns the baseline solution (None if it found none), its outcome,
     and the steps (the baseline first; the "rules" step is added by `breakdown`).
     """
+    m, data = formulation.model, formulation.data
     say("evaluating the do-nothing baseline")
-    undo = restrict(m, data)
+    undo = restrict(formulation)
     outcome = solve(m, options, stream=stream)
     undo()
     if not outcome.has_solution:
@@ -64,7 +64,7 @@ def baseline_and_steps(m: pyo.ConcreteModel, data: ModelInputs, options: SolverC
     for k, lever in enumerate(LEVERS, start=1):
         say(f"saving breakdown: + {LEVER_LABELS[lever]}")
         start = integer_start(m)  # the previous step's plan is feasible here: fewer fixings
-        undo = restrict(m, data, LEVERS[:k])
+        undo = restrict(formulation, LEVERS[:k])
         step = solve(m, options, stream=stream, mip_start=start)
         undo()
         if not step.has_solution:

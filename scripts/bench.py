@@ -79,8 +79,8 @@ def _highs_alone(folder: Path, time_limit: float, mip_gap: float, threads: int,
     """Write the model solve_scenario builds as MPS and solve that file with highspy directly."""
     import highspy
 
-    from model.builder import build_model
     from model.data import load_scenario
+    from model.formulation import build_model
     from model.inputs import build_inputs
     from model.solve import highs_options
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyomo.common.collections import ComponentMap
 
-from model.builder import build_model
 from model.data import load_scenario
+from model.formulation import build_model
 from model.inputs import build_inputs
 from model.run import solve_scenario
 from model.solve import solve

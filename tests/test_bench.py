@@ -68,8 +68,8 @@ def test_bench_doc_writes_only_its_block(tmp_path):
 
 def test_mip_start_keeps_the_optimum():
     """A do-nothing MIP start (HiGHS drops it when the rules forbid it) changes no optimum."""
-    from model.builder import build_model, do_nothing_start
     from model.config import SolverConfig
+    from model.formulation import build_model, do_nothing_start
     from model.inputs import build_inputs
     from model.solve import solve
 

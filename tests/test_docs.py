@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from model.constraints import FAMILIES
 from model.dictionary import TABLES, render_markdown
+from model.formulation import FAMILIES
 from tests.conftest import ROOT
 
 
@@ -25,8 +25,8 @@ def test_every_table_and_column_documented():
 def test_formulation_names_every_family_and_component():
     import pyomo.environ as pyo
 
-    from model.builder import build_model
     from model.data import load_scenario
+    from model.formulation import build_model
     from model.inputs import build_inputs
 
     text = (ROOT / "docs" / "formulation.md").read_text(encoding="utf-8")

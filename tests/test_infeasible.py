@@ -56,10 +56,11 @@ def test_elastic_diagnosis_names_the_hub_and_service(tmp_path):
     with pytest.raises(InfeasibleError) as info:
         solve_scenario(shared_site_too_small().write(tmp_path / "s"), runs_root=tmp_path / "runs")
     message = str(info.value)
-    assert "pathway: hub H" in message
+    # issue 11: the in-hub rule is its own family (it was filed under "pathway")
+    assert "in_hub: hub H" in message
     run = next((tmp_path / "runs" / "tiny").iterdir())
     diagnosis = (run / "diagnosis.md").read_text()
-    assert "| pathway | `in_hub_share` | H |" in diagnosis
+    assert "| in_hub | `in_hub_share` | H |" in diagnosis
     assert "solver.log" in {p.name for p in run.iterdir()}
     assert json.loads((run / "manifest.json").read_text())["status"] == "infeasible"
 

@@ -1,40 +1,16 @@
-"""Build the Pyomo model: variables, then each constraint family in order, then the objective."""
+"""The planner's levers and the do-nothing baseline: which decision variables each lever frees,
+and switching levers and planning rules off and on again on a built model."""
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
-from model.constraints import FAMILIES
+from model.formulation.builder import Formulation
 from model.inputs import ModelInputs
-from model.objective import add_objective
-from model.variables import add_variables
-
-log = logging.getLogger(__name__)
-
-
-def build_model(data: ModelInputs) -> pyo.ConcreteModel:
-    """The full planning MIP for `data`."""
-    start = time.perf_counter()
-    m = pyo.ConcreteModel(name=data.config.name)
-    add_variables(m, data)
-    m._family_of = {}  # constraint component name -> family, for diagnoses
-    for name, add_family in FAMILIES:
-        before = {c.name for c in m.component_objects(pyo.Constraint)}
-        add_family(m, data)
-        for component in m.component_objects(pyo.Constraint):
-            if component.name not in before:
-                m._family_of[component.name] = name
-        log.debug("added constraint family %s", name)
-    add_objective(m, data)
-    m._build_seconds = time.perf_counter() - start
-    return m
-
 
 # The planner's levers, in the order the saving against doing nothing is built up from them.
 LEVERS = ("removals", "conversions", "new_builds", "community")
@@ -45,12 +21,6 @@ LEVER_LABELS = {
     "community": "community places replacing inpatient beds",
     "rules": "planning rules (in-hub share, site counts, pace of change)",
 }
-# Rows that state planning policy rather than physics: today's estate may break them, so the
-# do-nothing baseline and the lever steps before the last report them instead of obeying them.
-RULE_CONSTRAINTS = ("in_hub_share", "hub_capacity", "max_ward_changes",
-                    "max_displaced", "open_sites_minimum", "open_sites_maximum")
-
-
 def _lever_variables(m: pyo.ConcreteModel, data: ModelInputs, lever: str):
     """(variable, value when the lever is off) pairs."""
     if lever == "removals":
@@ -69,7 +39,7 @@ def _lever_variables(m: pyo.ConcreteModel, data: ModelInputs, lever: str):
         yield from ((m.substitute[i], 0) for i in m.substitute)
 
 
-def restrict(m: pyo.ConcreteModel, data: ModelInputs, levers: tuple[str, ...] = (),
+def restrict(formulation: Formulation, levers: tuple[str, ...] = (),
              rules: bool = False) -> Callable[[], None]:
     """Leave only `levers` free in `m` (the others fixed at doing nothing), with the planning
     rules on or off; returns the function that undoes it.
@@ -77,8 +47,10 @@ def restrict(m: pyo.ConcreteModel, data: ModelInputs, levers: tuple[str, ...] = 
     With no lever and no rules this is the do-nothing baseline: wards stay at their base-year
     numbers (no build, conversion or removal), every unit stays as it is today, no community
     place is added; placements, unmet need and delayed discharges are still optimised, and the
-    planning rules (``RULE_CONSTRAINTS``) are lifted because today's estate may break them.
+    planning rules (rows whose role is not ``in_baseline``) are lifted because today's estate
+    may break them.
     """
+    m, data = formulation.model, formulation.data
     fixed = []
     for lever in LEVERS:
         if lever in levers:
@@ -89,9 +61,8 @@ def restrict(m: pyo.ConcreteModel, data: ModelInputs, levers: tuple[str, ...] = 
                 fixed.append(var)
     deactivated = []
     if not rules:
-        for name in RULE_CONSTRAINTS:
-            component = getattr(m, name, None)
-            if component is not None and component.active:
+        for component in formulation.components(in_baseline=False):
+            if component.active:
                 component.deactivate()
                 deactivated.append(component)
 
@@ -105,19 +76,19 @@ def restrict(m: pyo.ConcreteModel, data: ModelInputs, levers: tuple[str, ...] = 
 
 
 @contextmanager
-def restricted(m: pyo.ConcreteModel, data: ModelInputs, levers: tuple[str, ...] = (),
-               rules: bool = False) -> Iterator[pyo.ConcreteModel]:
+def restricted(formulation: Formulation, levers: tuple[str, ...] = (),
+               rules: bool = False) -> Iterator[Formulation]:
     """`restrict` for the duration of a `with` block."""
-    undo = restrict(m, data, levers, rules)
+    undo = restrict(formulation, levers, rules)
     try:
-        yield m
+        yield formulation
     finally:
         undo()
 
 
-def fix_do_nothing(m: pyo.ConcreteModel, data: ModelInputs) -> None:
-    """Turn `m` into the do-nothing baseline for good (see `restrict`)."""
-    restrict(m, data)
+def fix_do_nothing(formulation: Formulation) -> None:
+    """Turn the model into the do-nothing baseline for good (see `restrict`)."""
+    restrict(formulation)
 
 
 def do_nothing_start(m: pyo.ConcreteModel, data: ModelInputs) -> ComponentMap:
@@ -149,11 +120,3 @@ def integer_start(m: pyo.ConcreteModel) -> ComponentMap:
         if not var.fixed and (var.is_integer() or var.is_binary()) and var.value is not None:
             start[var] = round(var.value)
     return start
-
-
-def model_size(m: pyo.ConcreteModel) -> dict[str, int]:
-    """Counts of active (unfixed) variables and active constraints, by kind."""
-    variables = [v for v in m.component_data_objects(pyo.Var, active=True) if not v.fixed]
-    integer = sum(1 for v in variables if v.is_integer() or v.is_binary())
-    constraints = sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True))
-    return {"variables": len(variables), "integer_variables": integer, "constraints": constraints}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from model.formulation.terms import SharedTerms
 from model.inputs import DAYS_PER_YEAR, ModelInputs
 
 COST_TERMS = ("running_beds", "running_wards", "site_fixed", "capital", "residual", "closure",
@@ -17,7 +18,7 @@ SITE_COST_TERMS = ("running_wards", "site_fixed", "capital", "residual", "closur
 SITE_CARBON_TERMS = ("estate", "embodied", "embodied_residual")
 
 
-def add_objective(m: pyo.ConcreteModel, data: ModelInputs) -> None:
+def add_objective(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -> None:
     r"""Per-year terms and the objective.
 
     One time basis for every one-off amount: capital, embodied carbon, opening, closure and
@@ -93,11 +94,8 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     estate_t = {v: beds[v] * float(svc.at[v, "estate_carbon_t_per_bed_year"]) for v in data.inpatient}
     setup = {c: float(svc.at[c, "setup_cost_per_place_gbp"]) for c in data.community}
     phi = data.residual_share
-    convertible = set(data.convertible)
-    services_at: dict[str, list[str]] = {}
-    for s, v in data.site_services:
-        services_at.setdefault(s, []).append(v)
-    conv_at = {s: [v for v in vs if (s, v) in convertible] for s, vs in services_at.items()}
+    services_at = terms.services_at
+    conv_at = terms.conversion_services_at
     lowest_rate = {s: min(decommission_bed[v] for v in vs) for s, vs in conv_at.items() if vs}
 
     def prev_operate(s, t):
@@ -165,18 +163,18 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs) -> None:
                                - (0.0 if t == first else m.extra_places[f, c, t - 1]))
                    for (f, c) in m.SUBST)
 
-    terms = {
+    patient_terms = {
         "running_beds": lambda t: sum(cost_factor[s] * c_bed[v] * m.place[f, s, v, t]
                                       for (f, s, v) in data.arcs),
         "unmet": lambda t: sum(data.unmet_cost_per_bed(v) * m.unmet[f, v, t] for (f, v) in data.need_pairs),
-        "community": lambda t: sum(c_bed[c] * m.places[f, c, t] for (f, c) in m.COMMUNITY_PLACES),
+        "community": lambda t: sum(c_bed[c] * terms.places[f, c, t] for (f, c) in m.COMMUNITY_PLACES),
         "community_setup": community_setup,
     }
     carbon = {
         "operational": lambda t: sum(bed_day_t[v] * carbon_factor[s] * m.place[f, s, v, t]
                                      for (f, s, v) in data.arcs)
         + sum(bed_day_t[v] * m.unmet[f, v, t] for (f, v) in data.need_pairs)
-        + sum(bed_day_t[c] * m.places[f, c, t] for (f, c) in m.COMMUNITY_PLACES),
+        + sum(bed_day_t[c] * terms.places[f, c, t] for (f, c) in m.COMMUNITY_PLACES),
         "travel": lambda t: visit_t_per_km * (
             sum(float(km.at[f, s]) * m.place[f, s, v, t] for (f, s, v) in data.arcs)
             + sum(unmet_km * m.unmet[f, v, t] for (f, v) in data.need_pairs)),
@@ -185,7 +183,7 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     def cost_term(k, t):
         if k in SITE_COST_TERMS:
             return sum(m.site_cost[k, s, t] for s in data.sites)
-        return terms[k](t)
+        return patient_terms[k](t)
 
     def carbon_term(k, t):
         if k in SITE_CARBON_TERMS:

@@ -54,10 +54,3 @@ def add_variables(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     m.delayed = pyo.Var(m.STEP, m.T, domain=pyo.NonNegativeReals)
     m.extra_places = pyo.Var(m.SUBST, m.T, domain=pyo.NonNegativeReals)
     m.substitute = pyo.Var(m.SUBST, m.T, domain=pyo.NonNegativeReals)
-
-    # Sparse lookups the constraint modules share: arcs by (f, v) and by (s, v).
-    m._arcs_by_need = {}
-    m._arcs_by_site = {}
-    for (f, s, v) in data.arcs:
-        m._arcs_by_need.setdefault((f, v), []).append(s)
-        m._arcs_by_site.setdefault((s, v), []).append(f)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from model.formulation.roles import STRUCTURAL, Rows
+from model.formulation.terms import SharedTerms
 from model.inputs import ModelInputs
 
 
-def add_capacity(m: pyo.ConcreteModel, data: ModelInputs) -> None:
+def add_capacity(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -> Rows:
     r"""Ward capacity per site, inpatient service and year.
 
     .. math::
@@ -20,10 +22,11 @@ def add_capacity(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     beds = {v: data.beds_per_ward_at_occupancy(v) for v in data.inpatient}
 
     def ward_capacity(_m, s, v, t):
-        users = m._arcs_by_site.get((s, v), [])
+        users = terms.arcs_by_site.get((s, v), [])
         if not users:
             return pyo.Constraint.Skip
         placed = sum(m.place[f, s, v, t] for f in users)
         return placed <= beds[v] * m.wards[s, v, t]
 
     m.ward_capacity = pyo.Constraint(m.SV, m.T, rule=ward_capacity)
+    return [(m.ward_capacity, STRUCTURAL)]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from model.formulation.roles import POLICY, STRUCTURAL, Rows
+from model.formulation.terms import SharedTerms
 from model.inputs import ModelInputs
 
 
-def add_community(m: pyo.ConcreteModel, data: ModelInputs) -> None:
+def add_community(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -> Rows:
     r"""Community places: base need, places commissioned beyond it, and the inpatient demand
     they substitute.
 
@@ -39,25 +41,15 @@ def add_community(m: pyo.ConcreteModel, data: ModelInputs) -> None:
 
     (:math:`extra\_places_{f,c,t_0-1} = 0`): the substitution share also bounds how far the
     service may grow beyond base need in a footprint (``places_envelope``).
-    :math:`\rho_c\, substitute_{f,c,t}` is taken off footprint f's need for u in the demand
-    family. Places filled by diverted patients are full:
+    :math:`\rho_c\, substitute_{f,c,t}` is taken off footprint f's need for u
+    (``need``, a shared term). Places filled by diverted patients are full:
     only the base places and commissioned places left unfilled take step-downs (pathway family).
     """
     rate = {c: float(data.service.at[c, "substitution_rate"]) for c in data.community}
     share = {c: float(data.service.at[c, "max_substitution_share"]) for c in data.community}
     ramp = {c: float(data.service.at[c, "max_new_places_share"]) for c in data.community}
-    target = {(f, c): v for (f, c, v) in data.substitutions}
+    target = terms.substitution_target
     first = data.years[0]
-
-    def places(_m, f, c, t):
-        extra = m.extra_places[f, c, t] if (f, c) in target else 0.0
-        return data.d(f, c, t) + extra
-
-    m.COMMUNITY_PLACES = pyo.Set(
-        initialize=[(f, c) for f in data.footprints for c in data.community
-                    if (f, c) in target or any(data.d(f, c, t) > 0 for t in data.years)],
-        dimen=2, ordered=True)
-    m.places = pyo.Expression(m.COMMUNITY_PLACES, m.T, rule=places)
 
     def substitution_limit(_m, f, c, t):
         return rate[c] * m.substitute[f, c, t] <= share[c] * data.d(f, target[(f, c)], t)
@@ -93,7 +85,10 @@ def add_community(m: pyo.ConcreteModel, data: ModelInputs) -> None:
                 m.extra_places[f, c, t].fix(0)
                 m.substitute[f, c, t].fix(0)
 
-    # Beds of inpatient service v avoided in (f, t); used by add_demand.
-    m._substituted = {}
-    for (f, c), v in target.items():
-        m._substituted.setdefault((f, v), []).append((c, rate[c]))
+    return [
+        (m.substitution_limit, STRUCTURAL),
+        (m.places_envelope, POLICY),
+        (m.filled_places, STRUCTURAL),
+        (m.places_persist, STRUCTURAL),
+        (m.places_ramp, POLICY),
+    ]

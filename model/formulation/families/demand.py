@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from model.formulation.roles import STRUCTURAL, Rows
+from model.formulation.terms import SharedTerms
 from model.inputs import ModelInputs
 
 
-def add_demand(m: pyo.ConcreteModel, data: ModelInputs) -> None:
+def add_demand(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -> Rows:
     r"""Need balance per footprint, inpatient service and year.
 
     .. math::
@@ -18,32 +20,18 @@ def add_demand(m: pyo.ConcreteModel, data: ModelInputs) -> None:
             - \sum_{c: sub(c)=v} \rho_c\, substitute_{f,c,t}
             + \delta \sum_{w:(v,w)\in PATHWAY} delayed_{f,v,w,t}
 
+    (``need`` is a shared term, ``model/formulation/terms.py``), where :math:`\delta`
+    (``policy.delay_years``) is how long a delayed discharge keeps its bed: patients waiting
+    for a step-down place still occupy a bed of the higher-security service.
+
     With ``policy.allow_unmet: false``, :math:`unmet_{f,v,t}` is fixed at 0 (every bed placed).
-
-    where :math:`\delta` (``policy.delay_years``) is how long a delayed discharge keeps its bed:
-    patients waiting for a step-down place still occupy a bed of the higher-security service.
     """
-    delay_years = data.config.policy.delay_years
-    routes_from: dict[tuple[str, str], list[str]] = {}
-    for (f, v, w) in data.stepdown_pairs:
-        routes_from.setdefault((f, v), []).append(w)
-    substituted = getattr(m, "_substituted", {})
-
-    def need(_m, f, v, t):
-        expr = data.d(f, v, t)
-        for c, rate in substituted.get((f, v), []):
-            expr = expr - rate * m.substitute[f, c, t]
-        for w in routes_from.get((f, v), []):
-            expr = expr + delay_years * m.delayed[f, v, w, t]
-        return expr
-
-    m.need = pyo.Expression(m.NEED, m.T, rule=need)
-
     def demand_balance(_m, f, v, t):
-        placed = sum(m.place[f, s, v, t] for s in m._arcs_by_need.get((f, v), []))
-        return placed + m.unmet[f, v, t] == m.need[f, v, t]
+        placed = sum(m.place[f, s, v, t] for s in terms.arcs_by_need.get((f, v), []))
+        return placed + m.unmet[f, v, t] == terms.need[f, v, t]
 
     m.demand_balance = pyo.Constraint(m.NEED, m.T, rule=demand_balance)
     if not data.config.policy.allow_unmet:
         for idx in m.unmet:
             m.unmet[idx].fix(0)
+    return [(m.demand_balance, STRUCTURAL)]

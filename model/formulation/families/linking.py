@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from model.formulation.roles import IMPLIED, Rows
+from model.formulation.terms import SharedTerms
 from model.inputs import ModelInputs
 
 
@@ -16,7 +18,7 @@ def linked_sites(data: ModelInputs) -> set[str]:
     return {s for s in data.sites if data.hub_of_site[s] in hubs}
 
 
-def add_linking(m: pyo.ConcreteModel, data: ModelInputs) -> None:
+def add_linking(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -> Rows:
     r"""Per-arc link of placements to the site's operate binary (a valid tightening).
 
     For arcs :math:`(f,s,v)\in ARCS` whose site is in a site-count scope, and years t:
@@ -55,4 +57,4 @@ def add_linking(m: pyo.ConcreteModel, data: ModelInputs) -> None:
         return m.place[f, s, v, t] <= bound * m.operate[s, t]
 
     m.place_link = pyo.Constraint(m.LINKED_ARCS, m.T, rule=place_link)
-    m._implied = (*getattr(m, "_implied", ()), "place_link")  # valid rows, not rules
+    return [(m.place_link, IMPLIED)]

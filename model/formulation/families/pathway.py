@@ -1,25 +1,19 @@
-"""Continuity of the pathway: care in the home hub, and step-down places in reach."""
+"""Continuity of the pathway: step-down places in reach, and delayed discharges."""
 
 from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from model.formulation.roles import POLICY, STRUCTURAL, Rows
+from model.formulation.terms import SharedTerms
 from model.inputs import ModelInputs
 
 
-def add_pathway(m: pyo.ConcreteModel, data: ModelInputs) -> None:
-    r"""(a) In-hub share and (b) step-down capacity in reach, with delayed discharges.
+def add_pathway(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -> Rows:
+    r"""Step-down places in reach, with delayed discharges. (The in-hub rule, once part of
+    this family, is in ``in_hub.py``.)
 
-    (a) For each footprint f, inpatient service v with in-hub share :math:`\eta_v > 0`, and year
-    t from ``policy.in_hub_from_year`` on (today's estate may not meet the rule before new
-    capacity can be built):
-
-    .. math::
-
-        \sum_{s \in hub(f)} place_{f,s,v,t} \ge
-            \eta_v \Big(\sum_{s} place_{f,s,v,t} + unmet_{f,v,t}\Big)
-
-    (b) Patients of f in treatment in v (need :math:`D_{f,v,t}` less the beds avoided by
+    Patients of f in treatment in v (need :math:`D_{f,v,t}` less the beds avoided by
     community substitution) are discharged at :math:`1/LOS_v` a year and step down to w in share
     :math:`\pi_{v,w}`. Each either finds a place in reach or is delayed:
 
@@ -53,35 +47,12 @@ def add_pathway(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     objective (``policy.delayed_discharge_penalty_gbp`` each).
     """
     los = data.service["mean_los_years"].to_dict()
-    share = data.service["in_hub_share"].to_dict()
-
-    in_hub_pairs = [(f, v) for (f, v) in data.need_pairs if share[v] > 0]
-    m.IN_HUB = pyo.Set(initialize=in_hub_pairs, dimen=2, ordered=True)
-
-    start = data.config.policy.in_hub_from_year or data.years[0]
-
-    def in_hub_share(_m, f, v, t):
-        if t < start:
-            return pyo.Constraint.Skip
-        sites = m._arcs_by_need.get((f, v), [])
-        hub = data.hub_of_footprint[f]
-        inside = sum(m.place[f, s, v, t] for s in sites if data.hub_of_site[s] == hub)
-        total = sum(m.place[f, s, v, t] for s in sites) + m.unmet[f, v, t]
-        return inside >= share[v] * total
-
-    m.in_hub_share = pyo.Constraint(m.IN_HUB, m.T, rule=in_hub_share)
-
-    substituted = getattr(m, "_substituted", {})
-    substitutes_of = {(f, c): True for (f, c, _v) in data.substitutions}
-
-    def in_treatment(f, v, t):
-        """f's need for v less the beds community places avoid (no delayed discharges)."""
-        return data.d(f, v, t) - sum(rate * m.substitute[f, c, t]
-                                     for c, rate in substituted.get((f, v), []))
+    community_places = terms.community_places
+    substitutes_of = set(terms.substitution_target)
 
     def stepdown_need(_m, f, v, w, t):
         return (m.stepdown[f, v, w, t] + m.delayed[f, v, w, t]
-                >= data.pathway_share[(v, w)] * in_treatment(f, v, t) / los[v])
+                >= data.pathway_share[(v, w)] * terms.in_treatment(m, data, f, v, t) / los[v])
 
     m.stepdown_need = pyo.Constraint(m.STEP, m.T, rule=stepdown_need)
 
@@ -89,26 +60,26 @@ def add_pathway(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     for (f, v, w) in data.stepdown_pairs:
         into.setdefault((f, w), []).append(v)
     m.STEP_TARGET = pyo.Set(initialize=sorted(into), dimen=2, ordered=True)
-    community_places = set(getattr(m, "COMMUNITY_PLACES", []))
 
     def arrivals(f, w, t):
         return los[w] * sum(m.stepdown[f, v, w, t] for v in into[(f, w)])
 
     def stepdown_capacity(_m, f, w, t):
         if w in data.community:
-            places = m.places[f, w, t] if (f, w) in community_places else 0.0
+            places = terms.places[f, w, t] if (f, w) in community_places else 0.0
             if (f, w) in substitutes_of:
                 places = places - m.substitute[f, w, t]
         else:
             in_reach = set(data.reach[(f, w)])
-            places = sum(m.place[f, s, w, t] for s in m._arcs_by_need.get((f, w), [])
+            places = sum(m.place[f, s, w, t] for s in terms.arcs_by_need.get((f, w), [])
                          if s in in_reach)
         return arrivals(f, w, t) <= places
 
     def stepdown_admissions(_m, f, w, t):
         if w in data.community:
             return pyo.Constraint.Skip
-        return arrivals(f, w, t) <= in_treatment(f, w, t)
+        return arrivals(f, w, t) <= terms.in_treatment(m, data, f, w, t)
 
     m.stepdown_capacity = pyo.Constraint(m.STEP_TARGET, m.T, rule=stepdown_capacity)
     m.stepdown_admissions = pyo.Constraint(m.STEP_TARGET, m.T, rule=stepdown_admissions)
+    return [(m.stepdown_need, STRUCTURAL), (m.stepdown_capacity, POLICY), (m.stepdown_admissions, STRUCTURAL)]

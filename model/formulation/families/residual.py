@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from model.formulation.roles import STRUCTURAL, Rows
+from model.formulation.terms import SharedTerms
 from model.inputs import ModelInputs
 
 
-def add_residual(m: pyo.ConcreteModel, data: ModelInputs) -> None:
+def add_residual(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -> Rows:
     r"""Which wards added within the horizon still stand at its end.
 
     Capital (and embodied carbon) is charged in the year it is spent; the objective credits back
@@ -52,3 +54,8 @@ def add_residual(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     m.standing_new_limit = pyo.Constraint(m.SV, m.T, rule=standing_new_limit)
     m.standing_conv_limit = pyo.Constraint(m.CONV, m.T, rule=standing_conv_limit)
     m.standing_at_end = pyo.Constraint(m.SV, rule=standing_at_end)
+    return [
+        (m.standing_new_limit, STRUCTURAL),
+        (m.standing_conv_limit, STRUCTURAL),
+        (m.standing_at_end, STRUCTURAL),
+    ]

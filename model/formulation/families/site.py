@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from model.formulation.roles import STRUCTURAL, Rows
+from model.formulation.terms import SharedTerms
 from model.inputs import ModelInputs
 
 
-def add_site(m: pyo.ConcreteModel, data: ModelInputs) -> None:
+def add_site(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -> Rows:
     r"""Physical maximum and viable minimum, linked to the operate binary.
 
     .. math::
@@ -38,3 +40,4 @@ def add_site(m: pyo.ConcreteModel, data: ModelInputs) -> None:
 
     m.site_maximum = pyo.Constraint(m.S, m.T, rule=site_maximum)
     m.site_minimum = pyo.Constraint(m.S, m.T, rule=site_minimum)
+    return [(m.site_maximum, STRUCTURAL), (m.site_minimum, STRUCTURAL)]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from model.formulation.roles import RULE, Rows
+from model.formulation.terms import SharedTerms
 from model.inputs import ModelInputs
 
 NATIONAL = "*"
 
 
-def add_site_count(m: pyo.ConcreteModel, data: ModelInputs) -> None:
+def add_site_count(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -> Rows:
     r"""Limits on the number of operating sites in each year (each optional).
 
     For the nation (:math:`Q = S`) and for each hub named in ``policy.open_sites_per_hub``
@@ -44,3 +46,4 @@ def add_site_count(m: pyo.ConcreteModel, data: ModelInputs) -> None:
 
     m.open_sites_minimum = pyo.Constraint(m.SITE_COUNT_SCOPES, m.T, rule=open_sites_minimum)
     m.open_sites_maximum = pyo.Constraint(m.SITE_COUNT_SCOPES, m.T, rule=open_sites_maximum)
+    return [(m.open_sites_minimum, RULE), (m.open_sites_maximum, RULE)]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from model.formulation.roles import RULE, Rows
+from model.formulation.terms import SharedTerms
 from model.inputs import ModelInputs
 
 
-def add_stability(m: pyo.ConcreteModel, data: ModelInputs) -> None:
+def add_stability(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -> Rows:
     r"""Wards changed and patients displaced, per hub and year (each limit optional).
 
     .. math::
@@ -61,3 +63,4 @@ def add_stability(m: pyo.ConcreteModel, data: ModelInputs) -> None:
 
     m.max_ward_changes = pyo.Constraint(m.H, m.T, rule=max_ward_changes)
     m.max_displaced = pyo.Constraint(m.H, m.T, rule=max_displaced)
+    return [(m.max_ward_changes, RULE), (m.max_displaced, RULE)]

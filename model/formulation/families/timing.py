@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from model.formulation.roles import POLICY, Rows
+from model.formulation.terms import SharedTerms
 from model.inputs import ModelInputs
 
 
-def add_timing(m: pyo.ConcreteModel, data: ModelInputs) -> None:
+def add_timing(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -> Rows:
     r"""Lead times, closure notice and the order of opening and closing.
 
     Lead times (variables fixed at zero, so presolve drops them):
@@ -90,3 +92,9 @@ def add_timing(m: pyo.ConcreteModel, data: ModelInputs) -> None:
     m.closure_notice = pyo.Constraint(existing, m.T, rule=closure_notice)
     m.candidate_lead = pyo.Constraint(candidates, m.T, rule=candidate_lead)
     m.commissioned_stays = pyo.Constraint(candidates, m.T, rule=commissioned_stays)
+    return [
+        (m.no_reopening, POLICY),
+        (m.closure_notice, POLICY),
+        (m.candidate_lead, POLICY),
+        (m.commissioned_stays, POLICY),
+    ]

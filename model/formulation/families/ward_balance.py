@@ -6,10 +6,12 @@ import math
 
 import pyomo.environ as pyo
 
+from model.formulation.roles import POLICY, STRUCTURAL, Rows
+from model.formulation.terms import SharedTerms
 from model.inputs import ModelInputs
 
 
-def add_ward_balance(m: pyo.ConcreteModel, data: ModelInputs) -> None:
+def add_ward_balance(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -> Rows:
     r"""Stock-and-flow of wards per site and service, and bed spaces kept by conversions.
 
     .. math::
@@ -72,3 +74,4 @@ def add_ward_balance(m: pyo.ConcreteModel, data: ModelInputs) -> None:
 
     m.conversion_spaces = pyo.Constraint(m.CONV_SITES, m.T, rule=conversion_spaces)
     m.conversion_wards = pyo.Constraint(m.CONV_SITES, m.T, rule=conversion_wards)
+    return [(m.ward_balance, STRUCTURAL), (m.conversion_spaces, STRUCTURAL), (m.conversion_wards, POLICY)]
