@@ -108,6 +108,32 @@ class Tiny:
     def copy(self) -> Tiny:
         return copy.deepcopy(self)
 
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The tables as the loader would return them (every optional column filled)."""
+        from model.dictionary import TABLES
+
+        rows = {"hubs": self.hubs, "footprints": self.footprints, "services": self.services,
+                "pathway": self.pathway, "sites": self.sites,
+                "site_services": self.site_services, "demand": self.demand}
+        frames = {}
+        for name, table in TABLES.items():
+            frame = pd.DataFrame(rows[name], columns=[c.name for c in table.columns])
+            for col in table.columns:
+                if not col.required:
+                    frame[col.name] = frame[col.name].fillna(col.default) if len(frame) else frame[col.name]
+            frames[name] = frame
+        return frames
+
+    def inputs(self):
+        """ModelInputs built in memory, without writing or reading a file."""
+        from model.config import ScenarioConfig
+        from model.data import ScenarioData
+        from model.inputs import build_inputs
+
+        config = ScenarioConfig.model_validate(self.config)
+        scenario = ScenarioData(config=config, folder=Path("<memory>"), layers=[], tables=self.frames())
+        return build_inputs(scenario)
+
     def write(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "scenario.yaml").write_text(yaml.safe_dump(self.config, sort_keys=False))
