@@ -18,7 +18,7 @@ help:
 	@echo "make lint                     ruff"
 	@echo "make bench                    slow tests + benchmarks into docs/performance.md (~1 h)"
 	@echo "make data                    rebuild data/reference and data/scenarios/england from ../shared/data"
-	@echo "make docs                     regenerate docs/data-dictionary.md"
+	@echo "make docs                     regenerate docs/data-dictionary.md and the README run-files table"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,7 +59,7 @@ data: $(STAMP)
 	$(PY) scripts/build_england.py
 
 docs: $(STAMP)
-	$(VENV)/bin/bedplan dictionary --output docs/data-dictionary.md
+	$(VENV)/bin/bedplan dictionary --output docs/data-dictionary.md --readme README.md
 
 clean-venv:
 	rm -rf $(VENV)

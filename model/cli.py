@@ -142,12 +142,19 @@ def _print_result(result) -> None:
 def dictionary(
     output: Annotated[Path, typer.Option(help="Where to write the data dictionary.")] = Path(
         "docs/data-dictionary.md"),
+    readme: Annotated[Path | None, typer.Option(
+        help="Also refresh this README's table of run files (README.md).")] = None,
 ) -> None:
-    """Write docs/data-dictionary.md from the data dictionary in the code."""
+    """Write docs/data-dictionary.md from the data dictionary in the code (and, with --readme,
+    the README's table of run files from the registry of run files)."""
     from model.dictionary import render_markdown
+    from model.run_files import with_readme_table
 
     output.write_text(render_markdown(), encoding="utf-8")
     console.print(f"written {output}")
+    if readme is not None:
+        readme.write_text(with_readme_table(readme.read_text(encoding="utf-8")), encoding="utf-8")
+        console.print(f"written the run-files table of {readme}")
 
 
 @app.command()

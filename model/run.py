@@ -24,6 +24,7 @@ from model.gis import write_gis_outputs
 from model.inputs import ModelInputs, build_inputs
 from model.outputs import MANIFEST, RunFolder, new_run_id, run_folder, write_csv, write_json
 from model.results import Solution, decisions, extract, kpis
+from model.run_files import tables as run_tables
 from model.saving import baseline_and_steps, breakdown
 from model.solve import SolveOutcome, solve, solver_version
 from model.summary import render_summary
@@ -189,17 +190,8 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
     result.kpis = pd.concat(kpi_frames, ignore_index=True)
     if out is not None:
         say("writing outputs")
-        write_csv(result.decisions, out / "decisions.csv")
-        write_csv(result.solution.wards, out / "wards.csv")
-        write_csv(result.solution.allocation, out / "allocation.csv")
-        write_csv(result.kpis, out / "kpis.csv")
-        write_csv(result.solution.years, out / "objective_by_year.csv")
-        write_csv(result.solution.unmet, out / "unmet.csv")
-        write_csv(result.solution.delayed, out / "pathway.csv")
-        write_csv(result.solution.community, out / "community.csv")
-        write_csv(result.solution.site_terms, out / "site_costs.csv")
-        if result.saving is not None and not result.saving.empty:
-            write_csv(result.saving, out / "saving.csv")
+        for name, frame in run_tables(result):
+            write_csv(frame, out / name)
         summary = render_summary(inputs, outcome, result.decisions, result.kpis, terms,
                                  result.baseline.objective_terms if result.baseline else None,
                                  manifest, saving=result.saving, solution=result.solution)

@@ -37,3 +37,19 @@ def test_formulation_names_every_family_and_component():
     for kind in (pyo.Var, pyo.Constraint):
         for component in m.component_objects(kind, descend_into=False):
             assert re.search(rf"`{component.name}(`|\[)", text), f"{component.name} not in formulation.md"
+
+
+def test_readme_run_files_table_matches_the_registry():
+    from model.run_files import with_readme_table
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert with_readme_table(readme) == readme, "README run-files table is stale: run `make docs`"
+
+
+def test_run_writes_the_registered_tables(demo_run):
+    from model.run_files import RUN_FILES
+
+    written = {p.name for p in demo_run.run_dir.iterdir()}
+    for spec in RUN_FILES:
+        for name in spec.names:
+            assert name in written, f"{name} is registered but the run did not write it"
