@@ -7,8 +7,15 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pyomo.environ as pyo
 
-from model.formulation.objective import CARBON_TERMS, COST_TERMS, SITE_CARBON_TERMS, SITE_COST_TERMS
-from model.inputs import DAYS_PER_YEAR, ModelInputs
+from model.formulation.objective import (
+    CARBON_TERMS,
+    COST_TERMS,
+    FOOTPRINT_CARBON_TERMS,
+    FOOTPRINT_COST_TERMS,
+    SITE_CARBON_TERMS,
+    SITE_COST_TERMS,
+)
+from model.inputs import ModelInputs
 
 EPS = 1e-6
 ACTIONS = ("keep", "expand", "reconfigure", "reduce", "decommission", "commission")
@@ -31,6 +38,7 @@ class Solution:
     years: pd.DataFrame
     objective_terms: dict[str, float]
     site_terms: pd.DataFrame = field(default_factory=pd.DataFrame)
+    footprint_terms: pd.DataFrame = field(default_factory=pd.DataFrame)
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -115,10 +123,24 @@ def extract(m: pyo.ConcreteModel, data: ModelInputs) -> Solution:
     site_terms = pd.DataFrame(site_rows)
     site_terms["cost_gbp"] = site_terms[[f"cost_{k}_gbp" for k in SITE_COST_TERMS]].sum(axis=1)
     site_terms["carbon_t"] = site_terms[[f"carbon_{k}_t" for k in SITE_CARBON_TERMS]].sum(axis=1)
+    fp_rows = []
+    for f in data.footprints:
+        for t in data.years:
+            row = {"footprint": f, "year": t}
+            for k in FOOTPRINT_COST_TERMS:
+                row[f"cost_{k}_gbp"] = _val(m.footprint_cost[k, f, t])
+            for k in FOOTPRINT_CARBON_TERMS:
+                row[f"carbon_{k}_t"] = _val(m.footprint_carbon[k, f, t])
+            fp_rows.append(row)
+    footprint_terms = pd.DataFrame(fp_rows)
+    footprint_terms["cost_gbp"] = footprint_terms[
+        [f"cost_{k}_gbp" for k in FOOTPRINT_COST_TERMS]].sum(axis=1)
+    footprint_terms["carbon_t"] = footprint_terms[
+        [f"carbon_{k}_t" for k in FOOTPRINT_CARBON_TERMS]].sum(axis=1)
     terms = {k: _val(m.objective_terms[k]) for k in m.objective_terms}
     return Solution(wards=wards_df, allocation=allocation, unmet=unmet, delayed=delayed,
                     community=community, years=pd.DataFrame(year_rows), objective_terms=terms,
-                    site_terms=site_terms)
+                    site_terms=site_terms, footprint_terms=footprint_terms)
 
 
 def classify(before: dict[str, int], after: dict[str, int], built: int, converted: int,
@@ -208,22 +230,12 @@ def kpis(solution: Solution, data: ModelInputs, case: str) -> pd.DataFrame:
     (``site_cost``, ``site_carbon``) and counted in the hub where the site is; for footprints
     they are shared out in proportion to the beds each footprint uses at the site in that year
     (a site nobody uses counts at its hub only). Patient-based terms (beds, unmet, community,
-    travel) belong to the patients' home footprint and hub.
+    operational and travel carbon) are read from the model's per-footprint terms
+    (``footprint_cost``, ``footprint_carbon``) and belong to the patients' home footprint.
     """
     cfg = data.config
-    bed_t = {v: DAYS_PER_YEAR * float(data.service.at[v, "carbon_kg_per_bed_day"]) / 1000.0
-             for v in data.services}
-    visit_t = 2.0 * cfg.travel.visits_per_patient_year * cfg.travel.car_kg_per_km / 1000.0
-    c_bed = data.service["cost_per_occupied_bed_gbp"].to_dict()
-    cost_factor = data.site["cost_factor"].to_dict()
-    carbon_factor = data.site["carbon_factor"].to_dict()
-
     alloc = solution.allocation.copy()
     alloc["hub"] = alloc["footprint"].map(data.hub_of_footprint)
-    alloc["cost_gbp"] = [cost_factor[s] * c_bed[v] * b for s, v, b in
-                         zip(alloc["site"], alloc["service"], alloc["beds"], strict=True)]
-    alloc["carbon_t"] = [bed_t[v] * carbon_factor[s] * b + visit_t * k * b for s, v, b, k in
-                         zip(alloc["site"], alloc["service"], alloc["beds"], alloc["km"], strict=True)]
     alloc["patient_km"] = alloc["beds"] * alloc["km"]
     alloc["in_hub_beds"] = [b if data.hub_of_site[s] == h else 0.0 for s, h, b in
                             zip(alloc["site"], alloc["hub"], alloc["beds"], strict=True)]
@@ -234,24 +246,17 @@ def kpis(solution: Solution, data: ModelInputs, case: str) -> pd.DataFrame:
     used = alloc.groupby(["site", "year"])["beds"].transform("sum")
     alloc = alloc.merge(site_costs, on=["site", "year"], how="left").fillna(
         {"site_cost_gbp": 0.0, "site_carbon_t": 0.0})
-    alloc["cost_gbp"] += alloc["site_cost_gbp"] * alloc["beds"] / used.values
-    alloc["carbon_t"] += alloc["site_carbon_t"] * alloc["beds"] / used.values
+    alloc["cost_gbp"] = alloc["site_cost_gbp"] * alloc["beds"] / used.values
+    alloc["carbon_t"] = alloc["site_carbon_t"] * alloc["beds"] / used.values
 
+    # the patients' own terms, per home footprint, as the model computes them
+    own = solution.footprint_terms[["footprint", "year", "cost_gbp", "carbon_t"]].copy()
+    own["hub"] = own["footprint"].map(data.hub_of_footprint)
     unmet = solution.unmet.copy()
     unmet["hub"] = unmet["footprint"].map(data.hub_of_footprint)
-    unmet["cost_gbp"] = [data.unmet_cost_per_bed(v) * b for v, b in
-                         zip(unmet["service"], unmet["unmet_beds"], strict=True)]
-    unmet["carbon_t"] = [(bed_t[v] + visit_t * cfg.policy.unmet_km) * b for v, b in
-                         zip(unmet["service"], unmet["unmet_beds"], strict=True)]
     unmet["patient_km"] = unmet["unmet_beds"] * cfg.policy.unmet_km
     comm = solution.community.copy()
     comm["hub"] = comm["footprint"].map(data.hub_of_footprint)
-    comm["cost_gbp"] = [c_bed[c] * p for c, p in zip(comm["service"], comm["places"], strict=True)]
-    comm["carbon_t"] = [bed_t[c] * p for c, p in zip(comm["service"], comm["places"], strict=True)]
-    setup = {c: float(data.service.at[c, "setup_cost_per_place_gbp"]) for c in data.community}
-    comm = comm.sort_values(["footprint", "service", "year"])
-    added = comm.groupby(["footprint", "service"])["extra_places"].diff().fillna(comm["extra_places"])
-    comm["cost_gbp"] += [setup[c] * a for c, a in zip(comm["service"], added, strict=True)]
     delayed = solution.delayed.copy()
     delayed["hub"] = delayed["footprint"].map(data.hub_of_footprint)
 
@@ -259,10 +264,9 @@ def kpis(solution: Solution, data: ModelInputs, case: str) -> pd.DataFrame:
     parts = [
         alloc.groupby(keys)[["cost_gbp", "carbon_t", "patient_km", "beds", "in_hub_beds"]].sum()
         .rename(columns={"beds": "placed_beds"}),
-        unmet.groupby(keys)[["cost_gbp", "carbon_t", "patient_km", "unmet_beds", "need_beds",
-                             "demand_beds"]].sum(),
-        comm.groupby(keys)[["cost_gbp", "carbon_t", "places"]].sum()
-        .rename(columns={"places": "community_places"}),
+        own.groupby(keys)[["cost_gbp", "carbon_t"]].sum(),
+        unmet.groupby(keys)[["patient_km", "unmet_beds", "need_beds", "demand_beds"]].sum(),
+        comm.groupby(keys)[["places"]].sum().rename(columns={"places": "community_places"}),
         delayed.groupby(keys)[["delayed_patients"]].sum(),
     ]
     by_fp = pd.concat(parts, axis=1).T.groupby(level=0).sum().T.fillna(0.0)

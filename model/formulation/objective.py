@@ -16,6 +16,9 @@ CARBON_TERMS = ("operational", "estate", "embodied", "embodied_residual", "trave
 # Terms that belong to a site (reported per site in `site_cost` / `site_carbon`).
 SITE_COST_TERMS = ("running_wards", "site_fixed", "capital", "residual", "closure", "decommission")
 SITE_CARBON_TERMS = ("estate", "embodied", "embodied_residual")
+# The others belong to the patients' home footprint (`footprint_cost` / `footprint_carbon`).
+FOOTPRINT_COST_TERMS = ("running_beds", "unmet", "community", "community_setup")
+FOOTPRINT_CARBON_TERMS = ("operational", "travel")
 
 
 def add_objective(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -> None:
@@ -158,37 +161,59 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -
     m.site_carbon = pyo.Expression(m.SITE_CARBON_TERMS, m.S, m.T,
                                    rule=lambda _m, k, s, t: site_carbon(k, s, t))
 
-    def community_setup(t):
+    arcs_of: dict[str, list[tuple[str, str]]] = {}
+    for (f, s, v) in data.arcs:
+        arcs_of.setdefault(f, []).append((s, v))
+    needs_of: dict[str, list[str]] = {}
+    for (f, v) in data.need_pairs:
+        needs_of.setdefault(f, []).append(v)
+    places_of: dict[str, list[str]] = {}
+    for (f, c) in m.COMMUNITY_PLACES:
+        places_of.setdefault(f, []).append(c)
+    subst_of: dict[str, list[str]] = {}
+    for (f, c) in m.SUBST:
+        subst_of.setdefault(f, []).append(c)
+
+    def footprint_cost(k, f, t):
+        if k == "running_beds":
+            return sum(cost_factor[s] * c_bed[v] * m.place[f, s, v, t] for (s, v) in arcs_of.get(f, []))
+        if k == "unmet":
+            return sum(data.unmet_cost_per_bed(v) * m.unmet[f, v, t] for v in needs_of.get(f, []))
+        if k == "community":
+            return sum(c_bed[c] * terms.places[f, c, t] for c in places_of.get(f, []))
+        # community_setup
         return sum(setup[c] * (m.extra_places[f, c, t]
                                - (0.0 if t == first else m.extra_places[f, c, t - 1]))
-                   for (f, c) in m.SUBST)
+                   for c in subst_of.get(f, []))
 
-    patient_terms = {
-        "running_beds": lambda t: sum(cost_factor[s] * c_bed[v] * m.place[f, s, v, t]
-                                      for (f, s, v) in data.arcs),
-        "unmet": lambda t: sum(data.unmet_cost_per_bed(v) * m.unmet[f, v, t] for (f, v) in data.need_pairs),
-        "community": lambda t: sum(c_bed[c] * terms.places[f, c, t] for (f, c) in m.COMMUNITY_PLACES),
-        "community_setup": community_setup,
-    }
-    carbon = {
-        "operational": lambda t: sum(bed_day_t[v] * carbon_factor[s] * m.place[f, s, v, t]
-                                     for (f, s, v) in data.arcs)
-        + sum(bed_day_t[v] * m.unmet[f, v, t] for (f, v) in data.need_pairs)
-        + sum(bed_day_t[c] * terms.places[f, c, t] for (f, c) in m.COMMUNITY_PLACES),
-        "travel": lambda t: visit_t_per_km * (
-            sum(float(km.at[f, s]) * m.place[f, s, v, t] for (f, s, v) in data.arcs)
-            + sum(unmet_km * m.unmet[f, v, t] for (f, v) in data.need_pairs)),
-    }
+    def footprint_carbon(k, f, t):
+        if k == "operational":
+            return (sum(bed_day_t[v] * carbon_factor[s] * m.place[f, s, v, t]
+                        for (s, v) in arcs_of.get(f, []))
+                    + sum(bed_day_t[v] * m.unmet[f, v, t] for v in needs_of.get(f, []))
+                    + sum(bed_day_t[c] * terms.places[f, c, t] for c in places_of.get(f, [])))
+        # travel
+        return visit_t_per_km * (
+            sum(float(km.at[f, s]) * m.place[f, s, v, t] for (s, v) in arcs_of.get(f, []))
+            + sum(unmet_km * m.unmet[f, v, t] for v in needs_of.get(f, [])))
+
+    m.FOOTPRINTS = pyo.Set(initialize=data.footprints, ordered=True)
+    m.FOOTPRINT_COST_TERMS = pyo.Set(initialize=FOOTPRINT_COST_TERMS, ordered=True)
+    m.FOOTPRINT_CARBON_TERMS = pyo.Set(initialize=FOOTPRINT_CARBON_TERMS, ordered=True)
+    m.footprint_cost = pyo.Expression(m.FOOTPRINT_COST_TERMS, m.FOOTPRINTS, m.T,
+                                      rule=lambda _m, k, f, t: footprint_cost(k, f, t))
+    m.footprint_carbon = pyo.Expression(m.FOOTPRINT_CARBON_TERMS, m.FOOTPRINTS, m.T,
+                                        rule=lambda _m, k, f, t: footprint_carbon(k, f, t))
 
     def cost_term(k, t):
         if k in SITE_COST_TERMS:
             return sum(m.site_cost[k, s, t] for s in data.sites)
-        return patient_terms[k](t)
+        return sum(m.footprint_cost[k, f, t] for f in data.footprints)
 
     def carbon_term(k, t):
         if k in SITE_CARBON_TERMS:
             return sum(m.site_carbon[k, s, t] for s in data.sites)
-        return carbon[k](t)
+        return sum(m.footprint_carbon[k, f, t] for f in data.footprints)
 
     m.COST_TERMS = pyo.Set(initialize=COST_TERMS, ordered=True)
     m.CARBON_TERMS = pyo.Set(initialize=CARBON_TERMS, ordered=True)
