@@ -13,6 +13,7 @@ from rich.table import Table
 
 from model.bench_cli import bench_app
 from model.errors import EXIT_OK, BedplanError, ScenarioError
+from model.vocabulary import SolveStatus
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="bedplan: plan secure mental health bed capacity (Pyomo + HiGHS).")
@@ -132,7 +133,7 @@ def _print_result(result) -> None:
     build_seconds = result.manifest["build_seconds"]
     console.print(f"gap {gap:.4%} (£{outcome.gap_abs or 0:,.0f}); build {build_seconds:.1f}s, "
                   f"solve {outcome.seconds:.1f}s")
-    if outcome.status == "feasible":
+    if outcome.status == SolveStatus.FEASIBLE:
         err.print(f"[yellow]warning[/]: the solver stopped ({outcome.termination}) before proving "
                   f"optimality; the solution is within {gap:.3%} of the best bound.", soft_wrap=True)
     console.print(f"written: [bold]{result.run_dir}[/]  (summary.md, decisions.csv, kpis.csv, ...)")

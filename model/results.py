@@ -16,9 +16,10 @@ from model.formulation.objective import (
     SITE_COST_TERMS,
 )
 from model.inputs import ModelInputs
+from model.vocabulary import SiteAction
 
 EPS = 1e-6
-ACTIONS = ("keep", "expand", "reconfigure", "reduce", "decommission", "commission")
+ACTIONS = tuple(SiteAction)
 
 
 def _val(component) -> float:

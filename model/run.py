@@ -28,6 +28,7 @@ from model.run_files import tables as run_tables
 from model.saving import baseline_and_steps, breakdown
 from model.solve import SolveOutcome, solve, solver_version
 from model.summary import render_summary
+from model.vocabulary import SolveStatus
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def solve_scenario(
     with _optional_run_folder(runs_root, scenario.config.name, run_id) as folder:
         out = folder.path
         if findings:
-            outcome = SolveOutcome("infeasible", "presolve_check", None, None, None, None, 0.0,
+            outcome = SolveOutcome(SolveStatus.INFEASIBLE, "presolve_check", None, None, None, None, 0.0,
                                    solver_version(), None)
             result = RunResult(scenario, inputs, outcome,
                                _manifest(scenario, inputs, size, build_seconds, run_id, outcome), None)
@@ -107,7 +108,7 @@ def solve_scenario(
                 f"{size['constraints']:,} constraints)")
             log_file = out / "solver.log" if out is not None else None
             outcome = solve(m, scenario.config.solver, log_file=log_file, stream=solver_stream)
-            if outcome.status == "infeasible":
+            if outcome.status == SolveStatus.INFEASIBLE:
                 result = RunResult(scenario, inputs, outcome,
                                    _manifest(scenario, inputs, size, build_seconds, run_id, outcome),
                                    None, size=size)
@@ -142,10 +143,10 @@ def _write_diagnosis(result: RunResult, out: Path | None, violations: list, find
 def _raise_for_status(result: RunResult) -> None:
     status = result.outcome.status
     where = f"\nrun folder: {result.run_dir}" if result.run_dir else ""
-    if status == "infeasible":
+    if status == SolveStatus.INFEASIBLE:
         raise InfeasibleError(f"no configuration meets every rule. {result.diagnosis_summary}"
                               + (f"{where} (see diagnosis.md)" if where else ""))
-    if status in ("no_solution", "error"):
+    if status in (SolveStatus.NO_SOLUTION, SolveStatus.ERROR):
         raise NoSolutionError(
             f"no feasible solution within the limits (time limit "
             f"{result.scenario.config.solver.time_limit:g}s; termination: {result.outcome.termination})"
@@ -269,5 +270,5 @@ def _manifest(scenario: ScenarioData, inputs: ModelInputs, size: dict[str, int],
         "years": inputs.years,
         "warnings": [f"solver stopped ({outcome.termination}) before proving optimality: the "
                      f"solution is within {outcome.gap_rel or 0:.3%} of the best bound"]
-        if outcome.status == "feasible" else [],
+        if outcome.status == SolveStatus.FEASIBLE else [],
     }

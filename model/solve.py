@@ -17,14 +17,14 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 from pyomo.contrib.solver.solvers.highs import Highs as _PyomoHighs
 
 from model.config import SolverConfig
+from model.vocabulary import SOLVED, SolveStatus
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class SolveOutcome:
-    """What the solver did. `status` is one of: optimal, feasible (limit reached with a solution),
-    infeasible, no_solution (limit reached without one), error."""
+    """What the solver did; `status` is a ``SolveStatus``."""
 
     status: str
     termination: str
@@ -38,7 +38,7 @@ class SolveOutcome:
 
     @property
     def has_solution(self) -> bool:
-        return self.status in ("optimal", "feasible")
+        return self.status in SOLVED
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -122,16 +122,16 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
         gap_rel = gap_abs / max(abs(objective), 1e-9)
     if term in (TerminationCondition.provenInfeasible, TerminationCondition.locallyInfeasible,
                 TerminationCondition.infeasibleOrUnbounded):
-        status = "infeasible"
+        status = SolveStatus.INFEASIBLE
     elif has_solution and term == TerminationCondition.convergenceCriteriaSatisfied:
-        status = "optimal"
+        status = SolveStatus.OPTIMAL
     elif has_solution:
-        status = "feasible"
+        status = SolveStatus.FEASIBLE
     elif term in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit,
                   TerminationCondition.interrupted):
-        status = "no_solution"
+        status = SolveStatus.NO_SOLUTION
     else:
-        status = "error"
+        status = SolveStatus.ERROR
     log.info("HiGHS: %s (%s) objective=%s bound=%s in %.2fs", status, term.name, objective, bound,
              seconds)
     return SolveOutcome(status=status, termination=term.name, objective=objective, bound=bound,

@@ -6,6 +6,7 @@ import pandas as pd
 
 from model.inputs import ModelInputs
 from model.solve import SolveOutcome
+from model.vocabulary import SolveStatus
 
 
 def _money(x: float) -> str:
@@ -85,7 +86,7 @@ def render_summary(data: ModelInputs, outcome: SolveOutcome, decisions: pd.DataF
     gap = outcome.gap_rel or 0.0
     gap_abs = outcome.gap_abs or 0.0
     proof = ("proven optimal (within the requested gap of "
-             f"{cfg.solver.mip_gap:.2%})" if outcome.status == "optimal" else
+             f"{cfg.solver.mip_gap:.2%})" if outcome.status == SolveStatus.OPTIMAL else
              f"**not proven optimal**: the solver stopped ({outcome.termination}) first")
     lines += [
         f"Solver: {outcome.solver}, {proof}; gap {gap:.3%} of the objective "
