@@ -112,36 +112,32 @@ def extract(m: pyo.ConcreteModel, data: ModelInputs) -> Solution:
         row["patient_km"] = _val(m.patient_km[t])
         row["delayed_patients"] = _val(m.delayed_total[t])
         year_rows.append(row)
-    site_rows = []
-    for s in data.sites:
-        for t in data.years:
-            row = {"site": s, "year": t}
-            for k in SITE_COST_TERMS:
-                row[f"cost_{k}_gbp"] = _val(m.site_cost[k, s, t])
-            for k in SITE_CARBON_TERMS:
-                row[f"carbon_{k}_t"] = _val(m.site_carbon[k, s, t])
-            site_rows.append(row)
-    site_terms = pd.DataFrame(site_rows)
-    site_terms["cost_gbp"] = site_terms[[f"cost_{k}_gbp" for k in SITE_COST_TERMS]].sum(axis=1)
-    site_terms["carbon_t"] = site_terms[[f"carbon_{k}_t" for k in SITE_CARBON_TERMS]].sum(axis=1)
-    fp_rows = []
-    for f in data.footprints:
-        for t in data.years:
-            row = {"footprint": f, "year": t}
-            for k in FOOTPRINT_COST_TERMS:
-                row[f"cost_{k}_gbp"] = _val(m.footprint_cost[k, f, t])
-            for k in FOOTPRINT_CARBON_TERMS:
-                row[f"carbon_{k}_t"] = _val(m.footprint_carbon[k, f, t])
-            fp_rows.append(row)
-    footprint_terms = pd.DataFrame(fp_rows)
-    footprint_terms["cost_gbp"] = footprint_terms[
-        [f"cost_{k}_gbp" for k in FOOTPRINT_COST_TERMS]].sum(axis=1)
-    footprint_terms["carbon_t"] = footprint_terms[
-        [f"carbon_{k}_t" for k in FOOTPRINT_CARBON_TERMS]].sum(axis=1)
+    site_terms = _terms_table(m.site_cost, m.site_carbon, "site", data.sites, data.years,
+                              SITE_COST_TERMS, SITE_CARBON_TERMS)
+    footprint_terms = _terms_table(m.footprint_cost, m.footprint_carbon, "footprint",
+                                   data.footprints, data.years, FOOTPRINT_COST_TERMS,
+                                   FOOTPRINT_CARBON_TERMS)
     terms = {k: _val(m.objective_terms[k]) for k in m.objective_terms}
     return Solution(wards=wards_df, allocation=allocation, unmet=unmet, delayed=delayed,
                     community=community, years=pd.DataFrame(year_rows), objective_terms=terms,
                     site_terms=site_terms, footprint_terms=footprint_terms)
+
+
+def _terms_table(cost, carbon, key: str, members: list[str], years: list[int],
+                 cost_terms: tuple[str, ...], carbon_terms: tuple[str, ...]) -> pd.DataFrame:
+    """Per member (site or footprint) and year: each cost and carbon term of the model's
+    expressions `cost[k, member, t]` and `carbon[k, member, t]`, and their totals."""
+    rows = []
+    for x in members:
+        for t in years:
+            row: dict[str, object] = {key: x, "year": t}
+            row.update({f"cost_{k}_gbp": _val(cost[k, x, t]) for k in cost_terms})
+            row.update({f"carbon_{k}_t": _val(carbon[k, x, t]) for k in carbon_terms})
+            rows.append(row)
+    table = pd.DataFrame(rows)
+    table["cost_gbp"] = table[[f"cost_{k}_gbp" for k in cost_terms]].sum(axis=1)
+    table["carbon_t"] = table[[f"carbon_{k}_t" for k in carbon_terms]].sum(axis=1)
+    return table
 
 
 def classify(before: dict[str, int], after: dict[str, int], built: int, converted: int,
