@@ -32,7 +32,7 @@ from model.sweep import (
     pending,
     run_sweep,
 )
-from model.sweep_report import ATTRIBUTION, MAP_FILE, SCATTER_FILE, TORNADO_FILE
+from model.sweep.report import ATTRIBUTION, MAP_FILE, SCATTER_FILE, TORNADO_FILE
 from tests.conftest import DEMO, ROOT
 
 SOLVER = {"time_limit": 30, "mip_gap": 0.01, "threads": 1}

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-if TYPE_CHECKING:
-    from model.sweep import Sweep, SweepRun
+from model.sweep.store import DECISIONS_FILE, SOLVED, Sweep, SweepRun
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +33,6 @@ METRICS = (("objective", "objective (discounted £m)", 1e-6), ("cost_gbp", "cost
 def robustness(decisions: pd.DataFrame, results: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
     """Per site: the share of solved variants in which it is kept (no change in any year),
     reduced, decommissioned, commissioned, reconfigured, expanded (in at least one year)."""
-    from model.sweep import SOLVED
-
     solved = results.loc[results["status"].isin(SOLVED), "variant"].tolist()
     n = len(solved)
     base = sites[["site", "name", "status"]].copy()
@@ -85,8 +82,6 @@ def _verdict(row: pd.Series) -> str:
 
 def write_report(sweep: Sweep, out: Path, results: pd.DataFrame, run: SweepRun | None = None) -> Path:
     """Write summary.md, robustness.csv and the charts into the sweep folder `out`."""
-    from model.sweep import DECISIONS_FILE, SOLVED
-
     decisions = pd.read_parquet(out / DECISIONS_FILE)
     sites = _sites(sweep)
     robust = robustness(decisions, results, sites)
@@ -126,8 +121,6 @@ def _cell(value: Any) -> str:
 
 def render_summary(sweep: Sweep, results: pd.DataFrame, robust: pd.DataFrame, charts: dict[str, str],
                    run: SweepRun | None) -> str:
-    from model.sweep import SOLVED
-
     spec = sweep.spec
     counts = results["status"].value_counts().to_dict()
     solved = results[results["status"].isin(SOLVED)]
@@ -308,8 +301,6 @@ def robustness_map(sweep: Sweep, robust: pd.DataFrame, path: Path) -> bool:
 def tornado_table(sweep: Sweep, results: pd.DataFrame) -> pd.DataFrame:
     """One-at-a-time: per parameter and metric, the change from base at its lowest and highest
     result (rows: parameter, metric, low, high, swing)."""
-    from model.sweep import SOLVED
-
     base = results[results["label"] == "base"]
     if base.empty or base.iloc[0]["status"] not in SOLVED:
         return pd.DataFrame(columns=["parameter", "metric", "low", "high", "swing"])

@@ -1,0 +1,273 @@
+"""Running a sweep on Dask: the cluster, solving one variant on a worker, and the run itself."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import secrets
+import socket
+import tempfile
+import threading
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from model.config import SCENARIO_FILE
+from model.errors import InfeasibleError, NoSolutionError, ScenarioError
+from model.sweep.designs import build_variants
+from model.sweep.load import load_sweep
+from model.sweep.report import write_report
+from model.sweep.store import (
+    RETRIED,
+    SOLVED,
+    VARIANTS_DIR,
+    Sweep,
+    SweepRun,
+    Variant,
+    consolidate,
+    read_variant,
+    write_plan,
+    write_variant,
+)
+
+log = logging.getLogger(__name__)
+
+# one flattened base per worker process, kept for its life: every variant on the worker extends it
+# rather than writing the whole base to disk again
+_BASE_DIRS: dict[str, tempfile.TemporaryDirectory] = {}
+_BASE_LOCK = threading.Lock()
+
+
+def _base_dir(bundle: dict[str, Any]) -> Path:
+    """The flattened base scenario on this worker's disk, written once per process."""
+    with _BASE_LOCK:
+        holder = _BASE_DIRS.get(bundle["digest"])
+        if holder is None:
+            holder = tempfile.TemporaryDirectory(prefix="bedplan-sweep-base-")
+            root = Path(holder.name)
+            for name, data in bundle["files"].items():
+                (root / name).parent.mkdir(parents=True, exist_ok=True)
+                (root / name).write_bytes(data)
+            (root / SCENARIO_FILE).write_text(yaml.safe_dump(bundle["config"], sort_keys=False),
+                                              encoding="utf-8")
+            _BASE_DIRS[bundle["digest"]] = holder
+        return Path(holder.name)
+
+
+def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], tables: dict[str, bytes],
+                  key: str, baseline: bool = False) -> dict[str, Any]:
+    """Solve one variant; never raises for a bad variant: the status and reason say what happened.
+
+    Returns a record (JSON-able) with a `decisions` DataFrame alongside.
+    """
+    from model.run import solve_scenario
+
+    start = time.perf_counter()
+    record: dict[str, Any] = {"variant": key, "status": "error", "reason": "",
+                              "worker": f"{socket.gethostname()}:{os.getpid()}"}
+    decisions = None
+    with tempfile.TemporaryDirectory(prefix=f"bedplan-variant-{key}-") as tmp:
+        folder = Path(tmp)
+        content = {"extends": str(_base_dir(bundle)), **overrides}
+        (folder / SCENARIO_FILE).write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+        for name, data in tables.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+        try:
+            result = solve_scenario(folder, runs_root=None, baseline=baseline, levers=False)
+            record.update(_solved_record(result))
+            decisions = _decision_rows(result)
+        except ScenarioError as exc:
+            problems = [str(p).replace(str(folder), "<variant>").replace(
+                str(_base_dir(bundle)), "<base>") for p in exc.problems]
+            more = f" (+{len(problems) - 5} more)" if len(problems) > 5 else ""
+            record.update(status="invalid", reason="; ".join(problems[:5]) + more)
+        except InfeasibleError as exc:
+            record.update(status="infeasible", reason=_clean(str(exc), folder))
+        except NoSolutionError as exc:
+            record.update(status="no_solution", reason=_clean(str(exc), folder))
+        except Exception as exc:  # a bug: recorded, and tried again on the next run
+            tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
+            record.update(status="error", reason=f"{type(exc).__name__}: {exc}",
+                          traceback="".join(tb[-6:]))
+    record["wall_seconds"] = time.perf_counter() - start
+    record["finished_utc"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    log.info("variant %s: %s in %.1fs", key, record["status"], record["wall_seconds"])
+    return {"record": record, "decisions": decisions}
+
+
+def _clean(text: str, folder: Path) -> str:
+    return text.replace(str(folder), "<variant>")
+
+
+def _solved_record(result: Any) -> dict[str, Any]:
+    outcome = result.outcome
+    manifest = result.manifest
+    out: dict[str, Any] = {
+        "status": outcome.status,
+        "reason": "" if outcome.status == "optimal" else
+        f"time limit reached with a solution: gap {outcome.gap_rel or 0:.4%} not proven below "
+        f"the target ({result.scenario.config.solver.mip_gap:g})",
+        "objective": outcome.objective,
+        "bound": outcome.bound,
+        "gap_abs": outcome.gap_abs,
+        "gap_rel": outcome.gap_rel,
+        "gap_rel_controllable": manifest.get("gap_rel_controllable"),
+        "solve_seconds": outcome.seconds,
+        "build_seconds": manifest.get("build_seconds"),
+        "terms": dict(result.solution.objective_terms),
+        "size": dict(result.size),
+    }
+    kpi = result.kpis
+    england = kpi[(kpi["scope"] == "england") & (kpi["year"].astype(str) == "all")]
+    for case, prefix in (("optimised", ""), ("baseline", "baseline_")):
+        rows = england[england["case"] == case]
+        if not rows.empty:
+            row = rows.iloc[0]
+            out[f"{prefix}kpis"] = {k: float(row[k]) for k in row.index
+                                    if k not in ("case", "scope", "id", "year")}
+    if result.baseline is not None:
+        out["baseline_objective"] = result.baseline.objective
+    return out
+
+
+def _decision_rows(result: Any) -> pd.DataFrame:
+    dec = result.decisions
+    if dec is None or dec.empty:
+        return pd.DataFrame(columns=["site", "hub", "year", "action", "wards", "beds", "wards_before"])
+    after = [c for c in dec.columns if c.startswith("wards_after_")]
+    before = [c for c in dec.columns if c.startswith("wards_before_")]
+    beds = [c for c in dec.columns if c.startswith("beds_after_")]
+    out = dec[["site", "hub", "year", "action"]].copy()
+    out["wards"] = dec[after].sum(axis=1).astype(int)
+    out["beds"] = dec[beds].sum(axis=1).astype(int)
+    out["wards_before"] = dec[before].sum(axis=1).astype(int)
+    out["year"] = out["year"].astype(int)
+    return out.reset_index(drop=True)
+
+
+Event = Callable[[str, dict[str, Any]], None]
+
+
+def pending(sweep: Sweep, variants: list[Variant], runs_root: str | Path = "runs",
+            retry_failed: bool = False) -> tuple[list[Variant], list[Variant]]:
+    """(to solve, already done) for this sweep's variants, from the files in its folder."""
+    folder = sweep.output_folder(runs_root) / VARIANTS_DIR
+    todo, done = [], []
+    for v in variants:
+        record = read_variant(folder, v.key)
+        retry = RETRIED + (("invalid", "infeasible", "no_solution") if retry_failed else ())
+        if record is None or record.get("status") in retry:
+            todo.append(v)
+        else:
+            done.append(v)
+    return todo, done
+
+
+@contextlib.contextmanager
+def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
+    """A Dask client: on the scheduler at `scheduler`, or on a new LocalCluster of `workers`
+    processes (default: one per core) with one thread each and no dashboard."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    n = workers or os.cpu_count() or 1
+    chatty = logging.getLogger("distributed")
+    level = chatty.level
+    chatty.setLevel(logging.WARNING)  # the scheduler runs in this process and logs every step
+    try:
+        with warnings.catch_warnings():
+            # no dashboard; the scheduler's small HTTP server moves off a port in use, and says so
+            warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=logging.WARNING)
+        with cluster, Client(cluster) as client:
+            yield client
+    finally:
+        chatty.setLevel(level)
+
+
+def run_sweep(sweep: Sweep | str | Path, runs_root: str | Path = "runs", workers: int | None = None,
+              scheduler: str | None = None, client: Any = None, on_event: Event | None = None,
+              retry_failed: bool = False, report: bool = True) -> SweepRun:
+    """Run a sweep: solve every variant not already done, then consolidate and report.
+
+    `client` (a ``distributed.Client``) is used as given; otherwise one is opened on `scheduler`
+    or on a LocalCluster of `workers` processes. `on_event(kind, info)` is called with
+    ("start", {total, todo, done}) and ("variant", record) as each variant finishes.
+    """
+    if not isinstance(sweep, Sweep):
+        sweep = load_sweep(sweep)
+    started = time.perf_counter()
+    emit = on_event or (lambda _kind, _info: None)
+    out = sweep.output_folder(runs_root)
+    vdir = out / VARIANTS_DIR
+    vdir.mkdir(parents=True, exist_ok=True)
+    for stale in vdir.glob(".*.tmp"):  # left by a sweep killed while writing
+        stale.unlink(missing_ok=True)
+    variants = build_variants(sweep)
+    write_plan(sweep, variants, out)
+    todo, done = pending(sweep, variants, runs_root, retry_failed)
+    run = SweepRun(folder=out, variants=variants, skipped=[v.key for v in done])
+    log.info("sweep %s: %d variants, %d already done, %d to solve", sweep.name, len(variants),
+             len(done), len(todo))
+    emit("start", {"total": len(variants), "todo": len(todo), "done": len(done)})
+    try:
+        if todo:
+            if client is not None:
+                _execute(sweep, todo, client, vdir, run, emit)
+            else:
+                with dask_client(workers, scheduler) as own:
+                    _execute(sweep, todo, own, vdir, run, emit)
+    except KeyboardInterrupt:
+        run.interrupted = True
+        log.warning("sweep %s interrupted: %d variants finished in this run", sweep.name,
+                    len(run.solved))
+        raise
+    finally:
+        run.seconds = time.perf_counter() - started
+        run.results = consolidate(sweep, variants, out)
+        if report and not run.interrupted:
+            write_report(sweep, out, run.results, run)
+    return run
+
+
+def _execute(sweep: Sweep, todo: list[Variant], client: Any, vdir: Path, run: SweepRun,
+             emit: Event) -> None:
+    from distributed import as_completed
+
+    bundle = client.scatter(sweep.bundle.payload(), broadcast=True, hash=False)
+    by_future = {}
+    for v in todo:
+        future = client.submit(solve_variant, bundle, v.overrides, v.tables, v.key,
+                               sweep.spec.baseline, key=f"bedplan-variant-{v.key}-{secrets.token_hex(3)}",
+                               pure=False, priority=-v.index)
+        by_future[future] = v
+    try:
+        for future in as_completed(list(by_future)):
+            v = by_future.pop(future)
+            try:
+                outcome = future.result()
+            except Exception as exc:  # a lost worker (KilledWorker) or a transport failure
+                outcome = {"record": {"variant": v.key, "status": "error",
+                                      "reason": f"{type(exc).__name__}: {exc}"}, "decisions": None}
+            record = write_variant(vdir, v, outcome)
+            run.solved.append(v.key)
+            if record["status"] not in SOLVED:
+                run.failed.append(v.key)
+            log.info("variant %s (%s): %s %s", v.key, v.label, record["status"], record.get("reason", ""))
+            emit("variant", record)
+    finally:
+        for future in by_future:
+            future.cancel()
