@@ -23,8 +23,8 @@ from model.errors import Problem, ScenarioError
 
 log = logging.getLogger(__name__)
 
-_TRUE = {"true", "yes", "1", "y", "t"}
-_FALSE = {"false", "no", "0", "n", "f", ""}
+TRUE_WORDS = {"true", "yes", "1", "y", "t"}
+FALSE_WORDS = {"false", "no", "0", "n", "f", ""}
 
 
 @dataclass
@@ -252,9 +252,9 @@ def _convert(text: str, dtype: str) -> object:
             raise ValueError(text)
         return number
     lowered = text.lower()
-    if lowered in _TRUE:
+    if lowered in TRUE_WORDS:
         return True
-    if lowered in _FALSE:
+    if lowered in FALSE_WORDS:
         return False
     raise ValueError(text)
 

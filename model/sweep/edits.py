@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from model.config import ScenarioConfig, deep_merge
-from model.data import _FALSE, _TRUE
+from model.data import FALSE_WORDS, TRUE_WORDS
 from model.dictionary import TABLES
 from model.sweep.bundle import content_digest, sha_hex
 from model.sweep.spec import Parameter
@@ -143,7 +143,7 @@ def _cell_equals(cell: str, wanted: Any) -> bool:
     if isinstance(wanted, bool):
         # the loader's words for true and false, but an empty cell matches neither: to the
         # loader it is the column's default, not false
-        return text != "" and text.lower() in (_TRUE if wanted else _FALSE)
+        return text != "" and text.lower() in (TRUE_WORDS if wanted else FALSE_WORDS)
     if isinstance(wanted, int | float):
         try:
             return math.isclose(float(text), float(wanted), rel_tol=0, abs_tol=1e-9)
