@@ -167,11 +167,13 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path, not_found: str = "file not found") -> tuple[dict[str, Any], str]:
+    """A YAML file that must hold a mapping, and its text; every way it can fail is a
+    ScenarioError naming the file (and the line, for a syntax error)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise ScenarioError([Problem(str(path), None, None, None, "file not found")]) from exc
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        raise ScenarioError([Problem(str(path), None, None, None, not_found)]) from exc
     except UnicodeDecodeError as exc:
         raise ScenarioError([Problem(str(path), None, None, None, "not UTF-8 text")]) from exc
     try:
@@ -183,7 +185,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ScenarioError([Problem(str(path), line, None, None, f"YAML syntax: {reason}")]) from exc
     if not isinstance(content, dict):
         raise ScenarioError([Problem(str(path), None, None, None, "must be a mapping of keys")])
-    return content
+    return content, text
 
 
 def resolve_layers(folder: Path) -> list[Path]:
@@ -196,7 +198,7 @@ def resolve_layers(folder: Path) -> list[Path]:
             raise ScenarioError([Problem(str(current / SCENARIO_FILE), None, "extends", None,
                                          f"extends loop: {loop}")])
         chain.append(current)
-        raw = _read_yaml(current / SCENARIO_FILE)
+        raw, _text = read_yaml(current / SCENARIO_FILE)
         parent = raw.get("extends")
         if not parent:
             break
@@ -209,7 +211,7 @@ def load_config(folder: Path, overrides: dict[str, Any] | None = None) -> tuple[
     layers = resolve_layers(folder)
     merged: dict[str, Any] = {}
     for layer in layers:
-        raw = _read_yaml(layer / SCENARIO_FILE)
+        raw, _text = read_yaml(layer / SCENARIO_FILE)
         merged = deep_merge(merged, raw)
     merged["extends"] = str(layers[-2]) if len(layers) > 1 else None
     if overrides:

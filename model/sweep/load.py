@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from model.config import ScenarioConfig
+from model.config import ScenarioConfig, read_yaml
 from model.data import load_scenario
 from model.dictionary import TABLES
 from model.errors import Problem, ScenarioError
@@ -28,18 +28,7 @@ def load_sweep(path: str | Path) -> Sweep:
     """Load and check a sweep file against its base scenario; every problem is raised at once
     as a :class:`ScenarioError` (exit code 2 at the command line)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (FileNotFoundError, IsADirectoryError) as exc:
-        raise ScenarioError([Problem(str(path), None, None, None, "sweep file not found")]) from exc
-    try:
-        raw = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ScenarioError([Problem(str(path), mark.line + 1 if mark else None, None, None,
-                                     f"YAML syntax: {getattr(exc, 'problem', None) or exc}")]) from exc
-    if not isinstance(raw, dict):
-        raise ScenarioError([Problem(str(path), None, None, None, "must be a mapping of keys")])
+    raw, text = read_yaml(path, not_found="sweep file not found")
     lines = _yaml_lines(text)
     problems: list[Problem] = []
     spec = None
