@@ -15,6 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 MANIFEST = "manifest.json"
+# The attribution every map and GIS file derived from the ONS boundaries carries.
+ATTRIBUTION = ("Source: Office for National Statistics licensed under the Open Government Licence "
+               "v.3.0. Contains OS data © Crown copyright and database right 2017.")
 INCOMPLETE_PREFIX = ".incomplete-"
 
 
@@ -61,10 +64,15 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, float_format="%.12g")
 
 
-def write_json(content: dict, path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(content, indent=2, default=_json_default) + "\n", encoding="utf-8")
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `path` so that a reader sees the old file or the whole new one, never a part."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def write_json(content: dict, path: Path) -> None:
+    write_atomic(path, (json.dumps(content, indent=2, default=_json_default) + "\n").encode("utf-8"))
 
 
 def _json_default(value: object) -> object:

@@ -9,12 +9,11 @@ from typing import Any
 
 import pandas as pd
 
+from model.outputs import ATTRIBUTION
 from model.sweep.store import DECISIONS_FILE, SOLVED, Sweep, SweepRun
 
 log = logging.getLogger(__name__)
 
-ATTRIBUTION = ("Source: Office for National Statistics licensed under the Open Government Licence "
-               "v.3.0. Contains OS data © Crown copyright and database right 2017.")
 SUMMARY_FILE = "summary.md"
 ROBUSTNESS_FILE = "robustness.csv"
 MAP_FILE = "robustness_map.png"

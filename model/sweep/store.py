@@ -9,14 +9,13 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from model.outputs import write_atomic
 from model.sweep.bundle import Bundle
 from model.sweep.spec import SweepSpec, show_value
 
@@ -80,12 +79,6 @@ class SweepRun:
     seconds: float = 0.0
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def write_variant(folder: Path, variant: Variant, outcome: dict[str, Any]) -> dict[str, Any]:
     """Write one finished variant: decisions parquet first, then the JSON record (its presence
     marks the variant done)."""
@@ -97,9 +90,9 @@ def write_variant(folder: Path, variant: Variant, outcome: dict[str, Any]) -> di
     if decisions is not None:
         buffer = io.BytesIO()
         decisions.to_parquet(buffer, index=False)
-        _atomic_write(folder / f"{variant.key}.decisions.parquet", buffer.getvalue())
+        write_atomic(folder / f"{variant.key}.decisions.parquet", buffer.getvalue())
     text = json.dumps(_jsonable(record), indent=1, sort_keys=True) + "\n"
-    _atomic_write(folder / f"{variant.key}.json", text.encode("utf-8"))
+    write_atomic(folder / f"{variant.key}.json", text.encode("utf-8"))
     return record
 
 
@@ -133,7 +126,7 @@ def write_plan(sweep: Sweep, variants: list[Variant], out: Path) -> None:
         "variants": [{"index": v.index, "variant": v.key, "label": v.label,
                       "values": _jsonable(v.values)} for v in variants],
     }
-    _atomic_write(out / PLAN_FILE, (json.dumps(plan, indent=1) + "\n").encode("utf-8"))
+    write_atomic(out / PLAN_FILE, (json.dumps(plan, indent=1) + "\n").encode("utf-8"))
 
 
 def consolidate(sweep: Sweep, variants: list[Variant], out: Path) -> pd.DataFrame:
@@ -172,13 +165,13 @@ def consolidate(sweep: Sweep, variants: list[Variant], out: Path) -> pd.DataFram
         results[name] = _param_column(results[name])
     buffer = io.BytesIO()
     results.to_parquet(buffer, index=False)
-    _atomic_write(out / RESULTS_FILE, buffer.getvalue())
+    write_atomic(out / RESULTS_FILE, buffer.getvalue())
     decisions = (pd.concat(decision_frames, ignore_index=True) if decision_frames else
                  pd.DataFrame(columns=["variant", "site", "hub", "year", "action", "wards", "beds",
                                        "wards_before"]))
     buffer = io.BytesIO()
     decisions.to_parquet(buffer, index=False)
-    _atomic_write(out / DECISIONS_FILE, buffer.getvalue())
+    write_atomic(out / DECISIONS_FILE, buffer.getvalue())
     return results
 
 
