@@ -378,7 +378,7 @@ def test_without_geometry_sites_and_flows_only(run_dir, tmp_path, caplog):
     finally:
         con.close()
     assert styled == {"sites", "flows"}
-    from model import maps
+    from model.gis import maps
 
     assert maps.render_png(layers, tmp_path / "map.png").stat().st_size > 0
     assert maps.render_html(layers, tmp_path / "map.html").stat().st_size > 0
