@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ATTRIBUTION = ("Source: Office for National Statistics licensed under the Open Government "
-               "Licence v.3.0. Contains OS data © Crown copyright and database right 2017.")
+from model.outputs import ATTRIBUTION  # noqa: F401 - the GIS writers and maps take it from here
 
 
 @dataclass(frozen=True)
