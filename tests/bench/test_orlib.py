@@ -20,7 +20,7 @@ from model.orlib import (
     write_scenario,
 )
 
-ORLIB = Path(__file__).resolve().parents[1].parent / "shared" / "bench" / "orlib"
+ORLIB = Path(__file__).resolve().parents[2].parent / "shared" / "bench" / "orlib"
 REL = 1e-6
 
 # Under a second each (cap*) or a few seconds (pmed1-5, 100 vertices); pmed6-10 (200 vertices)

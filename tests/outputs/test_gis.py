@@ -31,7 +31,7 @@ from model.gis import (
 )
 from model.run import solve_scenario
 
-DEMO = Path(__file__).resolve().parents[1] / "data" / "scenarios" / "demo"
+DEMO = Path(__file__).resolve().parents[2] / "data" / "scenarios" / "demo"
 SPATIAL = {"sites": "POINT", "footprints": "MULTIPOLYGON", "flows": "LINESTRING",
            "hubs": "MULTIPOLYGON"}
 QGIS_STYLE_COLUMNS = ["f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column",

@@ -12,7 +12,7 @@ from model.data import load_scenario
 from model.run import solve_scenario
 from model.synthetic import generate
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _digest(folder: Path) -> str:

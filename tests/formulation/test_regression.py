@@ -10,7 +10,7 @@ import pytest
 
 from model.run import solve_scenario
 from tests.conftest import DEMO
-from tests.test_families import falling_demand, stepdown
+from tests.formulation.test_families import falling_demand, stepdown
 
 # 2026-11-23: first lock (issue 2).
 # 2026-11-23 (issue 7): the aggregate family (redundant valid rows that strengthen HiGHS's

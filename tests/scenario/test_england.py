@@ -12,7 +12,7 @@ import pytest
 
 from model.data import load_scenario
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO / "data" / "scenarios"
 ENGLAND = SCENARIOS / "england"
 YH = SCENARIOS / "yorkshire-humber"
