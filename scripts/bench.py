@@ -147,7 +147,7 @@ def work_scenario(spec: dict) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         if "synthetic" in spec:
-            from model.synthetic import generate
+            from synthetic import generate  # scripts/synthetic.py, beside this script
 
             z, s, y, v = spec["synthetic"]
             folder = generate(Path(tmp) / "synthetic", z, s, y, v, seed=spec.get("seed", 0))
@@ -374,7 +374,7 @@ def render(info: dict, orlib: list[dict], spopt: dict[str, dict], scale: list[di
         lines += [
             "### Scale: synthetic series and England",
             "",
-            f"Synthetic scenarios from `model/synthetic.py` (seed 0; 40% candidate sites, one community "
+            f"Synthetic scenarios from `scripts/synthetic.py` (seed 0; 40% candidate sites, one community "
             f"service besides the inpatient ones, 400 km placement limit), solved by `solve_scenario` "
             f"with a {args.time_limit:g} s limit and a {args.mip_gap:g} relative gap target on "
             f"{args.threads} threads. Gap = proven relative gap at the end (of the whole objective / of "

@@ -181,7 +181,7 @@ def generate(folder: str | Path, zones: int = 44, sites: int = 100, years: int =
         hub_wards[hub_ids[hub_of[host_zone[j]]]] += sum(wards[(j, v)] for v in hosts[j])
     config = {
         "name": f"synthetic-z{zones}-s{sites}-y{years}-v{services}",
-        "description": (f"Synthetic benchmark scenario (model/synthetic.py, seed {seed}): {zones} demand "
+        "description": (f"Synthetic benchmark scenario (scripts/synthetic.py, seed {seed}): {zones} demand "
                         f"zones, {sites} sites, {years} years, {services} inpatient services. "
                         "Illustrative figures only."),
         "base_year": BASE_YEAR, "horizon_years": years, "discount_rate": 0.035,

@@ -10,7 +10,6 @@ import pytest
 
 from model.data import load_scenario
 from model.run import solve_scenario
-from model.synthetic import generate
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,11 +43,20 @@ def test_synthetic_loads_and_solves(tmp_path, zones, sites, years, services):
     assert result.outcome.has_solution
 
 
-def _bench_module():
-    spec = importlib.util.spec_from_file_location("bench_script", ROOT / "scripts" / "bench.py")
+def _script(name: str):
+    """A module of scripts/ (benchmark tooling users never import, so outside the package)."""
+    spec = importlib.util.spec_from_file_location(f"{name}_script", ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _bench_module():
+    return _script("bench")
+
+
+def generate(*args, **kwargs):
+    return _script("synthetic").generate(*args, **kwargs)
 
 
 def test_bench_doc_writes_only_its_block(tmp_path):
