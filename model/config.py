@@ -19,7 +19,8 @@ SCENARIO_FILE = "scenario.yaml"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # no NaN or infinity anywhere: such a number reaches the solver as "no bound" or breaks it
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class DistanceConfig(_Strict):
@@ -40,13 +41,13 @@ class PolicyConfig(_Strict):
     """Planning rules and limits."""
 
     stepdown_reach_km: float = Field(
-        100.0, ge=0, description="A step-down place is in reach if in the same hub or this close."
+        100.0, ge=0, le=10_000, description="A step-down place is in reach if in the same hub or this close."
     )
     delay_years: float = Field(
         0.5, ge=0, le=10, description="Average time a delayed discharge keeps its bed (years)."
     )
     delayed_discharge_penalty_gbp: float = Field(
-        50_000.0, ge=0, description="Penalty per delayed discharge (patient), on top of bed cost."
+        50_000.0, ge=0, le=1e9, description="Penalty per delayed discharge (patient), on top of bed cost."
     )
     in_hub_from_year: int | None = Field(
         None, description="First year the in-hub share applies (default: every year)."
@@ -55,7 +56,7 @@ class PolicyConfig(_Strict):
         None, ge=0, description="Wards built, converted or removed per hub per year."
     )
     max_displaced_patients_per_hub_year: float | None = Field(
-        None, ge=0, description="Patients in wards removed or converted, per hub per year."
+        None, ge=0, le=1e6, description="Patients in wards removed or converted, per hub per year."
     )
     closure_notice_years: int = Field(
         1, ge=0, description="An existing site cannot close before base year + this."
@@ -77,27 +78,64 @@ class PolicyConfig(_Strict):
     allow_conversions: bool = True
     allow_new_sites: bool = True
     max_placement_km: float | None = Field(
-        None, gt=0, description="Placements farther than this are not allowed (unmet instead)."
+        None, gt=0, le=10_000,
+        description="Placements farther than this are not allowed (unmet instead)."
     )
     unmet_km: float = Field(
-        200.0, ge=0, description="Assumed distance from home of an out-of-area spot placement."
+        200.0, ge=0, le=10_000,
+        description="Assumed distance from home of an out-of-area spot placement."
     )
 
 
 class TravelConfig(_Strict):
     """Family visits: the carbon of travel between home footprint and site."""
 
-    visits_per_patient_year: float = Field(26.0, ge=0)
-    car_kg_per_km: float = Field(0.17, ge=0, description="kgCO2e per car-km.")
+    visits_per_patient_year: float = Field(26.0, ge=0, le=10_000)
+    car_kg_per_km: float = Field(0.17, ge=0, le=100, description="kgCO2e per car-km.")
+
+
+# HiGHS options a scenario may set: only those that change how the search goes. Options that
+# write files or logs (the run folder's solver.log is ours), and the ones set from `time_limit`,
+# `mip_gap` and `threads`, are refused.
+SEARCH_OPTIONS = frozenset({
+    "presolve", "parallel", "solver", "simplex_strategy", "simplex_scale_strategy",
+    "simplex_iteration_limit", "run_crossover", "random_seed", "mip_abs_gap",
+    "mip_feasibility_tolerance", "primal_feasibility_tolerance", "dual_feasibility_tolerance",
+    "ipm_optimality_tolerance", "mip_heuristic_effort", "mip_max_nodes", "mip_max_stall_nodes",
+    "mip_max_leaves", "mip_max_improving_sols", "mip_lp_age_limit", "mip_pool_soft_limit",
+    "mip_pscost_minreliable", "mip_min_cliquetable_entries_for_parallelism", "objective_bound",
+    "objective_target", "mip_max_start_nodes", "mip_heuristic_run_rins",
+    "mip_heuristic_run_rens", "mip_heuristic_run_root_reduced_cost", "mip_heuristic_run_zi_round",
+    "mip_heuristic_run_shifting", "mip_allow_restart", "mip_root_presolve_only",
+})
+OWN_OPTIONS = {"time_limit": "time_limit", "mip_rel_gap": "mip_gap", "threads": "threads"}
 
 
 class SolverConfig(_Strict):
-    time_limit: float = Field(60.0, gt=0, description="Seconds.")
+    time_limit: float = Field(60.0, gt=0, le=1e7, description="Seconds.")
     mip_gap: float = Field(1e-3, ge=0, le=1, description="Relative MIP gap to stop at.")
     threads: int = Field(2, ge=1, le=256)
     options: dict[str, bool | int | float | str] = Field(
-        default_factory=dict, description="Further HiGHS options, passed as they are."
+        default_factory=dict,
+        description="Further HiGHS options that change the search (see SEARCH_OPTIONS).",
     )
+
+    @field_validator("options")
+    @classmethod
+    def _search_options_only(cls, value: dict[str, Any]) -> dict[str, Any]:
+        import difflib
+
+        bad = []
+        for name in value:
+            if name in OWN_OPTIONS:
+                bad.append(f"'{name}' is set by solver.{OWN_OPTIONS[name]}")
+            elif name not in SEARCH_OPTIONS:
+                close = difflib.get_close_matches(name, sorted(SEARCH_OPTIONS), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                bad.append(f"'{name}' is not a HiGHS search option bedplan passes on{hint}")
+        if bad:
+            raise ValueError("; ".join(bad) + ": options that write files or logs are not allowed")
+        return value
 
 
 class ScopeConfig(_Strict):
@@ -109,7 +147,8 @@ class ScopeConfig(_Strict):
 class ScenarioConfig(_Strict):
     """The validated content of scenario.yaml (after `extends:` is resolved)."""
 
-    name: str
+    name: str = Field(..., min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                      description="Scenario name; also the folder of its runs (one path part).")
     description: str = ""
     extends: str | None = None
     base_year: int = Field(..., ge=1990, le=2100)
@@ -119,7 +158,8 @@ class ScenarioConfig(_Strict):
         69.0, description="GBP per tCO2e: one value, or one per year."
     )
     value_of_travel_gbp_per_km: float = Field(
-        0.5, ge=0, description="GBP per patient-km per year (distance from home of a placed bed)."
+        0.5, ge=0, le=1e6,
+        description="GBP per patient-km per year (distance from home of a placed bed)."
     )
     asset_life_years: int = Field(30, ge=1, le=100)
     geometry: str | None = Field(None, description="Footprint polygons (GeoJSON/GeoPackage).")
@@ -145,6 +185,8 @@ class ScenarioConfig(_Strict):
         values = value.values() if isinstance(value, dict) else [value]
         if any(v < 0 for v in values):
             raise ValueError("carbon prices must be >= 0")
+        if any(v > 1e6 for v in values):
+            raise ValueError("carbon prices must be <= 1,000,000 GBP/t")
         return value
 
     @model_validator(mode="after")
@@ -167,17 +209,83 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
     return merged
 
 
+MAX_YAML_BYTES = 1_000_000
+MAX_YAML_DEPTH = 50
+
+
+class SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader made strict for hand-written input: no aliases (ten lines of nested
+    anchors can expand to gigabytes), no duplicate keys (PyYAML silently keeps the last), no
+    nesting deeper than MAX_YAML_DEPTH, no digit separators (``1_000`` is read as 1000)."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", mark)
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_YAML_DEPTH} levels deep",
+                    self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, list | dict):
+                continue  # unhashable: the schema reports it
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}",
+                                                        key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+    def _no_separators(self, node):
+        if "_" in str(node.value):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"number with '_' ({node.value}): write it without separators",
+                node.start_mark)
+
+    def construct_yaml_int(self, node):
+        self._no_separators(node)
+        return super().construct_yaml_int(node)
+
+    def construct_yaml_float(self, node):
+        self._no_separators(node)
+        return super().construct_yaml_float(node)
+
+
+SafeLoader.add_constructor("tag:yaml.org,2002:int", SafeLoader.construct_yaml_int)
+SafeLoader.add_constructor("tag:yaml.org,2002:float", SafeLoader.construct_yaml_float)
+
+
+def load_yaml_text(text: str) -> Any:
+    """YAML text through `SafeLoader` (raises yaml.YAMLError)."""
+    return yaml.load(text, Loader=SafeLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def read_yaml(path: Path, not_found: str = "file not found") -> tuple[dict[str, Any], str]:
     """A YAML file that must hold a mapping, and its text; every way it can fail is a
     ScenarioError naming the file (and the line, for a syntax error)."""
+    if path.exists() and not path.is_file():  # a directory, a FIFO (would block), a device
+        raise ScenarioError([Problem(str(path), None, None, None, "not a regular file")])
     try:
+        if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
+            raise ScenarioError([Problem(str(path), None, None, None,
+                                         f"larger than {MAX_YAML_BYTES:,} bytes")])
         text = path.read_text(encoding="utf-8-sig")
     except (FileNotFoundError, IsADirectoryError) as exc:
         raise ScenarioError([Problem(str(path), None, None, None, not_found)]) from exc
     except UnicodeDecodeError as exc:
         raise ScenarioError([Problem(str(path), None, None, None, "not UTF-8 text")]) from exc
     try:
-        content = yaml.safe_load(text) or {}
+        content = load_yaml_text(text) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

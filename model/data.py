@@ -20,6 +20,7 @@ from model.config import SCENARIO_FILE, ScenarioConfig, load_config
 from model.dictionary import TABLES, Column, Table
 from model.errors import Problem, ScenarioError
 from model.validation import (
+    check_identifiers,
     check_pathway_cycle,
     check_references,
     check_rules,
@@ -193,6 +194,7 @@ def read_table(path: Path, table: Table) -> tuple[pd.DataFrame, list[Problem]]:
     for col in table.columns:
         parsed[col.name], col_problems = _parse_column(frame[col.name], col, path)
         problems += col_problems
+    problems += check_identifiers(parsed, table, where)
     dupes = parsed.duplicated(subset=list(table.key), keep="first")
     for idx in parsed.index[dupes]:
         key = tuple(parsed.loc[idx, k] for k in table.key)
@@ -246,6 +248,8 @@ def _parse_column(values: pd.Series, col: Column, path: Path) -> tuple[pd.Series
 def _convert(text: str, dtype: str) -> object:
     if dtype == "str":
         return text
+    if "_" in text:  # Python reads 1_000 as 1000; a table cell with it is more likely a typo
+        raise ValueError(text)
     if dtype == "int":
         number = float(text)
         if not number.is_integer():

@@ -14,6 +14,8 @@ from typing import Literal
 DType = Literal["str", "int", "float", "bool"]
 
 
+# Every number has a plausible range: far above any real figure, far below the solver's
+# infinity (1e20), so that no value can silently turn a bound into "no bound".
 @dataclass(frozen=True)
 class Column:
     """One column of an input table."""
@@ -89,7 +91,7 @@ FOOTPRINTS = Table(
         Column("lon", "float", "degrees", "Longitude of the reference point (WGS84).",
                minimum=-8.5, maximum=2.0),
         Column("population", "float", "persons", "Resident population (reported only).",
-               required=False, default=0.0, minimum=0.0),
+               required=False, default=0.0, minimum=0.0, maximum=1e9),
     ),
 )
 
@@ -111,22 +113,23 @@ SERVICES = Table(
         Column("target_occupancy", "float", "share", "Planned occupancy of a ward's beds.",
                minimum=0.01, maximum=1.0),
         Column("cost_per_occupied_bed_gbp", "float", "GBP/bed-year",
-               "Variable running cost of one occupied bed (or community place) for a year."),
+               "Variable running cost of one occupied bed (or community place) for a year.",
+               minimum=0.0, maximum=1e7),
         Column("cost_per_ward_gbp", "float", "GBP/ward-year",
                "Fixed cost of operating one ward for a year, occupied or not (staffing, estate).",
-               minimum=0.0),
+               minimum=0.0, maximum=1e8),
         Column("capital_new_bed_gbp", "float", "GBP/bed", "Capital cost of one new-build bed.",
-               minimum=0.0),
+               minimum=0.0, maximum=1e8),
         Column("capital_convert_bed_gbp", "float", "GBP/bed",
                "Capital cost of converting one bed to this service from another at the same site.",
-               minimum=0.0),
+               minimum=0.0, maximum=1e8),
         Column("carbon_kg_per_bed_day", "float", "kgCO2e/bed-day",
                "Operational emissions of one occupied bed-day, before the site's estate factor.",
-               minimum=0.0),
+               minimum=0.0, maximum=1e4),
         Column("embodied_t_per_new_bed", "float", "tCO2e/bed", "Embodied emissions of a new-build bed.",
-               minimum=0.0),
+               minimum=0.0, maximum=1e4),
         Column("embodied_t_per_converted_bed", "float", "tCO2e/bed",
-               "Embodied emissions of converting one bed.", minimum=0.0),
+               "Embodied emissions of converting one bed.", minimum=0.0, maximum=1e4),
         Column("mean_los_years", "float", "years", "Mean length of stay.", minimum=0.05,
                maximum=30.0),
         Column("new_build_lead_years", "int", "years",
@@ -147,14 +150,14 @@ SERVICES = Table(
         Column("estate_carbon_t_per_bed_year", "float", "tCO2e/bed-year",
                "Estate emissions (energy) of one bed space of an operating ward for a year, "
                "occupied or not, before the site's estate factor.", required=False, default=0.0,
-               minimum=0.0),
+               minimum=0.0, maximum=1e4),
         Column("decommission_bed_gbp", "float", "GBP/bed",
                "One-off cost per bed space of removing a ward of this service (staff "
                "redeployment, making safe); also charged on bed spaces a conversion leaves "
-               "unused.", required=False, default=0.0, minimum=0.0),
+               "unused.", required=False, default=0.0, minimum=0.0, maximum=1e8),
         Column("setup_cost_per_place_gbp", "float", "GBP/place",
                "Community services only: one-off cost of commissioning a place beyond base need "
-               "(recruitment, training).", required=False, default=0.0, minimum=0.0),
+               "(recruitment, training).", required=False, default=0.0, minimum=0.0, maximum=1e7),
         Column("max_new_places_share", "float", "share/year",
                "Community services only: places commissioned in one year, at most this share of "
                "the substitution ceiling (max_substitution_share x `substitutes` need / "
@@ -213,7 +216,7 @@ SITES = Table(
         Column("max_wards", "int", "wards", "Physical maximum wards on the site.", minimum=0,
                maximum=100_000),
         Column("fixed_cost_gbp", "float", "GBP/year", "Fixed cost of keeping the site open.",
-               minimum=0.0),
+               minimum=0.0, maximum=1e10),
         Column("cost_factor", "float", "factor",
                "Multiplier on running costs (ward and occupied bed) at this site.",
                required=False, default=1.0, minimum=0.1, maximum=5.0),
@@ -221,9 +224,9 @@ SITES = Table(
                "Estate factor on operational carbon (old estate > 1, efficient new build < 1).",
                required=False, default=1.0, minimum=0.0, maximum=5.0),
         Column("open_cost_gbp", "float", "GBP", "One-off cost of commissioning a candidate site.",
-               required=False, default=0.0, minimum=0.0),
+               required=False, default=0.0, minimum=0.0, maximum=1e11),
         Column("close_cost_gbp", "float", "GBP", "One-off cost of decommissioning the site.",
-               required=False, default=0.0, minimum=0.0),
+               required=False, default=0.0, minimum=0.0, maximum=1e11),
         Column("lead_years", "int", "years",
                "Years from the base year before a candidate site can open.", required=False,
                default=0, minimum=0, maximum=20),
@@ -260,7 +263,7 @@ DEMAND = Table(
         Column("service", "str", "", "Service needed.", references=("services", "service")),
         Column("year", "int", "year", "Planning year.", minimum=1990, maximum=2100),
         Column("beds", "float", "beds", "Average beds (or places) needed in the year.",
-               minimum=0.0),
+               minimum=0.0, maximum=1e6),
     ),
 )
 

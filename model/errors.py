@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 EXIT_OK = 0
@@ -28,8 +29,20 @@ class Problem:
             where += f", {'line' if is_yaml else 'row'} {self.row}"
         if self.column:
             where += f", {'key' if is_yaml else 'column'} '{self.column}'"
-        value = "" if self.value is None else f" (value: {self.value!r})"
+        value = "" if self.value is None else f" (value: {_excerpt(self.value)})"
         return f"{where}: {self.rule}{value}"
+
+
+def _excerpt(value: object, limit: int = 120) -> str:
+    """A value as shown in a message: its repr, cut to `limit` characters (a hostile input can
+    be huge), with plain Python types for numpy scalars."""
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        with contextlib.suppress(ValueError, TypeError):
+            value = value.item()
+    if isinstance(value, tuple):
+        value = tuple(v.item() if hasattr(v, "item") and not isinstance(v, str) else v for v in value)
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text):,} characters)"
 
 
 class BedplanError(Exception):

@@ -4,6 +4,7 @@ problem it finds; the loader (``model.data``) gathers them and fails once."""
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import networkx as nx
 import pandas as pd
 
 from model.config import ScenarioConfig
-from model.dictionary import TABLES
+from model.dictionary import TABLES, Table
 from model.errors import Problem
 
 
@@ -154,4 +155,44 @@ def check_sites_in_footprints(tables: dict[str, pd.DataFrame], geometry: Any,
                 "the site lies outside every footprint of the scenario (outside England?)")
         problems.append(Problem(str(files["sites.csv"]), row_of(sites, idx), "lat,lon",
                                 f"{sites.at[idx, 'lat']},{sites.at[idx, 'lon']}", rule))
+    return problems
+
+
+def identifier_columns(table: Table) -> list[str]:
+    """The text columns that name things other rows refer to: keys and references."""
+    return [c.name for c in table.columns
+            if c.dtype == "str" and (c.name in table.key or c.references)]
+
+
+def check_identifiers(frame: pd.DataFrame, table: Table, where: str) -> list[Problem]:
+    """Identifiers are normalised to Unicode NFC in place (the same text typed two ways is one
+    id); invisible or control characters are refused (an id with a zero-width space looks
+    like another but is not); ids of a one-column key that differ only in case are reported
+    (two units "YH-Newton" and "YH-NEWTON" are almost certainly one)."""
+    problems: list[Problem] = []
+    for name in identifier_columns(table):
+        if name not in frame.columns:
+            continue
+        for idx, value in frame[name].items():
+            if not isinstance(value, str) or not value:
+                continue
+            normal = unicodedata.normalize("NFC", value)
+            hidden = [ch for ch in normal if unicodedata.category(ch) in ("Cf", "Cc", "Co", "Cs")]
+            if hidden:
+                shown = ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(hidden))
+                problems.append(Problem(where, int(idx), name, value,
+                                        f"contains invisible or control characters ({shown})"))
+            frame.at[idx, name] = normal
+    if len(table.key) == 1 and table.key[0] in frame.columns:
+        key = table.key[0]
+        first: dict[str, tuple[int, str]] = {}
+        for idx, value in frame[key].items():
+            if not isinstance(value, str):
+                continue
+            folded = value.casefold()
+            if folded in first and first[folded][1] != value:
+                row, other = first[folded]
+                problems.append(Problem(where, int(idx), key, value,
+                                        f"differs only in case from '{other}' (row {row})"))
+            first.setdefault(folded, (int(idx), value))
     return problems

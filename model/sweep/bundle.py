@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from model.config import SCENARIO_FILE, deep_merge, resolve_layers
+from model.config import SCENARIO_FILE, deep_merge, load_yaml_text, resolve_layers
 from model.data import find_file
 from model.dictionary import TABLES
 
@@ -38,7 +36,7 @@ def make_bundle(folder: Path) -> Bundle:
     layers = resolve_layers(folder)
     config: dict[str, Any] = {}
     for layer in layers:
-        config = deep_merge(config, yaml.safe_load((layer / SCENARIO_FILE).read_text("utf-8-sig")) or {})
+        config = deep_merge(config, load_yaml_text((layer / SCENARIO_FILE).read_text("utf-8-sig")) or {})
     config.pop("extends", None)
     files: dict[str, bytes] = {}
     table_files: dict[str, str] = {}

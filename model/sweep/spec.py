@@ -102,7 +102,9 @@ _DESIGNS = {"grid": "grid", "full_grid": "grid", "oat": "one_at_a_time",
 class SweepSpec(_Strict):
     """The validated content of a sweep file."""
 
-    name: str | None = Field(None, description="Output folder runs/sweeps/<name> (default: file stem).")
+    name: str | None = Field(None, min_length=1, max_length=100,
+                             pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+                             description="Output folder runs/sweeps/<name> (default: file stem).")
     description: str = ""
     base: str = Field(..., description="Base scenario folder, relative to the sweep file.")
     design: str = Field("grid", description="grid | one_at_a_time (oat) | latin_hypercube (lhs).")

@@ -1,0 +1,189 @@
+"""Hostile and broken input (issue 16, first part): numbers near the solver's infinity, non-finite
+and separator-written numbers, YAML that expands, nests or repeats keys, HiGHS options that
+write files, run names that leave the runs folder, files that are not regular files. Each case
+runs the command line as a user would and asserts the exit code, the message, and that nothing
+was created or changed outside the test's own folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DEMO, ROOT
+
+
+def _cli(*args: str, cwd: Path, timeout: float = 120, preexec=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "model", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=timeout, preexec_fn=preexec)
+
+
+def _snapshot(folder: Path) -> dict[str, float]:
+    """Names and modification times of a folder's entries (tool caches such as .hypothesis
+    aside)."""
+    return {p.name: p.stat().st_mtime for p in folder.iterdir() if not p.name.startswith(".")}
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    """A copy of the demo scenario in tmp_path/s; asserts afterwards that nothing beside
+    tmp_path (in its parent) or in the repository appeared or changed."""
+    folder = tmp_path / "s"
+    shutil.copytree(DEMO, folder)
+    parent, repo = _snapshot(tmp_path.parent), set(_snapshot(ROOT))
+    yield folder
+    assert _snapshot(tmp_path.parent) == parent
+    assert set(_snapshot(ROOT)) == repo  # names only: a developer may be editing files
+
+
+def _edit(folder: Path, name: str, old: str, new: str) -> None:
+    path = folder / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (name, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _validate(folder: Path, **kwargs) -> subprocess.CompletedProcess:
+    return _cli("validate", str(folder), cwd=folder.parent, **kwargs)
+
+
+@pytest.mark.parametrize(("name", "old", "new", "message"), [
+    # HiGHS reads 1e20 as infinity: a demand that large used to give a "proven optimal" plan
+    # that placed nothing
+    ("demand.csv", "\nE54000005,medium,2017,", "\nE54000005,medium,2017,1e20\nX,", "must be <= 1e+06"),
+    ("services.csv", ",50000,1560000,", ",1e308,1560000,", "must be <= 1e+07"),
+    ("services.csv", ",50000,1560000,", ",1_000,1560000,", "not a valid float"),
+    ("services.csv", ",50000,1560000,", ",inf,1560000,", "not a valid float"),
+    ("scenario.yaml", "carbon_price_gbp_per_t: 69", "carbon_price_gbp_per_t: .nan", "finite number"),
+    ("scenario.yaml", "value_of_travel_gbp_per_km: 0.5", "value_of_travel_gbp_per_km: .inf",
+     "finite number"),
+    ("scenario.yaml", "horizon_years: 5", "horizon_years: 1_0", "write it without separators"),
+    ("scenario.yaml", "horizon_years: 5", "horizon_years: 5\nhorizon_years: 4", "duplicate key"),
+])
+def test_numbers_and_keys_are_refused_with_the_rule(sandbox, name, old, new, message):
+    if name == "demand.csv":  # replace a whole row's value: find the row and rewrite it
+        path = sandbox / name
+        lines = path.read_text().splitlines()
+        row = next(i for i, line in enumerate(lines) if line.startswith("E54000005,medium,2017,"))
+        lines[row] = "E54000005,medium,2017,1e20"
+        path.write_text("\n".join(lines) + "\n")
+    else:
+        _edit(sandbox, name, old, new)
+    out = _validate(sandbox)
+    assert out.returncode == 2, out.stderr
+    assert message in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_alias_bomb_is_refused_fast_and_small(sandbox):
+    # ten lines of nested anchors expand to 10^9 strings if aliases are followed
+    bomb = "a: &a [x,x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
+        f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
+        f"*{chr(97 + i)},*{chr(97 + i)}]\n" for i in range(8))
+    (sandbox / "scenario.yaml").write_text((sandbox / "scenario.yaml").read_text() + bomb)
+
+    def limit_memory():  # 1 GiB of address space for the whole process, Python included
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    start = time.monotonic()
+    out = _validate(sandbox, timeout=60, preexec=limit_memory)
+    assert time.monotonic() - start < 30
+    assert out.returncode == 2, out.stderr
+    assert "aliases (*name) are not allowed" in out.stderr
+
+
+def test_deep_nesting_is_refused_without_a_traceback(sandbox):
+    (sandbox / "scenario.yaml").write_text((sandbox / "scenario.yaml").read_text()
+                                           + "deep: " + "[" * 20_000 + "]" * 20_000 + "\n")
+    out = _validate(sandbox)
+    assert out.returncode == 2, out.stderr
+    assert "nested more than 50 levels deep" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("write_solution_to_file: true\n    solution_file: ../../owned.txt",
+     "'write_solution_to_file' is not a HiGHS search option"),
+    ("log_file: ../../owned.log", "'log_file' is not a HiGHS search option"),
+    ("time_limit: 5", "'time_limit' is set by solver.time_limit"),
+    ("mip_heuristic_efort: 0.1", "did you mean 'mip_heuristic_effort'?"),
+])
+def test_solver_options_that_write_files_are_refused(sandbox, option, message):
+    _edit(sandbox, "scenario.yaml", "  threads: 2", f"  threads: 2\n  options:\n    {option}")
+    out = _cli("solve", str(sandbox), "--runs-dir", str(sandbox.parent / "runs"), cwd=sandbox.parent)
+    assert out.returncode == 2, out.stderr
+    assert message in out.stderr, out.stderr
+    assert not (sandbox.parent / "runs").exists()  # refused before anything is written
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/tmp/absolute", "a/b", "", "x" * 101, "nul\0"])
+def test_run_names_stay_one_folder_inside_the_runs_folder(sandbox, name):
+    _edit(sandbox, "scenario.yaml", "name: demo", f"name: {name!r}" if "\0" not in name
+          else 'name: "nul\\0"')
+    out = _cli("solve", str(sandbox), "--runs-dir", str(sandbox.parent / "runs"), cwd=sandbox.parent)
+    assert out.returncode == 2, out.stderr
+    assert "name" in out.stderr
+    assert not (sandbox.parent / "runs").exists()
+
+
+def test_scenario_file_that_is_a_directory(sandbox):
+    (sandbox / "scenario.yaml").unlink()
+    (sandbox / "scenario.yaml").mkdir()
+    out = _validate(sandbox)
+    assert out.returncode == 2, out.stderr
+    assert "not a regular file" in out.stderr
+
+
+def test_scenario_file_that_is_a_fifo_does_not_hang(sandbox):
+    (sandbox / "scenario.yaml").unlink()
+    os.mkfifo(sandbox / "scenario.yaml")
+    out = _validate(sandbox, timeout=30)
+    assert out.returncode == 2, out.stderr
+    assert "not a regular file" in out.stderr
+
+
+def test_huge_values_are_shown_as_a_bounded_excerpt(sandbox):
+    _edit(sandbox, "scenario.yaml", "description:", f"stray_key: {'y' * 50_000}\ndescription:")
+    out = _validate(sandbox)
+    assert out.returncode == 2, out.stderr
+    assert "unknown key" in out.stderr
+    assert "characters)" in out.stderr and len(out.stderr) < 5_000
+
+
+def test_invisible_characters_in_ids_are_refused(sandbox):
+    # "SH" with a zero-width space looks like "SH" but would be a different unit
+    _edit(sandbox, "site_services.csv", "\nSH,", "\nS\u200bH,")
+    out = _validate(sandbox)
+    assert out.returncode == 2, out.stderr
+    assert "invisible or control characters (U+200B)" in out.stderr
+
+
+def test_ids_differing_only_in_case_are_reported(sandbox):
+    path = sandbox / "sites.csv"
+    lines = path.read_text().splitlines()
+    row = next(line for line in lines[1:] if line.startswith("SH,"))
+    path.write_text("\n".join([*lines, "sh" + row[2:]]) + "\n")
+    out = _validate(sandbox)
+    assert out.returncode == 2, out.stderr
+    assert "differs only in case from 'SH'" in out.stderr
+
+
+def test_ids_are_compared_after_unicode_normalisation(sandbox):
+    # a hub name typed with a combining accent is the same id as the precomposed one
+    decomposed, composed = "Yorke\u0301", "Yorké"
+    for name in ("hubs.csv", "footprints.csv"):
+        path = sandbox / name
+        path.write_text(path.read_text().replace(",YH,", f",{composed},").replace("\nYH,", f"\n{composed},"))
+    path = sandbox / "footprints.csv"
+    path.write_text(path.read_text().replace(f",{composed},", f",{decomposed},", 1))
+    out = _validate(sandbox)
+    assert out.returncode == 0, out.stderr
