@@ -75,6 +75,7 @@ def solve(
 
     solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap,
                                 "threads": threads}.items() if v is not None}
+    _check_flags(solver)
     overrides = {"solver": solver} if solver else None
     stream = sys.stdout if show_log else None
     try:
@@ -89,6 +90,23 @@ def solve(
         _fail(exc)
     _print_result(result)
     raise typer.Exit(EXIT_OK)
+
+
+def _check_flags(solver: dict) -> None:
+    """Solver flags are checked as flags: a bad value is blamed on the flag, not on
+    scenario.yaml (exit 2)."""
+    from pydantic import ValidationError
+
+    from model.config import SolverConfig
+    from model.errors import Problem
+
+    try:
+        SolverConfig.model_validate(solver)
+    except ValidationError as exc:
+        problems = [Problem("command line", None, None, err.get("input"),
+                            f"--{str(err['loc'][0]).replace('_', '-')}: {err.get('msg', 'invalid')}")
+                    for err in exc.errors()]
+        _fail(ScenarioError(problems))
 
 
 def _print_result(result) -> None:

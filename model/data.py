@@ -122,6 +122,8 @@ def load_scenario(folder: str | Path, overrides: dict[str, Any] | None = None) -
                                         "file not found"))
             else:
                 files[name] = path
+                problems += check_input_file(path, (".graphml", ".xml") if key == "graph_file"
+                                             else (".csv",))
     if problems:
         raise ScenarioError(problems)
     log.info("loaded scenario %s from %s", config.name, folder)
@@ -290,10 +292,40 @@ def _apply_scope(config: ScenarioConfig, tables: dict[str, pd.DataFrame]) -> dic
     return out
 
 
+GEOMETRY_DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG"}
+MAX_INPUT_BYTES = 200_000_000
+
+
+def check_input_file(path: Path, suffixes: dict[str, str] | tuple[str, ...]) -> list[Problem]:
+    """A data file named by scenario.yaml: a regular local file of a format we read, of a
+    sane size (not a directory, pipe, device, GDAL virtual file system or archive)."""
+    text = str(path)
+    if text.startswith("/vsi") or "/vsi" in text:
+        return [Problem(text, None, None, None, "GDAL virtual file systems are not read")]
+    if path.suffix.lower() not in suffixes:
+        return [Problem(text, None, None, None,
+                        f"not a supported format (expected {', '.join(suffixes)})")]
+    if not path.is_file():
+        return [Problem(text, None, None, None, "not a regular file")]
+    if path.stat().st_size > MAX_INPUT_BYTES:
+        return [Problem(text, None, None, None, f"larger than {MAX_INPUT_BYTES:,} bytes")]
+    return []
+
+
 def _read_geometry(path: Path, tables: dict[str, pd.DataFrame]) -> tuple[Any, list[Problem]]:
     import geopandas as gpd
 
-    problems: list[Problem] = []
+    problems = check_input_file(path, GEOMETRY_DRIVERS)
+    if problems:
+        return None, problems
+    # GDAL opens by content, not by name: a ".geojson" that is really a VRT (XML that can open
+    # other files or network addresses) must be refused before GDAL sees it
+    with path.open("rb") as stream:
+        head = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    wanted = GEOMETRY_DRIVERS[path.suffix.lower()]
+    if (wanted == "GeoJSON" and not head.startswith(b"{")) or (
+            wanted == "GPKG" and not head.startswith(b"SQLite format 3\x00")):
+        return None, [Problem(str(path), None, None, None, f"not a {wanted} file")]
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # GDAL raises several types for unreadable files
@@ -301,6 +333,10 @@ def _read_geometry(path: Path, tables: dict[str, pd.DataFrame]) -> tuple[Any, li
     if "footprint" not in gdf.columns:
         return None, [Problem(str(path), None, "footprint", None,
                               "geometry file needs a 'footprint' attribute")]
+    duplicated = sorted(set(gdf.loc[gdf["footprint"].duplicated(), "footprint"]))
+    if duplicated:
+        return None, [Problem(str(path), None, "footprint", fp, "more than one feature for this footprint")
+                      for fp in duplicated]
     gdf = gdf[["footprint", "geometry"]].set_index("footprint")
     if gdf.crs is None:
         gdf = gdf.set_crs("EPSG:4326")

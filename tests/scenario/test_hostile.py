@@ -187,3 +187,34 @@ def test_ids_are_compared_after_unicode_normalisation(sandbox):
     path.write_text(path.read_text().replace(f",{composed},", f",{decomposed},", 1))
     out = _validate(sandbox)
     assert out.returncode == 0, out.stderr
+
+
+def test_geometry_that_is_a_gdal_vrt_is_not_opened(sandbox):
+    # a VRT can make GDAL open other files or /vsicurl/ network addresses
+    (sandbox / "footprints.geojson").write_text(
+        '<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/vsicurl/http://127.0.0.1:9/x'
+        '</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>')
+    out = _validate(sandbox)
+    assert out.returncode == 2, out.stderr
+    assert "not a GeoJSON file" in out.stderr
+
+
+def test_geometry_with_a_duplicate_footprint_feature(sandbox):
+    import json
+
+    path = sandbox / "footprints.geojson"
+    content = json.loads(path.read_text())
+    content["features"].append(content["features"][0])
+    path.write_text(json.dumps(content))
+    out = _validate(sandbox)
+    assert out.returncode == 2, out.stderr
+    assert "more than one feature for this footprint" in out.stderr
+
+
+def test_bad_flags_are_blamed_on_the_flags(sandbox):
+    out = _cli("solve", str(sandbox), "--time-limit", "-5", "--threads", "0",
+               "--runs-dir", str(sandbox.parent / "runs"), cwd=sandbox.parent)
+    assert out.returncode == 2, out.stderr
+    assert "command line: --time-limit" in out.stderr and "--threads" in out.stderr
+    assert "scenario.yaml" not in out.stderr
+    assert not (sandbox.parent / "runs").exists()
