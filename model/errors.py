@@ -10,6 +10,7 @@ EXIT_BUG = 1
 EXIT_INVALID_INPUT = 2
 EXIT_INFEASIBLE = 3
 EXIT_NO_SOLUTION = 4
+EXIT_OUTPUT = 5
 
 
 @dataclass(frozen=True)
@@ -66,3 +67,10 @@ class InfeasibleError(BedplanError):
 
 class NoSolutionError(BedplanError):
     exit_code = EXIT_NO_SOLUTION
+
+
+class OutputError(BedplanError):
+    """An output could not be written (runs folder not writable, disk full, a file that failed):
+    the run is left as `.incomplete-<id>` with the reason, never published as complete."""
+
+    exit_code = EXIT_OUTPUT

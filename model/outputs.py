@@ -3,6 +3,7 @@ manifest is written last, and the folder is renamed into place only when complet
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -13,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
+
+from model.errors import OutputError
 
 MANIFEST = "manifest.json"
 # The attribution every map and GIS file derived from the ONS boundaries carries.
@@ -47,9 +50,19 @@ def run_folder(runs_root: Path, scenario: str, run_id: str | None = None) -> Ite
     parent.mkdir(parents=True, exist_ok=True)
     run_id = run_id or new_run_id()
     folder = RunFolder(parent / f"{INCOMPLETE_PREFIX}{run_id}")
-    folder.path.mkdir()
+    try:
+        folder.path.mkdir()
+    except OSError as exc:
+        raise OutputError(f"cannot create a run folder in {parent}: {exc.strerror or exc}") from exc
     try:
         yield folder
+    except OutputError as exc:
+        _leave_incomplete(folder.path, str(exc))
+        raise
+    except OSError as exc:  # disk full, permissions changed under us...
+        message = f"could not write {exc.filename or folder.path}: {exc.strerror or exc}"
+        _leave_incomplete(folder.path, message)
+        raise OutputError(f"{message}; what was written is in {folder.path}") from exc
     except BaseException:
         shutil.rmtree(folder.path, ignore_errors=True)
         raise
@@ -58,6 +71,27 @@ def run_folder(runs_root: Path, scenario: str, run_id: str | None = None) -> Ite
         final = parent / f"{run_id}-{secrets.token_hex(2)}"
     os.rename(folder.path, final)
     folder.final = final
+
+
+INCOMPLETE_REASON = "INCOMPLETE.txt"
+
+
+def _leave_incomplete(path: Path, reason: str) -> None:
+    """Keep a failed run's folder under its `.incomplete-` name with the reason, if the disk
+    lets us write even that."""
+    with contextlib.suppress(OSError):
+        (path / INCOMPLETE_REASON).write_text(reason + "\n", encoding="utf-8")
+
+
+def check_writable(folder: Path) -> None:
+    """Fail before any work if runs cannot be written into `folder`."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".probe-{secrets.token_hex(4)}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OutputError(f"cannot write runs into {folder}: {exc.strerror or exc}") from exc
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:

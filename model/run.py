@@ -18,12 +18,21 @@ import pandas as pd
 
 from model.data import ScenarioData, load_scenario
 from model.diagnosis import elastic_diagnosis, render_diagnosis, summary_line
-from model.errors import InfeasibleError, NoSolutionError
+from model.errors import InfeasibleError, NoSolutionError, OutputError
 from model.formulation import formulate, model_size, presolve_checks
 from model.gis import write_gis_outputs
 from model.inputs import ModelInputs, build_inputs
-from model.outputs import MANIFEST, RunFolder, new_run_id, run_folder, write_csv, write_json
+from model.outputs import (
+    MANIFEST,
+    RunFolder,
+    check_writable,
+    new_run_id,
+    run_folder,
+    write_csv,
+    write_json,
+)
 from model.results import Solution, decisions, extract, kpis
+from model.run_files import expected_files
 from model.run_files import tables as run_tables
 from model.saving import baseline_and_steps, breakdown
 from model.solve import SolveOutcome, solve, solver_version
@@ -84,6 +93,8 @@ def solve_scenario(
     scenario = load_scenario(folder, overrides)
     say("computing distances")
     inputs = build_inputs(scenario)
+    if runs_root is not None:
+        check_writable(Path(runs_root) / scenario.config.name)
     say("checking capacity against the rules")
     findings = presolve_checks(inputs)
     m, formulation, size, build_seconds = None, None, {}, 0.0
@@ -198,6 +209,10 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
                                  manifest, saving=result.saving, solution=result.solution)
         (out / "summary.md").write_text(summary, encoding="utf-8")
         write_gis_outputs(out, inputs, result)
+        missing = [name for name in expected_files(result) if not (out / name).exists()]
+        if missing:  # published only when complete
+            raise OutputError(f"not written: {', '.join(missing)} ("
+                              + "; ".join(manifest.get("warnings", [])) + ")")
         manifest["files"] = sorted(p.name for p in out.iterdir()) + [MANIFEST]
         write_json(manifest, out / MANIFEST)  # last: its presence marks the run complete
     return result

@@ -83,6 +83,19 @@ def tables(result: Any) -> list[tuple[str, pd.DataFrame]]:
     return out
 
 
+def expected_files(result: Any) -> list[str]:
+    """Every file a finished run with a solution must hold before it is published (the
+    manifest, written last, aside)."""
+    written_tables = {name for name, _frame in tables(result)}
+    names = []
+    for spec in RUN_FILES:
+        if spec.table is not None:
+            names += [n for n in spec.names if n in written_tables]
+        else:
+            names += [n for n in spec.names if n != "manifest.json"]
+    return names
+
+
 def readme_table() -> str:
     lines = [README_BEGIN, "| file | what |", "|---|---|"]
     for spec in RUN_FILES:

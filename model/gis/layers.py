@@ -69,8 +69,10 @@ def build_layers(scenario: ScenarioData, tables: RunTables, year: int | None = N
         raise ScenarioError([Problem("--year", None, "year", year,
                                      f"not a year of this run ({years[0]}..{years[-1]})")])
     services_table = scenario_table(scenario, "services")
+    hosted = set(scenario_table(scenario, "site_services")["service"])
+    # inpatient services some site may host: the ones decisions.csv has columns for
     services = [v for v in services_table["service"]
-                if services_table.set_index("service").at[v, "level"] != "community"]
+                if services_table.set_index("service").at[v, "level"] != "community" and v in hosted]
     layers = Layers(scenario=cfg.name, years=years, year=year, services=services,
                     sites=_sites(scenario, tables, services, years, year),
                     site_years=_site_years(tables, services, year),

@@ -36,9 +36,13 @@ def sandbox(tmp_path):
     tmp_path (in its parent) or in the repository appeared or changed."""
     folder = tmp_path / "s"
     shutil.copytree(DEMO, folder)
-    parent, repo = _snapshot(tmp_path.parent), set(_snapshot(ROOT))
+    def siblings() -> dict[str, float]:  # beside tmp_path (pytest's own "...current" link aside)
+        return {name: mtime for name, mtime in _snapshot(tmp_path.parent).items()
+                if name != tmp_path.name and not name.endswith("current")}
+
+    parent, repo = siblings(), set(_snapshot(ROOT))
     yield folder
-    assert _snapshot(tmp_path.parent) == parent
+    assert siblings() == parent
     assert set(_snapshot(ROOT)) == repo  # names only: a developer may be editing files
 
 
@@ -218,3 +222,60 @@ def test_bad_flags_are_blamed_on_the_flags(sandbox):
     assert "command line: --time-limit" in out.stderr and "--threads" in out.stderr
     assert "scenario.yaml" not in out.stderr
     assert not (sandbox.parent / "runs").exists()
+
+
+def test_runs_dir_that_is_a_file_fails_before_solving(sandbox):
+    runs = sandbox.parent / "runs"
+    runs.write_text("not a folder")
+    out = _cli("solve", str(sandbox), "--runs-dir", str(runs), cwd=sandbox.parent)
+    assert out.returncode == 5, out.stderr
+    assert "cannot write runs into" in out.stderr
+    assert "solving" not in out.stderr  # refused before the model was built
+    assert runs.read_text() == "not a folder"
+
+
+def test_run_folder_named_like_the_scenario_but_a_file(sandbox):
+    runs = sandbox.parent / "runs"
+    runs.mkdir()
+    (runs / "demo").write_text("in the way")
+    out = _cli("solve", str(sandbox), "--runs-dir", str(runs), cwd=sandbox.parent)
+    assert out.returncode == 5, out.stderr
+    assert (runs / "demo").read_text() == "in the way"
+
+
+def test_disk_full_leaves_an_incomplete_folder_with_its_reason(sandbox, monkeypatch):
+    # ENOSPC cannot be produced here without privileges: the CSV writer is made to fail as a
+    # full disk makes it fail
+    import errno
+
+    import model.run as run_module
+    from model.errors import OutputError
+
+    def full_disk(_frame, path):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(run_module, "write_csv", full_disk)
+    runs = sandbox.parent / "runs"
+    with pytest.raises(OutputError, match="No space left on device"):
+        run_module.solve_scenario(sandbox, runs_root=runs, levers=False)
+    (folder,) = (runs / "demo").iterdir()
+    assert folder.name.startswith(".incomplete-")
+    assert not (folder / "manifest.json").exists()
+    assert "No space left on device" in (folder / "INCOMPLETE.txt").read_text()
+
+
+def test_a_run_missing_a_file_is_not_published(sandbox, monkeypatch):
+    import model.gis.write as gis_write
+    from model.errors import OutputError
+    from model.run import solve_scenario
+
+    def broken_map(_layers, _path):
+        raise RuntimeError("renderer crashed")
+
+    monkeypatch.setattr(gis_write, "render_png", broken_map)
+    runs = sandbox.parent / "runs"
+    with pytest.raises(OutputError, match="map.png"):
+        solve_scenario(sandbox, runs_root=runs, levers=False)
+    (folder,) = (runs / "demo").iterdir()
+    assert folder.name.startswith(".incomplete-")
+    assert "renderer crashed" in (folder / "INCOMPLETE.txt").read_text()

@@ -209,7 +209,8 @@ def _draw_flows(ax: Axes, layers: Layers, flows: _Flows) -> None:
     """Flow lines, wider for more beds; without footprint polygons, the footprints'
     reference points too."""
     if len(flows.frame):
-        widths = 0.5 + 4.0 * flows.frame["beds"] / max(flows.max_beds, 1e-9)
+        # an array, not a Series: geopandas reads a Series by label, and the frame is a slice
+        widths = (0.5 + 4.0 * flows.frame["beds"] / max(flows.max_beds, 1e-9)).to_numpy()
         flows.frame.plot(ax=ax, color=FLOW_COLOR, linewidth=widths, alpha=0.45, zorder=5)
     if layers.footprints is None:
         refs = layers.flows.drop_duplicates("footprint") if len(layers.flows) else layers.flows
