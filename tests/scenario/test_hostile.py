@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import DEMO, ROOT
 
@@ -279,3 +281,65 @@ def test_a_run_missing_a_file_is_not_published(sandbox, monkeypatch):
     (folder,) = (runs / "demo").iterdir()
     assert folder.name.startswith(".incomplete-")
     assert "renderer crashed" in (folder / "INCOMPLETE.txt").read_text()
+
+
+# -- properties: any finite number, any id text -------------------------------------------------
+
+NUMERIC = {"demand.csv": ["beds"], "services.csv": ["cost_per_occupied_bed_gbp", "cost_per_ward_gbp",
+                                                    "capital_new_bed_gbp", "mean_los_years"],
+           "sites.csv": ["fixed_cost_gbp", "max_wards", "close_cost_gbp"]}
+IDS = {"sites.csv": "site", "site_services.csv": "site", "footprints.csv": "hub",
+       "demand.csv": "service"}
+
+
+@st.composite
+def cell(draw):
+    if draw(st.booleans()):
+        name = draw(st.sampled_from(sorted(NUMERIC)))
+        column = draw(st.sampled_from(NUMERIC[name]))
+        value = draw(st.floats(allow_nan=False, allow_infinity=False, width=64))
+        return name, column, repr(value)
+    name = draw(st.sampled_from(sorted(IDS)))
+    text = draw(st.text(min_size=0, max_size=12).filter(lambda t: not any(c in t for c in ',"\n\r')))
+    return name, IDS[name], text
+
+
+def _set_cell(folder: Path, name: str, column: str, value: str, row: int) -> None:
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO((folder / name).read_text(encoding="utf-8"))))
+    index = rows[0].index(column)
+    rows[1 + row % (len(rows) - 1)][index] = value
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    (folder / name).write_text(out.getvalue(), encoding="utf-8")
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(change=cell(), row=st.integers(0, 200))
+def test_any_finite_number_or_id_ends_in_a_clean_solve_or_exit_2(tmp_path_factory, change, row):
+    from model.errors import BedplanError, ScenarioError
+    from model.run import solve_scenario
+
+    folder = tmp_path_factory.mktemp("cell")
+    shutil.rmtree(folder)
+    shutil.copytree(DEMO, folder)
+    name, column, value = change
+    _set_cell(folder, name, column, value, row)
+    try:
+        result = solve_scenario(folder, runs_root=None, baseline=False,
+                                overrides={"solver": {"time_limit": 20, "threads": 1}})
+    except ScenarioError as exc:
+        assert exc.problems and all(p.file for p in exc.problems)
+        assert len(str(exc)) < 20_000
+        return
+    except BedplanError as exc:  # infeasible or no solution in time: a clean exit too
+        assert exc.exit_code in (3, 4)
+        return
+    # a solved run accounts for all of its need: placed + unmet = need, in its own tables
+    unmet = result.solution.unmet.set_index(["footprint", "service", "year"])
+    placed = result.solution.allocation.groupby(["footprint", "service", "year"])["beds"].sum()
+    total = unmet["unmet_beds"].add(placed, fill_value=0.0)
+    assert (total - unmet["need_beds"]).abs().max() <= 1e-6 * max(1.0, unmet["need_beds"].abs().max())
