@@ -280,8 +280,10 @@ def read_yaml(path: Path, not_found: str = "file not found") -> tuple[dict[str, 
             raise ScenarioError([Problem(str(path), None, None, None,
                                          f"larger than {MAX_YAML_BYTES:,} bytes")])
         text = path.read_text(encoding="utf-8-sig")
-    except (FileNotFoundError, IsADirectoryError) as exc:
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
         raise ScenarioError([Problem(str(path), None, None, None, not_found)]) from exc
+    except PermissionError as exc:
+        raise ScenarioError([Problem(str(path), None, None, None, "not readable (permission)")]) from exc
     except UnicodeDecodeError as exc:
         raise ScenarioError([Problem(str(path), None, None, None, "not UTF-8 text")]) from exc
     try:

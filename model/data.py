@@ -86,6 +86,10 @@ def load_scenario(folder: str | Path, overrides: dict[str, Any] | None = None) -
                                     "required table is missing (here or in an extended scenario)"))
             continue
         files[table.file] = path
+        unreadable = check_input_file(path, (".csv",))  # a directory, pipe or device would hang
+        if unreadable:
+            problems += unreadable
+            continue
         frame, table_problems = read_table(path, table)
         problems += table_problems
         if table_problems:
@@ -145,6 +149,8 @@ def read_table(path: Path, table: Table) -> tuple[pd.DataFrame, list[Problem]]:
     except UnicodeDecodeError as exc:
         return empty, [Problem(where, None, None, None,
                                f"not UTF-8 text (byte {exc.start}); save it as CSV UTF-8")]
+    except OSError as exc:  # unreadable (permissions), vanished, a directory...
+        return empty, [Problem(where, None, None, None, f"cannot read: {exc.strerror or exc}")]
     lines = text.splitlines()
     first = 0
     if lines and lines[0].strip().lower().startswith("sep="):

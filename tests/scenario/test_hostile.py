@@ -343,3 +343,18 @@ def test_any_finite_number_or_id_ends_in_a_clean_solve_or_exit_2(tmp_path_factor
     placed = result.solution.allocation.groupby(["footprint", "service", "year"])["beds"].sum()
     total = unmet["unmet_beds"].add(placed, fill_value=0.0)
     assert (total - unmet["need_beds"]).abs().max() <= 1e-6 * max(1.0, unmet["need_beds"].abs().max())
+
+
+def test_table_that_is_a_fifo_does_not_hang(sandbox):
+    (sandbox / "demand.csv").unlink()
+    os.mkfifo(sandbox / "demand.csv")
+    out = _validate(sandbox, timeout=30)
+    assert out.returncode == 2, out.stderr
+    assert "demand.csv: not a regular file" in out.stderr
+
+
+def test_extends_naming_a_file(sandbox):
+    _edit(sandbox, "scenario.yaml", "name: demo", "extends: ../s/demand.csv\nname: demo")
+    out = _validate(sandbox)
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr
