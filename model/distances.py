@@ -154,6 +154,9 @@ def _graph(data: ScenarioData) -> pd.DataFrame:
     return out
 
 
+MAX_KM = 40_000.0  # farther than round the Earth: a typo, or a stand-in for "infinity"
+
+
 def _matrix(data: ScenarioData) -> pd.DataFrame:
     path = find_file(data.layers, data.config.distance.matrix_file or "")
     assert path is not None
@@ -163,9 +166,17 @@ def _matrix(data: ScenarioData) -> pd.DataFrame:
     if missing_cols:
         raise ScenarioError([Problem(str(path), 1, c, None, "required column is missing")
                              for c in sorted(missing_cols)])
-    bad = table["km"].isna() | (pd.to_numeric(table["km"], errors="coerce") < 0)
+    km = pd.to_numeric(table["km"], errors="coerce")
+    bad = km.isna() | (km < 0) | (km > MAX_KM)
     for idx in table.index[bad]:
-        problems.append(Problem(str(path), int(idx) + 2, "km", table.at[idx, "km"], "must be >= 0"))
+        problems.append(Problem(str(path), int(idx) + 2, "km", table.at[idx, "km"],
+                                f"must be a number from 0 to {MAX_KM:,.0f}"))
+    table["km"] = km
+    repeated = table.duplicated(subset=["footprint", "site"], keep="first")
+    for idx in table.index[repeated]:  # which one is meant? refuse rather than keep the first
+        problems.append(Problem(str(path), int(idx) + 2, "footprint,site",
+                                f"{table.at[idx, 'footprint']},{table.at[idx, 'site']}",
+                                "duplicate footprint and site"))
     wide = table.pivot_table(index="footprint", columns="site", values="km", aggfunc="first")
     fp_codes = list(data.footprints["footprint"])
     site_codes = list(data.sites["site"])

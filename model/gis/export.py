@@ -45,10 +45,16 @@ def _read_manifest(run_dir: Path) -> dict[str, Any]:
         raise ScenarioError([Problem(str(run_dir), None, None, None,
                                      f"not a complete run folder (no {MANIFEST})")])
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ScenarioError([Problem(str(path), exc.lineno, None, None,
                                      f"not valid JSON: {exc.msg}")]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(str(path), None, None, None, f"cannot read: {exc}")]) from exc
+    if not isinstance(manifest, dict):
+        raise ScenarioError([Problem(str(path), None, None, None,
+                                     "not a bedplan manifest (a JSON object is expected)")])
+    return manifest
 
 
 def _files_for(fmt: str, layers: Layers, stem: str) -> list[str]:

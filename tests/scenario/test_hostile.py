@@ -358,3 +358,28 @@ def test_extends_naming_a_file(sandbox):
     out = _validate(sandbox)
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_distance_matrix_with_duplicate_rows_and_text(sandbox):
+    rows = ["footprint,site,km"]
+    import pandas as pd
+
+    fps = pd.read_csv(sandbox / "footprints.csv")["footprint"]
+    sites = pd.read_csv(sandbox / "sites.csv")["site"]
+    rows += [f"{f},{s},50" for f in fps for s in sites]
+    rows += [f"{fps[0]},{sites[0]},10", f"{fps[1]},{sites[1]},far"]
+    (sandbox / "km.csv").write_text("\n".join(rows) + "\n")
+    _edit(sandbox, "scenario.yaml", "  method: great_circle", "  method: matrix\n  matrix_file: km.csv")
+    out = _validate(sandbox)
+    assert out.returncode == 2, out.stderr
+    assert "duplicate footprint and site" in out.stderr
+    assert "must be a number from 0 to 40,000" in out.stderr
+
+
+def test_export_of_a_folder_whose_manifest_is_not_an_object(sandbox):
+    run = sandbox.parent / "run"
+    run.mkdir()
+    (run / "manifest.json").write_text("[1, 2, 3]")
+    out = _cli("export", str(run), "--output", str(sandbox.parent / "out"), cwd=sandbox.parent)
+    assert out.returncode == 2, out.stderr
+    assert "not a bedplan manifest" in out.stderr
