@@ -34,6 +34,7 @@ from model.sweep.store import (
     Variant,
     consolidate,
     read_variant,
+    sweep_lock,
     write_plan,
     write_variant,
 )
@@ -162,9 +163,11 @@ def pending(sweep: Sweep, variants: list[Variant], runs_root: str | Path = "runs
     """(to solve, already done) for this sweep's variants, from the files in its folder."""
     folder = sweep.output_folder(runs_root) / VARIANTS_DIR
     todo, done = [], []
+    retry = RETRIED + (("invalid", "infeasible", "no_solution") if retry_failed else ())
     for v in variants:
-        record = read_variant(folder, v.key)
-        retry = RETRIED + (("invalid", "infeasible", "no_solution") if retry_failed else ())
+        record, problem = read_variant(folder, v)
+        if problem:
+            log.warning("variant %s (%s) will be solved again: %s", v.key, v.label, problem)
         if record is None or record.get("status") in retry:
             todo.append(v)
         else:
@@ -212,6 +215,14 @@ def run_sweep(sweep: Sweep | str | Path, runs_root: str | Path = "runs", workers
     started = time.perf_counter()
     emit = on_event or (lambda _kind, _info: None)
     out = sweep.output_folder(runs_root)
+    with sweep_lock(out):
+        return _run_sweep(sweep, out, runs_root, workers, scheduler, client, emit, retry_failed,
+                          report, started)
+
+
+def _run_sweep(sweep: Sweep, out: Path, runs_root: str | Path, workers: int | None,
+               scheduler: str | None, client: Any, emit: Event, retry_failed: bool, report: bool,
+               started: float) -> SweepRun:
     vdir = out / VARIANTS_DIR
     vdir.mkdir(parents=True, exist_ok=True)
     for stale in vdir.glob(".*.tmp"):  # left by a sweep killed while writing

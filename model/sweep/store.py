@@ -6,15 +6,19 @@ The runner and the report both build on this module, so neither needs the other'
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from model.errors import OutputError
 from model.outputs import write_atomic
 from model.sweep.bundle import Bundle
 from model.sweep.spec import SweepSpec, show_value
@@ -79,6 +83,46 @@ class SweepRun:
     seconds: float = 0.0
 
 
+LOCK_FILE = ".lock"
+
+
+@contextlib.contextmanager
+def sweep_lock(out: Path) -> Iterator[None]:
+    """Hold the sweep folder for this process: a second sweep of the same file at once would
+    solve every variant twice and interleave the records. A lock left by a process that no
+    longer runs is taken over."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / LOCK_FILE
+    for _attempt in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            holder = _lock_holder(path)
+            if holder is not None:
+                raise OutputError(f"another sweep (process {holder}) is writing {out}: wait for it "
+                                  f"to finish, or remove {path} if it is no longer running") from None
+            path.unlink(missing_ok=True)  # stale: its process has gone
+    else:
+        raise OutputError(f"cannot lock {out}")
+    os.write(fd, str(os.getpid()).encode())
+    os.close(fd)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _lock_holder(path: Path) -> int | None:
+    """The process holding the lock at `path`, if it still runs."""
+    try:
+        pid = int(path.read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
 def write_variant(folder: Path, variant: Variant, outcome: dict[str, Any]) -> dict[str, Any]:
     """Write one finished variant: decisions parquet first, then the JSON record (its presence
     marks the variant done)."""
@@ -96,12 +140,28 @@ def write_variant(folder: Path, variant: Variant, outcome: dict[str, Any]) -> di
     return record
 
 
-def read_variant(folder: Path, key: str) -> dict[str, Any] | None:
-    path = folder / f"{key}.json"
+def read_variant(folder: Path, variant: Variant) -> tuple[dict[str, Any] | None, str | None]:
+    """(record, None) for a finished variant whose files pass their checks; (None, None) when
+    it has no record yet; (None, why) when its record cannot be trusted: unreadable, not a
+    record, written for another variant (its key and digest are in it), or solved without a
+    readable decisions file. A record that fails is solved again, never reported."""
+    path = folder / f"{variant.key}.json"
+    if not path.exists():
+        return None, None
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None, "its record is unreadable"
+    if not isinstance(record, dict) or "status" not in record:
+        return None, "its record is not a variant record"
+    if record.get("variant") != variant.key or record.get("digest") != variant.digest:
+        return None, "its record belongs to another variant"
+    if record["status"] in SOLVED:
+        try:
+            pd.read_parquet(folder / f"{variant.key}.decisions.parquet")
+        except Exception:  # missing, truncated, not parquet: pyarrow raises several types
+            return None, "its decisions file is missing or unreadable"
+    return record, None
 
 
 def _jsonable(value: Any) -> Any:
@@ -137,7 +197,9 @@ def consolidate(sweep: Sweep, variants: list[Variant], out: Path) -> pd.DataFram
     decision_frames = []
     params = [p.name for p in sweep.spec.parameters]
     for v in variants:
-        record = read_variant(vdir, v.key) or {"status": "pending", "reason": "not solved yet"}
+        record, problem = read_variant(vdir, v)
+        record = record or {"status": "pending",
+                            "reason": f"to solve again: {problem}" if problem else "not solved yet"}
         row: dict[str, Any] = {"variant": v.key, "index": v.index, "label": v.label}
         for name in params:
             row[name] = v.values.get(name)

@@ -280,3 +280,49 @@ def test_example_sweeps_are_valid_against_england(path):
     variants = build_variants(sweep)
     assert 2 <= len(variants) <= 100 and len({v.key for v in variants}) == len(variants)
     assert sweep.spec.solver.threads == 1
+
+
+# ---- the store is checked, not trusted (issue 16) ---------------------------------------------
+
+def test_tampered_records_are_solved_again(tmp_path, client, caplog):
+    path = write_sweep(tmp_path, "tamper", design="oat", parameters=[
+        {"name": "carbon_price", "key": "carbon_price_gbp_per_t", "values": [0, 300]},
+        {"name": "travel", "key": "value_of_travel_gbp_per_km", "values": [5]}])
+    runs = tmp_path / "runs"
+    run = run_sweep(path, runs_root=runs, client=client)
+    keys = sorted(run.solved)
+    assert len(keys) == 4
+    vdir = run.folder / VARIANTS_DIR
+    # another variant's record under this key; an empty record; a truncated decisions file
+    (vdir / f"{keys[0]}.json").write_text((vdir / f"{keys[1]}.json").read_text())
+    (vdir / f"{keys[2]}.json").write_text("{}")
+    decisions = vdir / f"{keys[3]}.decisions.parquet"
+    decisions.write_bytes(decisions.read_bytes()[:20])
+    sweep = load_sweep(path)
+    with caplog.at_level("WARNING", logger="model.sweep.runner"):
+        todo, done = pending(sweep, build_variants(sweep), runs)
+    assert sorted(v.key for v in todo) == sorted([keys[0], keys[2], keys[3]])
+    assert [v.key for v in done] == [keys[1]]
+    text = caplog.text
+    assert "belongs to another variant" in text and "not a variant record" in text
+    assert "decisions file is missing or unreadable" in text
+    again = run_sweep(path, runs_root=runs, client=client)
+    assert sorted(again.solved) == sorted([keys[0], keys[2], keys[3]])
+    results = pd.read_parquet(again.folder / RESULTS_FILE)
+    assert (results["status"] == "optimal").all()
+
+
+def test_two_sweeps_cannot_write_one_folder(tmp_path):
+    from model.errors import OutputError
+    from model.sweep.store import LOCK_FILE, sweep_lock
+
+    out = tmp_path / "sweep"
+    with sweep_lock(out):
+        assert (out / LOCK_FILE).read_text() == str(os.getpid())
+        with pytest.raises(OutputError, match="another sweep"), sweep_lock(out):
+            pass
+    assert not (out / LOCK_FILE).exists()
+    (out / LOCK_FILE).parent.mkdir(exist_ok=True)
+    (out / LOCK_FILE).write_text("999999999")  # a process that no longer runs: taken over
+    with sweep_lock(out):
+        assert (out / LOCK_FILE).read_text() == str(os.getpid())
