@@ -113,9 +113,17 @@ def _nearest_node(nodes: pd.DataFrame, lat: float, lon: float) -> object:
 def _graph(data: ScenarioData) -> pd.DataFrame:
     path = find_file(data.layers, data.config.distance.graph_file or "")
     assert path is not None  # checked by the loader
-    graph = nx.read_graphml(path)
-    for _, _, attrs in graph.edges(data=True):
-        attrs["length"] = float(attrs.get("length", 0.0))
+    try:
+        graph = nx.read_graphml(path)
+    except Exception as exc:  # ElementTree and networkx raise several types for a bad file
+        raise ScenarioError([Problem(str(path), None, None, None,
+                                     f"cannot read GraphML: {exc}")]) from exc
+    for u, v, attrs in graph.edges(data=True):
+        try:
+            attrs["length"] = float(attrs.get("length", 0.0))
+        except (TypeError, ValueError):
+            raise ScenarioError([Problem(str(path), None, "length", attrs.get("length"),
+                                         f"edge {u}-{v}: length must be a number")]) from None
     rows = []
     for node, attrs in graph.nodes(data=True):
         lat = attrs.get("lat", attrs.get("y"))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from model.data import load_scenario
-from model.errors import Problem, ScenarioError
+from model.errors import OutputError, Problem, ScenarioError
 from model.gis.fields import LAYER_DESCRIPTIONS, describe_field
 from model.gis.layers import Layers, build_layers
 from model.gis.styles import ATTRIBUTION
@@ -106,8 +106,12 @@ def export_run(run_dir: str | Path, fmt: str = "gpkg", year: int | None = None,
         raise ScenarioError([Problem(str(target), None, None, ", ".join(clashes),
                                      "export files exist already; nothing is overwritten "
                                      "(remove them or choose another --output)")])
-    target.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".export-", dir=target) as tmp:
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        staging_dir = tempfile.TemporaryDirectory(prefix=".export-", dir=target)
+    except OSError as exc:  # --output is a file, or not writable
+        raise OutputError(f"cannot write the export into {target}: {exc.strerror or exc}") from exc
+    with staging_dir as tmp:
         staging = Path(tmp)
         renames = write_format(fmt, layers, staging, stem)
         (staging / "README.txt").write_text(_readme(fmt, layers, manifest, run_dir, renames),

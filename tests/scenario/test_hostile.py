@@ -383,3 +383,21 @@ def test_export_of_a_folder_whose_manifest_is_not_an_object(sandbox):
     out = _cli("export", str(run), "--output", str(sandbox.parent / "out"), cwd=sandbox.parent)
     assert out.returncode == 2, out.stderr
     assert "not a bedplan manifest" in out.stderr
+
+
+def test_graphml_that_does_not_parse(sandbox):
+    (sandbox / "roads.graphml").write_text("<graphml><graph><node id='a'></graph>")
+    _edit(sandbox, "scenario.yaml", "  method: great_circle",
+          "  method: graph\n  graph_file: roads.graphml")
+    out = _cli("solve", str(sandbox), "--runs-dir", str(sandbox.parent / "runs"), cwd=sandbox.parent)
+    assert out.returncode == 2, out.stderr
+    assert "cannot read GraphML" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_export_into_a_file_is_an_output_error(demo_run, tmp_path):
+    target = tmp_path / "a-file"
+    target.write_text("mine")
+    out = _cli("export", str(demo_run.run_dir), "--output", str(target), cwd=tmp_path)
+    assert out.returncode == 5, out.stderr
+    assert "cannot write the export into" in out.stderr
+    assert target.read_text() == "mine"
