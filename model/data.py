@@ -130,6 +130,10 @@ def load_scenario(folder: str | Path, overrides: dict[str, Any] | None = None) -
                                              else (".csv",))
     if problems:
         raise ScenarioError(problems)
+    outside = _outside_tree(folder, files)
+    if outside:  # allowed (a scenario may extend a shared one), but said
+        log.warning("scenario %s reads files outside %s: %s", config.name,
+                    Path(folder).resolve().parent, ", ".join(outside))
     log.info("loaded scenario %s from %s", config.name, folder)
     return ScenarioData(config=config, folder=folder, layers=layers, tables=tables,
                         input_files=files, geometry=geometry)
@@ -296,6 +300,13 @@ def _apply_scope(config: ScenarioConfig, tables: dict[str, pd.DataFrame]) -> dic
     out["site_services"] = keep(tables["site_services"], tables["site_services"]["site"].isin(site_ids))
     out["demand"] = keep(tables["demand"], tables["demand"]["footprint"].isin(fps))
     return out
+
+
+def _outside_tree(folder: str | Path, files: dict[str, Path]) -> list[str]:
+    """Input files (extended scenarios included) that lie outside the folder holding this
+    scenario's folder (e.g. data/scenarios/)."""
+    root = Path(folder).resolve().parent
+    return sorted({str(p.resolve()) for p in files.values() if not p.resolve().is_relative_to(root)})
 
 
 GEOMETRY_DRIVERS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG"}

@@ -401,3 +401,14 @@ def test_export_into_a_file_is_an_output_error(demo_run, tmp_path):
     assert out.returncode == 5, out.stderr
     assert "cannot write the export into" in out.stderr
     assert target.read_text() == "mine"
+
+
+def test_files_outside_the_scenario_tree_are_said(tmp_path, caplog):
+    from model.data import load_scenario
+
+    folder = tmp_path / "scenarios" / "child"
+    folder.mkdir(parents=True)
+    (folder / "scenario.yaml").write_text(f"extends: {DEMO}\nname: child\n")
+    with caplog.at_level("WARNING", logger="model.data"):
+        load_scenario(folder)
+    assert "reads files outside" in caplog.text and str(DEMO / "demand.csv") in caplog.text
