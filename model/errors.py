@@ -55,10 +55,28 @@ class ScenarioError(BedplanError):
 
     exit_code = EXIT_INVALID_INPUT
 
+    SHOWN_PER_RULE = 20  # a file with a million bad rows lists 20 of each kind and a count
+
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__(f"{len(problems)} problem(s) in the scenario input:\n" + "\n".join(
-            f"  - {p}" for p in problems))
+            f"  - {p}" for p in shown_problems(problems, self.SHOWN_PER_RULE)))
+
+
+def shown_problems(problems: list[Problem], per_rule: int) -> list[Problem | str]:
+    """At most `per_rule` problems of each (file, column, rule), then a line counting the rest."""
+    counts: dict[tuple, int] = {}
+    shown: list[Problem | str] = []
+    for p in problems:
+        key = (p.file, p.column, p.rule)
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] <= per_rule:
+            shown.append(p)
+    for (file, column, rule), n in counts.items():
+        if n > per_rule:
+            where = f"{file}" + (f", column '{column}'" if column else "")
+            shown.append(f"{where}: {n - per_rule:,} more like this ({rule})")
+    return shown
 
 
 class InfeasibleError(BedplanError):

@@ -173,20 +173,27 @@ def check_identifiers(frame: pd.DataFrame, table: Table, where: str) -> list[Pro
     for name in identifier_columns(table):
         if name not in frame.columns:
             continue
-        for idx, value in frame[name].items():
+        column = frame[name]
+        # per distinct value, not per cell: a table of millions of rows has few distinct ids
+        normal, hidden = {}, {}
+        for value in column.dropna().unique():
             if not isinstance(value, str) or not value:
                 continue
-            normal = unicodedata.normalize("NFC", value)
-            hidden = [ch for ch in normal if unicodedata.category(ch) in ("Cf", "Cc", "Co", "Cs")]
-            if hidden:
-                shown = ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(hidden))
-                problems.append(Problem(where, int(idx), name, value,
-                                        f"contains invisible or control characters ({shown})"))
-            frame.at[idx, name] = normal
+            text = unicodedata.normalize("NFC", value)
+            normal[value] = text
+            chars = [ch for ch in text if unicodedata.category(ch) in ("Cf", "Cc", "Co", "Cs")]
+            if chars:
+                hidden[value] = ", ".join(f"U+{ord(ch):04X}" for ch in dict.fromkeys(chars))
+        for idx in column.index[column.isin(list(hidden))]:
+            problems.append(Problem(where, int(idx), name, column[idx],
+                                    f"contains invisible or control characters ({hidden[column[idx]]})"))
+        if any(k != v for k, v in normal.items()):
+            frame[name] = column.map(lambda v, table=normal: table.get(v, v))
     if len(table.key) == 1 and table.key[0] in frame.columns:
         key = table.key[0]
         first: dict[str, tuple[int, str]] = {}
-        for idx, value in frame[key].items():
+        distinct = frame[key].drop_duplicates()  # exact duplicates are reported as such
+        for idx, value in distinct.items():
             if not isinstance(value, str):
                 continue
             folded = value.casefold()
