@@ -412,3 +412,11 @@ def test_files_outside_the_scenario_tree_are_said(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="model.data"):
         load_scenario(folder)
     assert "reads files outside" in caplog.text and str(DEMO / "demand.csv") in caplog.text
+
+
+def test_table_linked_to_a_device_is_not_read(sandbox):
+    (sandbox / "demand.csv").unlink()
+    (sandbox / "demand.csv").symlink_to("/dev/zero")
+    out = _validate(sandbox, timeout=30)
+    assert out.returncode == 2, out.stderr
+    assert "demand.csv: not a regular file" in out.stderr
