@@ -49,7 +49,6 @@ class ModelInputs:
     substitutions: list[tuple[str, str, str]]  # (f, c, v): community c replaces f's demand of v
     discount: dict[int, float]
     carbon_price: dict[int, float]
-    annuity_factor: float
     residual_share: dict[int, float]  # share of capital spent in year t still unused at the end
     initially_open: dict[str, bool]
     earliest_build: dict[tuple[str, str], int]
@@ -81,13 +80,6 @@ class ModelInputs:
     def beds_per_ward_at_occupancy(self, v: str) -> float:
         row = self.service.loc[v]
         return float(row["beds_per_ward"] * row["target_occupancy"])
-
-
-def annuity_factor(rate: float, life_years: int) -> float:
-    """Equivalent annual cost of 1 GBP of capital over `life_years` at `rate`."""
-    if rate == 0:
-        return 1.0 / life_years
-    return rate / (1.0 - (1.0 + rate) ** (-life_years))
 
 
 def residual_share(rate: float, life_years: int, spent_year: int, last_year: int) -> float:
@@ -219,7 +211,6 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
         substitutions=substitutions,
         discount={t: (1.0 + cfg.discount_rate) ** -(t - base) for t in years},
         carbon_price={t: cfg.carbon_price(t) for t in years},
-        annuity_factor=annuity_factor(cfg.discount_rate, cfg.asset_life_years),
         residual_share={t: residual_share(cfg.discount_rate, cfg.asset_life_years, t, years[-1])
                         for t in years},
         initially_open=initially_open,

@@ -7,12 +7,9 @@ from model.formulation.levers import (
     LEVER_LABELS,
     LEVERS,
     do_nothing_start,
-    fix_do_nothing,
     integer_start,
     restrict,
-    restricted,
 )
 
 __all__ = ["FAMILIES", "LEVERS", "LEVER_LABELS", "Formulation", "build_model", "do_nothing_start",
-           "fix_do_nothing", "formulate", "integer_start", "model_size", "presolve_checks",
-           "restrict", "restricted"]
+           "formulate", "integer_start", "model_size", "presolve_checks", "restrict"]

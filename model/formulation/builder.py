@@ -36,11 +36,6 @@ class Formulation:
                 if (kind is None or r.role.kind == kind)
                 and (in_baseline is None or r.role.in_baseline == in_baseline)]
 
-    def family_of(self, component: pyo.Constraint) -> str:
-        return next(r.family for r in self.rows if r.component is component)
-
-    def role_of(self, component: pyo.Constraint):
-        return next(r.role for r in self.rows if r.component is component)
 
 
 def formulate(data: ModelInputs) -> Formulation:

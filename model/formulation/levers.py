@@ -3,8 +3,7 @@ and switching levers and planning rules off and on again on a built model."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
@@ -73,22 +72,6 @@ def restrict(formulation: Formulation, levers: tuple[str, ...] = (),
             component.activate()
 
     return undo
-
-
-@contextmanager
-def restricted(formulation: Formulation, levers: tuple[str, ...] = (),
-               rules: bool = False) -> Iterator[Formulation]:
-    """`restrict` for the duration of a `with` block."""
-    undo = restrict(formulation, levers, rules)
-    try:
-        yield formulation
-    finally:
-        undo()
-
-
-def fix_do_nothing(formulation: Formulation) -> None:
-    """Turn the model into the do-nothing baseline for good (see `restrict`)."""
-    restrict(formulation)
 
 
 def do_nothing_start(m: pyo.ConcreteModel, data: ModelInputs) -> ComponentMap:

@@ -120,39 +120,37 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -
         return (sum(beds[u] * m.convert_out[s, u, t] for u in conv_at.get(s, []))
                 - sum(beds[v] * m.convert_in[s, v, t] for v in conv_at.get(s, [])))
 
+    def added(s, t, per_new, per_conv, new, conv):
+        """Wards added at s in t (built, converted in; or those of them still standing at the
+        end), valued per ward: capital, residual value and embodied carbon all use it."""
+        return (sum(per_new[v] * new[s, v, t] for v in services_at.get(s, []))
+                + sum(per_conv[v] * conv[s, v, t] for v in conv_at.get(s, [])))
+
     def site_cost(k, s, t):
-        vs = services_at.get(s, [])
-        cv = conv_at.get(s, [])
         if k == "running_wards":
-            return sum(cost_factor[s] * c_ward[v] * m.wards[s, v, t] for v in vs)
+            return sum(cost_factor[s] * c_ward[v] * m.wards[s, v, t] for v in services_at.get(s, []))
         if k == "site_fixed":
             return float(site.at[s, "fixed_cost_gbp"]) * m.operate[s, t]
         if k == "capital":
-            return (sum(new_ward[v] * m.build[s, v, t] for v in vs)
-                    + sum(conv_ward[v] * m.convert_in[s, v, t] for v in cv) + opened(s, t))
+            return added(s, t, new_ward, conv_ward, m.build, m.convert_in) + opened(s, t)
         if k == "residual":
-            return -phi[t] * (sum(new_ward[v] * m.standing_new[s, v, t] for v in vs)
-                              + sum(conv_ward[v] * m.standing_conv[s, v, t] for v in cv)
+            return -phi[t] * (added(s, t, new_ward, conv_ward, m.standing_new, m.standing_conv)
                               + opened(s, t))
         if k == "closure":
             return closed(s, t)
         # decommission
-        total = sum(beds[v] * decommission_bed[v] * m.remove[s, v, t] for v in vs)
-        if cv:
+        total = sum(beds[v] * decommission_bed[v] * m.remove[s, v, t] for v in services_at.get(s, []))
+        if conv_at.get(s):
             total = total + lowest_rate[s] * unused_spaces(s, t)
         return total
 
     def site_carbon(k, s, t):
-        vs = services_at.get(s, [])
-        cv = conv_at.get(s, [])
         if k == "estate":
-            return sum(carbon_factor[s] * estate_t[v] * m.wards[s, v, t] for v in vs)
+            return sum(carbon_factor[s] * estate_t[v] * m.wards[s, v, t] for v in services_at.get(s, []))
         if k == "embodied":
-            return (sum(new_ward_t[v] * m.build[s, v, t] for v in vs)
-                    + sum(conv_ward_t[v] * m.convert_in[s, v, t] for v in cv))
+            return added(s, t, new_ward_t, conv_ward_t, m.build, m.convert_in)
         # embodied_residual
-        return -phi[t] * (sum(new_ward_t[v] * m.standing_new[s, v, t] for v in vs)
-                          + sum(conv_ward_t[v] * m.standing_conv[s, v, t] for v in cv))
+        return -phi[t] * added(s, t, new_ward_t, conv_ward_t, m.standing_new, m.standing_conv)
 
     m.SITE_COST_TERMS = pyo.Set(initialize=SITE_COST_TERMS, ordered=True)
     m.SITE_CARBON_TERMS = pyo.Set(initialize=SITE_CARBON_TERMS, ordered=True)
