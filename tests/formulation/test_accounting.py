@@ -12,6 +12,8 @@ from model.inputs import residual_share
 from model.run import solve_scenario
 from tests.factory import Tiny
 
+PENNY = 0.01  # money to the penny (and places, patients and tonnes to a hundredth)
+
 
 def solve(tiny: Tiny, tmp_path, name: str = "s"):
     return solve_scenario(tiny.write(tmp_path / name), runs_root=None, baseline=False)
@@ -52,14 +54,14 @@ def diverted_places() -> Tiny:
 
 def test_places_filled_by_diverted_patients_take_no_stepdowns(tmp_path):
     result = solve(diverted_places(), tmp_path)
-    assert community_column(result, "substitute_places") == pytest.approx([4, 4, 4])
+    assert community_column(result, "substitute_places") == pytest.approx([4, 4, 4], rel=0, abs=PENNY)
     # 10 - 2 diverted = 8 inpatients in treatment discharge 8 / 2 = 4 a year; the 4 places are
     # full of diverted patients and there are no base places, so all 4 are delayed (the old
     # accounting counted the 4 places twice: 2 step-downs, 3 delayed).
-    assert delayed(result, "low", "comm") == pytest.approx([4, 4, 4])
-    assert result.solution.delayed["stepdown_patients"].sum() == pytest.approx(0)
+    assert delayed(result, "low", "comm") == pytest.approx([4, 4, 4], rel=0, abs=PENNY)
+    assert result.solution.delayed["stepdown_patients"].sum() == pytest.approx(0, rel=0, abs=PENNY)
     # need = 10 - 2 + 0.5 x 4 delayed holding their beds = 10
-    assert result.solution.unmet["need_beds"].tolist() == pytest.approx([10, 10, 10])
+    assert result.solution.unmet["need_beds"].tolist() == pytest.approx([10, 10, 10], rel=0, abs=PENNY)
 
 
 def test_spare_commissioned_places_do_take_stepdowns(tmp_path):
@@ -68,7 +70,7 @@ def test_spare_commissioned_places_do_take_stepdowns(tmp_path):
     # (LOS 2: 3 a year) 3 of the 5 discharges step down and 2 are delayed.
     tiny = diverted_places().service("comm", max_substitution_share=0.0).need("F", "comm", 6)
     result = solve(tiny, tmp_path)
-    assert delayed(result, "low", "comm") == pytest.approx([2, 2, 2])
+    assert delayed(result, "low", "comm") == pytest.approx([2, 2, 2], rel=0, abs=PENNY)
 
 
 # -- 2. a blocked bed does not turn over --------------------------------------------------------
@@ -92,10 +94,10 @@ def chain(downstream_route: bool) -> Tiny:
 def test_downstream_bottleneck_never_helps_upstream(tmp_path):
     without = solve(chain(False), tmp_path, "without")
     with_route = solve(chain(True), tmp_path, "with")
-    assert delayed(without, "med", "low") == pytest.approx([5, 5, 5])
+    assert delayed(without, "med", "low") == pytest.approx([5, 5, 5], rel=0, abs=PENNY)
     # the old accounting gave 3.75: the 12.5 low beds (2.5 blocked) were taken to turn over
-    assert delayed(with_route, "med", "low") == pytest.approx([5, 5, 5])
-    assert delayed(with_route, "low", "comm") == pytest.approx([5, 5, 5])
+    assert delayed(with_route, "med", "low") == pytest.approx([5, 5, 5], rel=0, abs=PENNY)
+    assert delayed(with_route, "low", "comm") == pytest.approx([5, 5, 5], rel=0, abs=PENNY)
 
 
 # -- 3. building and removing costs what it costs -----------------------------------------------
@@ -115,17 +117,17 @@ def test_ward_built_for_a_spike_and_removed_is_charged_in_full(tmp_path):
     # built 2020, removed 2021: capital 1M in full (no residual value: the ward is gone) +
     # 2020 running 500k + 100k. Kept idle instead: 1M - 0.9M residual + 3 x 500k + 100k = 1.7M.
     # (The old annuity accounting charged 1M / 30 a year to 2022: 100k for the whole spike.)
-    assert result.outcome.objective == pytest.approx(1_600_000)
-    assert years_column(result, "cost_capital_gbp") == pytest.approx([1_000_000, 0, 0])
-    assert years_column(result, "cost_residual_gbp") == pytest.approx([0, 0, 0])
+    assert result.outcome.objective == pytest.approx(1_600_000, rel=0, abs=PENNY)
+    assert years_column(result, "cost_capital_gbp") == pytest.approx([1_000_000, 0, 0], rel=0, abs=PENNY)
+    assert years_column(result, "cost_residual_gbp") == pytest.approx([0, 0, 0], rel=0, abs=PENNY)
 
 
 def test_ward_that_stands_at_the_end_keeps_its_residual_value(tmp_path):
     result = solve(spike(10), tmp_path)
     # residual share of 2020 spending: 30-year life, 3 years used -> 27/30 = 0.9
-    assert years_column(result, "cost_residual_gbp") == pytest.approx([-900_000, 0, 0])
+    assert years_column(result, "cost_residual_gbp") == pytest.approx([-900_000, 0, 0], rel=0, abs=PENNY)
     # 1M - 0.9M + 3 x (500k + 100k) = 1.9M
-    assert result.outcome.objective == pytest.approx(1_900_000)
+    assert result.outcome.objective == pytest.approx(1_900_000, rel=0, abs=PENNY)
 
 
 def closing(notice: int = 0, decommission_bed_gbp: float = 0.0) -> Tiny:
@@ -146,7 +148,7 @@ def test_ward_removal_has_a_cost(tmp_path):
     # 5k a bed space: 4 wards x 10 beds x 5k = 200k, less than 2 years x 4 x 100k = 800k
     cheap = solve(closing(0, 5_000), tmp_path, "cheap")
     assert wards(cheap, "A", "med") == [4, 0, 0]
-    assert years_column(cheap, "cost_decommission_gbp") == pytest.approx([0, 200_000, 0])
+    assert years_column(cheap, "cost_decommission_gbp") == pytest.approx([0, 200_000, 0], rel=0, abs=PENNY)
     # 30k a bed space: 1.2M to remove, 800k to keep: the wards stay
     dear = solve(closing(0, 30_000), tmp_path, "dear")
     assert wards(dear, "A", "med") == [4, 4, 4]
@@ -155,15 +157,15 @@ def test_ward_removal_has_a_cost(tmp_path):
 # -- 4. one time basis ---------------------------------------------------------------------------
 def test_residual_share_matches_the_annuity_within_the_horizon():
     # r = 0: straight line. 30-year life, spent in the first of 3 years: 27/30 left.
-    assert residual_share(0.0, 30, 2020, 2022) == pytest.approx(0.9)
-    assert residual_share(0.0, 30, 2022, 2022) == pytest.approx(29 / 30)
+    assert residual_share(0.0, 30, 2020, 2022) == pytest.approx(0.9, rel=0, abs=PENNY)
+    assert residual_share(0.0, 30, 2022, 2022) == pytest.approx(29 / 30, rel=0, abs=PENNY)
     assert residual_share(0.0, 2, 2020, 2022) == 0.0  # life over within the horizon
     # r > 0: spending less its residual share is the present value of the equal payments
     # (at the start of each year of the life) that fall within the horizon.
     r, life = 0.035, 30
     payment = 1.0 / sum((1 + r) ** -k for k in range(life))
     within = sum(payment * (1 + r) ** -k for k in range(3))
-    assert 1.0 - residual_share(r, life, 2020, 2022) == pytest.approx(within)
+    assert 1.0 - residual_share(r, life, 2020, 2022) == pytest.approx(within, rel=0, abs=PENNY)
 
 
 def test_embodied_carbon_and_opening_cost_on_the_capital_basis(tmp_path):
@@ -175,11 +177,11 @@ def test_embodied_carbon_and_opening_cost_on_the_capital_basis(tmp_path):
             .service("med", embodied_t_per_new_bed=5.0, out_of_area_premium=9.0)
             .set(asset_life_years=30, carbon_price_gbp_per_t=100.0).need("F", "med", 10))
     result = solve(tiny, tmp_path)
-    assert years_column(result, "cost_capital_gbp") == pytest.approx([1_300_000, 0, 0])
-    assert years_column(result, "cost_residual_gbp") == pytest.approx([-1_170_000, 0, 0])
-    assert years_column(result, "carbon_embodied_t") == pytest.approx([50, 0, 0])
-    assert years_column(result, "carbon_embodied_residual_t") == pytest.approx([-45, 0, 0])
-    assert result.solution.objective_terms["carbon_gbp"] == pytest.approx(500)
+    assert years_column(result, "cost_capital_gbp") == pytest.approx([1_300_000, 0, 0], rel=0, abs=PENNY)
+    assert years_column(result, "cost_residual_gbp") == pytest.approx([-1_170_000, 0, 0], rel=0, abs=PENNY)
+    assert years_column(result, "carbon_embodied_t") == pytest.approx([50, 0, 0], rel=0, abs=PENNY)
+    assert years_column(result, "carbon_embodied_residual_t") == pytest.approx([-45, 0, 0], rel=0, abs=PENNY)
+    assert result.solution.objective_terms["carbon_gbp"] == pytest.approx(500, rel=0, abs=PENNY)
 
 
 def test_closure_cost_charged_once_when_it_happens(tmp_path):
@@ -189,7 +191,7 @@ def test_closure_cost_charged_once_when_it_happens(tmp_path):
             .service("med", out_of_area_premium=9.0)
             .need("F", "med", {2020: 10, 2021: 0, 2022: 0}))
     result = solve(tiny, tmp_path)
-    assert years_column(result, "cost_closure_gbp") == pytest.approx([0, 250_000, 0])
+    assert years_column(result, "cost_closure_gbp") == pytest.approx([0, 250_000, 0], rel=0, abs=PENNY)
 
 
 # -- 5. community places are a service, not a switch ---------------------------------------------
@@ -206,13 +208,13 @@ def community(**changes) -> Tiny:
 
 def test_community_places_wait_for_their_lead_time(tmp_path):
     result = solve(community(new_build_lead_years=1), tmp_path)
-    assert community_column(result, "substitute_places") == pytest.approx([0, 10, 10])
+    assert community_column(result, "substitute_places") == pytest.approx([0, 10, 10], rel=0, abs=PENNY)
 
 
 def test_community_places_ramp_up(tmp_path):
     # at most half the ceiling (5 places) added a year
     result = solve(community(max_new_places_share=0.5), tmp_path)
-    assert community_column(result, "extra_places") == pytest.approx([5, 10, 10])
+    assert community_column(result, "extra_places") == pytest.approx([5, 10, 10], rel=0, abs=PENNY)
 
 
 def test_community_places_cost_a_setup_fee_and_persist(tmp_path):
@@ -222,10 +224,10 @@ def test_community_places_cost_a_setup_fee_and_persist(tmp_path):
     tiny = community(setup_cost_per_place_gbp=2_000)
     tiny.demand = [row for row in tiny.demand if row["year"] != 2022]
     result = solve(tiny, tmp_path)
-    assert community_column(result, "extra_places") == pytest.approx([10, 10, 10])
-    assert community_column(result, "substitute_places") == pytest.approx([10, 10, 0])
-    assert years_column(result, "cost_community_setup_gbp") == pytest.approx([20_000, 0, 0])
-    assert result.outcome.objective == pytest.approx(3 * 50_000 + 20_000 + 2 * 200_000)
+    assert community_column(result, "extra_places") == pytest.approx([10, 10, 10], rel=0, abs=PENNY)
+    assert community_column(result, "substitute_places") == pytest.approx([10, 10, 0], rel=0, abs=PENNY)
+    assert years_column(result, "cost_community_setup_gbp") == pytest.approx([20_000, 0, 0], rel=0, abs=PENNY)
+    assert result.outcome.objective == pytest.approx(3 * 50_000 + 20_000 + 2 * 200_000, rel=0, abs=PENNY)
 
 
 # -- 6. conversions keep bed spaces; an empty ward still emits -----------------------------------
@@ -242,7 +244,7 @@ def test_conversion_creates_no_bed_spaces(tmp_path):
     assert w.loc[("med", 2020), "converted_in"] == 1
     assert w.loc[("low", 2020), "converted_out"] == 2
     assert wards(result, "A", "med") == [1, 1, 1]
-    assert result.solution.unmet["unmet_beds"].tolist() == pytest.approx([15, 15, 15])
+    assert result.solution.unmet["unmet_beds"].tolist() == pytest.approx([15, 15, 15], rel=0, abs=PENNY)
 
 
 def test_empty_ward_still_emits_estate_carbon(tmp_path):
@@ -253,5 +255,5 @@ def test_empty_ward_still_emits_estate_carbon(tmp_path):
             .policy(ward_removal_notice_years=5))
     tiny.site("L", wards={"low": 1}).need("F", "low", 1)
     result = solve(tiny, tmp_path)
-    assert years_column(result, "carbon_estate_t") == pytest.approx([30, 30, 30])
-    assert years_column(result, "carbon_operational_t") == pytest.approx([0, 0, 0])
+    assert years_column(result, "carbon_estate_t") == pytest.approx([30, 30, 30], rel=0, abs=PENNY)
+    assert years_column(result, "carbon_operational_t") == pytest.approx([0, 0, 0], rel=0, abs=PENNY)
