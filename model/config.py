@@ -7,6 +7,8 @@ and any CSV table the child folder holds replaces the parent's.
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from model.errors import Problem, ScenarioError
 
 SCENARIO_FILE = "scenario.yaml"
+log = logging.getLogger(__name__)
 
 
 class _Strict(BaseModel):
@@ -138,6 +141,53 @@ class SolverConfig(_Strict):
         return value
 
 
+ChangeOp = Literal["set", "scale", "add", "growth", "add_row", "replace_row", "remove_row"]
+CELL_OPS = ("set", "scale", "add", "growth")
+
+
+class Change(_Strict):
+    """One change a scenario makes to a table it inherits, in the vocabulary of sweep parameters.
+
+    ``set`` / ``scale`` / ``add`` / ``growth`` change `column` on the rows the filters select
+    (growth multiplies by ``(1 + value) ** (year - base_year)``); ``add_row`` adds `row`,
+    ``replace_row`` replaces the row with `row`'s key, ``remove_row`` removes the row whose key
+    `row` gives.
+    """
+
+    table: str = Field(..., description="Input table, e.g. demand.")
+    op: ChangeOp = Field("set", description="What the change does.")
+    column: str | None = Field(None, description="Column changed (set, scale, add, growth).")
+    value: bool | int | float | str | None = Field(None, description="The new value or factor.")
+    where: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Rows whose column equals a value, one of a list, or lies in {min, max}.")
+    hub: str | list[str] | None = Field(None, description="Rows in these hubs.")
+    row: dict[str, bool | int | float | str | None] | None = Field(
+        None, description="add_row / replace_row: the row; remove_row: its key columns.")
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _shape(self) -> Change:
+        if self.op in CELL_OPS:
+            if not self.column:
+                raise ValueError(f"op {self.op} needs a `column`")
+            if self.value is None and self.op != "set":
+                raise ValueError(f"op {self.op} needs a number `value`")
+            if self.op != "set" and (isinstance(self.value, bool) or not isinstance(self.value, int | float)):
+                raise ValueError(f"op {self.op} needs a number `value`")
+            if self.row is not None:
+                raise ValueError("`row` is for add_row, replace_row and remove_row")
+        else:
+            if self.row is None:
+                raise ValueError(f"op {self.op} needs a `row`")
+            if self.column or self.value is not None or self.where or self.hub:
+                raise ValueError(f"op {self.op} takes `row` only (no column, value, where or hub)")
+        for column, wanted in self.where.items():
+            if isinstance(wanted, dict) and (not wanted or set(wanted) - {"min", "max"}):
+                raise ValueError(f"where.{column}: a range is {{min: x, max: y}}")
+        return self
+
+
 class ScopeConfig(_Strict):
     """Restrict a scenario to some hubs (e.g. a regional case study extending England)."""
 
@@ -168,6 +218,9 @@ class ScenarioConfig(_Strict):
     travel: TravelConfig = TravelConfig()
     solver: SolverConfig = SolverConfig()
     scope: ScopeConfig = ScopeConfig()
+    changes: list[Change] = Field(
+        default_factory=list,
+        description="Changes to inherited tables, applied in order (a parent's first).")
 
     @property
     def years(self) -> list[int]:
@@ -322,15 +375,69 @@ def load_config(folder: Path, overrides: dict[str, Any] | None = None) -> tuple[
     merged: dict[str, Any] = {}
     for layer in layers:
         raw, _text = read_yaml(layer / SCENARIO_FILE)
-        merged = deep_merge(merged, raw)
+        merged = deep_merge(merged, {k: v for k, v in raw.items() if k != "changes"})
     merged["extends"] = str(layers[-2]) if len(layers) > 1 else None
+    overrides = dict(overrides or {})
+    extra_changes = overrides.pop("changes", None) or []
     if overrides:
         merged = deep_merge(merged, overrides)
+    changes, problems = layered_changes(layers, extra_changes)
+    merged["changes"] = []
     try:
         config = ScenarioConfig.model_validate(merged)
     except Exception as exc:  # pydantic.ValidationError
-        raise ScenarioError(_pydantic_problems(layers[-1] / SCENARIO_FILE, exc)) from exc
+        problems = _pydantic_problems(layers[-1] / SCENARIO_FILE, exc) + problems
+        raise ScenarioError(problems) from exc
+    if problems:
+        raise ScenarioError(problems)
+    config.changes = [c.change for c in changes]
     return config, layers
+
+
+@dataclass(frozen=True)
+class PlacedChange:
+    """A change with the file and position it was written at (for error messages)."""
+
+    change: Change
+    file: str
+    position: int
+
+
+def layered_changes(layers: list[Path], extra: list[Any] = ()) -> tuple[list[PlacedChange], list[Problem]]:
+    """Every layer's `changes:`, the root ancestor's first, then `extra` (from a sweep or the
+    command line), each validated where it was written.
+
+    A change is dropped (and said in the log) when a later layer holds its own copy of the
+    table: that copy replaces the table the change was written for.
+    """
+    from model.dictionary import TABLES
+
+    provider = {name: max((i for i, layer in enumerate(layers) if (layer / t.file).exists()),
+                          default=-1) for name, t in TABLES.items()}
+    placed: list[PlacedChange] = []
+    problems: list[Problem] = []
+    sources = [(i, layer / SCENARIO_FILE, read_yaml(layer / SCENARIO_FILE)[0].get("changes"))
+               for i, layer in enumerate(layers)]
+    sources.append((len(layers), Path("overrides"), list(extra)))
+    for i, path, raw in sources:
+        if raw is None:
+            continue
+        if not isinstance(raw, list):
+            problems.append(Problem(str(path), None, "changes", None, "must be a list of changes"))
+            continue
+        for k, item in enumerate(raw):
+            try:
+                change = Change.model_validate(item)
+            except Exception as exc:  # pydantic.ValidationError
+                problems += [Problem(p.file, None, f"changes[{k}]" + (f".{p.column}" if p.column else ""),
+                                     p.value, p.rule) for p in _pydantic_problems(path, exc)]
+                continue
+            if provider.get(change.table, -1) > i:
+                log.info("%s changes[%d] on %s is replaced by a later layer's copy of the table",
+                         path, k, change.table)
+                continue
+            placed.append(PlacedChange(change, str(path), k))
+    return placed, problems
 
 
 def _pydantic_problems(path: Path, exc: Exception) -> list[Problem]:

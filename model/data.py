@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.config import SCENARIO_FILE, ScenarioConfig, load_config
+from model.changes import Applied, apply_changes
+from model.config import SCENARIO_FILE, ScenarioConfig, layered_changes, load_config
 from model.dictionary import TABLES, Column, Table
 from model.errors import Problem, ScenarioError
 from model.validation import (
@@ -44,6 +45,7 @@ class ScenarioData:
     tables: dict[str, pd.DataFrame]
     input_files: dict[str, Path] = field(default_factory=dict)
     geometry: Any = None  # geopandas.GeoDataFrame indexed by footprint, or None
+    changes: list[dict[str, Any]] = field(default_factory=list)  # what `changes:` did
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
@@ -82,6 +84,9 @@ def load_scenario(folder: str | Path, overrides: dict[str, Any] | None = None) -
         files[f"{layer.name}/scenario.yaml"] = layer / SCENARIO_FILE
     for table in TABLES.values():
         path = find_file(layers, table.file)
+        if path is None and table.optional:
+            tables[table.name] = empty_table(table)
+            continue
         if path is None:
             problems.append(Problem(str(folder / table.file), None, None, None,
                                     "required table is missing (here or in an extended scenario)"))
@@ -98,6 +103,12 @@ def load_scenario(folder: str | Path, overrides: dict[str, Any] | None = None) -
         tables[table.name] = frame
     if len(tables) < len(TABLES):
         raise ScenarioError(problems)
+    applied: list[Applied] = []
+    if config.changes and not problems:
+        placed, _ = layered_changes(layers, (overrides or {}).get("changes") or [])
+        tables, change_problems, applied = apply_changes(tables, placed, config.base_year)
+        if change_problems:
+            raise ScenarioError(change_problems)
     # References are checked even when some values failed to parse (those are skipped), so one
     # run reports both kinds; the cross-table rules need clean values and wait for them.
     problems += check_references(tables, files, skip_targets=broken)
@@ -137,7 +148,13 @@ def load_scenario(folder: str | Path, overrides: dict[str, Any] | None = None) -
                     Path(folder).resolve().parent, ", ".join(outside))
     log.info("loaded scenario %s from %s", config.name, folder)
     return ScenarioData(config=config, folder=folder, layers=layers, tables=tables,
-                        input_files=files, geometry=geometry)
+                        input_files=files, geometry=geometry, changes=[a.as_dict() for a in applied])
+
+
+def empty_table(table: Table) -> pd.DataFrame:
+    """An optional table the scenario leaves out: its columns, no rows."""
+    dtypes = {"str": object, "int": "Int64", "float": float, "bool": bool}
+    return pd.DataFrame({c.name: pd.Series(dtype=dtypes[c.dtype]) for c in table.columns})
 
 
 def read_table(path: Path, table: Table) -> tuple[pd.DataFrame, list[Problem]]:
@@ -202,7 +219,7 @@ def read_table(path: Path, table: Table) -> tuple[pd.DataFrame, list[Problem]]:
                 problems.append(Problem(where, first + 1, col.name, None, "required column is missing"))
                 frame[col.name] = ""
             else:
-                frame[col.name] = "" if col.dtype == "str" else str(col.default)
+                frame[col.name] = "" if col.dtype == "str" or col.default is None else str(col.default)
     parsed = pd.DataFrame(index=frame.index)
     for col in table.columns:
         parsed[col.name], col_problems = _parse_column(frame[col.name], col, path)
@@ -337,6 +354,8 @@ def _apply_scope(config: ScenarioConfig, tables: dict[str, pd.DataFrame]) -> dic
     site_ids = set(out["sites"]["site"])
     out["site_services"] = keep(tables["site_services"], tables["site_services"]["site"].isin(site_ids))
     out["demand"] = keep(tables["demand"], tables["demand"]["footprint"].isin(fps))
+    out["fixed_decisions"] = keep(tables["fixed_decisions"],
+                                  tables["fixed_decisions"]["site"].isin(site_ids))
     return out
 
 

@@ -26,6 +26,7 @@ from model.solve import solve
 log = logging.getLogger(__name__)
 
 STRUCTURAL_WEIGHT = 1000.0  # structural rows give way only when no policy row can
+LOCK_WEIGHT = 0.5  # a planner's fixed decision gives way before a planning rule: it is named first
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Violation:
     footprint: str | None
     year: int | None
     amount: float
+    decision: str | None = None  # the fixed decision (lock) the row belongs to
 
 
 def elastic_diagnosis(formulation: Formulation, options: SolverConfig) -> list[Violation]:
@@ -51,6 +53,7 @@ def elastic_diagnosis(formulation: Formulation, options: SolverConfig) -> list[V
         component.deactivate()
     family_of = {id(r.component): r.family for r in formulation.rows}
     structural = {id(c) for c in formulation.components(kind=Kind.STRUCTURAL)}
+    locks = {id(c) for c in formulation.components(kind=Kind.LOCK)}
     rows = []
     for con in list(m.component_data_objects(pyo.Constraint, active=True)):
         parent = con.parent_component()
@@ -67,7 +70,8 @@ def elastic_diagnosis(formulation: Formulation, options: SolverConfig) -> list[V
             m.elastic.add(body + m.slack_up[i] >= lower)
         if upper is not None:
             m.elastic.add(body - m.slack_down[i] <= upper)
-        weights[i] = STRUCTURAL_WEIGHT if id(parent) in structural else 1.0
+        weights[i] = (STRUCTURAL_WEIGHT if id(parent) in structural
+                      else LOCK_WEIGHT if id(parent) in locks else 1.0)
     for obj in m.component_data_objects(pyo.Objective, active=True):
         obj.deactivate()
     m.total_slack = pyo.Objective(
@@ -81,8 +85,10 @@ def elastic_diagnosis(formulation: Formulation, options: SolverConfig) -> list[V
     for i, (parent, idx, _con) in enumerate(rows):
         amount = pyo.value(m.slack_up[i]) + pyo.value(m.slack_down[i])
         if amount > 1e-6:
-            violations.append(_describe(parent.name, idx, amount,
-                                        family_of.get(id(parent), parent.name), data))
+            violation = _describe(parent.name, idx, amount, family_of.get(id(parent), parent.name), data)
+            if id(parent) in locks:  # lock rows are indexed by the lock's name first
+                violation.decision = str(violation.index[0])
+            violations.append(violation)
     return violations
 
 
@@ -108,6 +114,18 @@ def render_diagnosis(violations: list[Violation], findings: list | None = None) 
         for f in findings:
             lines.append(f"- **{f.rule}** (hub {f.hub or '-'}, service {f.service or '-'}, "
                          f"year {f.year or '-'}): {f.message}")
+        lines.append("")
+    locked = [v for v in violations if v.decision]
+    if locked:
+        lines += ["## Fixed decisions that must give", "",
+                  "No plan keeps every fixed decision (fixed_decisions.csv) with the scenario's rules: "
+                  "releasing these is the cheapest way to a feasible plan.", "",
+                  "| decision | site | service | years | total violation |", "|---|---|---|---|---:|"]
+        for decision, group in pd.DataFrame([v.__dict__ for v in locked]).groupby("decision"):
+            years = sorted(int(y) for y in group["year"].dropna().unique())
+            services = ", ".join(sorted({str(x) for x in group["service"].dropna()})) or "-"
+            lines.append(f"| **{decision}** | {group['site'].iloc[0]} | {services} | "
+                         f"{', '.join(str(y) for y in years)} | {group['amount'].sum():,.2f} |")
         lines.append("")
     if violations:
         frame = pd.DataFrame([v.__dict__ for v in violations])
@@ -141,6 +159,10 @@ def summary_line(violations: list[Violation], findings: list | None = None) -> s
         return f"{f.message}{more}"
     if not violations:
         return "see diagnosis.md"
+    locked = sorted({v.decision for v in violations if v.decision})
+    if locked:
+        return ("fixed decision" + ("s " if len(locked) > 1 else " ")
+                + ", ".join(f"'{d}'" for d in locked) + " cannot be kept with the scenario's rules")
     frame = pd.DataFrame([v.__dict__ for v in violations]).fillna({"hub": "-", "service": "-"})
     parts = []
     for (family, hub, service), group in frame.groupby(["family", "hub", "service"]):

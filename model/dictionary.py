@@ -50,6 +50,7 @@ class Table:
     key: tuple[str, ...]
     description: str
     columns: tuple[Column, ...] = field(default_factory=tuple)
+    optional: bool = False  # a scenario may leave the file out: the table is then empty
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -267,8 +268,46 @@ DEMAND = Table(
     ),
 )
 
+LOCK_KINDS = ("keep", "keep_open", "close_by", "open_in", "wards_min", "wards_max", "wards_exact")
+
+FIXED_DECISIONS = Table(
+    name="fixed_decisions",
+    file="fixed_decisions.csv",
+    key=("decision",),
+    optional=True,
+    description=(
+        "Decisions the planner fixes (optional): the model must keep to them, and a run reports "
+        "what each costs against releasing it (`price.csv`). Per site, or per service at a site; "
+        "`year` is when a lock starts (default the base year) or, for `close_by` and `open_in`, "
+        "the year it is required by; `to_year` ends it (default the last planning year). "
+        "`keep`: wards stay as at the base year (and the site open); `keep_open`: the site (or "
+        "service) keeps operating; `close_by`: closed from `year` on; `open_in`: commissioned in "
+        "exactly `year` (a candidate site, or a service with no wards today) and operating from "
+        "then on; `wards_min`, `wards_max`, `wards_exact`: wards of `service` in the years. "
+        "When a decision may first happen (lead times, notice) comes from the other tables and "
+        "`scenario.yaml`; a lock asking for it earlier is refused before solving."
+    ),
+    columns=(
+        Column("decision", "str", "", "Short name of the fixed decision, shown in reports."),
+        Column("site", "str", "", "Site.", references=("sites", "site")),
+        Column("service", "str", "", "Inpatient service at the site (empty: the whole site).",
+               required=False, default="", references=("services", "service")),
+        Column("kind", "str", "", "What is fixed.", choices=LOCK_KINDS),
+        Column("year", "int", "year",
+               "close_by / open_in: the year required; others: first year the lock holds "
+               "(empty: the base year).", required=False, default=None, minimum=1990, maximum=2100),
+        Column("to_year", "int", "year", "Last year the lock holds (empty: the last planning year).",
+               required=False, default=None, minimum=1990, maximum=2100),
+        Column("wards", "int", "wards", "wards_min / wards_max / wards_exact: the number of wards.",
+               required=False, default=None, minimum=0, maximum=100_000),
+        Column("note", "str", "", "Why it is fixed (e.g. an approved business case).",
+               required=False, default=""),
+    ),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (HUBS, FOOTPRINTS, SERVICES, PATHWAY, SITES, SITE_SERVICES, DEMAND)
+    t.name: t for t in (HUBS, FOOTPRINTS, SERVICES, PATHWAY, SITES, SITE_SERVICES, DEMAND,
+                        FIXED_DECISIONS)
 }
 
 
@@ -291,7 +330,8 @@ def render_markdown() -> str:
             "",
             table.description,
             "",
-            f"Key: {', '.join(f'`{k}`' for k in table.key)} (unique).",
+            f"Key: {', '.join(f'`{k}`' for k in table.key)} (unique)."
+            + (" Optional table: leave the file out for none." if table.optional else ""),
             "",
             "| column | type | unit | required | default | allowed | references | meaning |",
             "|---|---|---|---|---|---|---|---|",

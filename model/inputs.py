@@ -12,6 +12,8 @@ import pandas as pd
 
 from model.data import ScenarioData
 from model.distances import distance_matrix
+from model.errors import ScenarioError
+from model.locks import Bound, Lock, check_locks, lock_bounds, read_locks
 
 DAYS_PER_YEAR = 365.0
 
@@ -58,6 +60,8 @@ class ModelInputs:
     earliest_remove: int  # first year a ward may be removed (ward removal notice)
     in_hub_from: int  # first year the in-hub rule applies
     earliest_places: dict[str, int]  # community c: first year places beyond base need may start
+    locks: list[Lock] = field(default_factory=list)  # fixed decisions (fixed_decisions.csv)
+    lock_bounds: list[Bound] = field(default_factory=list)  # what they ask, year by year
     extras: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -181,7 +185,7 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
     earliest_close = {s: base + policy.closure_notice_years for s in sites.index}
     earliest_places = {c: base + int(services.at[c, "new_build_lead_years"]) for c in community}
 
-    return ModelInputs(
+    inputs = ModelInputs(
         scenario=scenario,
         years=years,
         base_year=base,
@@ -222,3 +226,20 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
         in_hub_from=policy.in_hub_from_year or years[0],
         earliest_places=earliest_places,
     )
+    _add_locks(inputs)
+    return inputs
+
+
+def _add_locks(inputs: ModelInputs) -> None:
+    """The fixed decisions and their bounds; every conflict they have is a ScenarioError."""
+    frame = inputs.scenario.tables.get("fixed_decisions")
+    if frame is None or frame.empty:
+        return
+    files = inputs.scenario.input_files
+    file = str(files.get("fixed_decisions.csv", files.get("scenario.yaml", "fixed_decisions")))
+    locks = read_locks(frame)
+    problems = check_locks(inputs, locks, file)
+    if problems:
+        raise ScenarioError(problems)
+    inputs.locks = locks
+    inputs.lock_bounds = [b for lock in locks for b in lock_bounds(lock, inputs)]

@@ -40,7 +40,8 @@ def check_references(tables: dict[str, pd.DataFrame], files: dict[str, Path],
                 if value is None or (value == "" and not col.required):
                     continue
                 if value not in allowed:
-                    problems.append(Problem(str(files[table.file]), row_of(frame, idx), col.name, value,
+                    where = files.get(table.file, files.get("scenario.yaml", table.file))
+                    problems.append(Problem(str(where), row_of(frame, idx), col.name, value,
                                             f"unknown {target_table.removesuffix('s')}"
                                             f" (not in {TABLES[target_table].file})"))
     return problems

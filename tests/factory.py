@@ -70,6 +70,7 @@ class Tiny:
         self.sites: list[dict[str, Any]] = []
         self.site_services: list[dict[str, Any]] = []
         self.demand: list[dict[str, Any]] = []
+        self.fixed_decisions: list[dict[str, Any]] = []
 
     def service(self, name: str, **changes: Any) -> Tiny:
         for row in self.services:
@@ -97,6 +98,11 @@ class Tiny:
             self.demand.append({"footprint": footprint, "service": service, "year": year, "beds": beds})
         return self
 
+    def lock(self, decision: str, site: str, kind: str, **fields: Any) -> Tiny:
+        """A fixed decision (a row of fixed_decisions.csv)."""
+        self.fixed_decisions.append({"decision": decision, "site": site, "kind": kind, **fields})
+        return self
+
     def policy(self, **changes: Any) -> Tiny:
         self.config["policy"].update(changes)
         return self
@@ -114,13 +120,15 @@ class Tiny:
 
         rows = {"hubs": self.hubs, "footprints": self.footprints, "services": self.services,
                 "pathway": self.pathway, "sites": self.sites,
-                "site_services": self.site_services, "demand": self.demand}
+                "site_services": self.site_services, "demand": self.demand,
+                "fixed_decisions": self.fixed_decisions}
         frames = {}
         for name, table in TABLES.items():
             frame = pd.DataFrame(rows[name], columns=[c.name for c in table.columns])
             for col in table.columns:
-                if not col.required:
-                    frame[col.name] = frame[col.name].fillna(col.default) if len(frame) else frame[col.name]
+                if not col.required and col.default is not None:
+                    column = frame[col.name].astype(object)
+                    frame[col.name] = column.where(column.notna(), col.default) if len(frame) else column
             frames[name] = frame
         return frames
 
@@ -146,6 +154,8 @@ class Tiny:
             "site_services": (self.site_services, ["site", "service", "wards"]),
             "demand": (self.demand, ["footprint", "service", "year", "beds"]),
         }
+        if self.fixed_decisions:
+            tables["fixed_decisions"] = (self.fixed_decisions, list(pd.DataFrame(self.fixed_decisions).columns))
         for name, (rows, columns) in tables.items():
             pd.DataFrame(rows, columns=columns).to_csv(folder / f"{name}.csv", index=False)
         return folder

@@ -13,6 +13,7 @@ class Kind(StrEnum):
     STRUCTURAL = "structural"  # physics and accounting: relaxed last in a diagnosis
     POLICY = "policy"  # a planning rule, limit or timing: relaxed first in a diagnosis
     IMPLIED = "implied"  # valid rows implied by others (cuts): dropped, not relaxed, in a diagnosis
+    LOCK = "lock"  # a decision the planner fixed: relaxed first of all, and named, in a diagnosis
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ POLICY = Role(Kind.POLICY)
 RULE = Role(Kind.POLICY, in_baseline=False)
 IMPLIED = Role(Kind.IMPLIED)
 IMPLIED_RULE = Role(Kind.IMPLIED, in_baseline=False)
+LOCK = Role(Kind.LOCK, in_baseline=False)  # doing nothing is not bound by what the plan fixes
 
 Rows = list[tuple[pyo.Constraint, Role]]  # what each family's add function returns
 

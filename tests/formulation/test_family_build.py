@@ -5,7 +5,8 @@ The instance (3 years, 2020-2022): hubs H (footprint F) and G (footprint FG); se
 and a community service that substitutes low; pathway med -> low (0.5) and low -> comm (1.0);
 a learning disability service ld with no step-down route; sites A (F: med 2, low 0), L (F: low 1)
 and candidate C (FG: med 0, ld 0); need F med 20, F low 10, FG med 5, FG ld 5; med has an in-hub
-share of 0.8; at most 3 sites operate; at most 3 ward changes a hub.
+share of 0.8; at most 3 sites operate; at most 3 ward changes a hub. Fixed decisions: keep A as
+it is, open C in 2021, at least 1 ld ward at C in 2022.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pyomo.environ as pyo
 import pytest
 
 from model.formulation import FAMILIES
-from model.formulation.roles import IMPLIED, IMPLIED_RULE, POLICY, RULE, STRUCTURAL
+from model.formulation.roles import IMPLIED, IMPLIED_RULE, LOCK, POLICY, RULE, STRUCTURAL
 from model.formulation.terms import build_terms
 from model.formulation.variables import add_variables
 from tests.factory import Tiny
@@ -30,7 +31,9 @@ def instance() -> Tiny:
             .service("med", in_hub_share=0.8).service("ld", level="low")
             .policy(max_open_sites=3, max_ward_changes_per_hub_year=3)
             .need("F", "med", 20).need("F", "low", 10).need("FG", "med", 5)
-            .need("FG", "ld", 5))
+            .need("FG", "ld", 5)
+            .lock("keepA", "A", "keep").lock("openC", "C", "open_in", year=2021)
+            .lock("ldC", "C", "wards_min", service="ld", wards=1, year=2022))
 
 
 # rows per component, by hand (3 years each unless stated):
@@ -71,6 +74,9 @@ EXPECTED = {
     # convertible ones, standing_at_end per site-service
     "residual": {"standing_new_limit": (15, STRUCTURAL), "standing_conv_limit": (12, STRUCTURAL),
                  "standing_at_end": (5, STRUCTURAL)},
+    # keepA: A's med and low wards x 3 years (6) and A operating x 3; openC: C closed in 2020,
+    # open in 2021 and 2022 (3); ldC: one row, 2022
+    "fixed_decisions": {"fixed_wards": (7, LOCK), "fixed_operate": (6, LOCK)},
 }
 
 
