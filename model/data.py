@@ -421,3 +421,95 @@ def _read_geometry(path: Path, tables: dict[str, pd.DataFrame]) -> tuple[Any, li
         elif gdf.loc[fp, "geometry"] is None or not gdf.loc[fp, "geometry"].is_valid:
             problems.append(Problem(str(path), None, "geometry", fp, "missing or invalid geometry"))
     return gdf, problems
+
+
+def revalidate(scenario: ScenarioData, overrides: dict[str, Any] | None = None) -> ScenarioData:
+    """A loaded scenario, perhaps edited in memory, checked again as if read from its folder:
+    the tables against the dictionary (types, ranges, keys), references and cross-table rules;
+    `overrides` merged into its configuration, and their `changes` applied to its tables."""
+    from model.config import PlacedChange, _pydantic_problems, deep_merge
+    from model.config import Change as ChangeSchema
+
+    overrides = dict(overrides or {})
+    extra = overrides.pop("changes", None) or []
+    config = scenario.config
+    where = Path(scenario.folder) / SCENARIO_FILE
+    if overrides:
+        merged = deep_merge(config.model_dump(mode="json"), overrides)
+        try:
+            config = ScenarioConfig.model_validate(merged)
+        except Exception as exc:  # pydantic.ValidationError
+            raise ScenarioError(_pydantic_problems(where, exc)) from exc
+    problems: list[Problem] = []
+    tables: dict[str, pd.DataFrame] = {}
+    files = {**scenario.input_files, SCENARIO_FILE: scenario.input_files.get(SCENARIO_FILE, where)}
+    for table in TABLES.values():
+        frame = scenario.tables.get(table.name)
+        if frame is None:
+            frame = empty_table(table) if table.optional else None
+        if frame is None:
+            problems.append(Problem(f"<memory>/{table.file}", None, None, None, "required table is missing"))
+            continue
+        files.setdefault(table.file, Path(f"<memory>/{table.file}"))
+        parsed, found = _reparse(frame, table, str(files[table.file]))
+        problems += found
+        tables[table.name] = parsed
+    if problems:
+        raise ScenarioError(problems)
+    if extra:
+        placed = []
+        for k, item in enumerate(extra):
+            try:
+                placed.append(PlacedChange(ChangeSchema.model_validate(item), "overrides", k))
+            except Exception as exc:  # pydantic.ValidationError
+                problems += _pydantic_problems(Path("overrides"), exc)
+        if problems:
+            raise ScenarioError(problems)
+        tables, problems, _applied = apply_changes(tables, placed, config.base_year)
+        if problems:
+            raise ScenarioError(problems)
+    problems += check_references(tables, files) + check_pathway_cycle(tables, files)
+    if not problems:
+        problems += check_rules(config, tables, files)
+    if problems:
+        raise ScenarioError(problems)
+    return ScenarioData(config=config, folder=scenario.folder, layers=scenario.layers, tables=tables,
+                        input_files=scenario.input_files, geometry=scenario.geometry,
+                        changes=list(scenario.changes))
+
+
+def _reparse(frame: pd.DataFrame, table: Table, where: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """A DataFrame's cells checked and typed as the loader types a file's (every problem)."""
+    problems: list[Problem] = []
+    missing = [c.name for c in table.columns if c.required and c.name not in frame.columns]
+    problems += [Problem(where, None, name, None, "required column is missing") for name in missing]
+    unknown = [c for c in frame.columns if c not in table.column_names]
+    problems += [Problem(where, None, str(name), None, "unknown column") for name in unknown]
+    if problems:
+        return frame, problems
+    text = pd.DataFrame(index=frame.index)
+    for col in table.columns:
+        values = frame[col.name] if col.name in frame.columns else pd.Series("", index=frame.index)
+        text[col.name] = values.map(_as_text)
+    parsed = pd.DataFrame(index=frame.index)
+    for col in table.columns:
+        parsed[col.name], found = _parse_column(text[col.name], col, Path(where))
+        problems += found
+    problems += check_identifiers(parsed, table, where)
+    dupes = parsed.duplicated(subset=list(table.key), keep="first")
+    for idx, *key in parsed.loc[dupes, list(table.key)].itertuples(name=None):
+        problems.append(Problem(where, None, ",".join(table.key), tuple(key), f"duplicate key (row index {idx})"))
+    rows = frame.attrs.get("rows", {})
+    parsed = parsed.reset_index(drop=True)
+    parsed.attrs["rows"] = {i: rows[old] for i, old in enumerate(frame.index) if old in rows}
+    return parsed, problems
+
+
+def _as_text(value: object) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, float | np.floating):
+        return repr(float(value)) if not float(value).is_integer() else str(int(value))
+    return str(value)

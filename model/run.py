@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from model.data import ScenarioData, load_scenario
+from model.data import ScenarioData, load_scenario, revalidate
 from model.diagnosis import elastic_diagnosis, render_diagnosis, summary_line
 from model.errors import InfeasibleError, NoSolutionError, OutputError
 from model.formulation import formulate, model_size, presolve_checks
@@ -34,6 +34,7 @@ from model.outputs import (
 from model.results import Solution, decisions, extract, kpis
 from model.run_files import expected_files
 from model.run_files import tables as run_tables
+from model.pricing import price_decisions
 from model.saving import baseline_and_steps, breakdown
 from model.solve import SolveOutcome, solve, solver_version
 from model.summary import render_summary
@@ -60,6 +61,7 @@ class RunResult:
     diagnosis: str | None = None
     diagnosis_summary: str | None = None
     saving: pd.DataFrame | None = None
+    prices: pd.DataFrame | None = None  # the price of each fixed decision
 
 
 def versions() -> dict[str, str]:
@@ -73,24 +75,59 @@ def versions() -> dict[str, str]:
 
 
 def solve_scenario(
-    folder: str | Path,
+    scenario: str | Path | ScenarioData,
     runs_root: str | Path | None = Path("runs"),
     overrides: dict[str, Any] | None = None,
     baseline: bool = True,
     levers: bool = True,
+    price: bool = True,
+    price_only: list[str] | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
     progress: Callable[[str], None] | None = None,
-    solver_stream=None,
+    solver_stream: Any = None,
 ) -> RunResult:
     """Solve a scenario and (unless `runs_root` is None) write its run folder.
 
-    `baseline` evaluates the do-nothing baseline, and `levers` (with it) the saving breakdown
-    by lever (one re-solve per lever). Raises ScenarioError (invalid input, nothing written),
-    InfeasibleError (the run folder holds the manifest, diagnosis.md and the solver log) or
-    NoSolutionError (manifest and solver log).
+    Parameters
+    ----------
+    scenario
+        A scenario folder, or a scenario already loaded with ``model.data.load_scenario`` whose
+        tables (``scenario.tables[name]``, pandas DataFrames) may have been edited in memory:
+        they are validated again, as a folder's would be.
+    runs_root
+        Where the run folder ``<runs_root>/<scenario name>/<run id>/`` is written; None writes
+        nothing (the result is returned only).
+    overrides
+        Changes to ``scenario.yaml`` as a nested mapping, e.g.
+        ``{"solver": {"time_limit": 120}, "policy": {"allow_new_sites": False}}``; a
+        ``"changes"`` list (scenario changes to the tables, as in ``scenario.yaml``) is applied
+        after the scenario's own.
+    baseline
+        Also solve the do-nothing baseline (the saving against doing nothing).
+    levers
+        With `baseline`, also the saving breakdown by lever (one re-solve per lever).
+    price
+        Price each fixed decision (``fixed_decisions.csv``): one re-solve per lock, released.
+    price_only
+        Price only these decisions (by name); None: all of them.
+    workers, scheduler
+        Run the pricing re-solves on a local Dask cluster of `workers` processes, or on the
+        Dask scheduler at address `scheduler`; one worker re-solves in this process.
+    progress
+        Called with a short message at each stage.
+    solver_stream
+        A file-like object that receives the solver's log as it runs.
+
+    Raises ScenarioError (invalid input, nothing written), InfeasibleError (the run folder holds
+    the manifest, diagnosis.md and the solver log) or NoSolutionError (manifest and solver log).
     """
     say = progress or (lambda _msg: None)
     say("loading scenario")
-    scenario = load_scenario(folder, overrides)
+    if isinstance(scenario, ScenarioData):
+        scenario = revalidate(scenario, overrides)
+    else:
+        scenario = load_scenario(scenario, overrides)
     say("computing distances")
     inputs = build_inputs(scenario)
     if runs_root is not None:
@@ -126,8 +163,9 @@ def solve_scenario(
                 say("infeasible: diagnosing by elastic relaxation")
                 _write_diagnosis(result, out, elastic_diagnosis(formulation, scenario.config.solver), [])
             else:
+                pricing = PricingRequest(price, price_only, workers, scheduler)
                 result = _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
-                                 (baseline, baseline and levers), say, out, solver_stream)
+                                 (baseline, baseline and levers), say, out, solver_stream, pricing)
     result.run_dir = folder.final
     _raise_for_status(result)
     return result
@@ -164,8 +202,18 @@ def _raise_for_status(result: RunResult) -> None:
             f". Raise --time-limit or relax the scenario.{where}")
 
 
+@dataclass(frozen=True)
+class PricingRequest:
+    """Which fixed decisions to price, and where the re-solves run."""
+
+    enabled: bool = True
+    only: list[str] | None = None
+    workers: int = 1
+    scheduler: str | None = None
+
+
 def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome, baseline, say, out,
-            stream):
+            stream, pricing: PricingRequest = PricingRequest()):
     m = formulation.model
     with_baseline, with_levers = baseline
     manifest = _manifest(scenario, inputs, size, build_seconds, run_id, outcome)
@@ -183,6 +231,10 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
     controllable = max(sum(terms.values()) - manifest["unavoidable_gbp"], 1e-9)
     manifest["gap_rel_controllable"] = (outcome.gap_abs or 0.0) / controllable
     kpi_frames = [kpis(result.solution, inputs, "optimised")]
+    if pricing.enabled and inputs.locks:
+        result.prices = price_decisions(formulation, outcome, result.solution, scenario.config.solver,
+                                        pricing.only, pricing.workers, pricing.scheduler, say)
+        manifest["prices"] = result.prices.to_dict(orient="records")
     if with_baseline:
         result.baseline, base_outcome, steps = baseline_and_steps(
             formulation, scenario.config.solver, levers=with_levers, stream=stream, say=say)
@@ -206,7 +258,8 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
             write_csv(frame, out / name)
         summary = render_summary(inputs, outcome, result.decisions, result.kpis, terms,
                                  result.baseline.objective_terms if result.baseline else None,
-                                 manifest, saving=result.saving, solution=result.solution)
+                                 manifest, saving=result.saving, solution=result.solution,
+                                 prices=result.prices)
         (out / "summary.md").write_text(summary, encoding="utf-8")
         write_gis_outputs(out, inputs, result)
         missing = [name for name in expected_files(result) if not (out / name).exists()]

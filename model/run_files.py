@@ -35,6 +35,10 @@ RUN_FILES: tuple[RunFile, ...] = (
             "and closures, conversions, new builds and sites, community places, then the planning "
             "rules): each step's saving by objective term and the solver gaps it must beat; the "
             "steps add up to the whole saving", lambda result: result.saving, if_empty=False),
+    RunFile(("price.csv",), "only with fixed decisions (fixed_decisions.csv): each decision's "
+            "price (objective with it minus without it, every other lock kept), the two solves' "
+            "proven gaps it must beat, and what releasing it changes in carbon, patient-km and "
+            "unmet need", lambda result: result.prices, if_empty=False),
     RunFile(("decisions.csv",), "per site and year: action (keep, or every change that year among "
             "expand, reconfigure, reduce, decommission, commission, e.g. `reconfigure + reduce`), "
             "wards built, converted out, converted in and removed, wards and beds per service "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from model.inputs import ModelInputs
+from model.pricing import render_prices
 from model.solve import SolveOutcome
 from model.vocabulary import SolveStatus
 
@@ -75,7 +76,7 @@ def change_counts(decisions: pd.DataFrame) -> dict[str, int]:
 def render_summary(data: ModelInputs, outcome: SolveOutcome, decisions: pd.DataFrame,
                    kpis: pd.DataFrame, terms: dict[str, float], baseline_terms: dict[str, float] | None,
                    manifest: dict, saving: pd.DataFrame | None = None,
-                   solution=None) -> str:
+                   solution=None, prices: pd.DataFrame | None = None) -> str:
     cfg = data.config
     first, last = data.years[0], data.years[-1]
     hub_names = data.scenario.hubs.set_index("hub")["name"].to_dict()
@@ -132,6 +133,7 @@ def render_summary(data: ModelInputs, outcome: SolveOutcome, decisions: pd.DataF
 
     if saving is not None and not saving.empty:
         lines += _saving_section(saving, manifest)
+    lines += render_prices(prices)
 
     counts = change_counts(decisions)
     lines += ["## What changes, where and when", ""]
