@@ -125,7 +125,7 @@ def _change_cells(frame: pd.DataFrame, change: Change, tables: dict[str, pd.Data
             numbers = current * (1.0 + factor) ** (years - base_year)
         new = numbers.map(lambda x: _number(x, col))
     problems = []
-    for idx, value in new.items():
+    for value in new:
         problem = _out_of_range(value, col)
         if problem:
             problems.append(Problem(file, None, where, value,

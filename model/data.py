@@ -427,8 +427,8 @@ def revalidate(scenario: ScenarioData, overrides: dict[str, Any] | None = None) 
     """A loaded scenario, perhaps edited in memory, checked again as if read from its folder:
     the tables against the dictionary (types, ranges, keys), references and cross-table rules;
     `overrides` merged into its configuration, and their `changes` applied to its tables."""
-    from model.config import PlacedChange, _pydantic_problems, deep_merge
     from model.config import Change as ChangeSchema
+    from model.config import PlacedChange, _pydantic_problems, deep_merge
 
     overrides = dict(overrides or {})
     extra = overrides.pop("changes", None) or []
@@ -498,7 +498,8 @@ def _reparse(frame: pd.DataFrame, table: Table, where: str) -> tuple[pd.DataFram
     problems += check_identifiers(parsed, table, where)
     dupes = parsed.duplicated(subset=list(table.key), keep="first")
     for idx, *key in parsed.loc[dupes, list(table.key)].itertuples(name=None):
-        problems.append(Problem(where, None, ",".join(table.key), tuple(key), f"duplicate key (row index {idx})"))
+        problems.append(Problem(where, None, ",".join(table.key), tuple(key),
+                                f"duplicate key (row index {idx})"))
     rows = frame.attrs.get("rows", {})
     parsed = parsed.reset_index(drop=True)
     parsed.attrs["rows"] = {i: rows[old] for i, old in enumerate(frame.index) if old in rows}

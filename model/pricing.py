@@ -80,7 +80,8 @@ def resolve_released(formulation: Formulation, decision: str, start: dict[tuple[
     release(m, decision)
     try:
         outcome = solve(m, options, mip_start=_as_start(m, start))
-        totals = england_totals(extract(m, formulation.data), formulation.data) if outcome.has_solution else {}
+        data = formulation.data
+        totals = england_totals(extract(m, data), data) if outcome.has_solution else {}
     finally:
         release(m, decision, active=True)
     return Released(decision, outcome, totals)

@@ -31,10 +31,10 @@ from model.outputs import (
     write_csv,
     write_json,
 )
+from model.pricing import price_decisions
 from model.results import Solution, decisions, extract, kpis
 from model.run_files import expected_files
 from model.run_files import tables as run_tables
-from model.pricing import price_decisions
 from model.saving import baseline_and_steps, breakdown
 from model.solve import SolveOutcome, solve, solver_version
 from model.summary import render_summary

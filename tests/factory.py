@@ -155,7 +155,8 @@ class Tiny:
             "demand": (self.demand, ["footprint", "service", "year", "beds"]),
         }
         if self.fixed_decisions:
-            tables["fixed_decisions"] = (self.fixed_decisions, list(pd.DataFrame(self.fixed_decisions).columns))
+            columns = list(pd.DataFrame(self.fixed_decisions).columns)
+            tables["fixed_decisions"] = (self.fixed_decisions, columns)
         for name, (rows, columns) in tables.items():
             pd.DataFrame(rows, columns=columns).to_csv(folder / f"{name}.csv", index=False)
         return folder
