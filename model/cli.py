@@ -69,6 +69,10 @@ def solve(
     no_breakdown: Annotated[bool, typer.Option(
         "--no-breakdown", help="Skip the saving breakdown by lever (one re-solve per lever).")] = False,
     show_log: Annotated[bool, typer.Option("--log", help="Stream the solver log.")] = False,
+    no_price: Annotated[bool, typer.Option(
+        "--no-price", help="Skip pricing the fixed decisions (one re-solve per lock).")] = False,
+    workers: Annotated[int, typer.Option(help="Processes for the pricing re-solves (1: here).")] = 1,
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler.")] = None,
 ) -> None:
     """Solve a scenario and write runs/<scenario>/<run-id>/."""
     from model.run import solve_scenario
@@ -84,11 +88,131 @@ def solve(
                 status.update(message)
                 console.log(message)
             result = solve_scenario(scenario, runs_dir, overrides, baseline=not no_baseline,
-                                    levers=not no_breakdown, progress=progress,
-                                    solver_stream=stream)
+                                    levers=not no_breakdown, price=not no_price, workers=workers,
+                                    scheduler=scheduler, progress=progress, solver_stream=stream)
     except BedplanError as exc:
         _fail(exc)
     _print_result(result)
+    raise typer.Exit(EXIT_OK)
+
+
+Flags = list[str] | None
+
+
+@app.command()
+def price(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    keep: Annotated[Flags, typer.Option(help="SITE[:SERVICE]: keep as it is.")] = None,
+    keep_open: Annotated[Flags, typer.Option(help="SITE[:SERVICE]: keep operating.")] = None,
+    close_by: Annotated[Flags, typer.Option(help="SITE[:SERVICE]@YEAR: closed from YEAR.")] = None,
+    open_in: Annotated[Flags, typer.Option(help="SITE[:SERVICE]@YEAR: opens in YEAR.")] = None,
+    wards_min: Annotated[Flags, typer.Option(help="SITE:SERVICE=N[@YEAR]: at least N wards.")] = None,
+    wards_max: Annotated[Flags, typer.Option(help="SITE:SERVICE=N[@YEAR]: at most N wards.")] = None,
+    wards_exact: Annotated[Flags, typer.Option(help="SITE:SERVICE=N[@YEAR]: exactly N wards.")] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Solver time limit, seconds.")] = None,
+    mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Solver threads.")] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders are written.")] = Path("runs"),
+    workers: Annotated[int, typer.Option(help="Processes for the re-solves (1: here).")] = 1,
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler.")] = None,
+    baseline: Annotated[bool, typer.Option("--baseline", help="Also solve the do-nothing baseline.")] = False,
+) -> None:
+    """What does a decision cost? Solve with the decisions given here fixed (with the scenario's
+    own), then with each of them released; writes a run folder with price.csv."""
+    from model.errors import Problem
+    from model.run import solve_scenario
+
+    given = {"keep": keep, "keep_open": keep_open, "close_by": close_by, "open_in": open_in,
+             "wards_min": wards_min, "wards_max": wards_max, "wards_exact": wards_exact}
+    rows, problems = [], []
+    for kind, values in given.items():
+        for text in values or []:
+            row, problem = _lock_flag(kind, text)
+            if problem:
+                problems.append(Problem("command line", None, None, text,
+                                        f"--{kind.replace('_', '-')}: {problem}"))
+            else:
+                rows.append(row)
+    if not rows and not problems:
+        problems.append(Problem("command line", None, None, None,
+                                "give at least one decision to price, e.g. --keep SITE"))
+    if problems:
+        _fail(ScenarioError(problems))
+    solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap,
+                                "threads": threads}.items() if v is not None}
+    _check_flags(solver)
+    overrides = {"solver": solver, "changes": [{"op": "add_row", "table": "fixed_decisions", "row": r}
+                                               for r in rows]}
+    try:
+        with console.status("starting") as status:
+            def progress(message: str) -> None:
+                status.update(message)
+                console.log(message)
+            result = solve_scenario(scenario, runs_dir, overrides, baseline=baseline, levers=False,
+                                    price_only=[r["decision"] for r in rows], workers=workers,
+                                    scheduler=scheduler, progress=progress)
+    except BedplanError as exc:
+        _fail(exc)
+    table = Table(title=f"The price of fixed decisions ({result.scenario.config.name})")
+    for heading in ("decision", "price (disc. £)", "carbon (t)", "patient-km", "verdict"):
+        table.add_column(heading, justify="left" if heading in ("decision", "verdict") else "right")
+    for r in result.prices.itertuples(index=False):
+        priced = r.price_gbp is not None and r.price_gbp == r.price_gbp
+        table.add_row(r.what, f"{r.price_gbp:,.0f}" if priced else "–",
+                      f"{r.carbon_t_change:+,.1f}" if priced else "–",
+                      f"{r.patient_km_change:+,.0f}" if priced else "–", r.verdict)
+    console.print(table)
+    console.print(f"wrote {result.run_dir} (price.csv, summary.md)")
+    raise typer.Exit(EXIT_OK)
+
+
+def _lock_flag(kind: str, text: str) -> tuple[dict, str | None]:
+    """A --keep/--close-by/... value as a fixed_decisions row, or why it cannot be read."""
+    body, _, year = text.partition("@")
+    wards = None
+    if kind.startswith("wards_"):
+        body, sep, number = body.partition("=")
+        if not sep or not number.strip().isdigit():
+            return {}, "write SITE:SERVICE=N (N a whole number of wards)"
+        wards = int(number)
+    site, _, service = body.partition(":")
+    if not site.strip():
+        return {}, "no site given"
+    if kind in ("close_by", "open_in") and not year:
+        return {}, "write SITE[:SERVICE]@YEAR"
+    if year and not year.strip().isdigit():
+        return {}, f"year '{year}' is not a year"
+    row = {"decision": f"{kind} {text}", "site": site.strip(), "kind": kind}
+    if service.strip():
+        row["service"] = service.strip()
+    if year:
+        row["year"] = int(year)
+    if wards is not None:
+        row["wards"] = wards
+    return row, None
+
+
+@app.command()
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="First run folder (A).")],
+    run_b: Annotated[Path, typer.Argument(help="Second run folder (B).")],
+    output: Annotated[Path | None, typer.Option(
+        help="Folder for compare.md/.csv and the map (default: RUNS_DIR/compare/<A>--<B>).")] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Where run folders are written.")] = Path("runs"),
+    shared_only: Annotated[bool, typer.Option(
+        "--shared-only", help="Compare runs of different years or footprints on what they share.")] = False,
+) -> None:
+    """Compare two runs: objective terms, KPIs, the site decisions that differ (B - A)."""
+    from model.compare import write_comparison
+
+    out = output or runs_dir / "compare" / f"{run_a.resolve().name}--{run_b.resolve().name}"
+    try:
+        written = write_comparison(run_a, run_b, out, shared_only)
+    except BedplanError as exc:
+        _fail(exc)
+    console.print((out / "compare.md").read_text(encoding="utf-8").split("\n## ")[0])
+    for path in written:
+        console.print(f"wrote {path}")
     raise typer.Exit(EXIT_OK)
 
 

@@ -45,7 +45,8 @@ def test_scale_from_a_year_in_a_hub_equals_the_copied_table(tmp_path):
      "fixed_cost_gbp", {"A": 500_000, "B": 1}),
     ({"table": "sites", "column": "fixed_cost_gbp", "op": "add", "value": 10, "where": {"site": ["A", "B"]}},
      "fixed_cost_gbp", {"A": 500_010, "B": 500_010}),
-    ({"table": "sites", "column": "max_wards", "op": "scale", "value": 1.26}, "max_wards", {"A": 13, "B": 13}),
+    ({"table": "sites", "column": "max_wards", "op": "scale", "value": 1.26},
+     "max_wards", {"A": 13, "B": 13}),
 ])
 def test_cell_changes(tmp_path, change, column, expected):
     _, folder = child(tmp_path, [change])
