@@ -180,7 +180,6 @@ def draw_map(a: Run, b: Run, changed: pd.DataFrame, path: Path) -> bool:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
     import pyogrio
 
     layers = {str(name) for name, _kind in pyogrio.list_layers(gpkg)}
