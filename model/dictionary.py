@@ -247,6 +247,11 @@ SITE_SERVICES = Table(
         Column("service", "str", "", "Inpatient service.", references=("services", "service")),
         Column("wards", "int", "wards", "Wards of this service operating at the base year.",
                minimum=0, maximum=100),
+        Column("lead_years", "int", "years",
+               "Years from the base year before new wards of this service can operate at this "
+               "site, when they differ from the usual lead times (e.g. a unit already approved "
+               "and being built); empty: the larger of the service's new_build_lead_years and "
+               "the site's lead_years.", required=False, default=None, minimum=0, maximum=20),
     ),
 )
 

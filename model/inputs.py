@@ -173,8 +173,11 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
                 and sum(existing.get((s, v), 0) for v in inpatient) > 0)
         for s in sites.index
     }
+    own_lead = {(r.site, r.service): int(r.lead_years) for r in scenario.site_services.itertuples(index=False)
+                if not pd.isna(r.lead_years)}
     earliest_build = {
-        (s, v): base + max(int(services.at[v, "new_build_lead_years"]), int(sites.at[s, "lead_years"]))
+        (s, v): base + own_lead.get((s, v), max(int(services.at[v, "new_build_lead_years"]),
+                                                int(sites.at[s, "lead_years"])))
         for (s, v) in site_services
     }
     earliest_conversion = {

@@ -246,7 +246,7 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
             manifest["baseline"]["objective_terms"] = result.baseline.objective_terms
             kpi_frames.append(kpis(result.baseline, inputs, "baseline"))
         if with_levers and steps:
-            result.saving = breakdown(steps, outcome, terms)
+            result.saving = breakdown(steps, outcome, terms, with_locks=bool(inputs.locks))
             manifest["saving_steps"] = [{"lever": s.lever, "status": s.outcome.status,
                                          "seconds": s.outcome.seconds,
                                          "gap_abs_gbp": s.outcome.gap_abs} for s in steps]

@@ -74,8 +74,12 @@ def baseline_and_steps(formulation: Formulation, options: SolverConfig,
     return baseline, outcome, steps
 
 
-def breakdown(steps: list[Step], recommended: SolveOutcome, terms: dict[str, float]) -> pd.DataFrame:
-    """The saving table: one row per step, savings adding up to baseline - recommended."""
+def breakdown(steps: list[Step], recommended: SolveOutcome, terms: dict[str, float],
+              with_locks: bool = False) -> pd.DataFrame:
+    """The saving table: one row per step, savings adding up to baseline - recommended.
+
+    With fixed decisions (`with_locks`) the last step also switches the locks on, and says so.
+    """
     if not steps:
         return pd.DataFrame()
     chain = [*steps]
@@ -87,7 +91,10 @@ def breakdown(steps: list[Step], recommended: SolveOutcome, terms: dict[str, flo
         before, after = previous.outcome.objective, step.outcome.objective
         gaps = (previous.outcome.gap_abs or 0.0) + (step.outcome.gap_abs or 0.0)
         saving = before - after
-        row = {"step": len(rows) + 1, "lever": step.lever, "label": LEVER_LABELS[step.lever],
+        label = LEVER_LABELS[step.lever]
+        if step.lever == "rules" and with_locks:
+            label = label.replace("planning rules", "planning rules and fixed decisions")
+        row = {"step": len(rows) + 1, "lever": step.lever, "label": label,
                "objective_before_gbp": before, "objective_after_gbp": after,
                "saving_gbp": saving, "gaps_gbp": gaps,
                "distinguishable": abs(saving) > gaps, "status": step.outcome.status}
