@@ -187,3 +187,44 @@ def test_yorkshire_humber_plan_is_credible():
     total = result.baseline.objective - result.outcome.objective
     assert saving["saving_gbp"].sum() == pytest.approx(total, abs=1.0)
     assert list(saving["lever"]) == ["removals", "conversions", "new_builds", "community", "rules"]
+
+
+def test_approved_unit_example_validates():
+    """The England example of changes and fixed decisions: its locks pass the conflict checks
+    (the approved unit's own lead time makes 2019 reachable) and its changes touch what they say."""
+    from model.inputs import build_inputs
+
+    scenario = load_scenario(SCENARIOS / "england-approved-unit")
+    inputs = build_inputs(scenario)
+    assert [lock.decision for lock in inputs.locks] == ["approved-newsam-2019", "keep-stockton"]
+    assert [c["rows"] for c in scenario.changes] == [54, 1]  # 3 footprints x 6 services x 3 years
+    assert inputs.earliest_build[("YH-C1", "low_m")] == 2019
+    england = load_scenario(ENGLAND)
+    yh = england.footprints.loc[england.footprints["hub"] == "YH", "footprint"]
+    before = england.demand[england.demand["footprint"].isin(yh) & (england.demand["year"] >= 2019)]
+    after = scenario.demand[scenario.demand["footprint"].isin(yh) & (scenario.demand["year"] >= 2019)]
+    assert after["beds"].sum() == pytest.approx(1.15 * before["beds"].sum())
+
+
+def test_approved_unit_example_on_yorkshire_humber_solves_with_its_prices():
+    from model.run import solve_scenario
+
+    result = solve_scenario(SCENARIOS / "yorkshire-humber-approved-unit", runs_root=None, baseline=False,
+                            overrides={"solver": {"time_limit": 30, "mip_gap": 0.01}})
+    wards = result.solution.wards
+    opens = wards[wards["site"] == "YH-C1"].groupby("year")["operating"].max()
+    assert opens.to_dict() == {2017: 0, 2018: 0, 2019: 1, 2020: 1, 2021: 1}
+    stockton = wards[wards["site"] == "YH-STOCKTON"].groupby("service")["wards"].agg(set)
+    assert stockton.to_dict() == {"low_f": {0}, "low_m": {2}, "medium_m": {6}}
+    assert set(result.prices["decision"]) == {"approved-newsam-2019", "keep-stockton"}
+    assert result.prices["gaps_gbp"].notna().all()
+
+
+@pytest.mark.slow
+def test_england_approved_unit_with_its_price_report():
+    """make bench: the England example at full size, its run (with price.csv) kept in runs/."""
+    from model.run import solve_scenario
+
+    result = solve_scenario(SCENARIOS / "england-approved-unit", runs_root=REPO / "runs", workers=2)
+    assert (result.run_dir / "price.csv").exists()
+    assert result.prices["status_released"].isin(["optimal", "feasible"]).all()
