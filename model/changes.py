@@ -82,6 +82,10 @@ def _check_target(change: Change, file: str, where: str) -> list[Problem]:
                                     f"(columns: {', '.join(table.column_names)})"))
     if problems:
         return problems
+    if change.op in CELL_OPS and change.column in table.key:
+        problems.append(Problem(file, None, f"{where}.column", change.column,
+                                f"{change.column} is part of the key of {change.table}: "
+                                "use replace_row or remove_row and add_row"))
     if change.op in ("scale", "add", "growth") and table.column(change.column).dtype not in ("int", "float"):
         problems.append(Problem(file, None, f"{where}.column", change.column,
                                 f"op {change.op} needs a number column"))

@@ -120,6 +120,11 @@ def row_mask(frames: dict[str, pd.DataFrame], p: Parameter) -> pd.Series:
         else:  # an optional column left out of the file: every row has its default
             default = table.column(col).default
             cells = pd.Series("" if default is None else str(default), index=frame.index)
+        if isinstance(wanted, dict):  # a range {min, max}, as in a scenario's changes
+            numbers = pd.to_numeric(cells.astype(str).str.strip(), errors="coerce")
+            mask &= (numbers >= float(wanted.get("min", -math.inf))) & (
+                numbers <= float(wanted.get("max", math.inf)))
+            continue
         mask &= cells.map(lambda cell, w=wanted: any(_cell_equals(cell, x) for x in as_list(w)))
     if p.hub is not None:
         hubs = {str(h) for h in as_list(p.hub)}

@@ -43,7 +43,8 @@ class Parameter(_Strict):
         "set", description="set: replace; scale: multiply; add: add; growth: multiply by "
                            "(1 + value) ** (year - base_year) (tables with a year column).")
     where: dict[str, Any] = Field(
-        default_factory=dict, description="Rows whose columns equal these values (or one of a list).")
+        default_factory=dict,
+        description="Rows whose columns equal a value, one of a list, or lie in {min, max}.")
     hub: str | list[str] | None = Field(
         None, description="Rows in these hubs (demand, sites, site_services, footprints).")
     values: list[Any] | None = Field(None, description="Levels (grid, one-at-a-time) or choices (LHS).")
@@ -77,6 +78,9 @@ class Parameter(_Strict):
             raise ValueError("`values` is empty")
         if self.low is not None and self.high is not None and self.low > self.high:
             raise ValueError("`low` must be <= `high`")
+        for column, wanted in self.where.items():
+            if isinstance(wanted, dict) and (not wanted or set(wanted) - {"min", "max"}):
+                raise ValueError(f"where.{column}: a range is {{min: x, max: y}}")
         if self.log and (self.low is None or self.low <= 0):
             raise ValueError("`log: true` needs `low` > 0")
         if self.op == "growth" and self.key is not None:

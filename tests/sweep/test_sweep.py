@@ -167,6 +167,18 @@ def test_growth_compounds_from_the_base_year(tmp_path):
     assert demand["beds"].tolist() == pytest.approx((base["beds"] * factor).tolist())
 
 
+def test_a_range_filter_selects_years_as_a_scenario_change_does(tmp_path):
+    # the sweep's `where` takes the same {min, max} ranges as `changes:` in scenario.yaml
+    sweep = load_sweep(write_sweep(tmp_path, "rg", design="grid", parameters=[
+        {"name": "late", "table": "demand", "column": "beds", "op": "scale",
+         "where": {"year": {"min": 2020}}, "values": [2.0]}]))
+    demand = _table(materialise(sweep, {"late": 2.0}), "demand.csv")
+    base = pd.read_csv(DEMO / "demand.csv")
+    factor = (base["year"] >= 2020).map({True: 2.0, False: 1.0})
+    assert 0 < (base["year"] >= 2020).sum() < len(base)
+    assert demand["beds"].tolist() == pytest.approx((base["beds"] * factor).tolist())
+
+
 def test_editing_the_base_changes_the_keys_of_what_it_touches(tmp_path):
     base = tmp_path / "base"
     shutil.copytree(DEMO, base)
