@@ -16,8 +16,12 @@ __all__ = [
 ]
 
 
-def solve_scenario(*args, **kwargs):
-    """Solve a scenario folder (see model.run.solve_scenario)."""
-    from model.run import solve_scenario as _solve
+def __getattr__(name: str):
+    # imported on first use, so that `import model` stays light (no Pyomo, no solver), yet
+    # `from model import solve_scenario` is the function itself: its signature and arguments
+    # show in help()
+    if name == "solve_scenario":
+        from model.run import solve_scenario
 
-    return _solve(*args, **kwargs)
+        return solve_scenario
+    raise AttributeError(f"module 'model' has no attribute {name!r}")

@@ -159,3 +159,28 @@ def test_locks_are_lifted_in_the_do_nothing_baseline(tmp_path):
     assert result.baseline is not None
     base = result.baseline.wards
     assert base[base["site"] == "C"]["operating"].max() == 0
+
+
+def test_bedplan_validate_names_the_conflicting_locks(tmp_path):
+    from typer.testing import CliRunner
+
+    from model.cli import app
+
+    tiny = falling_demand().lock("keepB", "B", "keep").lock("closeB", "B", "close_by", year=2021)
+    result = CliRunner().invoke(app, ["validate", str(tiny.write(tmp_path / "s"))])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "decision 'closeB'" in text and "contradicts decision 'keepB'" in text
+    assert "Traceback" not in result.output
+
+
+def test_solve_scenario_documents_its_arguments():
+    import inspect
+
+    from model import solve_scenario
+
+    parameters = set(inspect.signature(solve_scenario).parameters)
+    # numpydoc: each name (or names joined by ", ") on its own line at the section's indent
+    documented = {name for line in inspect.getdoc(solve_scenario).splitlines()
+                  if line and not line.startswith(" ") for name in line.split(", ")}
+    assert parameters <= documented
