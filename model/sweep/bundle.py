@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.config import SCENARIO_FILE, deep_merge, load_yaml_text, resolve_layers
+from model.config import SCENARIO_FILE, deep_merge, layered_changes, load_yaml_text, resolve_layers
 from model.data import find_file
 from model.dictionary import TABLES
 
@@ -38,6 +38,7 @@ def make_bundle(folder: Path) -> Bundle:
     for layer in layers:
         config = deep_merge(config, load_yaml_text((layer / SCENARIO_FILE).read_text("utf-8-sig")) or {})
     config.pop("extends", None)
+    config.pop("changes", None)  # merged key by key they would be wrong: applied below instead
     files: dict[str, bytes] = {}
     table_files: dict[str, str] = {}
     for table in TABLES.values():
@@ -67,9 +68,27 @@ def make_bundle(folder: Path) -> Bundle:
             for part in where[:-1]:
                 node = node[part]
             node[where[-1]] = target
+    files.update(_changed_tables(folder, layers, table_files))
     bundle = Bundle(config=config, files=files, table_files=table_files)
     bundle.digest = content_digest({"config": config, "files": {k: sha_hex(v) for k, v in files.items()}})
     return bundle
+
+
+def _changed_tables(folder: Path, layers: list[Path], table_files: dict[str, str]) -> dict[str, bytes]:
+    """The tables the base's `changes:` touch, as the base sees them after the changes: a variant
+    edits these, and a variant's copy of a table must not drop the base's changes to it."""
+    placed, _problems = layered_changes(layers)
+    if not placed:
+        return {}
+    from model.data import load_scenario
+
+    scenario = load_scenario(folder)
+    out = {}
+    for name in sorted({p.change.table for p in placed}):
+        frame = scenario.tables[name]
+        out[TABLES[name].file] = frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        table_files[name] = TABLES[name].file
+    return out
 
 
 def sha_hex(data: bytes) -> str:

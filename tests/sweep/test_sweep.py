@@ -338,3 +338,19 @@ def test_two_sweeps_cannot_write_one_folder(tmp_path):
     (out / LOCK_FILE).write_text("999999999")  # a process that no longer runs: taken over
     with sweep_lock(out):
         assert (out / LOCK_FILE).read_text() == str(os.getpid())
+
+
+def test_a_sweep_on_a_scenario_with_changes_keeps_them(tmp_path):
+    # base: the demo scenario with demand x 2 said as a change; the variant adds 1 bed to every
+    # row: 2 x beds + 1, not beds + 1 (a variant's copy of a table must not drop the base's change)
+    child = tmp_path / "child"
+    child.mkdir()
+    (child / "scenario.yaml").write_text(yaml.safe_dump({
+        "name": "child", "extends": os.path.relpath(DEMO, child),
+        "changes": [{"table": "demand", "column": "beds", "op": "scale", "value": 2}]}))
+    sweep = load_sweep(write_sweep(tmp_path, "ch", base=child, design="grid", parameters=[
+        {"name": "plus", "table": "demand", "column": "beds", "op": "add", "values": [1]}]))
+    demand = _table(materialise(sweep, {"plus": 1}), "demand.csv")
+    base = pd.read_csv(DEMO / "demand.csv")
+    assert demand["beds"].tolist() == pytest.approx((base["beds"] * 2 + 1).tolist())
+    assert "changes" not in sweep.bundle.config
