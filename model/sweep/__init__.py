@@ -11,7 +11,8 @@ writes ``runs/sweeps/<name>/``:
   (see :mod:`model.sweep.report`).
 
 A variant's key is a hash of its full resolved content: the validated scenario configuration
-(solver limits included) and the bytes of every input file after the variant's changes. Rerunning
+(solver limits included, and its table parameters as scenario ``changes``, which the worker
+applies to the validated tables in memory) and the bytes of every input file of the base. Rerunning
 a sweep skips every variant whose key already has a result, so editing the base data re-solves
 exactly the variants it changes. Variants that are invalid, infeasible or hit their limits are
 recorded with their status and reason; the sweep goes on.

@@ -12,12 +12,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from model.config import ScenarioConfig, read_yaml
+from model.changes import HUB_OF, row_mask
+from model.config import Change, ScenarioConfig, read_yaml
 from model.data import load_scenario
 from model.dictionary import TABLES
 from model.errors import Problem, ScenarioError
 from model.sweep.bundle import make_bundle
-from model.sweep.edits import HUB_TABLES, as_list, lookup, read_text_table, row_mask
+from model.sweep.edits import as_list, lookup, table_change
 from model.sweep.spec import Parameter, SweepSpec
 from model.sweep.store import Sweep
 
@@ -51,7 +52,6 @@ def load_sweep(path: str | Path) -> Sweep:
     bundle = make_bundle(base_folder)
     check = Sweep(spec=spec or SweepSpec.model_construct(), path=path, base_folder=base_folder,
                   scenario=scenario, bundle=bundle)
-    check.frames = {name: read_text_table(bundle.files[file]) for name, file in bundle.table_files.items()}
     raw_params = raw.get("parameters") if isinstance(raw.get("parameters"), list) else []
     for i, item in enumerate(raw_params):
         try:
@@ -173,7 +173,7 @@ def _check_parameter(sweep: Sweep, p: Parameter, path: Path, line: int | None) -
         problem(f"unknown table (known: {', '.join(TABLES)})", p.table)
         return problems
     table = TABLES[p.table]
-    frame = sweep.frames.get(p.table)
+    frame = sweep.scenario.tables.get(p.table)
     if p.column not in table.column_names:
         problem(f"unknown column of {p.table} (known: {', '.join(table.column_names)})", p.column)
         return problems
@@ -189,13 +189,20 @@ def _check_parameter(sweep: Sweep, p: Parameter, path: Path, line: int | None) -
             problem(f"filter on unknown column of {p.table} (known: {', '.join(table.column_names)})",
                     col)
     if p.hub is not None:
-        if p.table not in HUB_TABLES:
-            problem(f"a hub filter applies to {', '.join(HUB_TABLES)} only")
+        if p.table not in HUB_OF:
+            problem(f"a hub filter applies to {', '.join(HUB_OF)} only")
         else:
-            hubs = set(sweep.frames["hubs"]["hub"])
+            hubs = set(sweep.scenario.tables["hubs"]["hub"])
             unknown = [h for h in as_list(p.hub) if str(h) not in hubs]
             if unknown:
                 problem("unknown hub", unknown)
-    if not problems and frame is not None and not row_mask(sweep.frames, p).any():
+    if not problems and frame is not None and not _selects_rows(sweep, p):
         problem(f"the filter matches no rows of {p.table}", {**p.where, **({"hub": p.hub} if p.hub else {})})
     return problems
+
+
+def _selects_rows(sweep: Sweep, p: Parameter) -> bool:
+    """Whether the parameter's filters select a row of the base (as its changes will see it)."""
+    change = Change.model_validate({**table_change(p, 1.0 if p.op != "set" else None), "op": "set"})
+    table = TABLES[p.table]
+    return bool(row_mask(sweep.scenario.tables[p.table], table, change, sweep.scenario.tables).any())

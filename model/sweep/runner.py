@@ -63,8 +63,8 @@ def _base_dir(bundle: dict[str, Any]) -> Path:
         return Path(holder.name)
 
 
-def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], tables: dict[str, bytes],
-                  key: str, baseline: bool = False) -> dict[str, Any]:
+def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
+                  baseline: bool = False) -> dict[str, Any]:
     """Solve one variant; never raises for a bad variant: the status and reason say what happened.
 
     Returns a record (JSON-able) with a `decisions` DataFrame alongside.
@@ -79,9 +79,6 @@ def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], tables: dic
         folder = Path(tmp)
         content = {"extends": str(_base_dir(bundle)), **overrides}
         (folder / SCENARIO_FILE).write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
-        for name, data in tables.items():
-            (folder / name).parent.mkdir(parents=True, exist_ok=True)
-            (folder / name).write_bytes(data)
         try:
             result = solve_scenario(folder, runs_root=None, baseline=baseline, levers=False)
             record.update(_solved_record(result))
@@ -261,7 +258,7 @@ def _execute(sweep: Sweep, todo: list[Variant], client: Any, vdir: Path, run: Sw
     bundle = client.scatter(sweep.bundle.payload(), broadcast=True, hash=False)
     by_future = {}
     for v in todo:
-        future = client.submit(solve_variant, bundle, v.overrides, v.tables, v.key,
+        future = client.submit(solve_variant, bundle, v.overrides, v.key,
                                sweep.spec.baseline, key=f"bedplan-variant-{v.key}-{secrets.token_hex(3)}",
                                pure=False, priority=-v.index)
         by_future[future] = v

@@ -43,7 +43,6 @@ class Sweep:
     base_folder: Path
     scenario: Any  # model.data.ScenarioData of the base
     bundle: Bundle
-    frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # base tables as text
 
     @property
     def name(self) -> str:
@@ -55,13 +54,13 @@ class Sweep:
 
 @dataclass
 class Variant:
-    """One point of the design, materialised: its overrides, changed tables and content key."""
+    """One point of the design, materialised: its overrides (table parameters as `changes`) and
+    content key."""
 
     index: int
     label: str
     values: dict[str, Any]  # parameter name -> value (None: left as in the base)
     overrides: dict[str, Any] = field(default_factory=dict)
-    tables: dict[str, bytes] = field(default_factory=dict)  # relative file -> new bytes
     digest: str = ""
 
     @property
