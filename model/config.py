@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from model.errors import Problem, ScenarioError
+from model.errors import Problem, ScenarioError, pydantic_problems
 
 SCENARIO_FILE = "scenario.yaml"
 log = logging.getLogger(__name__)
@@ -441,17 +441,7 @@ def layered_changes(layers: list[Path], extra: list[Any] = ()) -> tuple[list[Pla
 
 
 def _pydantic_problems(path: Path, exc: Exception) -> list[Problem]:
-    errors = getattr(exc, "errors", None)
-    if errors is None:
-        return [Problem(str(path), None, None, None, str(exc))]
-    problems = []
-    for err in errors():
-        where = ".".join(str(p) for p in err.get("loc", ()))
-        rule = err.get("msg", "invalid")
-        if err.get("type") == "extra_forbidden":
-            rule = "unknown key" + _did_you_mean(where)
-        problems.append(Problem(str(path), None, where or None, err.get("input"), rule))
-    return problems
+    return pydantic_problems(path, exc, hint=_did_you_mean)
 
 
 def _did_you_mean(dotted: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 EXIT_OK = 0
@@ -92,3 +93,32 @@ class OutputError(BedplanError):
     the run is left as `.incomplete-<id>` with the reason, never published as complete."""
 
     exit_code = EXIT_OUTPUT
+
+
+def pydantic_problems(path: object, exc: Exception, lines: dict[tuple, int] | None = None,
+                      shown: Callable[[tuple], tuple] | None = None,
+                      hint: Callable[[str], str] | None = None,
+                      plain: bool = False) -> list[Problem]:
+    """A pydantic ValidationError as Problems naming the file, the key (and the line, from
+    `lines`: the YAML line of each path of keys). `shown` renames a path for the message (e.g. a
+    parameter's name for its index), `hint` adds to "unknown key" (did you mean ...?), and `plain`
+    drops pydantic's "Value error, " prefix and shows no value for a missing key or a mapping."""
+    errors = getattr(exc, "errors", None)
+    if errors is None:
+        return [Problem(str(path), None, None, None, str(exc))]
+    problems = []
+    for err in errors():
+        loc = tuple(err.get("loc", ()))
+        where = ".".join(str(p) for p in (shown(loc) if shown else loc))
+        line = next((lines[loc[:n]] for n in range(len(loc), -1, -1) if loc[:n] in lines), None) \
+            if lines else None
+        rule = err.get("msg", "invalid")
+        value = err.get("input")
+        if plain:
+            rule = rule.removeprefix("Value error, ")
+            if err.get("type") == "missing" or isinstance(value, dict | list):
+                value = None
+        if err.get("type") == "extra_forbidden":
+            rule = "unknown key" + (hint(where) if hint else "")
+        problems.append(Problem(str(path), line, where or None, value, rule))
+    return problems

@@ -16,7 +16,7 @@ from model.changes import HUB_OF, row_mask
 from model.config import Change, ScenarioConfig, read_yaml
 from model.data import load_scenario
 from model.dictionary import TABLES
-from model.errors import Problem, ScenarioError
+from model.errors import Problem, ScenarioError, pydantic_problems
 from model.sweep.bundle import make_bundle
 from model.sweep.edits import as_list, lookup, table_change
 from model.sweep.spec import Parameter, SweepSpec
@@ -98,28 +98,15 @@ def _yaml_lines(text: str) -> dict[tuple, int]:
 
 def _spec_problems(path: Path, exc: ValidationError, lines: dict[tuple, int],
                    raw: dict[str, Any]) -> list[Problem]:
-    problems = []
     params = raw.get("parameters") if isinstance(raw.get("parameters"), list) else []
-    for err in exc.errors():
-        loc = tuple(err.get("loc", ()))
-        shown = loc
+
+    def by_name(loc: tuple) -> tuple:  # a parameter is named by its name, not its index
         if len(loc) >= 2 and loc[0] == "parameters" and isinstance(loc[1], int) and loc[1] < len(params) \
                 and isinstance(params[loc[1]], dict) and params[loc[1]].get("name"):
-            shown = ("parameters", params[loc[1]]["name"], *loc[2:])
-        line = None
-        for n in range(len(loc), -1, -1):
-            if loc[:n] in lines:
-                line = lines[loc[:n]]
-                break
-        rule = err.get("msg", "invalid").removeprefix("Value error, ")
-        if err.get("type") == "extra_forbidden":
-            rule = "unknown key"
-        where = ".".join(str(p) for p in shown) or None
-        value = err.get("input") if err.get("type") != "missing" else None
-        if isinstance(value, dict | list):
-            value = None
-        problems.append(Problem(str(path), line, where, value, rule))
-    return problems
+            return ("parameters", params[loc[1]]["name"], *loc[2:])
+        return loc
+
+    return pydantic_problems(path, exc, lines=lines, shown=by_name, plain=True)
 
 
 def _key_problem(dotted: str) -> str | None:
