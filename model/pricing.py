@@ -24,6 +24,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from model.config import SolverConfig
+from model.errors import Problem, ScenarioError
 from model.formulation import Formulation, formulate
 from model.formulation.families.fixed_decisions import release
 from model.inputs import ModelInputs
@@ -102,7 +103,12 @@ def price_decisions(formulation: Formulation, locked: SolveOutcome, locked_solut
     The model must hold the locked plan's solution (extract it first: the re-solves overwrite it).
     """
     data = formulation.data
-    names = decisions if decisions is not None else [lock.decision for lock in data.locks]
+    known = [lock.decision for lock in data.locks]
+    names = decisions if decisions is not None else known
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ScenarioError([Problem("price_only", None, None, name, "no fixed decision of this name")
+                             for name in unknown])
     if not names or not locked.has_solution:
         return pd.DataFrame()
     start = start_values(formulation.model)

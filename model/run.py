@@ -234,7 +234,8 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
     if pricing.enabled and inputs.locks:
         result.prices = price_decisions(formulation, outcome, result.solution, scenario.config.solver,
                                         pricing.only, pricing.workers, pricing.scheduler, say)
-        manifest["prices"] = result.prices.to_dict(orient="records")
+        prices = result.prices.astype(object)
+        manifest["prices"] = prices.where(prices.notna(), None).to_dict(orient="records")
     if with_baseline:
         result.baseline, base_outcome, steps = baseline_and_steps(
             formulation, scenario.config.solver, levers=with_levers, stream=stream, say=say)
