@@ -1,10 +1,11 @@
 """Comparing two run folders (`bedplan compare RUN_A RUN_B`): objective terms, KPIs for England,
 each hub and each footprint (final year and all years), and the site decisions that differ.
 
-Each run's objective is proven only within its gap, so a difference in money smaller than the
-two gaps together is marked as within the gaps (not distinguishable). The gaps bound the
-objective, not carbon or patient-km: those differences are shown as they are, and when the
-objectives are indistinguishable the two plans may simply be alternative optima.
+Each run's objective is proven only within its gap, so a difference in the objective or one of
+its (discounted) terms smaller than the two gaps together is marked as within the gaps (not
+distinguishable). The gaps bound the objective, not the KPIs (undiscounted cost, carbon,
+patient-km): those differences are shown as they are, and when the objectives are
+indistinguishable the two plans may simply be alternative optima.
 """
 
 from __future__ import annotations
@@ -92,8 +93,9 @@ def compare_runs(a: Run, b: Run, shared_only: bool = False) -> tuple[pd.DataFram
     merged = merged[merged["year"].isin(["all", last])]
     for r in merged.itertuples(index=False):
         for measure, unit in KPI_MEASURES.items():
+            # the gaps bound the discounted objective, not these (undiscounted) figures
             rows.append(_row("kpi", r.scope, r.id, r.year, measure, unit, getattr(r, f"{measure}_a"),
-                             getattr(r, f"{measure}_b"), gaps if unit == "GBP" else None))
+                             getattr(r, f"{measure}_b"), None))
     table = pd.DataFrame(rows)
     return table, notes
 
@@ -152,9 +154,8 @@ def render_markdown(a: Run, b: Run, table: pd.DataFrame, changed: pd.DataFrame, 
     moved = table["difference"].abs() > 1e-6
     kpi = table[(table["kind"] == "kpi") & (table["scope"] != "footprint") & moved]
     for r in kpi.itertuples(index=False):
-        mark = " (within gaps)" if r.within_gaps else ""
         lines.append(f"| {r.scope} | {r.id} | {r.year} | {r.measure} | {r.run_a:,.2f} | {r.run_b:,.2f} | "
-                     f"{r.difference:+,.2f}{mark} |")
+                     f"{r.difference:+,.2f} |")
     fp = table[(table["kind"] == "kpi") & (table["scope"] == "footprint") & moved]
     lines += ["", f"Footprints: {fp['id'].nunique()} with a different KPI (every row in compare.csv).", "",
               "## Site decisions that differ", ""]
@@ -164,8 +165,9 @@ def render_markdown(a: Run, b: Run, table: pd.DataFrame, changed: pd.DataFrame, 
         lines += ["| site | name | hub | year | action A | action B |", "|---|---|---|---|---|---|"]
         for r in changed.itertuples(index=False):
             lines.append(f"| {r.site} | {r.name} | {r.hub} | {r.year} | {r.action_a} | {r.action_b} |")
-    lines += ["", "The proven gaps bound the objective only: carbon, patient-km and the other KPIs are "
-              "shown as the two plans have them.", ""]
+    lines += ["", "The proven gaps bound the discounted objective (and are compared with its terms) "
+              "only: the KPIs (undiscounted cost, carbon, patient-km and the rest) are shown as the two "
+              "plans have them.", ""]
     return "\n".join(lines)
 
 
