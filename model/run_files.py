@@ -63,6 +63,11 @@ RUN_FILES: tuple[RunFile, ...] = (
             "styled in QGIS"),
     RunFile(("map.png", "map.html"), "static map (footprints by in-hub share, hubs, sites by "
             "action) and interactive web map (layer control, each site's decisions by year)"),
+    RunFile(("plan.xlsx",), "the run's tables as one Excel workbook for analysts: a README sheet "
+            "(what each sheet holds, the scenario, solver status and proven gap, every column's "
+            "unit and meaning), then decisions, wards, allocation, KPIs, objective by year and "
+            "the saving steps; units in the headers, frozen header rows, filters, numbers as "
+            "numbers"),
     RunFile(("manifest.json",), "written last: scenario, input file hashes, versions, solver "
             "status, proven gap (absolute, relative, and relative to the part decisions can "
             "change), build and solve seconds, objective terms, model size, what the do-nothing "
@@ -94,6 +99,11 @@ def expected_files(result: Any) -> list[str]:
         else:
             names += [n for n in spec.names if n != "manifest.json"]
     return names
+
+
+def descriptions() -> dict[str, str]:
+    """File name -> what it holds, for every registered file."""
+    return {name: spec.what for spec in RUN_FILES for name in spec.names}
 
 
 def readme_table() -> str:
