@@ -61,7 +61,9 @@ _UNIT_RULES: tuple[tuple[str, Unit], ...] = (
     (r"(wards.*|built|converted_in|converted_out|removed|standing_at_end)", Unit("wards", "#,##0")),
     (r".*places", Unit("places", "#,##0.00")),
     (r"(delayed.*|stepdown.*)", Unit("patients", "#,##0.00")),
-    (r"seconds", Unit("s", "#,##0.0")),
+    (r"(objective|bound|gap_abs|baseline_objective)", GBP),
+    (r"(gap_rel.*)", Unit("share 0-1", "0.000%")),
+    (r".*_seconds", Unit("s", "#,##0.0")),
 )
 
 
@@ -97,6 +99,24 @@ def write_run_workbook(run_dir: Path, manifest: dict | None = None,
     title = f"bedplan plan: scenario {manifest.get('scenario', run_dir.parent.name)}"
     return write_workbook(run_dir / WORKBOOK_FILE, title, facts,
                           [(s, f, descriptions[s]) for s, f, _csv in sheets])
+
+
+def write_sweep_workbook(folder: Path, facts: list[tuple[str, object]], results: pd.DataFrame,
+                         robust: pd.DataFrame | None) -> Path:
+    """``plan.xlsx`` of a sweep: one row per variant (parameters, status, gap, objective terms,
+    KPIs), then the robustness of each site across the solved variants."""
+    sheets = [("variants", results.reset_index(drop=True),
+               "one row per variant: parameter values, status and reason, objective, bound and "
+               "proven gap, seconds, objective terms (term_*), England KPIs of the plan and "
+               "(baseline_*) of doing nothing")]
+    if robust is not None and len(robust):
+        sheets.append(("robustness", robust.reset_index(drop=True),
+                       "per site: the share of solved variants keeping, reducing, "
+                       "decommissioning, commissioning, reconfiguring or expanding it, and its "
+                       "verdict"))
+    facts = [*facts, ("caveat", "Results differing by less than the variants' proven gaps are "
+                      "indistinguishable.")]
+    return write_workbook(Path(folder) / WORKBOOK_FILE, "bedplan sweep", facts, sheets)
 
 
 def run_facts(manifest: dict) -> list[tuple[str, object]]:

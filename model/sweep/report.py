@@ -11,6 +11,7 @@ import pandas as pd
 
 from model.outputs import ATTRIBUTION
 from model.sweep.store import DECISIONS_FILE, SOLVED, Sweep, SweepRun
+from model.workbook import write_sweep_workbook
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,18 @@ def write_report(sweep: Sweep, out: Path, results: pd.DataFrame, run: SweepRun |
             log.exception("could not draw %s", name)
     text = render_summary(sweep, results, robust, charts, run)
     (out / SUMMARY_FILE).write_text(text, encoding="utf-8")
+    write_sweep_workbook(out, _workbook_facts(sweep, results), results, robust)
     return out / SUMMARY_FILE
+
+
+def _workbook_facts(sweep: Sweep, results: pd.DataFrame) -> list[tuple[str, object]]:
+    spec = sweep.spec
+    counts = results["status"].value_counts().to_dict()
+    return [("sweep", sweep.name), ("base scenario", str(spec.base)), ("design", spec.design),
+            ("variants", len(results)),
+            ("status", ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))),
+            ("per-variant time limit (s)", spec.solver.time_limit),
+            ("per-variant MIP gap", spec.solver.mip_gap)]
 
 
 def _sites(sweep: Sweep) -> pd.DataFrame:
@@ -190,7 +202,8 @@ def render_summary(sweep: Sweep, results: pd.DataFrame, robust: pd.DataFrame, ch
     lines += ["", "## Files", "",
               "`results.parquet` (one row per variant: parameters, status, reason, gap, seconds, "
               "objective terms `term_*`, England KPIs), `decisions.parquet` (variant, site, year, "
-              "action, wards, beds), `robustness.csv`, `sweep.json` (the design), `variants/` (one "
+              "action, wards, beds), `robustness.csv`, `plan.xlsx` (the variants and the robustness "
+              "as an Excel workbook), `sweep.json` (the design), `variants/` (one "
               "file per finished variant; a rerun skips these).", ""]
     return "\n".join(lines)
 
