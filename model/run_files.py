@@ -62,7 +62,9 @@ RUN_FILES: tuple[RunFile, ...] = (
             "km, unmet, delayed discharges), `flows` (beds by service and year), `hubs`; opens "
             "styled in QGIS"),
     RunFile(("map.png", "map.html"), "static map (footprints by in-hub share, hubs, sites by "
-            "action) and interactive web map (layer control, each site's decisions by year)"),
+            "action) and interactive web map that works with no network (everything inside the file; "
+            "footprints, hubs, sites by action, flows by year; each site's decisions by year on "
+            "hover; the legend toggles layers)"),
     RunFile(("plan.xlsx",), "the run's tables as one Excel workbook for analysts: a README sheet "
             "(what each sheet holds, the scenario, solver status and proven gap, every column's "
             "unit and meaning), then decisions, wards, allocation, KPIs, objective by year and "

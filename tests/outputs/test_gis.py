@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import sqlite3
 import xml.etree.ElementTree as ET
@@ -230,7 +231,7 @@ def test_map_png_and_html(run_dir):
     with Image.open(run_dir / "map.png") as im:
         assert im.format == "PNG" and im.width >= 1500 and im.height >= 1000
     page = (run_dir / "map.html").read_text(encoding="utf-8")
-    assert "L.control.layers" in page
+    assert "plotly" in page and not re.search(r"<script[^>]+src=", page)  # self-contained
     for text in ("Sites by action", "Footprints: share placed in home hub", "Hub boundaries",
                  "Flows 2021", "Stockton Hall (demo)", "reconfigure", "Open Government Licence"):
         assert text in page, text
