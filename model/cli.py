@@ -69,8 +69,11 @@ def solve(
     no_breakdown: Annotated[bool, typer.Option(
         "--no-breakdown", help="Skip the saving breakdown by lever (one re-solve per lever).")] = False,
     show_log: Annotated[bool, typer.Option("--log", help="Stream the solver log.")] = False,
+    no_report: Annotated[bool, typer.Option(
+        "--no-report", help="Skip report.html and report.pdf (bedplan report makes them later).")
+    ] = False,
 ) -> None:
-    """Solve a scenario and write runs/<scenario>/<run-id>/."""
+    """Solve a scenario and write runs/<scenario>/<run-id>/ (with report.html and report.pdf)."""
     from model.run import solve_scenario
 
     solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap,
@@ -89,6 +92,8 @@ def solve(
     except BedplanError as exc:
         _fail(exc)
     _print_result(result)
+    if not no_report and result.run_dir is not None:
+        _write_report(result.run_dir, [], None)
     raise typer.Exit(EXIT_OK)
 
 
@@ -264,6 +269,32 @@ def sweep(
     console.print(f"{len(run.variants)} variants: {done} ({len(run.solved)} solved now, "
                   f"{len(run.skipped)} reused) in {run.seconds / 60:.1f} min")
     console.print(f"written: [bold]{run.folder}[/]  (summary.md, results.parquet, decisions.parquet, charts)")
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder: runs/<scenario>/<run-id>.")],
+    analysis: Annotated[list[Path] | None, typer.Option(
+        help="A further analysis folder to include (a sweep's, a frontier's, ...); repeatable.")
+    ] = None,
+    output: Annotated[Path | None, typer.Option(help="Output folder (default: RUN_DIR).")] = None,
+    no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Write report.html only.")] = False,
+) -> None:
+    """The board report of a run: report.html (prints to A4) and report.pdf (headless Chromium)."""
+    _write_report(run_dir, list(analysis or []), output, pdf=not no_pdf)
+
+
+def _write_report(run_dir: Path, analyses: list[Path], output: Path | None, pdf: bool = True) -> None:
+    from model.report import write_report
+
+    try:
+        made = write_report(run_dir, analyses, output, pdf=pdf)
+    except BedplanError as exc:
+        _fail(exc)
+    console.print(f"report: [bold]{made.html}[/]" + (f" and [bold]{made.pdf.name}[/]" if made.pdf else ""),
+                  highlight=False)
+    if made.pdf is None and pdf:
+        err.print(f"[yellow]note[/]: {made.note}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

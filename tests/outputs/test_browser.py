@@ -5,10 +5,13 @@ and the report's pages must render. Without Chromium these tests are skipped, sa
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from collections import Counter
 from html.parser import HTMLParser
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -86,3 +89,36 @@ def test_map_tooltips_carry_each_sites_decisions(demo_run):
     text = page.replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u002f", "/")
     assert f"{changed['year']}: <b>{changed['action']}</b>" in text
     assert f"{changed['name']}" in text
+
+
+def test_report_prints_to_a4_pages_that_render(demo_run, tmp_path):
+    """The PDF Chromium prints: A4 pages, an England page, one per hub, the caveats; each page
+    rasterised (pdftoppm) shows ink, and the map page shows the map's colours."""
+    from model.report import write_report
+
+    made = write_report(demo_run.run_dir, output=tmp_path, pdf=True)
+    assert made.pdf is not None, made.note
+    data = made.pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    sizes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
+    hubs = pd.read_csv(demo_run.run_dir / "decisions.csv")["hub"].nunique()
+    assert len(sizes) >= 3 + hubs  # England (headline, map, changes), a page per hub, caveats
+    assert all(abs(float(w) - 595.3) < 1 and abs(float(h) - 841.9) < 1 for w, h in sizes)  # A4
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) not found: the PDF was printed but its pages "
+                    "were NOT rasterised and checked")
+    from PIL import Image
+
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(made.pdf), str(tmp_path / "page")],
+                   check=True, timeout=120)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) == len(sizes)
+    blue = []
+    for page in pages:
+        with Image.open(page) as im:
+            px = np.asarray(im.convert("RGB")).reshape(-1, 3).astype(int)
+        ink = (px.sum(axis=1) < 600).mean()
+        assert ink > 0.005, f"{page.name} is blank"
+        # the in-hub share blues of the footprints (#4393c3, #92c5de)
+        blue.append(((px[:, 2] > 180) & (px[:, 0] < 170) & (px[:, 2] - px[:, 0] > 60)).mean())
+    assert max(blue) > 0.05  # the map page: the footprints are drawn
