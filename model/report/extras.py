@@ -25,23 +25,22 @@ e = html.escape
 _ROWS = 40
 
 
-def caveats_page(run: RunData) -> str:
+def caveats_page(run: RunData, footer: str = "") -> str:
     parts = ["<section class='page'><h1>Data caveats</h1>",
              "<p>The model's answer is only as good as its inputs. Figures differing by less "
              "than the proven gaps are indistinguishable. Costs are discounted where the "
              "objective is meant; KPIs are undiscounted.</p>"]
-    text = run.assumptions
-    if text:
-        paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text)
-                      if "illustrative" in p.lower() and not p.lstrip().startswith("|")]
-        parts += [f"<p class='caveat'>{_md_inline(p)}</p>" for p in paragraphs[:6]]
-        estimates = [row for row in _table_rows(text) if "[E]" in row[-1]]
-        if estimates:
-            parts += ["<h2>Estimates and illustrative choices ([E] in ASSUMPTIONS.md)</h2>",
-                      table(["item", "value", "status"],
-                            [[_md_inline(c) for c in (r[0], _short(r[1]), _short(r[-1]))]
-                             for r in estimates], "caveats")]
-    parts += [f"<p class='note'>{e(n)}</p>" for n in run.notes]
+    text = run.assumptions or ""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text)
+                  if "illustrative" in p.lower() and not p.lstrip().startswith("|")]
+    parts += [f"<p class='caveat'>{_md_inline(p)}</p>" for p in paragraphs[:6]]
+    parts += [f"<p class='note'>{e(n)}</p>" for n in run.notes] + [footer]
+    estimates = [row for row in _table_rows(text) if "[E]" in row[-1]]
+    if estimates:
+        parts += ["<h2>Estimates and illustrative choices ([E] in ASSUMPTIONS.md)</h2>",
+                  table(["item", "value", "status"],
+                        [[_md_inline(c) for c in (r[0], _short(r[1]), _short(r[-1]))]
+                         for r in estimates], "caveats")]
     parts.append("</section>")
     return "\n".join(parts)
 

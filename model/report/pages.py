@@ -135,6 +135,8 @@ def units_table(run: RunData, hub: str) -> str:
     if run.sites is None:
         return ""
     s = run.sites[run.sites["hub"] == hub].sort_values("name")
+    unused = s[(s["action"] == "not_used") & (s["beds_base"] == 0) & (s["beds_final"] == 0)]
+    s = s.drop(unused.index)
     services = [c[len("beds_base_"):] for c in s.columns if c.startswith("beds_base_")]
     rows = []
     for r in s.to_dict("records"):
@@ -143,10 +145,12 @@ def units_table(run: RunData, hub: str) -> str:
         rows.append([f"{e(str(r['name']))} <span class='code'>{e(str(r['site']))}</span>",
                      e(str(r["action"]).replace("_", " ")), f"{int(r['beds_base'])}",
                      f"{int(r['beds_final'])}", per or "–"])
+    note = ("<p class='note'>Candidate sites not used: " + ", ".join(
+        e(str(n)) for n in unused["name"]) + ".</p>") if len(unused) else ""
     if not rows:
-        return "<p>No unit in this hub.</p>"
+        return "<p>No unit in this hub.</p>" + note
     return table(["unit", "over the plan", "beds before", "beds after", "per service"], rows,
-                 "units")
+                 "units") + note
 
 
 def footprints_table(run: RunData, hub: str) -> str:

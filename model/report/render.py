@@ -58,12 +58,12 @@ def render(run: RunData, analyses: list[Path]) -> str:
         chart = _saving_chart(run, Path(tmp) / "saving.svg")
         pages = [england_page(run, chart)]
         pages += [hub_page(run, hub, name) for hub, name in run.hubs()]
-        pages += [caveats_page(run), analysis_pages(analyses)]
+        footer = (f"<footer>{html.escape(ATTRIBUTION)} Made by bedplan from the run folder "
+                  f"{html.escape(run.folder.name)}.</footer>")
+        pages += [caveats_page(run, footer), analysis_pages(analyses)]
     title = html.escape(f"{run.scenario}: recommended secure bed plan")
     return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
-            f"<style>{CSS}</style></head><body>{''.join(pages)}"
-            f"<footer>{html.escape(ATTRIBUTION)} Made by bedplan from the run folder "
-            f"{html.escape(run.folder.name)}.</footer></body></html>")
+            f"<style>{CSS}</style></head><body>{''.join(pages)}</body></html>")
 
 
 def write_report(run_dir: Path, analyses: list[Path] | None = None, output: Path | None = None,
