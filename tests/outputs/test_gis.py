@@ -327,7 +327,8 @@ def test_export_gpkg_default_folder_and_refuses_to_overwrite(run_dir):
     assert _read(target, "sites").crs.to_epsg() == 27700
     before = target.stat().st_mtime_ns
     again = _export(run_dir, "--format", "gpkg")
-    assert again.exit_code == 2
+    assert again.exit_code == 5  # an output refused, not invalid input
+    assert "refusing to overwrite" in again.output and "Invalid input" not in again.output
     assert "exist already" in again.output
     assert target.stat().st_mtime_ns == before
     assert not list((run_dir / "exports" / "gpkg").glob(".export-*"))
