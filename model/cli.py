@@ -253,6 +253,8 @@ def sweep(
             if kind == "start":
                 bar.update(task, total=info["todo"],
                            status=f"{info['done']} of {info['total']} already done")
+            elif kind == "cluster":
+                console.log(f"solving on {info['cluster']}", highlight=False)
             else:
                 counts["ok" if info["status"] in SOLVED else "failed"] += 1
                 bar.update(task, advance=1, status=f"[green]{counts['ok']} solved[/] "
@@ -267,7 +269,9 @@ def sweep(
     statuses = run.results["status"].value_counts().to_dict()
     done = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
     console.print(f"{len(run.variants)} variants: {done} ({len(run.solved)} solved now, "
-                  f"{len(run.skipped)} reused) in {run.seconds / 60:.1f} min")
+                  f"{len(run.skipped)} reused) in {run.seconds / 60:.1f} min"
+                  + (f" on {run.cluster}" if run.cluster else " (nothing to solve: no cluster started)"),
+                  highlight=False)
     console.print(f"written: [bold]{run.folder}[/]  (summary.md, results.parquet, decisions.parquet, charts)")
 
 

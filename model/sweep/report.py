@@ -150,7 +150,8 @@ def render_summary(sweep: Sweep, results: pd.DataFrame, robust: pd.DataFrame, ch
     ]
     if run is not None:
         lines.append(f"This run solved {len(run.solved)} variant(s) ({len(run.failed)} without a "
-                     f"solution) and reused {len(run.skipped)} already done, in {run.seconds / 60:.1f} min.")
+                     f"solution) and reused {len(run.skipped)} already done, in {run.seconds / 60:.1f} min"
+                     + (f", on {run.cluster}." if run.cluster else "."))
     lines += ["", "## Parameters", "", "| parameter | target | op | values | meaning |",
               "|---|---|---|---|---|"]
     for p in spec.parameters:

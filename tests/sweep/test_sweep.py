@@ -220,6 +220,10 @@ def test_bad_variants_fail_alone_and_a_rerun_solves_nothing(tmp_path, client):
     assert {"variant", "site", "year", "action", "wards"} <= set(decisions.columns)
     summary = (run.folder / "summary.md").read_text()
     assert "Robustness per site" in summary and "| reach=-5 | invalid |" in summary
+    # which cluster and how many workers solved the variants, said in the summary
+    assert run.workers == 2 and run.cluster.startswith("local Dask cluster at tcp://")
+    assert "2 worker(s)" in run.cluster and f"on {run.cluster}" in summary
+    assert "## Results per variant" in summary and "| carbon_price=300 | " in summary
     for chart in (MAP_FILE, TORNADO_FILE, SCATTER_FILE):
         assert (run.folder / chart).stat().st_size > 10_000, chart
     assert "Open Government Licence" in ATTRIBUTION
