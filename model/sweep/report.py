@@ -179,8 +179,9 @@ def render_summary(sweep: Sweep, results: pd.DataFrame, robust: pd.DataFrame, ch
                      f"{secs.median():.1f}s, longest {secs.max():.1f}s.")
     lines += ["", "## Results per variant", "",
               "Gap: the proven relative gap of the variant's own solve; results differing by less "
-              "than the gaps are indistinguishable. Cost, carbon and patient-km are England totals "
-              "over all years; unmet in bed-years; delayed discharges in patients.", ""]
+              "than the gaps are indistinguishable. Cost, carbon and patient-km are the whole "
+              "scenario's totals over all years; unmet in bed-years; delayed discharges in "
+              "patients.", ""]
     lines += variant_table_lines([p.name for p in spec.parameters], results)
     lines += ["", "## Robustness per site", ""]
     if solved.empty:

@@ -104,3 +104,24 @@ def test_report_command(demo_run, tmp_path):
     assert again.exit_code == 5 and "refusing to overwrite" in again.output
     missing = runner.invoke(app, ["report", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "not a finished run folder" in missing.output
+
+
+def test_solve_writes_the_report_once_the_run_is_complete(tmp_path):
+    from model.report.browser import find_chromium
+    from tests.conftest import DEMO
+
+    result = runner.invoke(app, ["solve", str(DEMO), "--runs-dir", str(tmp_path), "--no-breakdown"])
+    assert result.exit_code == 0, result.output
+    (run,) = [p for p in (tmp_path / "demo").iterdir() if not p.name.startswith(".")]
+    assert (run / "manifest.json").exists() and (run / REPORT_HTML).exists()
+    if find_chromium() is None:
+        assert "PDF not made: Chromium is not installed" in result.output
+    else:
+        assert (run / "report.pdf").read_bytes().startswith(b"%PDF")
+    skipped = runner.invoke(app, ["solve", str(DEMO), "--runs-dir", str(tmp_path / "b"),
+                                  "--no-baseline", "--no-report"])
+    assert skipped.exit_code == 0, skipped.output
+    assert not list((tmp_path / "b").rglob(REPORT_HTML))
+    (bare,) = [p for p in (tmp_path / "b" / "demo").iterdir() if not p.name.startswith(".")]
+    html = write_report(bare, pdf=False).html.read_text()  # no baseline, no saving steps
+    assert "No do-nothing comparison in this run" in html and "Where the saving" not in html
