@@ -174,7 +174,7 @@ def delayed_by_year(run: RunData, hub: str) -> str:
                             aggfunc="sum")
     body = [[e(str(y)), num(r.get("optimised"), 1), num(r.get("baseline"), 1)]
             for y, r in wide.iterrows()]
-    return table(["year", "delayed discharges, recommended", "do nothing"], body, "delayed")
+    return table(["year", "delayed discharges: recommended", "do nothing"], body, "delayed")
 
 
 def england_page(run: RunData, saving_chart: Path | None) -> str:
@@ -198,12 +198,15 @@ def england_page(run: RunData, saving_chart: Path | None) -> str:
 
 
 def hub_page(run: RunData, hub: str, name: str) -> str:
+    # the hub's totals and its delayed discharges by year side by side: one page per hub
+    # where the hub's tables allow
     parts = [f"<section class='page hub'><h1>{e(str(name))} <span class='code'>{e(str(hub))}"
-             f"</span></h1>", kpi_table(run, "hub", hub), "<h2>Units before and after</h2>",
+             f"</span></h1>", "<div class='pair'><div>", kpi_table(run, "hub", hub),
+             "</div><div>", delayed_by_year(run, hub), "</div></div>",
+             "<h2>Units before and after</h2>",
              units_table(run, hub) or "<p>No site layer in this run.</p>",
              "<h2>Footprints: distance from home and need placed in the hub</h2>",
              footprints_table(run, hub) or "<p>No footprint layer in this run.</p>",
-             "<h2>Delayed discharges by year</h2>", delayed_by_year(run, hub),
              "<h2>What changes when</h2>", changes_table(run, hub, limit=25), "</section>"]
     return "\n".join(parts)
 

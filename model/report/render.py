@@ -38,6 +38,11 @@ tr { break-inside: avoid; }
 thead { display: table-header-group; }
 img.map { width: 100%; max-height: 235mm; object-fit: contain; }
 img.chart { width: 100%; max-height: 62mm; object-fit: contain; break-inside: avoid; }
+.pair { display: flex; gap: 4mm; align-items: flex-start; }
+.pair > div { flex: 1; }
+section.hub table { font-size: 7.8pt; }
+section.hub th, section.hub td { padding: 0.6mm 1.4mm; }
+section.hub h2 { margin-top: 3mm; }
 section.page { break-after: page; }
 section.page:last-of-type { break-after: auto; }
 footer { font-size: 7.5pt; color: #666; margin-top: 4mm; }
