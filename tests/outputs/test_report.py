@@ -125,3 +125,11 @@ def test_solve_writes_the_report_once_the_run_is_complete(tmp_path):
     (bare,) = [p for p in (tmp_path / "b" / "demo").iterdir() if not p.name.startswith(".")]
     html = write_report(bare, pdf=False).html.read_text()  # no baseline, no saving steps
     assert "No do-nothing comparison in this run" in html and "Where the saving" not in html
+
+
+def test_without_chromium_the_html_is_written_and_the_pdf_is_said_missing(demo_run, tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.setenv("BEDPLAN_CHROMIUM", str(tmp_path / "no-such-browser"))
+    made = write_report(demo_run.run_dir, output=tmp_path, pdf=True)
+    assert made.html.exists() and made.pdf is None and not (tmp_path / "report.pdf").exists()
+    assert "Chromium is not installed" in made.note
