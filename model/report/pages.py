@@ -177,6 +177,21 @@ def delayed_by_year(run: RunData, hub: str) -> str:
     return table(["year", "delayed discharges: recommended", "do nothing"], body, "delayed")
 
 
+def changes_by_year(run: RunData) -> str:
+    """Units changing each year, by action (a unit with two changes in a year counts under
+    each)."""
+    d = run.decisions[run.decisions["action"] != "keep"]
+    if d.empty:
+        return ""
+    actions = d["action"].str.split(r"\s*\+\s*").explode()
+    counts = pd.crosstab(d.loc[actions.index, "year"], actions.to_numpy())
+    headers = ["year", *counts.columns, "units changing"]
+    units = d.groupby("year")["site"].nunique()
+    rows = [[e(str(y)), *(str(int(v)) if v else "–" for v in r), str(int(units[y]))]
+            for y, r in counts.iterrows()]
+    return table([e(str(h)) for h in headers], rows, "counts")
+
+
 def england_page(run: RunData, saving_chart: Path | None) -> str:
     parts = [f"<section class='page'><h1>{e(run.scenario)}: recommended secure bed plan</h1>",
              f"<p class='sub'>{e(_period(run))}; run {e(str(run.manifest.get('run_id')))}</p>",
@@ -192,6 +207,9 @@ def england_page(run: RunData, saving_chart: Path | None) -> str:
     if (run.folder / "map.png").exists():
         parts += ["</section><section class='page'><h2>The plan on the map</h2>",
                   image(run.folder / "map.png", "map of the recommended configuration")]
+    by_year = changes_by_year(run)
+    if by_year:
+        parts += ["<h2>Changes by year</h2>", by_year]
     parts += ["</section><section class='page'><h2>What changes when</h2>",
               changes_table(run), "</section>"]
     return "\n".join(parts)

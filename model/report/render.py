@@ -36,7 +36,7 @@ th { background: #e8edf4; text-align: left; }
 th, td { border: 1px solid #c8ccd4; padding: 1mm 1.6mm; vertical-align: top; }
 tr { break-inside: avoid; }
 thead { display: table-header-group; }
-img.map { width: 100%; max-height: 235mm; object-fit: contain; }
+img.map { width: 100%; max-height: 195mm; object-fit: contain; }
 img.chart { width: 100%; max-height: 62mm; object-fit: contain; break-inside: avoid; }
 .pair { display: flex; gap: 4mm; align-items: flex-start; }
 .pair > div { flex: 1; }

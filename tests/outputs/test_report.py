@@ -133,3 +133,21 @@ def test_without_chromium_the_html_is_written_and_the_pdf_is_said_missing(demo_r
     made = write_report(demo_run.run_dir, output=tmp_path, pdf=True)
     assert made.html.exists() and made.pdf is None and not (tmp_path / "report.pdf").exists()
     assert "Chromium is not installed" in made.note
+
+
+def test_changes_by_year_counts_each_action_and_each_unit_once():
+    from pathlib import Path
+
+    from model.report.data import RunData
+    from model.report.pages import changes_by_year
+
+    decisions = pd.DataFrame({
+        "site": ["A", "B", "A", "C", "B"], "year": ["2018", "2018", "2019", "2019", "2019"],
+        "action": ["reconfigure + reduce", "reduce", "keep", "decommission", "keep"]})
+    run = RunData(Path("."), {}, decisions, pd.DataFrame(), None, None, None, None)
+    html = changes_by_year(run)
+    # 2018: A reconfigures and reduces, B reduces -> reconfigure 1, reduce 2, 2 units changing
+    # 2019: only C (decommission) -> 1 unit
+    assert "<th>decommission</th><th>reconfigure</th><th>reduce</th><th>units changing</th>" in html
+    assert "<tr><td>2018</td><td>–</td><td>1</td><td>2</td><td>2</td></tr>" in html
+    assert "<tr><td>2019</td><td>1</td><td>–</td><td>–</td><td>1</td></tr>" in html
