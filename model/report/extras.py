@@ -35,12 +35,19 @@ def caveats_page(run: RunData, footer: str = "") -> str:
                   if "illustrative" in p.lower() and not p.lstrip().startswith("|")]
     parts += [f"<p class='caveat'>{_md_inline(p)}</p>" for p in paragraphs[:6]]
     parts += [f"<p class='note'>{e(n)}</p>" for n in run.notes] + [footer]
-    estimates = [row for row in _table_rows(text) if "[E]" in row[-1]]
+    rows = _table_rows(text)
+    # rows that are estimates through and through; rows from a source with an estimated part
+    # are counted and left to the file
+    estimates = [r for r in rows if re.match(r"^\W*\[E\]", r[-1])]
+    partly = sum(1 for r in rows if "[E]" in r[-1]) - len(estimates)
     if estimates:
         parts += ["<h2>Estimates and illustrative choices ([E] in ASSUMPTIONS.md)</h2>",
                   table(["item", "value", "status"],
                         [[_md_inline(c) for c in (r[0], _short(r[1]), _short(r[-1]))]
                          for r in estimates], "caveats")]
+    if partly > 0:
+        parts.append(f"<p class='note'>{partly} further items are taken from a source with an "
+                     "estimated part; ASSUMPTIONS.md lists them.</p>")
     parts.append("</section>")
     return "\n".join(parts)
 
