@@ -73,8 +73,11 @@ def solve(
         "--no-price", help="Skip pricing the fixed decisions (one re-solve per lock).")] = False,
     workers: Annotated[int, typer.Option(help="Processes for the pricing re-solves (1: here).")] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler.")] = None,
+    no_report: Annotated[bool, typer.Option(
+        "--no-report", help="Skip report.html and report.pdf (bedplan report makes them later).")
+    ] = False,
 ) -> None:
-    """Solve a scenario and write runs/<scenario>/<run-id>/."""
+    """Solve a scenario and write runs/<scenario>/<run-id>/ (with report.html and report.pdf)."""
     from model.run import solve_scenario
 
     solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap,
@@ -93,6 +96,8 @@ def solve(
     except BedplanError as exc:
         _fail(exc)
     _print_result(result)
+    if not no_report and result.run_dir is not None:
+        _write_report(result.run_dir, [], None)
     raise typer.Exit(EXIT_OK)
 
 
@@ -372,6 +377,8 @@ def sweep(
             if kind == "start":
                 bar.update(task, total=info["todo"],
                            status=f"{info['done']} of {info['total']} already done")
+            elif kind == "cluster":
+                console.log(f"solving on {info['cluster']}", highlight=False)
             else:
                 counts["ok" if info["status"] in SOLVED else "failed"] += 1
                 bar.update(task, advance=1, status=f"[green]{counts['ok']} solved[/] "
@@ -386,8 +393,36 @@ def sweep(
     statuses = run.results["status"].value_counts().to_dict()
     done = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
     console.print(f"{len(run.variants)} variants: {done} ({len(run.solved)} solved now, "
-                  f"{len(run.skipped)} reused) in {run.seconds / 60:.1f} min")
+                  f"{len(run.skipped)} reused) in {run.seconds / 60:.1f} min"
+                  + (f" on {run.cluster}" if run.cluster else " (nothing to solve: no cluster started)"),
+                  highlight=False)
     console.print(f"written: [bold]{run.folder}[/]  (summary.md, results.parquet, decisions.parquet, charts)")
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder: runs/<scenario>/<run-id>.")],
+    analysis: Annotated[list[Path] | None, typer.Option(
+        help="A further analysis folder to include (a sweep's, a frontier's, ...); repeatable.")
+    ] = None,
+    output: Annotated[Path | None, typer.Option(help="Output folder (default: RUN_DIR).")] = None,
+    no_pdf: Annotated[bool, typer.Option("--no-pdf", help="Write report.html only.")] = False,
+) -> None:
+    """The board report of a run: report.html (prints to A4) and report.pdf (headless Chromium)."""
+    _write_report(run_dir, list(analysis or []), output, pdf=not no_pdf)
+
+
+def _write_report(run_dir: Path, analyses: list[Path], output: Path | None, pdf: bool = True) -> None:
+    from model.report import write_report
+
+    try:
+        made = write_report(run_dir, analyses, output, pdf=pdf)
+    except BedplanError as exc:
+        _fail(exc)
+    console.print(f"report: [bold]{made.html}[/]" + (f" and [bold]{made.pdf.name}[/]" if made.pdf else ""),
+                  highlight=False)
+    if made.pdf is None and pdf:
+        err.print(f"[yellow]note[/]: {made.note}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

@@ -33,12 +33,14 @@ from model.outputs import (
 )
 from model.pricing import price_decisions
 from model.results import Solution, decisions, extract, kpis
+from model.run_files import descriptions as run_file_descriptions
 from model.run_files import expected_files
 from model.run_files import tables as run_tables
 from model.saving import baseline_and_steps, breakdown
 from model.solve import SolveOutcome, solve, solver_version
 from model.summary import render_summary
 from model.vocabulary import SolveStatus
+from model.workbook import write_run_workbook
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +265,7 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
                                  prices=result.prices)
         (out / "summary.md").write_text(summary, encoding="utf-8")
         write_gis_outputs(out, inputs, result)
+        write_run_workbook(out, manifest, run_file_descriptions())
         missing = [name for name in expected_files(result) if not (out / name).exists()]
         if missing:  # published only when complete
             raise OutputError(f"not written: {', '.join(missing)} ("

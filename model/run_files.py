@@ -21,6 +21,7 @@ class RunFile:
     what: str
     table: Callable[[Any], pd.DataFrame | None] | None = None  # a CSV table from a RunResult
     if_empty: bool = True  # write the table even when it has no row
+    after: bool = False  # made after the run is published (a failure never loses the run)
 
 
 def _solution(attr: str) -> Callable[[Any], pd.DataFrame | None]:
@@ -66,7 +67,20 @@ RUN_FILES: tuple[RunFile, ...] = (
             "km, unmet, delayed discharges), `flows` (beds by service and year), `hubs`; opens "
             "styled in QGIS"),
     RunFile(("map.png", "map.html"), "static map (footprints by in-hub share, hubs, sites by "
-            "action) and interactive web map (layer control, each site's decisions by year)"),
+            "action) and interactive web map that works with no network (everything inside the file; "
+            "footprints, hubs, sites by action, flows by year; each site's decisions by year on "
+            "hover; the legend toggles layers)"),
+    RunFile(("plan.xlsx",), "the run's tables as one Excel workbook for analysts: a README sheet "
+            "(what each sheet holds, the scenario, solver status and proven gap, every column's "
+            "unit and meaning), then decisions, wards, allocation, KPIs, objective by year and "
+            "the saving steps; units in the headers, frozen header rows, filters, numbers as "
+            "numbers"),
+    RunFile(("report.html", "report.pdf"), "the board report: one self-contained HTML file that "
+            "prints to A4 (England page: the plan against doing nothing, where the saving comes "
+            "from, the map, what changes when; a page per hub: units before and after, its "
+            "footprints' distances and in-hub shares, delayed discharges; the data caveats), and "
+            "its PDF printed by headless Chromium when installed; made by `bedplan solve` once the "
+            "run is complete, or later by `bedplan report`", after=True),
     RunFile(("manifest.json",), "written last: scenario, input file hashes, versions, solver "
             "status, proven gap (absolute, relative, and relative to the part decisions can "
             "change), build and solve seconds, objective terms, model size, what the do-nothing "
@@ -96,8 +110,13 @@ def expected_files(result: Any) -> list[str]:
         if spec.table is not None:
             names += [n for n in spec.names if n in written_tables]
         else:
-            names += [n for n in spec.names if n != "manifest.json"]
+            names += [n for n in spec.names if n != "manifest.json" and not spec.after]
     return names
+
+
+def descriptions() -> dict[str, str]:
+    """File name -> what it holds, for every registered file."""
+    return {name: spec.what for spec in RUN_FILES for name in spec.names}
 
 
 def readme_table() -> str:

@@ -15,6 +15,7 @@ from model.data import load_scenario
 from model.errors import OutputError, Problem, ScenarioError
 from model.gis.fields import LAYER_DESCRIPTIONS, describe_field
 from model.gis.layers import Layers, build_layers
+from model.gis.qgis import layer_styles
 from model.gis.styles import ATTRIBUTION
 from model.gis.tables import RunTables
 from model.gis.write import write_format
@@ -70,6 +71,7 @@ def _files_for(fmt: str, layers: Layers, stem: str) -> list[str]:
     for n in names:
         exts = (".shp", ".shx", ".dbf", ".prj", ".cpg") if n in spatial else (".dbf", ".cpg")
         files += [n + ext for ext in exts]
+    files += [f"{n}.qml" for n in layer_styles(layers) if n in spatial]  # QGIS loads these
     return files + ["fields.csv", "README.txt"]
 
 
@@ -77,8 +79,8 @@ def export_run(run_dir: str | Path, fmt: str = "gpkg", year: int | None = None,
                output: str | Path | None = None, scenario: str | Path | None = None) -> list[Path]:
     """Re-export a run folder's recommended configuration; returns the files written.
 
-    Raises ScenarioError (exit code 2) for a bad run folder, format or year, or when any file
-    it would write exists already (nothing is overwritten).
+    Raises ScenarioError (exit code 2) for a bad run folder, format or year; OutputError
+    (exit code 5) when any file it would write exists already (nothing is overwritten).
     """
     run_dir = Path(run_dir)
     fmt = fmt.lower()
@@ -103,9 +105,9 @@ def export_run(run_dir: str | Path, fmt: str = "gpkg", year: int | None = None,
     files = _files_for(fmt, layers, stem)
     clashes = [f for f in files if (target / f).exists()]
     if clashes:
-        raise ScenarioError([Problem(str(target), None, None, ", ".join(clashes),
-                                     "export files exist already; nothing is overwritten "
-                                     "(remove them or choose another --output)")])
+        raise OutputError(f"refusing to overwrite: {', '.join(clashes)} exist already in "
+                          f"{target}; nothing was written (remove them or choose another "
+                          "--output)")
     try:
         target.mkdir(parents=True, exist_ok=True)
         staging_dir = tempfile.TemporaryDirectory(prefix=".export-", dir=target)
@@ -123,8 +125,8 @@ def export_run(run_dir: str | Path, fmt: str = "gpkg", year: int | None = None,
                 continue
             dst = target / name
             if dst.exists():  # appeared meanwhile: still never overwrite
-                raise ScenarioError([Problem(str(dst), None, None, None,
-                                             "exists already; export refuses to overwrite")])
+                raise OutputError(f"refusing to overwrite {dst}: it appeared during the "
+                                  "export; it was left as it was")
             shutil.move(str(src), dst)
             written.append(dst)
     return written
@@ -148,7 +150,9 @@ def _readme(fmt: str, layers: Layers, manifest: dict[str, Any], run_dir: Path,
     ]
     if fmt == "shapefile":
         lines += ["Shapefile field names are limited to 10 characters: fields.csv lists every "
-                  "layer's original and shapefile field names.", ""]
+                  "layer's original and shapefile field names. Each styled layer has a QGIS style "
+                  "beside it (<layer>.qml, using the shortened names), applied when QGIS opens "
+                  "the shapefile.", ""]
     if fmt == "geojson":
         lines += ["site_years has no geometry: it is site_years.csv (join to sites on `site`).",
                   ""]

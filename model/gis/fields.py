@@ -99,10 +99,11 @@ def shapefile_names(columns: Iterable[str], limit: int = SHAPEFILE_FIELD_CHARS) 
     """Original -> shapefile field name (at most `limit` characters, unique ignoring case,
     starting with a letter).
 
-    Deterministic: names that fit are kept (and reserved first); a longer name has its words
-    abbreviated from a fixed table one at a time, last word first, until it fits; failing
-    that its underscores are dropped, then it is cut, and a clash gets a number, in column
-    order.
+    Deterministic and consistent: a name that fits is kept (and reserved first); a longer name
+    has EVERY word replaced by its abbreviation from one fixed table (so a word reads the same
+    in every shortened field: ``wards_base_medium`` -> ``wd_b_med``, ``beds_base_medium`` ->
+    ``bd_b_med``), joined by underscores if that fits, else without; failing that it is cut,
+    and a clash gets a number, in column order.
     """
     out: dict[str, str] = {}
     taken: set[str] = set()
@@ -114,12 +115,8 @@ def shapefile_names(columns: Iterable[str], limit: int = SHAPEFILE_FIELD_CHARS) 
     for col in columns:
         if col in out:
             continue
-        words = [w for w in col.split("_") if w] or ["field"]
-        candidates = []
-        for i in range(len(words) - 1, -1, -1):
-            words[i] = _ABBREVIATIONS.get(words[i], words[i])
-            candidates.append("_".join(words))
-        candidates += ["".join(words), "".join(words)[:limit]]
+        words = [_ABBREVIATIONS.get(w.lower(), w) for w in col.split("_") if w] or ["field"]
+        candidates = ["_".join(words), "".join(words), "".join(words)[:limit]]
         candidates = [c if c[:1].isalpha() else "f" + c for c in candidates]
         name = next((c for c in candidates if len(c) <= limit and c.lower() not in taken), None)
         if name is None:
@@ -135,11 +132,13 @@ def shapefile_names(columns: Iterable[str], limit: int = SHAPEFILE_FIELD_CHARS) 
 
 
 _ABBREVIATIONS = {
-    "wards": "wd", "beds": "bd", "base": "b", "final": "f", "before": "pre", "after": "post",
+    "wards": "wd", "beds": "bd", "base": "b", "final": "f", "before": "bef", "after": "aft",
     "year": "yr", "medium": "med", "high": "hi", "community": "com", "share": "shr",
     "baseline": "bl", "discharges": "dis", "delayed": "del", "places": "pl", "patient": "pt",
     "footprint": "fp", "footprints": "fps", "name": "nm", "action": "act", "demand": "dem",
     "placed": "plc", "unmet": "unm", "occupied": "occ", "first": "frst", "change": "chg",
-    "changes": "chgs", "population": "pop", "carbon": "co2",
+    "changes": "chgs", "population": "pop", "carbon": "co2", "converted": "cnv",
+    "removed": "rem", "built": "blt", "sites": "st", "site": "st", "open": "op",
+    "secure": "sec",
 }
 

@@ -272,3 +272,31 @@ def layer_styles(layers: Layers) -> dict[str, tuple[str, str, str]]:
         out["hubs"] = ("bedplan: hub outlines", qml_hubs(layers.hubs.columns), sld_hubs())
     return out
 
+
+
+def qml_with_fields(qml: str, renames: dict[str, str]) -> str:
+    """A QML style for a layer whose fields were renamed (a shapefile's 10-character names):
+    every field the renderer, labels, aliases and map tips name, renamed."""
+    changed = {old: new for old, new in renames.items() if old != new}
+    if not changed:
+        return qml
+    head, _, body = qml.partition("\n")
+    root = ET.fromstring(body)
+    quoted = sorted(changed, key=len, reverse=True)
+    for element in root.iter():
+        for key in ("attr", "fieldName", "field"):
+            if element.get(key) in changed:
+                element.set(key, changed[element.get(key)])
+        for key, value in element.attrib.items():
+            element.set(key, _requote(value, quoted, changed))
+        if element.text:
+            element.text = _requote(element.text, quoted, changed)
+    ET.indent(root, space="  ")
+    return head + "\n" + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _requote(text: str, names: list[str], changed: dict[str, str]) -> str:
+    """Field references inside QGIS expressions are double-quoted: "name"."""
+    for old in names:
+        text = text.replace(f'"{old}"', f'"{changed[old]}"')
+    return text

@@ -16,7 +16,7 @@ import shapely
 from model.gis.fields import LAYER_DESCRIPTIONS, describe_field, shapefile_names
 from model.gis.layers import Layers, build_layers
 from model.gis.maps import render_html, render_png
-from model.gis.qgis import layer_styles
+from model.gis.qgis import layer_styles, qml_with_fields
 from model.gis.styles import ATTRIBUTION
 from model.gis.tables import BNG, WGS84, RunTables
 
@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("model.gis")
 
 GPKG_FILE = "configuration.gpkg"
+# GeoPackage 1.2 holds all we write (features, attribute tables, layer descriptions, the
+# layer_styles table) and older GDAL (before 3.3) and QGIS read it without the warning a newer
+# version than they know gives; GDAL would otherwise write 1.4
+GPKG_VERSION = "1.2"
 _GEOMETRY_TYPES = {"sites": "Point", "flows": "LineString", "footprints": "MultiPolygon",
                    "hubs": "MultiPolygon"}
 
@@ -50,9 +54,10 @@ def write_geopackage(layers: Layers, path: Path) -> Path:
     if path.exists():
         raise FileExistsError(path)
     bng = layers if layers.sites.crs.to_epsg() == BNG else layers.to_crs(BNG)
-    for name, frame in bng.tables().items():
+    for i, (name, frame) in enumerate(bng.tables().items()):
         description = f"{LAYER_DESCRIPTIONS[name]}. {ATTRIBUTION}"
-        _write(frame, path, name, "GPKG", layer_options={"DESCRIPTION": description})
+        created = {"dataset_options": {"VERSION": GPKG_VERSION}} if i == 0 else {}
+        _write(frame, path, name, "GPKG", layer_options={"DESCRIPTION": description}, **created)
     geometry_columns = {name: pyogrio.read_info(path, layer=name).get("geometry_name") or "geom"
                         for name in bng.spatial()}
     now = pd.Timestamp(dt.datetime.now(dt.UTC).replace(microsecond=0))
@@ -125,6 +130,9 @@ def write_format(fmt: str, layers: Layers, folder: Path, stem: str) -> dict[str,
         renamed = frame.rename(columns=mapping)
         _write(renamed, folder / (f"{name}.shp" if name in layers.spatial() else f"{name}.dbf"),
                name, "ESRI Shapefile", layer_options={"ENCODING": "UTF-8"})
+    # <layer>.qml beside <layer>.shp: QGIS applies it when the shapefile is opened
+    for name, (_style, qml, _sld) in layer_styles(layers).items():
+        (folder / f"{name}.qml").write_text(qml_with_fields(qml, renames[name]), encoding="utf-8")
     pd.DataFrame(rows).to_csv(folder / "fields.csv", index=False)
     return renames
 

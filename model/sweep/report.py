@@ -9,8 +9,11 @@ from typing import Any
 
 import pandas as pd
 
-from model.outputs import ATTRIBUTION
+from model.outputs import ATTRIBUTION  # noqa: F401 - the sweep tests take it from here
+from model.sweep import charts
 from model.sweep.store import DECISIONS_FILE, SOLVED, Sweep, SweepRun
+from model.sweep.variants_table import variant_table_lines
+from model.workbook import write_sweep_workbook
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +100,18 @@ def write_report(sweep: Sweep, out: Path, results: pd.DataFrame, run: SweepRun |
             log.exception("could not draw %s", name)
     text = render_summary(sweep, results, robust, charts, run)
     (out / SUMMARY_FILE).write_text(text, encoding="utf-8")
+    write_sweep_workbook(out, _workbook_facts(sweep, results), results, robust)
     return out / SUMMARY_FILE
+
+
+def _workbook_facts(sweep: Sweep, results: pd.DataFrame) -> list[tuple[str, object]]:
+    spec = sweep.spec
+    counts = results["status"].value_counts().to_dict()
+    return [("sweep", sweep.name), ("base scenario", str(spec.base)), ("design", spec.design),
+            ("variants", len(results)),
+            ("status", ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))),
+            ("per-variant time limit (s)", spec.solver.time_limit),
+            ("per-variant MIP gap", spec.solver.mip_gap)]
 
 
 def _sites(sweep: Sweep) -> pd.DataFrame:
@@ -136,7 +150,8 @@ def render_summary(sweep: Sweep, results: pd.DataFrame, robust: pd.DataFrame, ch
     ]
     if run is not None:
         lines.append(f"This run solved {len(run.solved)} variant(s) ({len(run.failed)} without a "
-                     f"solution) and reused {len(run.skipped)} already done, in {run.seconds / 60:.1f} min.")
+                     f"solution) and reused {len(run.skipped)} already done, in {run.seconds / 60:.1f} min"
+                     + (f", on {run.cluster}." if run.cluster else "."))
     lines += ["", "## Parameters", "", "| parameter | target | op | values | meaning |",
               "|---|---|---|---|---|"]
     for p in spec.parameters:
@@ -162,6 +177,12 @@ def render_summary(sweep: Sweep, results: pd.DataFrame, robust: pd.DataFrame, ch
         secs = solved["solve_seconds"].astype(float)
         lines.append(f"Proven gap: median {gaps.median():.3%}, worst {gaps.max():.3%}; solve time median "
                      f"{secs.median():.1f}s, longest {secs.max():.1f}s.")
+    lines += ["", "## Results per variant", "",
+              "Gap: the proven relative gap of the variant's own solve; results differing by less "
+              "than the gaps are indistinguishable. Cost, carbon and patient-km are the whole "
+              "scenario's totals over all years; unmet in bed-years; delayed discharges in "
+              "patients.", ""]
+    lines += variant_table_lines([p.name for p in spec.parameters], results)
     lines += ["", "## Robustness per site", ""]
     if solved.empty:
         lines += ["No variant has a solution yet, so there is nothing to compare: see the reasons "
@@ -190,7 +211,8 @@ def render_summary(sweep: Sweep, results: pd.DataFrame, robust: pd.DataFrame, ch
     lines += ["", "## Files", "",
               "`results.parquet` (one row per variant: parameters, status, reason, gap, seconds, "
               "objective terms `term_*`, England KPIs), `decisions.parquet` (variant, site, year, "
-              "action, wards, beds), `robustness.csv`, `sweep.json` (the design), `variants/` (one "
+              "action, wards, beds), `robustness.csv`, `plan.xlsx` (the variants and the robustness "
+              "as an Excel workbook), `sweep.json` (the design), `variants/` (one "
               "file per finished variant; a rerun skips these).", ""]
     return "\n".join(lines)
 
@@ -247,54 +269,11 @@ def _headline(robust: pd.DataFrame) -> list[str]:
 
 
 def robustness_map(sweep: Sweep, robust: pd.DataFrame, path: Path) -> bool:
-    """Sites coloured by the share of variants decommissioning (existing) or commissioning
-    (candidates) them, over the footprint polygons when the scenario has them."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-
-    sites = _sites(sweep)[["site", "lat", "lon"]].merge(robust, on="site")
-    shown = sites[(sites["status"] == "existing") | (sites["commissioned"] > 0)]
-    if shown.empty or sites["kept"].isna().all():
-        return False
-    fig, ax = plt.subplots(figsize=(8, 9))
-    geometry = sweep.scenario.geometry
-    if geometry is not None:
-        geometry.plot(ax=ax, facecolor="#f2f2f2", edgecolor="#9a9a9a", linewidth=0.5)
-        hub_of = sweep.scenario.tables["footprints"].set_index("footprint")["hub"]
-        try:
-            hubs = geometry.assign(hub=geometry.index.map(hub_of)).dissolve("hub")
-            hubs.boundary.plot(ax=ax, color="#4d4d4d", linewidth=1.1)
-        except Exception:  # hub outlines are a nicety; invalid unions must not stop the map
-            log.debug("hub outlines skipped", exc_info=True)
-    existing = shown[shown["status"] == "existing"]
-    candidates = shown[shown["status"] == "candidate"]
-    sc = ax.scatter(existing["lon"], existing["lat"], c=existing["decommissioned"], cmap="Reds",
-                    vmin=0, vmax=1, s=46, edgecolor="black", linewidth=0.4, zorder=3)
-    sc2 = ax.scatter(candidates["lon"], candidates["lat"], c=candidates["commissioned"], cmap="Blues",
-                     vmin=0, vmax=1, s=70, marker="^", edgecolor="black", linewidth=0.4, zorder=4)
-    fig.colorbar(sc, ax=ax, shrink=0.5, pad=0.01, label="existing: share of variants decommissioning")
-    if len(candidates):
-        fig.colorbar(sc2, ax=ax, shrink=0.5, pad=0.06, label="candidate: share commissioning")
-    if len(shown) <= 40:
-        for _, r in shown.iterrows():
-            ax.annotate(str(r["site"]), (r["lon"], r["lat"]), xytext=(4, 3), textcoords="offset points",
-                        fontsize=7, zorder=5)
-    ax.legend(handles=[Line2D([], [], marker="o", ls="", mfc="white", mec="black", label="existing unit"),
-                       Line2D([], [], marker="^", ls="", mfc="white", mec="black",
-                              label="candidate (commissioned somewhere)")],
-              loc="upper left", fontsize=8, frameon=False)
-    ax.set_title(f"Sweep {sweep.name}: robustness of site decisions")
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
-    ax.set_aspect(1.6)
-    fig.text(0.01, 0.01, ATTRIBUTION, fontsize=6, wrap=True)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return True
+    """The robustness map in British National Grid, zoomed to the hubs the sweep touches."""
+    sites = _sites(sweep)
+    hub_of = sweep.scenario.tables["footprints"].set_index("footprint")["hub"]
+    return charts.robustness_map(sweep.name, sites, robust, sweep.scenario.geometry, hub_of,
+                                 [p.hub for p in sweep.spec.parameters if p.hub], path)
 
 
 def tornado_table(sweep: Sweep, results: pd.DataFrame) -> pd.DataFrame:
@@ -349,36 +328,4 @@ def tornado(sweep: Sweep, results: pd.DataFrame, path: Path) -> bool:
 
 
 def tradeoffs(sweep: Sweep, solved: pd.DataFrame, path: Path) -> bool:
-    """Cost vs carbon, cost vs patient-km and carbon vs patient-km, one dot per solved variant,
-    coloured by the first numeric parameter."""
-    needed = {"cost_gbp", "carbon_t", "patient_km"}
-    if solved.empty or not needed <= set(solved.columns):
-        return False
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    colour_by = next((p.name for p in sweep.spec.parameters
-                      if p.name in solved.columns and pd.api.types.is_numeric_dtype(solved[p.name])
-                      and not pd.api.types.is_bool_dtype(solved[p.name])
-                      and solved[p.name].nunique() > 1), None)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), layout="constrained")
-    pairs = (("cost_gbp", 1e-6, "cost (£m)", "carbon_t", 1e-3, "carbon (ktCO2e)"),
-             ("cost_gbp", 1e-6, "cost (£m)", "patient_km", 1e-3, "patient-km (thousand)"),
-             ("carbon_t", 1e-3, "carbon (ktCO2e)", "patient_km", 1e-3, "patient-km (thousand)"))
-    sc = None
-    for ax, (x, xs, xl, y, ys, yl) in zip(axes, pairs, strict=True):
-        kwargs: dict[str, Any] = {"s": 22, "edgecolor": "black", "linewidth": 0.3}
-        if colour_by:
-            kwargs.update(c=solved[colour_by].astype(float), cmap="viridis")
-        sc = ax.scatter(solved[x].astype(float) * xs, solved[y].astype(float) * ys, **kwargs)
-        ax.set_xlabel(xl)
-        ax.set_ylabel(yl)
-        ax.grid(alpha=0.3)
-    if colour_by and sc is not None:
-        fig.colorbar(sc, ax=list(axes), label=colour_by, shrink=0.85)
-    fig.suptitle(f"Sweep {sweep.name}: {len(solved)} solved variants (whole scenario, all years)")
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return True
+    return charts.tradeoffs(sweep.name, list(sweep.spec.parameters), solved, path)

@@ -198,6 +198,18 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         chatty.setLevel(level)
 
 
+def describe_cluster(client: Any) -> tuple[str, int]:
+    """('local Dask cluster at tcp://...: 2 workers, 2 threads', 2) or the same for an existing
+    scheduler, from what the scheduler reports."""
+    info = client.scheduler_info()
+    workers = info.get("workers", {})
+    threads = sum(int(w.get("nthreads", 0)) for w in workers.values())
+    kind = "local Dask cluster" if type(getattr(client, "cluster", None)).__name__ == \
+        "LocalCluster" else "Dask scheduler"
+    address = info.get("address") or getattr(client.scheduler, "address", "?")
+    return (f"{kind} at {address}: {len(workers)} worker(s), {threads} thread(s)", len(workers))
+
+
 def run_sweep(sweep: Sweep | str | Path, runs_root: str | Path = "runs", workers: int | None = None,
               scheduler: str | None = None, client: Any = None, on_event: Event | None = None,
               retry_failed: bool = False, report: bool = True) -> SweepRun:
@@ -255,6 +267,9 @@ def _execute(sweep: Sweep, todo: list[Variant], client: Any, vdir: Path, run: Sw
              emit: Event) -> None:
     from distributed import as_completed
 
+    run.cluster, run.workers = describe_cluster(client)
+    log.info("sweep %s on %s", sweep.name, run.cluster)
+    emit("cluster", {"cluster": run.cluster, "workers": run.workers})
     bundle = client.scatter(sweep.bundle.payload(), broadcast=True, hash=False)
     by_future = {}
     for v in todo:

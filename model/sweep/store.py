@@ -80,6 +80,8 @@ class SweepRun:
     results: pd.DataFrame | None = None
     interrupted: bool = False
     seconds: float = 0.0
+    cluster: str = ""  # which Dask cluster solved the variants, and with how many workers
+    workers: int = 0
 
 
 LOCK_FILE = ".lock"

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 import yaml
@@ -233,11 +234,21 @@ def test_bad_variants_fail_alone_and_a_rerun_solves_nothing(tmp_path, client):
     assert {"variant", "site", "year", "action", "wards"} <= set(decisions.columns)
     summary = (run.folder / "summary.md").read_text()
     assert "Robustness per site" in summary and "| reach=-5 | invalid |" in summary
+    # which cluster and how many workers solved the variants, said in the summary
+    assert run.workers == 2 and run.cluster.startswith("local Dask cluster at tcp://")
+    assert "2 worker(s)" in run.cluster and f"on {run.cluster}" in summary
+    assert "## Results per variant" in summary and "| carbon_price=300 | " in summary
     for chart in (MAP_FILE, TORNADO_FILE, SCATTER_FILE):
         assert (run.folder / chart).stat().st_size > 10_000, chart
     assert "Open Government Licence" in ATTRIBUTION
     robust = pd.read_csv(run.folder / "robustness.csv")
     assert robust["kept"].between(0, 1).all() and set(robust["site"]) >= {"NL", "HC"}
+    book = openpyxl.load_workbook(run.folder / "plan.xlsx")  # one row per variant
+    assert book.sheetnames == ["README", "variants", "robustness"]
+    rows = list(book["variants"].iter_rows(values_only=True))
+    assert len(rows) == 1 + len(results) and rows[0][0] == "variant"
+    objective = [r[rows[0].index("objective (GBP)")] for r in rows[1:]]
+    assert sum(v for v in objective if v is not None) == pytest.approx(results["objective"].sum())
 
     again = run_sweep(path, runs_root=runs, client=client)
     assert again.solved == [] and sorted(again.skipped) == sorted(results["variant"])

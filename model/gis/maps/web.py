@@ -1,178 +1,180 @@
-"""``map.html``: an interactive web map of the recommended configuration (folium/Leaflet) with
-a layer control, per-footprint tooltips and per-site decision popups.
+"""``map.html``: an interactive web map of the recommended configuration that works with no
+network: footprints shaded by the share of need placed in the home hub, hub boundaries, sites
+marked by their action, flows of each year, and each site's decisions by year on hover.
 
-Nothing is fetched while writing: the page references tile and Leaflet URLs that the browser
-loads when it is opened. folium is imported only while writing, so importing the GIS package
-stays quick.
+Drawn with Plotly in British National Grid metres (the layers' own CRS), so no map tiles are
+needed; plotly.js is written into the file from the Plotly package (which ships it), so the
+page loads nothing from the internet: NHS networks often block content delivery networks. The
+legend is the layer control: click an entry to hide or show it; the flows of every year are
+there, the final (or selected) year shown.
 """
 
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from model.gis.layers import Layers
 from model.gis.maps.captions import map_summary, map_title, present_actions
-from model.gis.styles import ACTION_STYLES, ATTRIBUTION, FLOW_COLOR, HUB_COLOR, SHARE_CLASSES, share_color
-from model.gis.tables import WGS84
+from model.gis.styles import (
+    ACTION_STYLES,
+    ATTRIBUTION,
+    FLOW_COLOR,
+    FLOW_WIDTHS_MM,
+    HUB_COLOR,
+    SHARE_CLASSES,
+    flow_breaks,
+    share_color,
+)
+from model.gis.tables import BNG
 
-if TYPE_CHECKING:
-    import folium
+# Plotly marker symbols for the matplotlib markers of the shared styles
+_SYMBOLS = {"o": "circle", "^": "triangle-up", "v": "triangle-down", "D": "diamond", "*": "star",
+            "X": "x"}
+# the ids the traces are drawn with (Plotly puts them in each trace's class, which the browser
+# test counts)
+FOOTPRINT_UID, HUB_UID, SITE_UID, FLOW_UID = "fp", "hub", "site", "flow"
 
 
 def render_html(layers: Layers, path: Path) -> Path:
-    """An interactive web map with a layer control and per-site decision popups."""
-    import folium
+    """A self-contained interactive map: plotly.js inline, nothing fetched when opened."""
+    import plotly.graph_objects as go
 
-    wgs = layers if layers.sites.crs.to_epsg() == WGS84 else layers.to_crs(WGS84)
-    bounds = _bounds(wgs)
-    center = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
-    m = folium.Map(location=center, zoom_start=7, tiles=None, control_scale=True)
-    folium.TileLayer("openstreetmap", name="OpenStreetMap").add_to(m)
-    if wgs.footprints is not None:
-        _footprint_group(wgs.footprints).add_to(m)
-    if wgs.hubs is not None:
-        _hub_group(wgs.hubs).add_to(m)
-    for group in _flow_groups(wgs):
-        group.add_to(m)
-    _site_group(wgs).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    root = m.get_root()
-    root.html.add_child(folium.Element(_title_html(wgs)))
-    root.html.add_child(folium.Element(_legend_html(wgs)))
-    m.fit_bounds(bounds)
+    bng = layers if layers.sites.crs.to_epsg() == BNG else layers.to_crs(BNG)
+    fig = go.Figure()
+    if bng.footprints is not None:
+        _add_footprints(fig, bng.footprints)
+    if bng.hubs is not None:
+        _add_hubs(fig, bng.hubs)
+    _add_flows(fig, bng)
+    _add_sites(fig, bng)
+    _layout(fig, bng)
     path = Path(path)
-    m.save(str(path))
+    fig.write_html(str(path), include_plotlyjs=True, full_html=True,
+                   config={"displaylogo": False, "scrollZoom": True, "responsive": True},
+                   div_id="bedplan-map")
     return path
 
 
-def _bounds(layers: Layers) -> list[list[float]]:
-    """[[south, west], [north, east]] of the sites and footprints."""
-    frames = [layers.sites]
-    if layers.footprints is not None:
-        frames.append(layers.footprints)
-    xmin, ymin, xmax, ymax = np.array([f.total_bounds for f in frames]).T
-    return [[float(ymin.min()), float(xmin.min())], [float(ymax.max()), float(xmax.max())]]
+def _rings(geom) -> tuple[list[float | None], list[float | None]]:
+    """x and y of every exterior ring of a (multi)polygon, rings separated by None."""
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for poly in getattr(geom, "geoms", [geom]):
+        ring = np.asarray(shapely.get_coordinates(poly.exterior))
+        xs += ring[:, 0].round(0).tolist() + [None]
+        ys += ring[:, 1].round(0).tolist() + [None]
+    return xs, ys
 
 
-def _footprint_group(footprints: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    import folium
+def _add_footprints(fig, footprints: gpd.GeoDataFrame) -> None:
+    import plotly.graph_objects as go
 
-    fps = footprints.copy()
-    fps["share_pct"] = (fps["in_hub_share"] * 100).round(1)
-    fps["share_base_pct"] = (fps["in_hub_share_baseline"] * 100).round(1)
-    for col in ("mean_km", "max_km", "unmet_beds", "delayed_discharges", "demand_beds"):
-        fps[col] = fps[col].round(1)
-    keep = ["footprint", "name", "hub", "share_pct", "share_base_pct", "demand_beds",
-            "mean_km", "max_km", "unmet_beds", "delayed_discharges", "in_hub_share",
-            "geometry"]
-    data = json.loads(fps[keep].to_json(na="null", drop_id=True))
-    group = folium.FeatureGroup(name="Footprints: share placed in home hub", show=True)
-    folium.GeoJson(
-        data,
-        style_function=lambda f: {"fillColor": share_color(f["properties"]["in_hub_share"]),
-                                  "color": "#ffffff", "weight": 1, "fillOpacity": 0.7},
-        highlight_function=lambda f: {"weight": 3, "color": "#555555"},
-        tooltip=folium.GeoJsonTooltip(
-            fields=["name", "hub", "share_pct", "share_base_pct", "demand_beds", "mean_km",
-                    "max_km", "unmet_beds", "delayed_discharges"],
-            aliases=["Footprint", "Hub", "Placed in hub (%)", "Do nothing (%)",
-                     "Demand (bed-years)", "Mean km", "Max km", "Unmet (bed-years)",
-                     "Delayed discharges"]),
-    ).add_to(group)
-    return group
+    group = "Footprints: share placed in home hub"
+    for i, fp in enumerate(footprints.itertuples(index=False)):
+        xs, ys = _rings(fp.geometry)
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys, mode="lines", fill="toself", fillcolor=share_color(fp.in_hub_share),
+            line={"color": "#ffffff", "width": 1}, opacity=0.8, hoveron="fills",
+            hoverinfo="text", text=_footprint_tip(fp), name=group, legendgroup="footprints",
+            showlegend=i == 0, uid=f"{FOOTPRINT_UID}{i}"))
+    for cls in reversed(SHARE_CLASSES):  # legend entries for the colour classes
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", name=f"in home hub: {cls.label}",
+            marker={"symbol": "square", "size": 12, "color": cls.color,
+                    "line": {"color": "#999999", "width": 1}},
+            legendgroup="footprints", hoverinfo="skip"))
 
 
-def _hub_group(hubs: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    import folium
-
-    group = folium.FeatureGroup(name="Hub boundaries", show=True)
-    folium.GeoJson(
-        json.loads(hubs[["hub", "name", "geometry"]].to_json(na="null", drop_id=True)),
-        style_function=lambda f: {"color": HUB_COLOR, "weight": 3, "fill": False},
-        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Hub"]),
-    ).add_to(group)
-    return group
+def _footprint_tip(fp) -> str:
+    e = html.escape
+    return (f"<b>{e(str(fp.name))}</b> ({e(str(fp.footprint))}), hub {e(str(fp.hub))}<br>"
+            f"placed in home hub {fp.in_hub_share:.1%} (doing nothing "
+            f"{fp.in_hub_share_baseline:.1%})<br>demand {fp.demand_beds:,.1f} bed-years; "
+            f"unmet {fp.unmet_beds:,.1f}<br>mean {fp.mean_km:,.1f} km, farthest "
+            f"{fp.max_km:,.1f} km<br>delayed discharges {fp.delayed_discharges:,.1f}")
 
 
-def _flow_groups(layers: Layers) -> list[folium.FeatureGroup]:
-    """One layer of flow lines per year, the selected or final year shown."""
-    import folium
+def _add_hubs(fig, hubs: gpd.GeoDataFrame) -> None:
+    import plotly.graph_objects as go
 
-    if not len(layers.flows):
-        return []
-    max_beds = float(layers.flows["beds"].max())
+    for i, hub in enumerate(hubs.itertuples(index=False)):
+        xs, ys = _rings(hub.geometry)
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys, mode="lines", line={"color": HUB_COLOR, "width": 2.5},
+            hoverinfo="text", text=f"Hub: {html.escape(str(hub.name))}", name="Hub boundaries",
+            legendgroup="hubs", showlegend=i == 0, uid=f"{HUB_UID}{i}"))
+
+
+def _add_flows(fig, layers: Layers) -> None:
+    """Per year, one line trace per width class and one of invisible midpoints carrying each
+    flow's tooltip (a line's own hover would only show at its vertices)."""
+    import plotly.graph_objects as go
+
+    flows = layers.flows
+    if not len(flows):
+        return
+    breaks = flow_breaks(flows["beds"])
     final = layers.year if layers.year is not None else layers.years[-1]
-    groups = []
-    for year in sorted(layers.flows["year"].unique()):
-        group = folium.FeatureGroup(name=f"Flows {year} (beds placed)", show=year == final)
-        for r in layers.flows[layers.flows["year"] == year].itertuples():
-            coords = [(lat, lon) for lon, lat in r.geometry.coords]
-            tip = (f"{html.escape(r.footprint_name)} → {html.escape(r.site_name)}, {year}: "
-                   f"{r.beds:.1f} beds, {r.km:.0f} km" + ("" if r.in_hub else " (out of hub)"))
-            folium.PolyLine(coords, color=FLOW_COLOR, opacity=0.55,
-                            weight=1 + 9 * r.beds / max(max_beds, 1e-9),
-                            tooltip=tip).add_to(group)
-        groups.append(group)
-    return groups
+    for year in sorted(flows["year"].unique()):
+        rows = flows[flows["year"] == year]
+        visible = True if year == final else "legendonly"
+        group, name = f"flows{year}", f"Flows {year} (beds placed)"
+        cls = np.clip(np.searchsorted(breaks, rows["beds"].to_numpy(), side="left") - 1, 0,
+                      len(breaks) - 2)
+        for k in sorted(set(cls.tolist())):
+            part = rows[cls == k]
+            xs: list[float | None] = []
+            ys: list[float | None] = []
+            for geom in part.geometry:
+                coords = shapely.get_coordinates(geom)
+                xs += coords[:, 0].round(0).tolist() + [None]
+                ys += coords[:, 1].round(0).tolist() + [None]
+            width = 1.0 + 2.2 * FLOW_WIDTHS_MM[min(k, len(FLOW_WIDTHS_MM) - 1)]
+            fig.add_trace(go.Scatter(
+                x=xs, y=ys, mode="lines", line={"color": FLOW_COLOR, "width": width},
+                opacity=0.55, hoverinfo="skip", name=name, legendgroup=group,
+                showlegend=k == min(cls.tolist()), visible=visible, uid=f"{FLOW_UID}{year}w{k}"))
+        mids = [geom.interpolate(0.5, normalized=True) for geom in rows.geometry]
+        tips = [_flow_tip(r, year) for r in rows.itertuples(index=False)]
+        fig.add_trace(go.Scatter(
+            x=[p.x for p in mids], y=[p.y for p in mids], mode="markers",
+            marker={"size": 10, "opacity": 0}, hoverinfo="text", text=tips, name=name,
+            legendgroup=group, showlegend=False, visible=visible, uid=f"tip{year}"))
 
 
-def _site_group(layers: Layers) -> folium.FeatureGroup:
-    import folium
+def _flow_tip(r, year: int) -> str:
+    e = html.escape
+    return (f"{e(str(r.footprint_name))} → {e(str(r.site_name))}, {year}: {r.beds:.1f} beds, "
+            f"{r.km:.0f} km" + ("" if r.in_hub else " (out of hub)"))
 
-    group = folium.FeatureGroup(name="Sites by action", show=True)
+
+def _add_sites(fig, layers: Layers) -> None:
+    import plotly.graph_objects as go
+
     by_site = {s: g for s, g in layers.site_years.groupby("site")} if len(layers.site_years) else {}
     empty = layers.site_years.iloc[0:0]
-    for _, site in layers.sites.iterrows():
-        popup = _site_popup(site, by_site.get(site["site"], empty), layers.services)
-        folium.Marker(
-            location=(site.geometry.y, site.geometry.x),
-            icon=folium.DivIcon(html=_svg(site["action"], 22), icon_size=(22, 22),
-                                icon_anchor=(11, 11)),
-            tooltip=f"{html.escape(str(site['name']))}: {site['action']}",
-            popup=folium.Popup(popup, max_width=480),
-        ).add_to(group)
-    return group
+    for action in present_actions(layers.sites):
+        style = ACTION_STYLES[action]
+        sites = layers.sites[layers.sites["action"] == action]
+        tips = [_site_tip(site, by_site.get(site["site"], empty), layers.services)
+                for _, site in sites.iterrows()]
+        fig.add_trace(go.Scatter(
+            x=sites.geometry.x.round(0), y=sites.geometry.y.round(0), mode="markers",
+            marker={"symbol": _SYMBOLS.get(style.mpl_marker, "circle"), "color": style.color,
+                    "size": 4 * style.size_mm, "line": {"color": style.outline, "width": 1.2}},
+            hoverinfo="text", text=tips, name=f"Sites: {style.label}", legendgroup="sites",
+            legendgrouptitle={"text": "Sites by action over the plan"}, uid=f"{SITE_UID}{action}"))
 
 
-def _title_html(layers: Layers) -> str:
-    return (f"<div style='position:fixed;top:10px;left:60px;z-index:9999;background:white;"
-            f"padding:6px 10px;border:1px solid #999;border-radius:4px;font:bold 15px "
-            f"sans-serif'>{html.escape(map_title(layers))}<div style='font-weight:normal;"
-            f"font-size:12px'>{html.escape(map_summary(layers))}</div></div>")
-
-
-_SVG_SHAPES = {
-    "circle": '<circle cx="12" cy="12" r="{r}" />',
-    "^": '<polygon points="12,{t} {l},{b} {rr},{b}" />',
-    "v": '<polygon points="12,{b} {l},{t} {rr},{t}" />',
-    "D": '<polygon points="12,{t} {rr},12 12,{b} {l},12" />',
-    "*": ('<polygon points="12,2 14.6,9 22,9 16,13.6 18.3,21 12,16.5 5.7,21 8,13.6 2,9 9.4,9" />'),
-    "X": ('<polygon points="6,4 12,10 18,4 20,6 14,12 20,18 18,20 12,14 6,20 4,18 10,12 4,6" />'),
-}
-
-
-def _svg(action: str, px: int = 20) -> str:
-    style = ACTION_STYLES[action]
-    scale = style.size_mm / 4.2
-    r = 9 * scale
-    t, b = 12 - 9 * scale, 12 + 8 * scale
-    left, right = 12 - 9 * scale, 12 + 9 * scale
-    shape = _SVG_SHAPES.get(style.mpl_marker if style.mpl_marker != "o" else "circle")
-    body = shape.format(r=f"{r:.1f}", t=f"{t:.1f}", b=f"{b:.1f}", l=f"{left:.1f}",
-                        rr=f"{right:.1f}")
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{px}" height="{px}" '
-            f'viewBox="0 0 24 24"><g fill="{style.color}" stroke="{style.outline}" '
-            f'stroke-width="1.4">{body}</g></svg>')
-
-
-def _site_popup(site: pd.Series, years: pd.DataFrame, services: list[str]) -> str:
+def _site_tip(site: pd.Series, years: pd.DataFrame, services: list[str]) -> str:
+    """Hover text: who runs the site, the plan's action, and the wards (beds) per service
+    after each year's changes."""
     e = html.escape
     head = (f"<b>{e(str(site['name']))}</b> ({e(str(site['site']))})<br>"
             f"{e(str(site['provider']) or '—')}, {e(str(site['sector']))}; {e(str(site['status']))}"
@@ -181,40 +183,28 @@ def _site_popup(site: pd.Series, years: pd.DataFrame, services: list[str]) -> st
             f"{int(site['beds_base'])} → {int(site['beds_final'])}")
     if years.empty:
         return head + "<br><i>Not used in any year of the plan.</i>"
-    cols = "".join(f"<th>{e(v)}</th>" for v in services)
-    rows = []
+    lines = []
     for r in years.sort_values("year").itertuples(index=False):
         d = r._asdict()
-        cells = "".join(
-            f"<td>{d[f'wards_after_{v}']} ({d[f'beds_after_{v}']})</td>" for v in services)
-        color = "#000" if d["action"] == "keep" else ACTION_STYLES.get(
-            d["action"], ACTION_STYLES["keep"]).color
-        rows.append(f"<tr><td>{d['year']}</td><td style='color:{color}'><b>{e(d['action'])}</b>"
-                    f"</td>{cells}<td>{d['occupied_beds']:.1f}</td></tr>")
-    table = ("<table style='border-collapse:collapse;font-size:12px' border='1' cellpadding='3'>"
-             f"<tr><th>year</th><th>action</th>{cols}<th>occupied</th></tr>"
-             + "".join(rows) + "</table><small>wards (beds) per service after each year's "
-             "changes</small>")
-    return head + "<br>" + table
+        cells = ", ".join(f"{e(v)} {d[f'wards_after_{v}']} ({d[f'beds_after_{v}']})"
+                          for v in services if d[f"wards_after_{v}"] or d[f"beds_after_{v}"])
+        lines.append(f"{d['year']}: <b>{e(d['action'])}</b> — {cells or 'no wards'}; "
+                     f"occupied {d['occupied_beds']:.1f}")
+    return (head + "<br>Wards (beds) per service after each year's changes:<br>"
+            + "<br>".join(lines))
 
 
-def _legend_html(layers: Layers) -> str:
-    actions = present_actions(layers.sites)
-    items = "".join(
-        f"<div style='display:flex;align-items:center;gap:6px'>{_svg(a, 16)}"
-        f"<span>{html.escape(ACTION_STYLES[a].label)}</span></div>" for a in actions)
-    shares = ""
-    if layers.footprints is not None:
-        period = "all years" if layers.year is None else str(layers.year)
-        shares = (f"<div style='margin-top:6px'><b>Placed in home hub ({period})</b></div>"
-                  + "".join(
-                      f"<div><span style='display:inline-block;width:14px;height:12px;"
-                      f"background:{c.color};border:1px solid #999;margin-right:6px'></span>"
-                      f"{html.escape(c.label)}</div>" for c in reversed(SHARE_CLASSES)))
-    return (
-        "<div style='position:fixed;bottom:28px;left:10px;z-index:9999;background:white;"
-        "padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif;"
-        "max-width:260px'>"
-        f"<b>Site action over the plan</b>{items}{shares}"
-        f"<div style='margin-top:6px;font-size:10px;color:#444'>{html.escape(ATTRIBUTION)}</div>"
-        "</div>")
+def _layout(fig, layers: Layers) -> None:
+    title = (f"<b>{html.escape(map_title(layers))}</b><br><span style='font-size:12px'>"
+             f"{html.escape(map_summary(layers))}</span>")
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 16}},
+        template="plotly_white", hovermode="closest", dragmode="pan",
+        xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1},
+        legend={"title": {"text": "Layers (click to hide or show)"}, "groupclick": "toggleitem",
+                "bgcolor": "rgba(255,255,255,0.85)", "bordercolor": "#999999", "borderwidth": 1},
+        margin={"l": 10, "r": 10, "t": 90, "b": 40}, height=860,
+        hoverlabel={"align": "left", "bgcolor": "white", "font": {"size": 12}},
+        annotations=[{"text": html.escape(ATTRIBUTION) + " Coordinates: British National Grid.",
+                      "xref": "paper", "yref": "paper", "x": 0, "y": -0.03, "showarrow": False,
+                      "xanchor": "left", "font": {"size": 10, "color": "#444444"}}])
