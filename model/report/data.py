@@ -30,6 +30,7 @@ class RunData:
     years: pd.DataFrame | None  # objective_by_year.csv
     sites: pd.DataFrame | None  # the GeoPackage's sites layer (no geometry)
     footprints: pd.DataFrame | None  # the GeoPackage's footprints layer (no geometry)
+    prices: pd.DataFrame | None = None  # price.csv: the price of each fixed decision
     assumptions: str | None = None  # the scenario's ASSUMPTIONS.md, when it can be found
     notes: list[str] = field(default_factory=list)
 
@@ -73,7 +74,8 @@ def read_run(folder: Path) -> RunData:
     data = RunData(folder=folder, manifest=manifest, decisions=csv("decisions.csv"),
                    kpis=csv("kpis.csv"), saving=csv("saving.csv"), years=csv("objective_by_year.csv"),
                    sites=_layer(folder / "configuration.gpkg", "sites"),
-                   footprints=_layer(folder / "configuration.gpkg", "footprints"))
+                   footprints=_layer(folder / "configuration.gpkg", "footprints"),
+                   prices=csv("price.csv"))
     data.assumptions = _assumptions(folder, manifest)
     if data.assumptions is None:
         data.notes.append("The scenario's ASSUMPTIONS.md was not found beside this run, so its "

@@ -99,6 +99,20 @@ def saving_table(run: RunData) -> str:
                  rows, "saving")
 
 
+def prices_table(run: RunData) -> str:
+    """price.csv as a board reads it: the decision, its price and what the price means."""
+    rows = []
+    for r in run.prices.itertuples(index=False):
+        priced = not pd.isna(r.price_gbp)
+        rows.append([f"{e(str(r.what))}" + (f"<br><span class='code'>{e(str(r.note))}</span>"
+                                             if str(r.note or "").strip() else ""),
+                     money(r.price_gbp) if priced else "–",
+                     num(r.carbon_t_change, 1) if priced else "–",
+                     num(r.unmet_beds_change, 1) if priced else "–", e(str(r.verdict))])
+    return table(["fixed decision", "price", "carbon it adds (t)", "unmet need it adds (bed-years)",
+                  "what the price means"], rows, "prices")
+
+
 def changes_table(run: RunData, hub: str | None = None, limit: int = 40) -> str:
     """What changes when: every site-year whose action is not keep."""
     d = run.decisions
@@ -204,6 +218,12 @@ def england_page(run: RunData, saving_chart: Path | None) -> str:
                   "zero.</p>", saving_table(run)]
         if saving_chart is not None:
             parts.append(image(saving_chart, "saving by lever", "chart"))
+    if run.prices is not None and len(run.prices):
+        parts += ["<h2>What the fixed decisions cost</h2>",
+                  "<p>Each decision fixed by the planners against the plan without it (every other "
+                  "fixed decision kept): the discounted cost of keeping to it, and what releasing "
+                  "it would change. A price within the two solves' proven gaps cannot be told "
+                  "from zero.</p>", prices_table(run)]
     if (run.folder / "map.png").exists():
         parts += ["</section><section class='page'><h2>The plan on the map</h2>",
                   image(run.folder / "map.png", "map of the recommended configuration")]

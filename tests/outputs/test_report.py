@@ -151,3 +151,16 @@ def test_changes_by_year_counts_each_action_and_each_unit_once():
     assert "<th>decommission</th><th>reconfigure</th><th>reduce</th><th>units changing</th>" in html
     assert "<tr><td>2018</td><td>–</td><td>1</td><td>2</td><td>2</td></tr>" in html
     assert "<tr><td>2019</td><td>1</td><td>–</td><td>–</td><td>1</td></tr>" in html
+
+
+def test_the_price_of_fixed_decisions_has_its_section(tmp_path):
+    # falling_demand: keeping B costs 2 x 80k = 160k (tests/formulation/test_pricing.py)
+    from model.run import solve_scenario
+    from tests.formulation.test_families import falling_demand
+
+    tiny = falling_demand().lock("keepB", "B", "keep", note="local campaign")
+    result = solve_scenario(tiny.write(tmp_path / "s"), runs_root=tmp_path / "runs", baseline=False)
+    html = write_report(result.run_dir, pdf=False).html.read_text()
+    assert "What the fixed decisions cost" in html
+    assert "keep as it is B" in html and "local campaign" in html
+    assert money(160_000) in html and "costs £160,000 over the horizon" in html
