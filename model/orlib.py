@@ -96,7 +96,8 @@ def _tokens(path: Path) -> list[Token]:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise OrlibInputError([Problem(str(path), None, None, None, f"cannot be read: {exc.strerror}")]) from exc
+        problem = Problem(str(path), None, None, None, f"cannot be read: {exc.strerror}")
+        raise OrlibInputError([problem]) from exc
     return [(tok, line) for line, row in enumerate(text.splitlines(), start=1) for tok in row.split()]
 
 
