@@ -199,6 +199,7 @@ def work_scenario(spec: dict) -> dict:
 
 
 def work_orlib(spec: dict) -> dict:
+    import model.run  # noqa: F401  the imports (pandas, Pyomo, HiGHS) once a process, not timed
     from model.orlib import solve_instance, write_scenario
 
     path = Path(spec["path"])
