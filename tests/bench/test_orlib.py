@@ -78,6 +78,7 @@ def test_cap_scenario_tables(tmp_path):
     config = yaml.safe_load((folder / "scenario.yaml").read_text())
     assert config["distance"] == {"method": "matrix", "matrix_file": "distances.csv"}
     assert config["policy"]["allow_unmet"] is False
+    assert config["policy"]["max_open_sites"] == len(inst.capacity)  # never binds; adds place_link
     services = pd.read_csv(folder / "services.csv")
     sites = pd.read_csv(folder / "sites.csv")
     capacity = services.at[0, "beds_per_ward"] * services.at[0, "target_occupancy"] * sites["max_wards"]
