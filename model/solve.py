@@ -12,6 +12,7 @@ from pathlib import Path
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse  # noqa: F401  the compiler's matrices; imported with the module, not on the first solve
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.common.tee import TeeStream, capture_output
 from pyomo.contrib.solver.common.factory import SolverFactory
