@@ -495,9 +495,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             for name, path, capacity in orlib_entries("cap41,pmed1" if args.quick else args.orlib):
                 kind = "pmed" if name.startswith("pmed") else "cap"
+                limit = 3600.0 if capacity is not None else 1800.0  # capa: one 100,000-column root LP
                 spec = {"kind": "orlib", "name": name, "path": str(path), "capacity": capacity,
-                        "time_limit": 1800.0, "threads": args.threads}
-                row = run_worker(spec, timeout=4000)
+                        "time_limit": limit, "threads": args.threads}
+                row = run_worker(spec, timeout=2.2 * limit + 400)
                 orlib_rows.append(row)
                 say(f"{name}: {row}")
                 if kind == "pmed" and not args.no_spopt:
