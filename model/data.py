@@ -228,13 +228,22 @@ def read_table(path: Path, table: Table) -> tuple[pd.DataFrame, list[Problem]]:
     dupes = parsed.duplicated(subset=list(table.key), keep="first")
     for idx, *key in parsed.loc[dupes, list(table.key)].itertuples(name=None):
         problems.append(Problem(where, int(idx), ",".join(table.key), tuple(key), "duplicate key"))
-    parsed.attrs["rows"] = {i: int(i) for i in parsed.index}
+    parsed.attrs["rows"] = RowLines({i: int(i) for i in parsed.index})
     return parsed.reset_index(drop=True).pipe(_keep_rows, parsed.attrs["rows"]), problems
+
+
+class RowLines(dict):
+    """Row -> line of the file, kept in a table's ``attrs``. Never copied: pandas deep-copies
+    ``attrs`` into every frame and Series it derives (``.at``, a column, ``iterrows``), which
+    made each lookup cost a copy of the whole map (loading and building quadratic in rows)."""
+
+    def __deepcopy__(self, memo: dict) -> RowLines:
+        return self
 
 
 def _keep_rows(frame: pd.DataFrame, rows: dict[int, int]) -> pd.DataFrame:
     """Index rows 0..n-1 (as the rest of the code expects) and remember each row's line."""
-    frame.attrs["rows"] = dict(enumerate(rows.values()))
+    frame.attrs["rows"] = RowLines(enumerate(rows.values()))
     return frame
 
 

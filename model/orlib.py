@@ -39,6 +39,8 @@ import networkx as nx
 import pandas as pd
 import yaml
 
+from model.errors import Problem, ScenarioError
+
 MAX_BEDS_PER_WARD = 40  # model/dictionary.py: services.beds_per_ward maximum
 YEAR = 2025
 
@@ -82,39 +84,153 @@ class OrlibResult:
     scenario_dir: Path | None
 
 
-def read_cap(path: str | Path) -> CapInstance:
-    """Parse a cap*.txt file (one stream of whitespace-separated tokens)."""
+class OrlibInputError(ScenarioError):
+    """An OR-Library file that cannot be read as an instance (exit 2, like any bad input)."""
+
+
+Token = tuple[str, int]  # (text, 1-based line)
+
+
+def _tokens(path: Path) -> list[Token]:
+    """The file as one stream of whitespace-separated tokens, each with its line number."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        problem = Problem(str(path), None, None, None, f"cannot be read: {exc.strerror}")
+        raise OrlibInputError([problem]) from exc
+    return [(tok, line) for line, row in enumerate(text.splitlines(), start=1) for tok in row.split()]
+
+
+def _whole(token: str) -> int | None:
+    return int(token) if token.isdigit() else None
+
+
+CAP_LAYOUT = ("capacitated warehouse location: 'm n', then m pairs 'capacity fixed_cost', then for "
+              "each of the n customers its demand and m costs")
+PMED_LAYOUT = "p-median: 'n e p', then e edges 'i j length'"
+
+
+def _cap_size(tokens: list[Token]) -> int | None:
+    """Tokens a cap file with this header holds (2 + 2m + n(m + 1)), or None if no such header."""
+    m, n = (_whole(t) for t, _ in tokens[:2]) if len(tokens) >= 2 else (None, None)
+    return None if not m or not n else 2 + 2 * m + n * (m + 1)
+
+
+def _pmed_size(tokens: list[Token]) -> int | None:
+    """Tokens a pmed file with this header holds (3 + 3e), or None if no such header."""
+    head = [_whole(t) for t, _ in tokens[:3]] if len(tokens) >= 3 else []
+    return None if len(head) < 3 or not head[0] or head[1] is None or not head[2] else 3 + 3 * head[1]
+
+
+def detect(path: str | Path, tokens: list[Token] | None = None) -> str:
+    """``"cap"`` or ``"pmed"``, from the file's content (its header and token count), never its name.
+
+    A cap file holds exactly 2 + 2m + n(m + 1) tokens after its header 'm n', a pmed file exactly
+    3 + 3e after 'n e p'; anything else is refused (OrlibInputError, exit 2).
+    """
     path = Path(path)
-    tokens = path.read_text().split()
-    pos = 0
+    tokens = _tokens(path) if tokens is None else tokens
+    cap, pmed = _cap_size(tokens), _pmed_size(tokens)
+    if cap == len(tokens) and pmed != len(tokens):
+        return "cap"
+    if pmed == len(tokens) and cap != len(tokens):
+        return "pmed"
+    expected = []
+    if cap is not None:
+        expected.append(f"as capacitated warehouse location its header asks for {cap:,}")
+    if pmed is not None:
+        expected.append(f"as p-median its header asks for {pmed:,}")
+    rule = (f"not a recognised OR-Library instance ({CAP_LAYOUT}; or {PMED_LAYOUT}): it holds "
+            f"{len(tokens):,} tokens" + (f"; {', '.join(expected)}" if expected else ""))
+    if cap == pmed == len(tokens):
+        rule = "ambiguous: its token count fits both OR-Library layouts"
+    head = " ".join(t for t, _ in tokens[:3])
+    raise OrlibInputError([Problem(str(path), 1 if tokens else None, None, head or None, rule)])
 
-    def take() -> float:
-        nonlocal pos
-        value = float(tokens[pos])
-        pos += 1
-        return value
 
-    m, n = int(take()), int(take())
-    capacity, fixed = [], []
-    for _ in range(m):
-        capacity.append(take())
-        fixed.append(take())
-    demand, cost = [], []
-    for _ in range(n):
-        demand.append(take())
-        cost.append([take() for _ in range(m)])
-    return CapInstance(path.stem, capacity, fixed, demand, cost)
+def _numbers(path: Path, tokens: list[Token], what: list[str], literal: str | None = None
+             ) -> list[float | None]:
+    """`tokens` as floats; `literal` (if given) reads as None. Every bad token is reported at once.
+
+    `what[k]` names the field of token k (for the message)."""
+    values: list[float | None] = []
+    problems = []
+    for (tok, line), name in zip(tokens, what, strict=True):
+        if literal is not None and tok == literal:
+            values.append(None)
+            continue
+        try:
+            value = float(tok)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            problems.append(Problem(str(path), line, name, tok, "not a finite number"))
+        values.append(value)
+    if problems:
+        raise OrlibInputError(problems)
+    return values
+
+
+def read_cap(path: str | Path, capacity: float | None = None) -> CapInstance:
+    """Parse a cap*.txt file (one stream of whitespace-separated tokens).
+
+    A capacity written as the literal word ``capacity`` (the large sets, e.g. ``capa``) takes
+    `capacity`; without one such a file is refused with a message saying to give one.
+    """
+    path = Path(path)
+    tokens = _tokens(path)
+    if detect(path, tokens) != "cap":
+        raise OrlibInputError([Problem(str(path), 1, None, None, "a p-median file, not a capacitated "
+                                       "warehouse location one")])
+    m, n = int(tokens[0][0]), int(tokens[1][0])
+    pairs = _numbers(path, tokens[2:2 + 2 * m], ["capacity", "fixed_cost"] * m, literal="capacity")
+    literal = [k for k in range(m) if pairs[2 * k] is None]
+    problems = [Problem(str(path), tokens[3 + 2 * k][1], "fixed_cost", tokens[3 + 2 * k][0],
+                        "the word 'capacity' stands only for a capacity") for k in range(m)
+                if pairs[2 * k + 1] is None]
+    if literal and capacity is None:
+        problems.append(Problem(str(path), tokens[2 + 2 * literal[0]][1], "capacity", "capacity",
+                                f"{len(literal)} of the {m} facilities have the literal capacity "
+                                "'capacity': give one capacity for them all (bedplan bench orlib "
+                                "FILE --capacity N)"))
+    rest = _numbers(path, tokens[2 + 2 * m:], (["demand"] + ["cost"] * m) * n)
+    for j in range(n):
+        if rest[j * (m + 1)] <= 0:
+            problems.append(Problem(str(path), tokens[2 + 2 * m + j * (m + 1)][1], "demand",
+                                    rest[j * (m + 1)], f"customer {j + 1}: demand must be positive "
+                                    "(its costs are for ALL of its demand)"))
+    if problems:
+        raise OrlibInputError(problems)
+    caps = [capacity if c is None else c for c in pairs[0::2]]
+    demand = [rest[j * (m + 1)] for j in range(n)]
+    cost = [rest[j * (m + 1) + 1:(j + 1) * (m + 1)] for j in range(n)]
+    return CapInstance(path.stem, caps, pairs[1::2], demand, cost)
 
 
 def read_pmed(path: str | Path) -> PmedInstance:
     """Parse a pmed*.txt file; a repeated edge keeps its LAST length."""
     path = Path(path)
-    tokens = path.read_text().split()
-    n, e, p = int(tokens[0]), int(tokens[1]), int(tokens[2])
+    tokens = _tokens(path)
+    if detect(path, tokens) != "pmed":
+        raise OrlibInputError([Problem(str(path), 1, None, None, "a capacitated warehouse location "
+                                       "file, not a p-median one")])
+    n, e, p = (int(t) for t, _ in tokens[:3])
+    problems = []
+    if p > n:
+        problems.append(Problem(str(path), 1, "p", p, f"more medians than the {n} vertices"))
+    values = _numbers(path, tokens[3:], ["i", "j", "length"] * e)
     inst = PmedInstance(path.stem, n, p)
     for k in range(e):
-        i, j, length = (int(tokens[3 + 3 * k]), int(tokens[4 + 3 * k]), float(tokens[5 + 3 * k]))
-        inst.edges[(min(i, j), max(i, j))] = length
+        i, j, length = values[3 * k:3 * k + 3]
+        line = tokens[3 + 3 * k][1]
+        bad = [(name, v) for name, v in (("i", i), ("j", j)) if v != int(v) or not 1 <= v <= n]
+        problems += [Problem(str(path), line, name, v, f"not a vertex 1..{n}") for name, v in bad]
+        if length < 0:
+            problems.append(Problem(str(path), line, "length", length, "negative edge length"))
+        if not bad:
+            inst.edges[(int(min(i, j)), int(max(i, j)))] = length
+    if problems:
+        raise OrlibInputError(problems)
     return inst
 
 
@@ -194,13 +310,17 @@ def cap_scenario(inst: CapInstance, folder: str | Path, capacity: float | None =
     caps = [capacity if capacity is not None else c for c in inst.capacity]
     beds, wards = ward_mapping(caps)
     customers = [f"C{j + 1}" for j in range(len(inst.demand))]
-    if any(d <= 0 for d in inst.demand):
-        raise ValueError(f"{inst.name}: a customer with no demand cannot carry its cost per unit")
+    if capacity is not None and not capacity > 0:
+        raise OrlibInputError([Problem("--capacity", None, None, capacity, "must be positive")])
     sites = [{"site": f"F{i + 1}", "footprint": customers[0], "max_wards": wards[i],
               "fixed_cost": float(inst.fixed_cost[i])} for i in range(m)]
     config = _base_config(inst.name, f"OR-Library capacitated warehouse location {inst.name}"
                           + (f" (capacity {capacity:g})" if capacity is not None else ""))
     config["distance"] = {"method": "matrix", "matrix_file": "distances.csv"}
+    # A limit of all m sites never binds, but it makes the model add `place_link` (placement <=
+    # min(demand, capacity) x operate, the classical x_ij <= y_i): without it the LP bound of the
+    # large sets is far too weak (capa at 14000: 25% gap after 600 s).
+    config["policy"]["max_open_sites"] = m
     _write_tables(folder, config, beds, sites, dict(zip(customers, inst.demand, strict=True)))
     with open(folder / "distances.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -231,18 +351,14 @@ def pmed_scenario(inst: PmedInstance, folder: str | Path, capacity: float | None
 
 
 def kind_of(path: str | Path) -> str:
-    stem = Path(path).stem.lower()
-    if stem.startswith("cap") and stem != "capopt":
-        return "cap"
-    if stem.startswith("pmed") and stem != "pmedopt":
-        return "pmed"
-    raise ValueError(f"{path}: not an OR-Library cap*.txt or pmed*.txt instance")
+    """``"cap"`` or ``"pmed"`` from the file's content (see :func:`detect`)."""
+    return detect(path)
 
 
 def write_scenario(path: str | Path, folder: str | Path, capacity: float | None = None) -> Path:
     """Convert the instance file `path` into a scenario folder `folder`."""
     if kind_of(path) == "cap":
-        return cap_scenario(read_cap(path), folder, capacity)
+        return cap_scenario(read_cap(path, capacity), folder, capacity)
     return pmed_scenario(read_pmed(path), folder, capacity)
 
 
@@ -266,7 +382,7 @@ def published_optimum(path: str | Path, capacity: float | None = None) -> float 
                 if row["file"] == path.name and same:
                     return float(row["optimal_value"])
         uncap = path.parent / "uncapopt.csv"
-        if capacity is not None and uncap.exists() and capacity >= sum(read_cap(path).demand):
+        if capacity is not None and uncap.exists() and capacity >= sum(read_cap(path, capacity).demand):
             rows = pd.read_csv(uncap, dtype=str)
             hit = rows[rows["file"] == path.name]
             if len(hit):
@@ -347,6 +463,6 @@ def instance_files(paths: list[Path]) -> list[Path]:
 def _is_instance(path: Path) -> bool:
     try:
         kind_of(path)
-    except ValueError:
+    except OrlibInputError:
         return False
     return True

@@ -12,9 +12,13 @@ from pathlib import Path
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+import scipy.sparse  # noqa: F401  the compiler's matrices; imported with the module, not on the first solve
+from pyomo.common.errors import InfeasibleConstraintException
+from pyomo.common.tee import TeeStream, capture_output
 from pyomo.contrib.solver.common.factory import SolverFactory
-from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
-from pyomo.contrib.solver.solvers.highs import Highs as _PyomoHighs
+from pyomo.contrib.solver.common.results import TerminationCondition
+from pyomo.core.staleflag import StaleFlagManager
+from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from model.config import SolverConfig
 from model.vocabulary import SOLVED, SolveStatus
@@ -49,29 +53,6 @@ def solver_version() -> str:
     return "HiGHS " + ".".join(str(p) for p in version) if version else f"highspy {highspy.__name__}"
 
 
-class _HighsWithStart(_PyomoHighs):
-    """Pyomo's HiGHS interface, handing HiGHS a (partial) MIP start just before it runs.
-
-    Pyomo's interface has no warm start; HiGHS takes one through ``setSolution`` (sparse: the
-    values given are fixed and HiGHS completes the rest with a small sub-MIP, at most
-    ``mip_max_start_nodes`` nodes, and drops the start if it cannot).
-    """
-
-    mip_start = None  # ComponentMap {Pyomo VarData: value}
-
-    def _solve(self):
-        if self.mip_start:
-            cols, vals = [], []
-            for var, value in self.mip_start.items():
-                col = self._pyomo_var_to_solver_var_map.get(id(var))
-                if col is not None:
-                    cols.append(col)
-                    vals.append(float(value))
-            self._solver_model.setSolution(len(cols), np.array(cols, dtype=np.int32),
-                                           np.array(vals, dtype=np.double))
-        return super()._solve()
-
-
 def highs_options(options: SolverConfig) -> dict[str, object]:
     """The HiGHS options of a solve (the benchmark's HiGHS-alone runs use the same)."""
     return {**options.options, "time_limit": float(options.time_limit),
@@ -82,38 +63,115 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
           stream=None, mip_start=None) -> SolveOutcome:
     """Solve `m` with HiGHS; load the solution if there is one. Never raises for a bad status.
 
-    `mip_start` (a ComponentMap {VarData: value}, usually integer variables only) is handed to HiGHS as a
-    partial MIP start.
+    The model goes to HiGHS as matrices (Pyomo's standard-form compiler, then one ``passModel``)
+    and the solution comes back as one array, set on the variables by column: no per-row calls
+    through a persistent interface. `mip_start` (a ComponentMap {VarData: value}, usually integer
+    variables only) is handed to HiGHS as a partial MIP start.
     """
     # HiGHS keeps one global thread scheduler per process and refuses a different `threads`
     # on a later solve (status "unknown"); reset it so every solve gets the threads it asks for.
     highspy.Highs.resetGlobalScheduler(True)
-    opt = _HighsWithStart()
-    opt.mip_start = mip_start
-    tee = [stream] if stream is not None else [io.StringIO()]
     solver_options = highs_options(options)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         solver_options["log_file"] = str(log_file)
     start = time.perf_counter()
-    results = opt.solve(
-        m,
-        tee=tee,
-        time_limit=options.time_limit,
-        rel_gap=options.mip_gap,
-        threads=options.threads,
-        load_solutions=False,
-        raise_exception_on_nonoptimal_result=False,
-        solver_options=solver_options,
-    )
-    seconds = time.perf_counter() - start
-    term = results.termination_condition
-    sol = results.solution_status
-    has_solution = sol in (SolutionStatus.optimal, SolutionStatus.feasible)
+    try:
+        compiled = compile_model(m)
+    except InfeasibleConstraintException as exc:  # a row with no free variable left, violated
+        log.info("HiGHS not called: %s", exc)
+        return SolveOutcome(status=SolveStatus.INFEASIBLE, termination="provenInfeasible",
+                            objective=None, bound=None, gap_abs=None, gap_rel=None,
+                            seconds=time.perf_counter() - start, solver=solver_version(),
+                            log_file=str(log_file) if log_file else None)
+    with capture_output(output=TeeStream(stream if stream is not None else io.StringIO()),
+                        capture_fd=True):
+        h = highspy.Highs()
+        h.setOptionValue("log_to_console", True)
+        for key, value in solver_options.items():
+            h.setOptionValue(key, value)
+        h.passModel(compiled.lp)
+        if mip_start:
+            cols = [compiled.column_of[id(v)] for v in mip_start if id(v) in compiled.column_of]
+            vals = [float(x) for v, x in mip_start.items() if id(v) in compiled.column_of]
+            h.setSolution(len(cols), np.array(cols, dtype=np.int32), np.array(vals, dtype=np.double))
+        h.run()
+    outcome = _outcome(h, compiled, time.perf_counter() - start, log_file)
+    log.info("HiGHS: %s (%s) objective=%s bound=%s in %.2fs", outcome.status, outcome.termination,
+             outcome.objective, outcome.bound, outcome.seconds)
+    return outcome
+
+
+@dataclass
+class Compiled:
+    """A Pyomo model as HiGHS's LP/MIP, with the Pyomo variable of every column."""
+
+    lp: highspy.HighsLp
+    columns: list  # VarData per column
+    column_of: dict[int, int]  # id(VarData) -> column
+    model: pyo.ConcreteModel
+
+
+def compile_model(m: pyo.ConcreteModel) -> Compiled:
+    """`m`'s active linear objective and constraints as one HighsLp (fixed variables folded into
+    the right-hand sides by the compiler; ranged rows become two rows)."""
+    repn = LinearStandardFormCompiler().write(m, mixed_form=True, set_sense=None)
+    columns = repn.columns
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(columns), repn.A.shape[0]
+    cost = repn.c.toarray()[0] if repn.c.shape[0] else np.zeros(len(columns))
+    lp.col_cost_ = cost
+    lp.offset_ = float(repn.c_offset[0]) if len(repn.c_offset) else 0.0
+    if repn.objectives and repn.objectives[0].sense == pyo.maximize:
+        lp.sense_ = highspy.ObjSense.kMaximize
+    bounds = [v.bounds for v in columns]
+    lp.col_lower_ = np.array([-np.inf if lo is None else lo for lo, _ in bounds], dtype=np.double)
+    lp.col_upper_ = np.array([np.inf if up is None else up for _, up in bounds], dtype=np.double)
+    rhs = np.asarray(repn.rhs, dtype=np.double)
+    kind = np.array([row.bound_type for row in repn.rows], dtype=np.int8)
+    lp.row_lower_ = np.where(kind <= 0, rhs, -np.inf)  # -1: body >= rhs, 0: body == rhs
+    lp.row_upper_ = np.where(kind >= 0, rhs, np.inf)  # 1: body <= rhs
+    a = repn.A.tocsc()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(np.double)
+    integer = [v.is_integer() for v in columns]
+    if any(integer):
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                           for i in integer]
+    return Compiled(lp, columns, {id(v): k for k, v in enumerate(columns)}, m)
+
+
+_TERMINATION = {
+    "kOptimal": TerminationCondition.convergenceCriteriaSatisfied,
+    "kInfeasible": TerminationCondition.provenInfeasible,
+    "kUnboundedOrInfeasible": TerminationCondition.infeasibleOrUnbounded,
+    "kUnbounded": TerminationCondition.unbounded,
+    "kObjectiveBound": TerminationCondition.objectiveLimit,
+    "kObjectiveTarget": TerminationCondition.objectiveLimit,
+    "kTimeLimit": TerminationCondition.maxTimeLimit,
+    "kIterationLimit": TerminationCondition.iterationLimit,
+    "kSolutionLimit": TerminationCondition.iterationLimit,
+    "kInterrupt": TerminationCondition.interrupted,
+}
+
+
+def _outcome(h: highspy.Highs, compiled: Compiled, seconds: float, log_file: Path | None) -> SolveOutcome:
+    """What HiGHS did (as Pyomo's own HiGHS interface would report it); loads the solution."""
+    term = _TERMINATION.get(h.getModelStatus().name, TerminationCondition.error
+                            if "Error" in h.getModelStatus().name else TerminationCondition.unknown)
+    info = h.getInfo()
+    has_solution = info.primal_solution_status == 2  # 0 none, 1 infeasible, 2 feasible
+    objective = bound = None
     if has_solution:
-        results.solution_loader.load_vars()
-    objective = results.incumbent_objective if has_solution else None
-    bound = results.objective_bound
+        objective = info.objective_function_value
+        load_columns(compiled, h.getSolution().col_value)
+    if info.mip_node_count == -1:  # an LP: its optimum is its own bound
+        bound = objective if term == TerminationCondition.convergenceCriteriaSatisfied else None
+    else:
+        bound = info.mip_dual_bound
     if bound is not None and (math.isinf(bound) or math.isnan(bound)):
         bound = None
     gap_abs = gap_rel = None
@@ -132,8 +190,23 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
         status = SolveStatus.NO_SOLUTION
     else:
         status = SolveStatus.ERROR
-    log.info("HiGHS: %s (%s) objective=%s bound=%s in %.2fs", status, term.name, objective, bound,
-             seconds)
     return SolveOutcome(status=status, termination=term.name, objective=objective, bound=bound,
                         gap_abs=gap_abs, gap_rel=gap_rel, seconds=seconds, solver=solver_version(),
                         log_file=str(log_file) if log_file else None)
+
+
+def load_columns(compiled: Compiled, values) -> None:
+    """Set every column's variable to its value (one pass; no per-variable solver calls).
+
+    A free variable in no active row and with no cost (the compiler leaves it out) gets 0, or
+    its bound nearest 0, as HiGHS gives an empty column; never a value left from an earlier solve.
+    """
+    for var, value in zip(compiled.columns, values, strict=True):
+        var.set_value(value, skip_validation=True)
+    if len(compiled.columns) < compiled.model.nvariables():
+        for var in compiled.model.component_data_objects(pyo.Var, descend_into=True):
+            if not var.fixed and id(var) not in compiled.column_of:
+                lower, upper = var.bounds
+                value = 0.0 if lower is None else max(0.0, lower)
+                var.set_value(value if upper is None else min(value, upper), skip_validation=True)
+    StaleFlagManager.mark_all_as_stale(delayed=True)

@@ -1,0 +1,86 @@
+"""The hand-over to HiGHS as matrices: every kind of row, bound and variable arrives as written."""
+
+from __future__ import annotations
+
+import io
+
+import pyomo.environ as pyo
+import pytest
+from pyomo.common.collections import ComponentMap
+
+from model.config import SolverConfig
+from model.solve import compile_model, solve
+
+OPTIONS = SolverConfig(time_limit=30, mip_gap=0.0, threads=1)
+WEIGHT = {1: 5, 2: 7, 3: 4, 4: 3, 5: 6, 6: 2}
+PROFIT = {1: 9, 2: 11, 3: 6, 4: 5, 5: 8, 6: 3}
+
+
+def knapsack() -> pyo.ConcreteModel:
+    """Six items, room 16 less a fixed 1: 15. Best: items 1, 2, 4 (weights 5 + 7 + 3 = 15, profit
+    9 + 11 + 5 = 25); the next best fillings of 15 (2, 5, 6: 22; 1, 3, 5: 23) and 14 (1, 2, 6:
+    23) are worse, and any set with item 2 and 1 weighs at least 12, leaving 3 (item 4): 25."""
+    m = pyo.ConcreteModel()
+    m.I = pyo.RangeSet(1, 6)
+    m.x = pyo.Var(m.I, domain=pyo.Binary)
+    m.unused = pyo.Var(bounds=(2, 5))  # in no row and no objective
+    m.z = pyo.Var(bounds=(0, 3))
+    m.z.fix(1)
+    m.room = pyo.Constraint(expr=pyo.inequality(0, sum(WEIGHT[i] * m.x[i] for i in m.I) + m.z, 16))
+    m.profit = pyo.Objective(expr=sum(PROFIT[i] * m.x[i] for i in m.I) + 100, sense=pyo.maximize)
+    return m
+
+
+def test_knapsack_solution_loaded():
+    m = knapsack()
+    m.unused.set_value(4.5)  # a value from "an earlier solve" must not survive
+    outcome = solve(m, OPTIONS)
+    assert outcome.status == "optimal"
+    assert outcome.objective == pytest.approx(125.0)  # 25 + the constant 100
+    assert outcome.bound == pytest.approx(125.0) and outcome.gap_rel == pytest.approx(0.0)
+    assert [round(m.x[i].value) for i in m.I] == [1, 1, 0, 1, 0, 0]
+    assert m.unused.value == 2.0  # HiGHS's empty column: the bound nearest 0
+    assert m.z.value == 1  # fixed: untouched
+
+
+def test_rows_bounds_and_types():
+    m = knapsack()
+    m.y = pyo.Var(bounds=(None, 4))
+    m.eq = pyo.Constraint(expr=m.y - m.x[1] == 0.5)
+    m.ge = pyo.Constraint(expr=m.y + m.x[2] >= -3)
+    lp = compile_model(m).lp
+    # room is ranged (two rows), eq one row, ge one row; the fixed z moved into the bounds
+    assert lp.num_row_ == 4 and lp.num_col_ == 7  # six x and y; z fixed, `unused` left out
+    inf = float("inf")
+    assert sorted(zip(lp.row_lower_, lp.row_upper_, strict=True)) == [
+        (-inf, 15.0), (-3.0, inf), (-1.0, inf), (0.5, 0.5)]  # room - z: 0 - 1 .. 16 - 1
+    assert list(lp.col_upper_)[-1] == 4 and list(lp.col_lower_)[-1] == -float("inf")
+    assert lp.offset_ == 100
+
+
+def test_infeasible_and_the_log():
+    m = knapsack()
+    m.x[1].fix(1)
+    m.x[2].fix(1)
+    m.too_much = pyo.Constraint(expr=sum(m.x[i] for i in m.I) >= 5)  # 5 items weigh at least 16
+    log = io.StringIO()
+    outcome = solve(m, OPTIONS, stream=log)
+    assert outcome.status == "infeasible" and outcome.objective is None
+    assert "infeasible" in log.getvalue().lower()
+
+
+def test_constant_row_violated_is_infeasible():
+    m = knapsack()
+    for i in m.I:
+        m.x[i].fix(1)  # weight 27 + 1 > 16: the room row has no free variable left
+    assert solve(m, OPTIONS).status == "infeasible"
+
+
+def test_mip_start_is_used_and_changes_nothing():
+    m = knapsack()
+    start = ComponentMap((m.x[i], v) for i, v in zip(m.I, [1, 0, 1, 0, 1, 0], strict=True))  # 23
+    log = io.StringIO()
+    outcome = solve(m, OPTIONS, stream=log, mip_start=start)
+    assert "MIP start solution is feasible: objective value is 123" in log.getvalue()
+    assert outcome.objective == pytest.approx(125.0)
+    assert [round(m.x[i].value) for i in m.I] == [1, 1, 0, 1, 0, 0]
