@@ -11,6 +11,7 @@ from model.formulation.families.aggregate import add_aggregate
 from model.formulation.families.capacity import add_capacity
 from model.formulation.families.community import add_community
 from model.formulation.families.demand import add_demand
+from model.formulation.families.fairness import add_fairness
 from model.formulation.families.in_hub import add_hub_capacity, add_in_hub_share
 from model.formulation.families.linking import add_linking
 from model.formulation.families.pathway import add_pathway
@@ -36,6 +37,7 @@ FAMILIES = (
     ("pathway", add_pathway),
     ("stability", add_stability),
     ("residual", add_residual),
+    ("fairness", add_fairness),
 )
 
 __all__ = ["FAMILIES"]
