@@ -1,4 +1,4 @@
-"""Command line: `bedplan solve|validate|dictionary` (also `python -m model ...`)."""
+"""Command line: `bedplan solve|validate|dictionary|export|sweep|frontier` (also `python -m model ...`)."""
 
 from __future__ import annotations
 
@@ -264,6 +264,51 @@ def sweep(
     console.print(f"{len(run.variants)} variants: {done} ({len(run.solved)} solved now, "
                   f"{len(run.skipped)} reused) in {run.seconds / 60:.1f} min")
     console.print(f"written: [bold]{run.folder}[/]  (summary.md, results.parquet, decisions.parquet, charts)")
+
+
+@app.command()
+def frontier(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    objectives: Annotated[str, typer.Option(
+        help="Two of cost, carbon, patient_km: the first minimised, the second bounded on the grid.")
+    ] = "cost,carbon",
+    points: Annotated[int, typer.Option(help="Grid points, the two ends included.")] = 9,
+    time_limit: Annotated[float | None, typer.Option(help="Solver time limit per solve, seconds.")] = None,
+    mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Solver threads per solve.")] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Results go to RUNS_DIR/frontiers/<name>/.")] = Path("runs"),
+    workers: Annotated[int | None, typer.Option(help="Local worker processes (default: one a core).")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Address of a running Dask scheduler (its workers must see the same folders).")] = None,
+) -> None:
+    """The efficient frontier between two objectives (AUGMECON2), each point a full run; a rerun
+    reuses the points already solved."""
+    from model.tradeoffs import run_frontier
+
+    solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap,
+                                "threads": threads}.items() if v is not None}
+    _check_flags(solver)
+    chosen = [o.strip() for o in objectives.split(",") if o.strip()]
+
+    def on_event(kind: str, info: dict) -> None:
+        if kind == "start":
+            console.log(f"{info['phase']}: {info['todo']} to solve")
+        else:
+            console.log(f"{info.get('label')}: {info.get('status')}"
+                        + (f" (same plan as {info['same_as']})" if info.get("same_as") else ""))
+
+    try:
+        run = run_frontier(scenario, chosen, points, runs_dir, {"solver": solver} if solver else None,
+                           workers=workers, scheduler=scheduler, on_event=on_event)
+    except BedplanError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]: finished points are kept; run the same command to go on.")
+        raise typer.Exit(130) from None
+    console.print(f"{len(run.solved)} solved now, {len(run.reused)} reused, in {run.seconds / 60:.1f} min")
+    console.print(f"written: [bold]{run.folder}[/]  (" + ", ".join(p.name for p in run.files)
+                  + ", runs/)")
+    raise typer.Exit(EXIT_OK)
 
 
 def main() -> None:
