@@ -15,7 +15,7 @@ PLAN_FILE = "plan.json"
 POINTS_DIR = "points"
 RUNS_DIR = "runs"
 #: statuses a finished point may have; `error` is tried again on the next run
-DONE = ("optimal", "feasible", "bypassed", "infeasible", "no_solution")
+DONE = ("optimal", "feasible", "bypassed", "infeasible", "no_solution", "repeat")
 
 
 def plan_digest(scenario: Path, settings: dict[str, Any]) -> str:
