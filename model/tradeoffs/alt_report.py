@@ -145,12 +145,12 @@ def _summary(plans: pd.DataFrame, agreement: pd.DataFrame, slack: float, seconds
     for r in solved.itertuples():
         lines.append(f"| {r.plan} | £{r.objective_gbp / 1e6:,.2f}m | {r.above_optimum:.2%} | "
                      f"£{r.cost / 1e6:,.2f}m | {r.carbon:,.0f} | {r.patient_km:,.0f} | {r.mean_km:.1f} | "
-                     f"{r.worst_footprint} ({r.worst_footprint_mean_km:.1f}) | {r.distance_to_optimum} | "
-                     f"{r.distance_to_nearest} | £{(r.gap_abs or 0):,.0f} | {r.run_dir} |")
+                     f"{r.worst_footprint} ({r.worst_footprint_mean_km:.1f}) | {r.distance_to_optimum:.0f} | "
+                     f"{r.distance_to_nearest:.0f} | £{(r.gap_abs or 0):,.0f} | {r.run_dir} |")
     counts = agreement["verdict"].value_counts().to_dict() if not agreement.empty else {}
-    lines += ["", "Distance: site-years whose operating status differs plus ward-years of "
-              "difference. Each plan's gap is its own proven gap; objectives closer than the gaps "
-              "are not distinguishable.", "",
+    lines += ["", "Distance: site-years where one plan has wards and the other none, plus "
+              "ward-years of difference. Each plan's gap is its own proven gap; objectives closer "
+              "than the gaps are not distinguishable.", "",
               "## Agreement per site and service (final-year wards)", "",
               f"- {EVERY}: {counts.get(EVERY, 0)}", f"- {CHOICE}: {counts.get(CHOICE, 0)}",
               f"- {NONE}: {counts.get(NONE, 0)}", ""]
