@@ -101,8 +101,10 @@ def implied_prices(points: pd.DataFrame) -> pd.DataFrame:
         d_km = a.patient_km - b.patient_km
         rows.append({"from_point": a.point, "to_point": b.point, "extra_cost_gbp": d_cost,
                      "carbon_avoided_t": d_carbon, "patient_km_saved": d_km,
-                     "gbp_per_t_avoided": d_cost / d_carbon if abs(d_carbon) > 1e-9 else np.nan,
-                     "gbp_per_patient_km_saved": d_cost / d_km if abs(d_km) > 1e-9 else np.nan,
+                     # a price only where the step buys a saving (along a cost-carbon frontier
+                     # distance may grow: that is a cost, not a price, and shows as km saved < 0)
+                     "gbp_per_t_avoided": d_cost / d_carbon if d_carbon > 1e-9 else np.nan,
+                     "gbp_per_patient_km_saved": d_cost / d_km if d_km > 1e-9 else np.nan,
                      "gaps_gbp": (a.gap_abs or 0.0) + (b.gap_abs or 0.0)})
     return pd.DataFrame(rows)
 
