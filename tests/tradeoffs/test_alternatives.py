@@ -92,3 +92,22 @@ def test_a_rerun_solves_nothing(alternatives):
     _run, again = alternatives
     assert again.solved == []
     assert again.reused == ["optimum", "alt-01", "alt-02", "alt-03"]
+
+
+def test_bad_flags_exit_2_and_no_plan_exits_3(tmp_path):
+    from typer.testing import CliRunner
+
+    from model.cli import app
+
+    folder = instance().write(tmp_path / "s")
+    runs = ["--runs-dir", str(tmp_path / "runs")]
+    result = CliRunner().invoke(app, ["alternatives", str(folder), "--slack", "0", *runs])
+    assert result.exit_code == 2 and "--slack" in result.output
+    result = CliRunner().invoke(app, ["alternatives", str(folder), "--count", "0", "--mip-gap", "-1",
+                                      *runs])
+    assert result.exit_code == 2
+    # 20 beds of need, at most 10 beds anywhere (E's ward; no candidate) and no unmet need: no plan
+    tiny = Tiny().set(horizon_years=1).site("E", wards={"med": 1}, max_wards=1)
+    stuck = tiny.need("F", "med", 20).policy(allow_unmet=False).write(tmp_path / "stuck")
+    result = CliRunner().invoke(app, ["alternatives", str(stuck), "--workers", "1", *runs])
+    assert result.exit_code == 3, result.output
