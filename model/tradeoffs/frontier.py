@@ -1,8 +1,9 @@
 """`bedplan frontier`: the efficient trade-off between two objectives by AUGMECON2, its points
 solved in parallel on Dask (the sweep engine's cluster), resumable, then reported.
 
-Phase 1 (in parallel): the payoff table, one lexicographic optimisation per objective, and the
-usual weighted-sum plan with the do-nothing baseline (for reference). Phase 2 (in parallel):
+Phase 0: the usual weighted-sum plan with the do-nothing baseline (for reference on the plots,
+and the MIP start of the payoff table). Phase 1 (in parallel): the payoff table, one
+lexicographic optimisation per objective. Phase 2 (in parallel):
 the grid between the payoff table's best and worst values of the constrained objective, cut into
 contiguous runs, one a worker, each solved in order from the loosest point so that the bypass
 and the early exit work within it; every point starts from the neighbouring plan that is
@@ -28,7 +29,7 @@ from model.tradeoffs.augmecon import Grid, chunks
 from model.tradeoffs.objectives import OBJECTIVES
 from model.tradeoffs.points import grid_label, solve_chunk, solve_payoff, solve_weighted
 from model.tradeoffs.report import write_frontier_report
-from model.tradeoffs.store import plan_digest, read_record, write_plan, write_record
+from model.tradeoffs.store import plan_digest, read_record, read_start, write_plan, write_record
 
 log = logging.getLogger(__name__)
 FRONTIERS_DIR = "frontiers"
@@ -43,6 +44,20 @@ class FrontierRun:
     reused: list[str] = field(default_factory=list)
     seconds: float = 0.0
     files: list[Path] = field(default_factory=list)
+
+
+def _result(future: Any, base: dict[str, Any], label: str) -> dict[str, Any]:
+    """A task's record; an infeasible or unsolved scenario ends the command with its status,
+    a lost worker is recorded (and solved again on the next run)."""
+    try:
+        return future.result()
+    except (InfeasibleError, NoSolutionError):
+        raise
+    except Exception as exc:
+        record = {"label": label, "digest": base["digest"], "status": "error",
+                  "reason": f"{type(exc).__name__}: {exc}"}
+        write_record(Path(base["out"]), label, record)
+        raise NoSolutionError(f"{label} failed: {record['reason']}") from exc
 
 
 def check_objectives(objectives: list[str]) -> None:
@@ -97,6 +112,17 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
     out = Path(base["out"])
     first, second = objectives
     labels = {"payoff-0": [first, second], "payoff-1": [second, first]}
+    # the weighted-sum plan first: the payoff rows start from it (HiGHS may find no plan of its
+    # own on a large instance within the limit), and it marks the plots with doing nothing
+    weighted = read_record(out, "weighted", base["digest"])
+    if weighted is None or read_start(out, "weighted") is None:
+        emit("start", {"phase": "weighted-sum plan and doing nothing", "todo": 1})
+        weighted = _result(client.submit(solve_weighted, base, pure=False), base, "weighted")
+        run.solved.append("weighted")
+        emit("point", weighted)
+    else:
+        run.reused.append("weighted")
+    run.records["weighted"] = weighted
     futures = {}
     for label, order in labels.items():
         record = read_record(out, label, base["digest"])
@@ -105,24 +131,9 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
         else:
             run.records[label] = record
             run.reused.append(label)
-    weighted = read_record(out, "weighted", base["digest"])
-    later = None  # the reference plan runs beside the grid, after the payoff table
-    if weighted is None:
-        later = client.submit(solve_weighted, base, pure=False, priority=-1)
-    else:
-        run.records["weighted"] = weighted
-        run.reused.append("weighted")
     emit("start", {"phase": "payoff table", "todo": len(futures)})
     for label, future in futures.items():
-        try:
-            run.records[label] = future.result()
-        except (InfeasibleError, NoSolutionError):
-            raise
-        except Exception as exc:  # a lost worker: recorded, solved again on the next run
-            record = {"label": label, "digest": base["digest"], "status": "error",
-                      "reason": f"{type(exc).__name__}: {exc}"}
-            write_record(out, label, record)
-            raise NoSolutionError(f"{label} failed: {record['reason']}") from exc
+        run.records[label] = _result(future, base, label)
         run.solved.append(label)
         emit("point", run.records[label])
     low, high = run.records["payoff-0"], run.records["payoff-1"]
@@ -153,13 +164,6 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
             run.solved += solved_now
             for record in records:
                 emit("point", record)
-    if later is not None:
-        try:
-            run.records["weighted"] = later.result()
-            run.solved.append("weighted")
-            emit("point", run.records["weighted"])
-        except Exception as exc:  # the reference plan is not part of the frontier
-            log.warning("the weighted-sum reference plan failed: %s", exc)
     for i in range(points):
         record = read_record(out, grid_label(i), base["digest"])
         if record is not None:

@@ -24,18 +24,45 @@ from model.tradeoffs.store import RUNS_DIR, read_record, read_start, write_recor
 log = logging.getLogger(__name__)
 
 
-def named_start(m: pyo.ConcreteModel) -> dict[str, float]:
-    """The integer variables' values by name: a MIP start another process can use."""
-    return {var.name: value for var, value in integer_start(m).items()}
+def named_start(m: pyo.ConcreteModel) -> list[list[Any]]:
+    """The integer variables' values as [component, index, value]: a MIP start another process
+    (another build of the same model) can use."""
+    out = []
+    for var, value in integer_start(m).items():
+        index = var.index()
+        out.append([var.parent_component().name, list(index) if isinstance(index, tuple) else [index],
+                    value])
+    return out
 
 
-def start_map(m: pyo.ConcreteModel, named: dict[str, float] | None) -> ComponentMap | None:
+def solution_start(solution: Any) -> list[list[Any]]:
+    """The same, from an extracted plan's ward table (every integer decision is in it)."""
+    out: list[list[Any]] = []
+    w = solution.wards
+    for row in w.itertuples():
+        index = [row.site, row.service, int(row.year)]
+        for name, value in (("wards", row.wards), ("build", row.built), ("remove", row.removed),
+                            ("convert_in", row.converted_in), ("convert_out", row.converted_out)):
+            out.append([name, index, int(value)])
+    for (site, year), value in w.groupby(["site", "year"])["operating"].max().items():
+        out.append(["operate", [site, int(year)], int(value)])
+    return out
+
+
+def start_map(m: pyo.ConcreteModel, named: list[list[Any]] | None) -> ComponentMap | None:
+    """A MIP start for `m` from [component, index, value] rows (rows `m` has no variable for,
+    e.g. conversions where a site hosts one service, are skipped)."""
     if not named:
         return None
     start = ComponentMap()
-    for var in m.component_data_objects(pyo.Var, active=True):
-        if not var.fixed and var.name in named:
-            start[var] = named[var.name]
+    for name, index, value in named:
+        component = m.find_component(name)
+        key = tuple(index) if len(index) > 1 else index[0]
+        if component is None or key not in component:
+            continue
+        var = component[key]
+        if not var.fixed:
+            start[var] = value
     return start
 
 
@@ -100,20 +127,24 @@ def solve_weighted(task: dict[str, Any]) -> dict[str, Any]:
                                "status": result.baseline_outcome.status,
                                "gap_abs": result.baseline_outcome.gap_abs}
     record = _record(task, "weighted", result, started, **extra)
+    write_start(Path(task["out"]), "weighted", solution_start(result.solution))
     write_record(Path(task["out"]), "weighted", record)
     return record
 
 
 def solve_payoff(task: dict[str, Any], order: list[str], label: str) -> dict[str, Any]:
     """One row of the payoff table by lexicographic optimisation: minimise ``order[0]``, then
-    ``order[1]`` with ``order[0]`` held at its minimum (the first solve's incumbent)."""
+    ``order[1]`` with ``order[0]`` held at its minimum (the first solve's incumbent). The first
+    solve starts from the weighted-sum plan (feasible: the same rules), the second from the
+    first's plan."""
     started = time.perf_counter()
     state: dict[str, Any] = {}
+    start = read_start(Path(task["out"]), "weighted")
 
     def prepare(formulation):
         m = formulation.model
         add_tradeoff(formulation, order[0])
-        first = solve(m, formulation.data.config.solver)
+        first = solve(m, formulation.data.config.solver, mip_start=start_map(m, start))
         if first.status == "infeasible":
             raise InfeasibleError(f"no plan meets every rule (minimising {order[0]})")
         if not first.has_solution:

@@ -52,7 +52,7 @@ def read_record(out: Path, label: str, digest: str) -> dict[str, Any] | None:
     return record
 
 
-def read_start(out: Path, label: str) -> dict[str, float] | None:
+def read_start(out: Path, label: str) -> list | None:
     path = out / POINTS_DIR / f"{label}.start.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -60,7 +60,7 @@ def read_start(out: Path, label: str) -> dict[str, float] | None:
         return None
 
 
-def write_start(out: Path, label: str, start: dict[str, float]) -> None:
+def write_start(out: Path, label: str, start: list) -> None:
     folder = out / POINTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
     write_atomic(folder / f"{label}.start.json", json.dumps(start).encode("utf-8"))
