@@ -155,10 +155,15 @@ def _plots(out: Path, table: pd.DataFrame, efficient: pd.DataFrame, objectives: 
                                        "cost_carbon.png"),
                                       ("patient_km", "patient-km over the horizon (millions)", 1e6,
                                        "cost_patient_km.png")):
+        if other == "patient_km" and len(efficient) and efficient[other].max() < 1e6:
+            label, scale = "patient-km over the horizon (thousands)", 1e3
         fig, ax = plt.subplots(figsize=(7, 5))
         if len(efficient):
-            ax.plot(efficient[other] / scale, efficient["cost"] / 1e6, "o-", color="#1b6ca8",
-                    label="frontier points")
+            # joined only in the frontier's own plane: elsewhere the points need not be ordered
+            on_frontier = set(objectives) == {"cost", other}
+            ax.plot(efficient[other] / scale, efficient["cost"] / 1e6, "o-" if on_frontier else "o",
+                    color="#1b6ca8", label="frontier points" if on_frontier else
+                    f"points of the {' / '.join(objectives)} frontier")
             for row in efficient.itertuples():
                 ax.annotate(row.point, (getattr(row, other) / scale, row.cost / 1e6),
                             textcoords="offset points", xytext=(5, 5), fontsize=8)
