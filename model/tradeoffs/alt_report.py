@@ -118,9 +118,13 @@ def _map(out: Path, data: Any, sites: pd.DataFrame, verdicts: pd.Series) -> Path
         if not chosen.empty:
             ax.scatter(chosen["lon"], chosen["lat"], s=40, color=colour, edgecolor="black",
                        linewidth=0.4, label=f"{verdict} ({len(chosen)})", zorder=3)
+    if len(placed) <= 60:  # more labels than that cover the map: agreement.csv names them
+        for site, row in placed.iterrows():
+            ax.annotate(site, (row["lon"], row["lat"]), textcoords="offset points", xytext=(4, 4),
+                        fontsize=7)
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
-    ax.set_title("Units with wards in the final year, across the optimum and its alternatives")
+    ax.set_title("Units with final-year wards: the optimum and its alternatives", fontsize=10)
     ax.legend(fontsize=8, loc="upper left")
     ax.set_aspect(1.6)
     fig.tight_layout()
