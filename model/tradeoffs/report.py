@@ -27,27 +27,36 @@ def frontier_table(objectives: list[str], points: int, records: dict[str, dict[s
     rows = []
     for i in range(points):
         rec = records.get(f"grid-{i:02d}", {"status": "pending", "reason": "not solved yet"})
-        rows.append(_row("frontier", f"grid-{i:02d}", rec, i))
+        rows.append(_row("frontier", f"grid-{i:02d}", rec, i, objectives[0]))
     weighted = records.get("weighted")
     if weighted is not None:
-        rows.append(_row("weighted_sum", "weighted", weighted, None))
+        rows.append(_row("weighted_sum", "weighted", weighted, None, objectives[0]))
         if weighted.get("do_nothing"):
             rows.append(_row("do_nothing", "do_nothing", {**weighted["do_nothing"], "run_dir":
-                                                          weighted.get("run_dir")}, None))
+                                                          weighted.get("run_dir")}, None, objectives[0]))
     table = pd.DataFrame(rows)
     _mark_points(table, objectives)
     return table
 
 
-def _row(kind: str, label: str, rec: dict[str, Any], index: int | None) -> dict[str, Any]:
+def primary_gap(rec: dict[str, Any], primary: str) -> tuple[float | None, float | None]:
+    """A point's proven gap in the primary objective's units (absolute, relative). A payoff
+    row's last solve minimised the other objective when the primary came first: its primary
+    gap is the first stage's."""
+    if rec.get("order") and rec["order"][0] == primary and rec.get("first_stage"):
+        return rec["first_stage"].get("gap_abs"), rec["first_stage"].get("gap_rel")
+    return rec.get("gap_abs"), rec.get("gap_rel")
+
+
+def _row(kind: str, label: str, rec: dict[str, Any], index: int | None, primary: str) -> dict[str, Any]:
     objectives = rec.get("objectives") or {}
+    gap_abs, gap_rel = primary_gap(rec, primary)
     kpis = rec.get("kpis") or {}
     row: dict[str, Any] = {"kind": kind, "label": label, "index": index, "e": rec.get("e"),
                            "status": rec.get("status"), "same_as": rec.get("same_as", ""),
                            "reason": rec.get("reason", "")}
     row.update({f"{k}": objectives.get(k) for k in OBJECTIVES})
-    row.update({"gap_abs": rec.get("gap_abs"), "gap_rel": rec.get("gap_rel"),
-                "slack": rec.get("slack")})
+    row.update({"gap_abs": gap_abs, "gap_rel": gap_rel, "slack": rec.get("slack")})
     row.update({k: kpis.get(k) for k in KPI_COLUMNS})
     row["run_dir"] = rec.get("run_dir")
     return row

@@ -156,3 +156,17 @@ def test_grid_bypass_and_chunks_by_hand():
     # (2, 3) is dominated by (1, 3) (better cost) and by (2, 2) (better carbon)
     assert dominated_by(values) == [[], [], [0, 1], []]
     assert knee(np.array([[0.0, 10.0], [4.0, 4.0], [10.0, 0.0]])) == 1
+
+
+def test_a_payoff_rows_gap_is_in_the_primary_objectives_units():
+    from model.tradeoffs.report import primary_gap
+
+    # payoff-0 minimised cost (gap £1,000), then carbon at that cost (gap 5 t): its cost gap
+    # is the first stage's; payoff-1 minimised carbon, then cost: its last solve's
+    first = {"order": ["cost", "carbon"], "first_stage": {"gap_abs": 1000.0, "gap_rel": 1e-4},
+             "gap_abs": 5.0, "gap_rel": 1e-3}
+    second = {"order": ["carbon", "cost"], "first_stage": {"gap_abs": 2.0, "gap_rel": 1e-5},
+              "gap_abs": 800.0, "gap_rel": 2e-4}
+    assert primary_gap(first, "cost") == (1000.0, 1e-4)
+    assert primary_gap(second, "cost") == (800.0, 2e-4)
+    assert primary_gap({"gap_abs": 7.0, "gap_rel": 0.1}, "cost") == (7.0, 0.1)
