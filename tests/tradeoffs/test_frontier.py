@@ -170,3 +170,20 @@ def test_a_payoff_rows_gap_is_in_the_primary_objectives_units():
     assert primary_gap(first, "cost") == (1000.0, 1e-4)
     assert primary_gap(second, "cost") == (800.0, 2e-4)
     assert primary_gap({"gap_abs": 7.0, "gap_rel": 0.1}, "cost") == (7.0, 0.1)
+
+
+def test_early_exit_on_an_infeasible_slice(tmp_path):
+    # a grid reaching below the least carbon any plan has (20 t): e = 60, 40, 20, 0, -20.
+    # 60 -> (2,0) with slack 0; 40 -> (1,1); 20 -> (0,2); 0 is infeasible (solved, diagnosed)
+    # and -20, tighter, is recorded infeasible without a solve
+    from model.tradeoffs.points import solve_chunk
+
+    folder = two_sites().write(tmp_path / "s")
+    task = {"scenario": str(folder), "out": str(tmp_path / "out"), "digest": "d", "overrides": None,
+            "eps": 1e-3, "primary": "cost", "primary_range": 2e5,
+            "grid": {"objective": "carbon", "best": -20.0, "worst": 60.0, "points": 5}}
+    records, solved = solve_chunk(task, [0, 1, 2, 3, 4], "none")
+    assert [r["status"] for r in records] == ["optimal", "optimal", "optimal", "infeasible", "infeasible"]
+    assert [r.get("objectives", {}).get("carbon") for r in records[:3]] == [60.0, 40.0, 20.0]
+    assert solved == ["grid-00", "grid-01", "grid-02", "grid-03"]
+    assert "early exit" in records[4]["reason"]
