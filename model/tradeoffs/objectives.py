@@ -67,6 +67,10 @@ def from_solution(solution: Any) -> dict[str, float]:
             "patient_km": float(years["patient_km"].sum())}
 
 
+def _scale(value: float) -> float:
+    return max(abs(value), 1.0)
+
+
 def add_tradeoff(formulation: Any, primary: str, upper: dict[str, float] | None = None,
                  equal: dict[str, tuple[float, float]] | None = None, eps: float = 1e-3,
                  primary_range: float = 1.0) -> None:
@@ -93,8 +97,12 @@ def add_tradeoff(formulation: Any, primary: str, upper: dict[str, float] | None 
     m.total_cost.deactivate()
     if upper:
         m.TRADEOFF_BOUNDS = pyo.Set(initialize=list(upper), ordered=True)
+        # each row divided by its right-hand side's size: a row summing every cost of England
+        # (~5e9) otherwise misses HiGHS's absolute feasibility tolerance by rounding alone, and
+        # HiGHS rejects the MIP start that meets it (seen on England)
         m.tradeoff_bound = pyo.Constraint(
-            m.TRADEOFF_BOUNDS, rule=lambda _m, k: OBJECTIVES[k].expr(m) <= upper[k])
+            m.TRADEOFF_BOUNDS, rule=lambda _m, k: OBJECTIVES[k].expr(m) / _scale(upper[k])
+            <= upper[k] / _scale(upper[k]))
         formulation.rows.append(Row("tradeoff", m.tradeoff_bound, POLICY))
     augmentation = 0.0
     if equal:
@@ -102,7 +110,8 @@ def add_tradeoff(formulation: Any, primary: str, upper: dict[str, float] | None 
         m.tradeoff_slack = pyo.Var(m.TRADEOFF_SLACKS, within=pyo.NonNegativeReals)
         m.tradeoff_epsilon = pyo.Constraint(
             m.TRADEOFF_SLACKS,
-            rule=lambda _m, k: OBJECTIVES[k].expr(m) + m.tradeoff_slack[k] == equal[k][0])
+            rule=lambda _m, k: (OBJECTIVES[k].expr(m) + m.tradeoff_slack[k]) / _scale(equal[k][0])
+            == equal[k][0] / _scale(equal[k][0]))
         formulation.rows.append(Row("tradeoff", m.tradeoff_epsilon, POLICY))
         augmentation = sum(10.0 ** -i * m.tradeoff_slack[k] / max(equal[k][1], 1e-9)
                            for i, k in enumerate(equal))
