@@ -1,4 +1,5 @@
-"""Command line: `bedplan solve|validate|dictionary` (also `python -m model ...`)."""
+"""Command line: `bedplan solve|validate|dictionary|export|sweep|frontier|alternatives` (also
+`python -m model ...`)."""
 
 from __future__ import annotations
 
@@ -423,6 +424,90 @@ def _write_report(run_dir: Path, analyses: list[Path], output: Path | None, pdf:
                   highlight=False)
     if made.pdf is None and pdf:
         err.print(f"[yellow]note[/]: {made.note}", highlight=False, soft_wrap=True)
+
+def frontier(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    objectives: Annotated[str, typer.Option(
+        help="Two of cost, carbon, patient_km: the first minimised, the second bounded on the grid.")
+    ] = "cost,carbon",
+    points: Annotated[int, typer.Option(help="Grid points, the two ends included.")] = 9,
+    time_limit: Annotated[float | None, typer.Option(help="Solver time limit per solve, seconds.")] = None,
+    mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Solver threads per solve.")] = None,
+    runs_dir: Annotated[Path, typer.Option(help="Results go to RUNS_DIR/frontiers/<name>/.")] = Path("runs"),
+    workers: Annotated[int | None, typer.Option(help="Local worker processes (default: one a core).")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Address of a running Dask scheduler (its workers must see the same folders).")] = None,
+) -> None:
+    """The efficient frontier between two objectives (AUGMECON2), each point a full run; a rerun
+    reuses the points already solved."""
+    from model.tradeoffs import run_frontier
+
+    solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap,
+                                "threads": threads}.items() if v is not None}
+    _check_flags(solver)
+    chosen = [o.strip() for o in objectives.split(",") if o.strip()]
+
+    def on_event(kind: str, info: dict) -> None:
+        if kind == "start":
+            console.log(f"{info['phase']}: {info['todo']} to solve")
+        else:
+            console.log(f"{info.get('label')}: {info.get('status')}"
+                        + (f" (same plan as {info['same_as']})" if info.get("same_as") else ""))
+
+    try:
+        run = run_frontier(scenario, chosen, points, runs_dir, {"solver": solver} if solver else None,
+                           workers=workers, scheduler=scheduler, on_event=on_event)
+    except BedplanError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]: finished points are kept; run the same command to go on.")
+        raise typer.Exit(130) from None
+    console.print(f"{len(run.solved)} solved now, {len(run.reused)} reused, in {run.seconds / 60:.1f} min")
+    console.print(f"written: [bold]{run.folder}[/]  (" + ", ".join(p.name for p in run.files)
+                  + ", runs/)")
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def alternatives(
+    scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
+    slack: Annotated[float, typer.Option(help="Objective within this share of the optimum.")] = 0.02,
+    count: Annotated[int, typer.Option(help="Alternatives to look for.")] = 5,
+    time_limit: Annotated[float | None, typer.Option(help="Solver time limit per solve, seconds.")] = None,
+    mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Solver threads per solve.")] = None,
+    runs_dir: Annotated[Path, typer.Option(
+        help="Results go to RUNS_DIR/alternatives/<name>/.")] = Path("runs"),
+    workers: Annotated[int | None, typer.Option(
+        help="Local worker processes (default 1: each alternative depends on those before).")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Address of a running Dask scheduler (its workers must see the same folders).")] = None,
+) -> None:
+    """Near-optimal plans as different as possible from the optimum and each other (MGA), each a
+    full run; which decisions every good plan shares and which are a matter of choice."""
+    from model.tradeoffs.alternatives import run_alternatives
+
+    solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap,
+                                "threads": threads}.items() if v is not None}
+    _check_flags(solver)
+
+    def on_event(_kind: str, info: dict) -> None:
+        console.log(f"{info.get('label')}: {info.get('status')}"
+                    + (f" ({info['reason']})" if info.get("reason") else ""))
+
+    try:
+        run = run_alternatives(scenario, slack, count, runs_dir, {"solver": solver} if solver else None,
+                               workers=workers, scheduler=scheduler, on_event=on_event)
+    except BedplanError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/]: finished plans are kept; run the same command to go on.")
+        raise typer.Exit(130) from None
+    console.print(f"{len(run.solved)} solved now, {len(run.reused)} reused, in {run.seconds / 60:.1f} min")
+    console.print(f"written: [bold]{run.folder}[/]  (" + ", ".join(p.name for p in run.files)
+                  + ", runs/)")
+    raise typer.Exit(EXIT_OK)
 
 
 def main() -> None:

@@ -88,6 +88,21 @@ class PolicyConfig(_Strict):
         200.0, ge=0, le=10_000,
         description="Assumed distance from home of an out-of-area spot placement."
     )
+    far_km: float = Field(
+        100.0, gt=0, le=10_000,
+        description="Report setting: fairness.csv gives the share of patients placed farther "
+                    "than this from home (unmet need counted at unmet_km).",
+    )
+    max_footprint_mean_km: float | None = Field(
+        None, ge=0, le=10_000,
+        description="Fairness rule: no footprint's patients may be placed farther than this "
+                    "from home on average, in any year the in-hub rule applies (off if unset).",
+    )
+    min_footprint_in_hub_share: float | None = Field(
+        None, ge=0, le=1,
+        description="Fairness rule: each footprint places at least this share of its inpatient "
+                    "need in its own hub, in any year the in-hub rule applies (off if unset).",
+    )
 
 
 class TravelConfig(_Strict):

@@ -88,6 +88,7 @@ def solve_scenario(
     scheduler: str | None = None,
     progress: Callable[[str], None] | None = None,
     solver_stream: Any = None,
+    prepare: Callable[[Any], Any] | None = None,
 ) -> RunResult:
     """Solve a scenario and (unless `runs_root` is None) write its run folder.
 
@@ -120,6 +121,10 @@ def solve_scenario(
         Called with a short message at each stage.
     solver_stream
         A file-like object that receives the solver's log as it runs.
+    prepare
+        ``prepare(formulation)``, if given, changes the model before it is solved (another
+        objective, extra rows: the trade-off commands) and returns a MIP start for it (a
+        ComponentMap) or None.
 
     Raises ScenarioError (invalid input, nothing written), InfeasibleError (the run folder holds
     the manifest, diagnosis.md and the solver log) or NoSolutionError (manifest and solver log).
@@ -136,13 +141,15 @@ def solve_scenario(
         check_writable(Path(runs_root) / scenario.config.name)
     say("checking capacity against the rules")
     findings = presolve_checks(inputs)
-    m, formulation, size, build_seconds = None, None, {}, 0.0
+    m, formulation, size, build_seconds, start_values = None, None, {}, 0.0, None
     if not findings:
         say("building model")
         start = time.perf_counter()
         formulation = formulate(inputs)
         m = formulation.model
         build_seconds = time.perf_counter() - start
+        if prepare is not None:
+            start_values = prepare(formulation)
         size = model_size(m)
     run_id = new_run_id()
     with _optional_run_folder(runs_root, scenario.config.name, run_id) as folder:
@@ -157,7 +164,8 @@ def solve_scenario(
             say(f"solving ({size['variables']:,} variables, {size['integer_variables']:,} integer, "
                 f"{size['constraints']:,} constraints)")
             log_file = out / "solver.log" if out is not None else None
-            outcome = solve(m, scenario.config.solver, log_file=log_file, stream=solver_stream)
+            outcome = solve(m, scenario.config.solver, log_file=log_file, stream=solver_stream,
+                            mip_start=start_values)
             if outcome.status == SolveStatus.INFEASIBLE:
                 result = RunResult(scenario, inputs, outcome,
                                    _manifest(scenario, inputs, size, build_seconds, run_id, outcome),

@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from model.fairness import fairness_tables
+
 README_BEGIN = "<!-- run-files:begin (generated from model/run_files.py by `make docs`) -->"
 README_END = "<!-- run-files:end -->"
 
@@ -51,6 +53,11 @@ RUN_FILES: tuple[RunFile, ...] = (
     RunFile(("kpis.csv",), "cost, carbon, patient-km, in-hub share, unmet need, delayed "
             "discharges; England, each hub, each footprint; each year and all years; recommended "
             "(`optimised`) and `baseline` (do nothing)", lambda result: result.kpis),
+    RunFile(("fairness.csv",), "fairness between footprints, all years pooled: each "
+            "footprint's mean, 90th-percentile and largest km from home, in-hub share and share "
+            "of patients placed farther than `policy.far_km`; England's, the worst footprint and "
+            "the population-weighted Gini index of footprints' mean km; recommended and baseline",
+            fairness_tables),
     RunFile(("objective_by_year.csv",), "every objective term per year (capital as cash spent, "
             "the residual value credited back for what still stands at the end, embodied carbon "
             "as emitted)", _solution("years")),

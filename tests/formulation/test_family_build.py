@@ -77,6 +77,8 @@ EXPECTED = {
     # keepA: A's med and low wards x 3 years (6) and A operating x 3; openC: C closed in 2020,
     # open in 2021 and 2022 (3); ldC: one row, 2022
     "fixed_decisions": {"fixed_wards": (7, LOCK), "fixed_operate": (6, LOCK)},
+    # both fairness rules off (policy.max_footprint_mean_km, min_footprint_in_hub_share unset)
+    "fairness": {"footprint_mean_km_cap": (0, RULE), "footprint_in_hub_floor": (0, RULE)},
 }
 
 
@@ -98,6 +100,19 @@ def test_family_builds_in_memory_with_its_rows_and_roles(family):
     assert got == EXPECTED[family]
     for component, _role in added[family]:
         assert m.find_component(component.name) is component
+
+
+def test_fairness_rules_when_set():
+    # F (med, low) and FG (med, ld) have need: one row per footprint and year for each rule
+    tiny = instance().policy(max_footprint_mean_km=50.0, min_footprint_in_hub_share=0.5)
+    data = tiny.inputs()
+    m = pyo.ConcreteModel()
+    add_variables(m, data)
+    terms = build_terms(m, data)
+    for _name, add in FAMILIES:
+        rows = add(m, data, terms)
+    assert {c.name: (len(c), role) for c, role in rows} == {
+        "footprint_mean_km_cap": (6, RULE), "footprint_in_hub_floor": (6, RULE)}
 
 
 def test_every_family_is_checked():

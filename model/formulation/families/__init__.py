@@ -11,6 +11,7 @@ from model.formulation.families.aggregate import add_aggregate
 from model.formulation.families.capacity import add_capacity
 from model.formulation.families.community import add_community
 from model.formulation.families.demand import add_demand
+from model.formulation.families.fairness import add_fairness
 from model.formulation.families.fixed_decisions import add_fixed_decisions
 from model.formulation.families.in_hub import add_hub_capacity, add_in_hub_share
 from model.formulation.families.linking import add_linking
@@ -38,6 +39,7 @@ FAMILIES = (
     ("stability", add_stability),
     ("residual", add_residual),
     ("fixed_decisions", add_fixed_decisions),
+    ("fairness", add_fairness),
 )
 
 __all__ = ["FAMILIES"]

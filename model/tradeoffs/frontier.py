@@ -1,0 +1,170 @@
+"""`bedplan frontier`: the efficient trade-off between two objectives by AUGMECON2, its points
+solved in parallel on Dask (the sweep engine's cluster), resumable, then reported.
+
+Phase 0: the usual weighted-sum plan with the do-nothing baseline (for reference on the plots,
+and the MIP start of the payoff table). Phase 1 (in parallel): the payoff table, one
+lexicographic optimisation per objective. Phase 2 (in parallel):
+the grid between the payoff table's best and worst values of the constrained objective, cut into
+contiguous runs, one a worker, each solved in order from the loosest point so that the bypass
+and the early exit work within it; every point starts from the neighbouring plan that is
+feasible for it, the payoff row minimising the constrained objective. The grid's two ends are
+the payoff table's own plans.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.config import SCENARIO_FILE
+from model.data import load_scenario
+from model.errors import InfeasibleError, NoSolutionError, Problem, ScenarioError
+from model.sweep.runner import dask_client
+from model.sweep.store import sweep_lock
+from model.tradeoffs.augmecon import Grid, chunks
+from model.tradeoffs.objectives import OBJECTIVES
+from model.tradeoffs.points import grid_label, solve_chunk, solve_payoff, solve_weighted
+from model.tradeoffs.report import write_frontier_report
+from model.tradeoffs.store import plan_digest, read_record, read_start, write_plan, write_record
+
+log = logging.getLogger(__name__)
+FRONTIERS_DIR = "frontiers"
+EPS = 1e-3
+
+
+@dataclass
+class FrontierRun:
+    folder: Path
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    solved: list[str] = field(default_factory=list)  # labels solved in this run
+    reused: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    files: list[Path] = field(default_factory=list)
+
+
+def _result(future: Any, base: dict[str, Any], label: str) -> dict[str, Any]:
+    """A task's record; an infeasible or unsolved scenario ends the command with its status,
+    a lost worker is recorded (and solved again on the next run)."""
+    try:
+        return future.result()
+    except (InfeasibleError, NoSolutionError):
+        raise
+    except Exception as exc:
+        record = {"label": label, "digest": base["digest"], "status": "error",
+                  "reason": f"{type(exc).__name__}: {exc}"}
+        write_record(Path(base["out"]), label, record)
+        raise NoSolutionError(f"{label} failed: {record['reason']}") from exc
+
+
+def check_objectives(objectives: list[str]) -> None:
+    problems = []
+    if len(objectives) != 2:
+        problems.append(Problem("command line", None, None, ",".join(objectives),
+                                "--objectives: give two objectives, e.g. cost,carbon"))
+    for name in objectives:
+        if name not in OBJECTIVES:
+            problems.append(Problem("command line", None, None, name,
+                                    f"--objectives: unknown objective; choose from {', '.join(OBJECTIVES)}"))
+    if len(set(objectives)) != len(objectives):
+        problems.append(Problem("command line", None, None, ",".join(objectives),
+                                "--objectives: each objective once"))
+    if problems:
+        raise ScenarioError(problems)
+
+
+def run_frontier(scenario: str | Path, objectives: list[str], points: int = 9,
+                 runs_root: str | Path = "runs", overrides: dict[str, Any] | None = None,
+                 workers: int | None = None, scheduler: str | None = None, client: Any = None,
+                 on_event: Callable[[str, dict[str, Any]], None] | None = None) -> FrontierRun:
+    """Solve and report a frontier into RUNS_ROOT/frontiers/<scenario>-<obj1>-<obj2>/."""
+    check_objectives(objectives)
+    if points < 2:
+        raise ScenarioError([Problem("command line", None, None, points, "--points: at least 2")])
+    started = time.perf_counter()
+    emit = on_event or (lambda _kind, _info: None)
+    scenario = Path(scenario).resolve()
+    config = load_scenario(scenario, overrides).config  # invalid input: exit 2 before any work
+    out = Path(runs_root).resolve() / FRONTIERS_DIR / f"{config.name}-{'-'.join(objectives)}"
+    settings = {"objectives": objectives, "points": points, "overrides": overrides or {}, "eps": EPS}
+    digest = plan_digest(scenario, settings)
+    base = {"scenario": str(scenario), "out": str(out), "digest": digest, "overrides": overrides,
+            "eps": EPS, "primary": objectives[0]}
+    run = FrontierRun(folder=out)
+    with sweep_lock(out):
+        write_plan(out, {"scenario": config.name, "scenario_folder": str(scenario),
+                         "scenario_file": str(scenario / SCENARIO_FILE), **settings, "digest": digest})
+        if client is not None:
+            _phases(client, base, objectives, points, run, emit)
+        else:
+            with dask_client(workers, scheduler) as own:
+                _phases(own, base, objectives, points, run, emit)
+        run.seconds = time.perf_counter() - started
+        run.files = write_frontier_report(out, objectives, points, run.records, run.seconds)
+    return run
+
+
+def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: int, run: FrontierRun,
+            emit: Callable[[str, dict[str, Any]], None]) -> None:
+    out = Path(base["out"])
+    first, second = objectives
+    labels = {"payoff-0": [first, second], "payoff-1": [second, first]}
+    # the weighted-sum plan first: the payoff rows start from it (HiGHS may find no plan of its
+    # own on a large instance within the limit), and it marks the plots with doing nothing
+    weighted = read_record(out, "weighted", base["digest"])
+    if weighted is None or read_start(out, "weighted") is None:
+        emit("start", {"phase": "weighted-sum plan and doing nothing", "todo": 1})
+        weighted = _result(client.submit(solve_weighted, base, pure=False), base, "weighted")
+        run.solved.append("weighted")
+        emit("point", weighted)
+    else:
+        run.reused.append("weighted")
+    run.records["weighted"] = weighted
+    futures = {}
+    for label, order in labels.items():
+        record = read_record(out, label, base["digest"])
+        if record is None:
+            futures[label] = client.submit(solve_payoff, base, order, label, pure=False)
+        else:
+            run.records[label] = record
+            run.reused.append(label)
+    emit("start", {"phase": "payoff table", "todo": len(futures)})
+    for label, future in futures.items():
+        run.records[label] = _result(future, base, label)
+        run.solved.append(label)
+        emit("point", run.records[label])
+    low, high = run.records["payoff-0"], run.records["payoff-1"]
+    grid = Grid(objective=second, best=high["objectives"][second], worst=low["objectives"][second],
+                points=points)
+    primary_range = max(high["objectives"][first] - low["objectives"][first], 1e-9)
+    for i, record in ((0, low), (points - 1, high)):
+        write_record(out, grid_label(i), {**record, "label": grid_label(i), "kind": "grid",
+                                          "e": grid.value(i), "index": i, "slack": 0.0,
+                                          "same_as": record["label"]})
+    interior = list(range(1, points - 1))
+    if grid.range <= 0 or not interior:
+        log.info("the objectives do not conflict (or no interior point): the frontier is the "
+                 "payoff table")
+        for i in interior:
+            write_record(out, grid_label(i), {**low, "label": grid_label(i), "status": "bypassed",
+                                              "same_as": "payoff-0", "e": grid.value(i), "index": i})
+    else:
+        task = {**base, "grid": {"objective": grid.objective, "best": grid.best, "worst": grid.worst,
+                                 "points": grid.points},
+                "primary_range": primary_range}
+        n = len(client.scheduler_info().get("workers", {})) or 1
+        runs = chunks(interior, n)
+        emit("start", {"phase": "grid", "todo": len(interior)})
+        pending = [client.submit(solve_chunk, task, part, "payoff-1", pure=False) for part in runs]
+        for future in pending:
+            records, solved_now = future.result()
+            run.solved += solved_now
+            for record in records:
+                emit("point", record)
+    for i in range(points):
+        record = read_record(out, grid_label(i), base["digest"])
+        if record is not None:
+            run.records[grid_label(i)] = record

@@ -1,0 +1,119 @@
+r"""The objectives a trade-off can be drawn between, and the rows that turn the planning model
+into one step of the augmented epsilon-constraint method (AUGMECON2).
+
+Each objective is read from the model's own expressions:
+
+- ``cost``: discounted cost, GBP, :math:`\sum_t \beta_t \sum_k cost_{k,t}` plus the
+  delayed-discharge penalty (``objective_terms['cost_gbp'] + objective_terms['delay_penalty_gbp']``:
+  without the penalty a frontier plan could delay discharges for nothing);
+- ``carbon``: tCO2e over the horizon, undiscounted, :math:`\sum_t \sum_k carbon_{k,t}`;
+- ``patient_km``: :math:`\sum_t patient\_km_t` (a bed-year placed km from home; unmet need at
+  ``policy.unmet_km``).
+
+The carbon price and the value of travel do not enter: along a frontier carbon and distance
+are objectives in their own right, not priced into cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pyomo.environ as pyo
+
+from model.formulation.roles import POLICY, Row
+
+
+@dataclass(frozen=True)
+class Objective:
+    name: str
+    label: str
+    unit: str
+    expr: Callable[[pyo.ConcreteModel], Any]
+
+
+def _cost(m: pyo.ConcreteModel):
+    return m.objective_terms["cost_gbp"] + m.objective_terms["delay_penalty_gbp"]
+
+
+def _carbon(m: pyo.ConcreteModel):
+    return sum(m.carbon[k, t] for k in m.CARBON_TERMS for t in m.T)
+
+
+def _patient_km(m: pyo.ConcreteModel):
+    return sum(m.patient_km[t] for t in m.T)
+
+
+OBJECTIVES: dict[str, Objective] = {
+    "cost": Objective("cost", "cost (GBP, discounted)", "GBP", _cost),
+    "carbon": Objective("carbon", "carbon (tCO2e)", "tCO2e", _carbon),
+    "patient_km": Objective("patient_km", "patient-km", "km", _patient_km),
+}
+
+
+def values(m: pyo.ConcreteModel) -> dict[str, float]:
+    """Every objective's value in the solution loaded in `m`."""
+    return {name: float(pyo.value(obj.expr(m))) for name, obj in OBJECTIVES.items()}
+
+
+def from_solution(solution: Any) -> dict[str, float]:
+    """Every objective's value from an extracted ``Solution`` (e.g. the do-nothing baseline)."""
+    terms = solution.objective_terms
+    years = solution.years
+    carbon = years[[c for c in years.columns if c.startswith("carbon_") and c.endswith("_t")]]
+    return {"cost": float(terms["cost_gbp"] + terms["delay_penalty_gbp"]),
+            "carbon": float(carbon.to_numpy().sum()),
+            "patient_km": float(years["patient_km"].sum())}
+
+
+def _scale(value: float) -> float:
+    return max(abs(value), 1.0)
+
+
+def add_tradeoff(formulation: Any, primary: str, upper: dict[str, float] | None = None,
+                 equal: dict[str, tuple[float, float]] | None = None, eps: float = 1e-3,
+                 primary_range: float = 1.0) -> None:
+    r"""Replace the weighted objective of `formulation` by one step of the method.
+
+    With `upper` :math:`\{k: u_k\}` (the lexicographic stages of the payoff table) the rows
+    `tradeoff_bound` :math:`f_k \le u_k`; with `equal` :math:`\{k: (e_k, r_k)\}` (a grid point)
+    the slacks `tradeoff_slack` :math:`s_k \ge 0` and rows `tradeoff_epsilon`
+    :math:`f_k + s_k = e_k`; the objective `tradeoff_objective`
+
+    .. math::
+
+        \min\ f_1 - \varepsilon\, r_1 \sum_{i\ge 2} 10^{-(i-2)} s_i / r_i
+
+    (AUGMECON2's augmentation, the slacks in lexicographic order; :math:`r_1` the primary
+    objective's range in the payoff table, so that the augmentation is a share
+    :math:`\varepsilon` of that range rather than of 1 GBP, and stays above the solver's
+    tolerances). The rows join the formulation's rows as policy rows, so an infeasible slice's
+    diagnosis names them.
+    """
+    m = formulation.model
+    upper = upper or {}
+    equal = equal or {}
+    m.total_cost.deactivate()
+    if upper:
+        m.TRADEOFF_BOUNDS = pyo.Set(initialize=list(upper), ordered=True)
+        # each row divided by its right-hand side's size: a row summing every cost of England
+        # (~5e9) otherwise misses HiGHS's absolute feasibility tolerance by rounding alone, and
+        # HiGHS rejects the MIP start that meets it (seen on England)
+        m.tradeoff_bound = pyo.Constraint(
+            m.TRADEOFF_BOUNDS, rule=lambda _m, k: OBJECTIVES[k].expr(m) / _scale(upper[k])
+            <= upper[k] / _scale(upper[k]))
+        formulation.rows.append(Row("tradeoff", m.tradeoff_bound, POLICY))
+    augmentation = 0.0
+    if equal:
+        m.TRADEOFF_SLACKS = pyo.Set(initialize=list(equal), ordered=True)
+        m.tradeoff_slack = pyo.Var(m.TRADEOFF_SLACKS, within=pyo.NonNegativeReals)
+        m.tradeoff_epsilon = pyo.Constraint(
+            m.TRADEOFF_SLACKS,
+            rule=lambda _m, k: (OBJECTIVES[k].expr(m) + m.tradeoff_slack[k]) / _scale(equal[k][0])
+            == equal[k][0] / _scale(equal[k][0]))
+        formulation.rows.append(Row("tradeoff", m.tradeoff_epsilon, POLICY))
+        augmentation = sum(10.0 ** -i * m.tradeoff_slack[k] / max(equal[k][1], 1e-9)
+                           for i, k in enumerate(equal))
+    m.tradeoff_objective = pyo.Objective(
+        expr=OBJECTIVES[primary].expr(m) - eps * primary_range * augmentation, sense=pyo.minimize)

@@ -1,0 +1,238 @@
+"""Solving the points of a frontier, on a worker: each is a full run (``solve_scenario`` with
+the model changed by ``add_tradeoff`` before it is solved) written into the frontier folder,
+and a record of it. Workers need the scenario and the frontier folder at the same paths as the
+command (a local cluster, or a shared file system)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import pyomo.environ as pyo
+from pyomo.common.collections import ComponentMap
+
+from model.errors import InfeasibleError, NoSolutionError
+from model.fairness import fairness
+from model.formulation.levers import integer_start
+from model.solve import solve
+from model.tradeoffs.augmecon import Grid, bypass
+from model.tradeoffs.objectives import add_tradeoff, from_solution, values
+from model.tradeoffs.store import RUNS_DIR, read_record, read_start, write_record, write_start
+
+log = logging.getLogger(__name__)
+
+
+def named_start(m: pyo.ConcreteModel) -> list[list[Any]]:
+    """The integer variables' values as [component, index, value]: a MIP start another process
+    (another build of the same model) can use."""
+    out = []
+    for var, value in integer_start(m).items():
+        index = var.index()
+        out.append([var.parent_component().name, list(index) if isinstance(index, tuple) else [index],
+                    value])
+    return out
+
+
+def solution_start(solution: Any) -> list[list[Any]]:
+    """The same, from an extracted plan's ward table (every integer decision is in it)."""
+    out: list[list[Any]] = []
+    w = solution.wards
+    for row in w.itertuples():
+        index = [row.site, row.service, int(row.year)]
+        for name, value in (("wards", row.wards), ("build", row.built), ("remove", row.removed),
+                            ("convert_in", row.converted_in), ("convert_out", row.converted_out)):
+            out.append([name, index, int(value)])
+    for (site, year), value in w.groupby(["site", "year"])["operating"].max().items():
+        out.append(["operate", [site, int(year)], int(value)])
+    return out
+
+
+def start_map(m: pyo.ConcreteModel, named: list[list[Any]] | None) -> ComponentMap | None:
+    """A MIP start for `m` from [component, index, value] rows (rows `m` has no variable for,
+    e.g. conversions where a site hosts one service, are skipped)."""
+    if not named:
+        return None
+    start = ComponentMap()
+    for name, index, value in named:
+        component = m.find_component(name)
+        key = tuple(index) if len(index) > 1 else index[0]
+        if component is None or key not in component:
+            continue
+        var = component[key]
+        if not var.fixed:
+            start[var] = value
+    return start
+
+
+def plan_kpis(solution: Any, inputs: Any, kpis: Any, case: str) -> dict[str, float]:
+    """England's headline KPIs of a plan, for frontier.csv."""
+    england = kpis[(kpis["scope"] == "england") & (kpis["year"].astype(str) == "all")
+                   & (kpis["case"] == case)].iloc[0]
+    fair = fairness(solution, inputs, case)
+    fair = fair[fair["scope"] == "england"].iloc[0]
+    return {"mean_km": float(england["mean_km"]), "in_hub_share": float(england["in_hub_share"]),
+            "unmet_beds": float(england["unmet_beds"]),
+            "worst_footprint": str(fair["worst_footprint"]),
+            "worst_footprint_mean_km": float(fair["worst_mean_km"]),
+            "gini_mean_km": float(fair["gini_mean_km"]),
+            "share_over_far_km": float(fair["share_over_far_km"])}
+
+
+def final_wards(solution: Any, years: list[int]) -> dict[str, int]:
+    """Wards per site and service in the final year ("site|service"), and sites operating."""
+    w = solution.wards
+    last = w[w["year"] == years[-1]]
+    out = {f"{s}|{v}": int(n) for s, v, n in zip(last["site"], last["service"], last["wards"], strict=True)}
+    out.update({f"{s}|open": int(o) for s, o in last.groupby("site")["operating"].max().items()})
+    return out
+
+
+def _record(task: dict[str, Any], label: str, result: Any, started: float, **extra: Any) -> dict[str, Any]:
+    outcome = result.outcome
+    out = Path(task["out"])
+    record = {"label": label, "digest": task["digest"], "status": outcome.status,
+              "objectives": from_solution(result.solution),
+              "kpis": plan_kpis(result.solution, result.inputs, result.kpis, "optimised"),
+              "final_wards": final_wards(result.solution, result.inputs.years),
+              "solved_objective": outcome.objective, "bound": outcome.bound,
+              "gap_abs": outcome.gap_abs, "gap_rel": outcome.gap_rel,
+              "solve_seconds": outcome.seconds, "wall_seconds": time.perf_counter() - started,
+              "run_dir": str(result.run_dir.relative_to(out)) if result.run_dir else None}
+    record.update(extra)
+    return record
+
+
+def _failed(task: dict[str, Any], label: str, status: str, reason: str, **extra: Any) -> dict[str, Any]:
+    return {"label": label, "digest": task["digest"], "status": status, "reason": reason, **extra}
+
+
+def _solve(task: dict[str, Any], prepare, baseline: bool = False):
+    from model.run import solve_scenario
+
+    return solve_scenario(task["scenario"], Path(task["out"]) / RUNS_DIR, task["overrides"],
+                          baseline=baseline, levers=False, prepare=prepare)
+
+
+def solve_weighted(task: dict[str, Any]) -> dict[str, Any]:
+    """The usual weighted-sum plan and the do-nothing baseline, for reference on the plots."""
+    started = time.perf_counter()
+    result = _solve(task, None, baseline=True)
+    extra: dict[str, Any] = {"kind": "weighted"}
+    if result.baseline is not None:
+        extra["do_nothing"] = {"objectives": from_solution(result.baseline),
+                               "kpis": plan_kpis(result.baseline, result.inputs, result.kpis,
+                                                 "baseline"),
+                               "status": result.baseline_outcome.status,
+                               "gap_abs": result.baseline_outcome.gap_abs}
+    record = _record(task, "weighted", result, started, **extra)
+    write_start(Path(task["out"]), "weighted", solution_start(result.solution))
+    write_record(Path(task["out"]), "weighted", record)
+    return record
+
+
+def solve_payoff(task: dict[str, Any], order: list[str], label: str) -> dict[str, Any]:
+    """One row of the payoff table by lexicographic optimisation: minimise ``order[0]``, then
+    ``order[1]`` with ``order[0]`` held at its minimum (the first solve's incumbent). The first
+    solve starts from the weighted-sum plan (feasible: the same rules), the second from the
+    first's plan."""
+    started = time.perf_counter()
+    state: dict[str, Any] = {}
+    start = read_start(Path(task["out"]), "weighted")
+
+    def prepare(formulation):
+        m = formulation.model
+        add_tradeoff(formulation, order[0])
+        first = solve(m, formulation.data.config.solver, mip_start=start_map(m, start))
+        if first.status == "infeasible":
+            raise InfeasibleError(f"no plan meets every rule (minimising {order[0]})")
+        if not first.has_solution:
+            raise NoSolutionError(f"no solution minimising {order[0]} within the limits "
+                                  f"({first.termination}); raise --time-limit")
+        best = values(m)[order[0]]
+        state.update(first=first.as_dict(), best=best, m=m)
+        m.del_component(m.tradeoff_objective)
+        # the first solve's plan stays feasible: a hair of room for rounding only
+        add_tradeoff(formulation, order[1], upper={order[0]: best + 1e-7 * max(abs(best), 1.0)})
+        return integer_start(m)
+
+    result = _solve(task, prepare)
+    out = Path(task["out"])
+    write_start(out, label, named_start(state["m"]))
+    record = _record(task, label, result, started, kind="payoff", order=order,
+                     first_stage=state["first"], lexicographic_best=state["best"])
+    write_record(out, label, record)
+    return record
+
+
+def grid_label(i: int) -> str:
+    return f"grid-{i:02d}"
+
+
+def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
+                ) -> tuple[list[dict[str, Any]], list[str]]:
+    """Grid points `indices` (contiguous, loosest first) in order: each skips the points its
+    slack covers (bypass) and stops at an infeasible slice (early exit). Points already
+    recorded under the same plan are reused. Returns the records and the labels solved now.
+
+    Every point starts from the plan of `start_label`, the payoff row that minimises the
+    constrained objective: it meets every slice's bound, so it is always a feasible MIP start.
+    The previous point's plan never is: a slice the bypass does not skip is one that plan breaks.
+    """
+    out = Path(task["out"])
+    grid = Grid(**task["grid"])
+    named = read_start(out, start_label)
+    records: list[dict[str, Any]] = []
+    solved_now: list[str] = []
+    position = 0
+    while position < len(indices):
+        i = indices[position]
+        label = grid_label(i)
+        record = read_record(out, label, task["digest"])
+        if record is None:
+            record = _solve_point(task, grid, i, named)
+            write_record(out, label, record)
+            solved_now.append(label)
+        records.append(record)
+        if record["status"] == "infeasible":
+            for j in indices[position + 1:]:
+                skipped = _failed(task, grid_label(j), "infeasible", f"early exit: tighter than "
+                                  f"{label}, which is infeasible", e=grid.value(j), index=j, kind="grid")
+                write_record(out, grid_label(j), skipped)
+                records.append(skipped)
+            break
+        jump = 0
+        if record["status"] in ("optimal", "feasible"):
+            jump = min(bypass(record["slack"], grid.step), len(indices) - position - 1)
+            for j in indices[position + 1: position + 1 + jump]:
+                same = {**record, "label": grid_label(j), "status": "bypassed", "same_as": label,
+                        "e": grid.value(j), "index": j}
+                write_record(out, grid_label(j), same)
+                records.append(same)
+        position += 1 + jump
+    return records, solved_now
+
+
+def _solve_point(task: dict[str, Any], grid: Grid, i: int, named: dict[str, float] | None) -> dict[str, Any]:
+    started = time.perf_counter()
+    state: dict[str, Any] = {}
+    e = grid.value(i)
+    label = grid_label(i)
+
+    def prepare(formulation):
+        add_tradeoff(formulation, task["primary"], equal={grid.objective: (e, grid.range)},
+                     eps=task["eps"], primary_range=task["primary_range"])
+        state["m"] = formulation.model
+        return start_map(formulation.model, named)
+
+    try:
+        result = _solve(task, prepare)
+    except InfeasibleError as exc:
+        return _failed(task, label, "infeasible", str(exc), e=e, index=i, kind="grid")
+    except NoSolutionError as exc:
+        return _failed(task, label, "no_solution", str(exc), e=e, index=i, kind="grid")
+    m = state["m"]
+    write_start(Path(task["out"]), label, named_start(m))
+    slack = float(pyo.value(m.tradeoff_slack[grid.objective]))
+    return _record(task, label, result, started, kind="grid", e=e, index=i, slack=max(slack, 0.0))

@@ -1,0 +1,271 @@
+"""A frontier's report: ``frontier.csv`` (every grid point, the weighted-sum plan and doing
+nothing), the two plots, and ``summary.md`` (the knee, implied prices between neighbouring
+points, the decisions that change along the frontier and those that never do)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.outputs import write_csv
+from model.tradeoffs.augmecon import dominated_by, knee
+from model.tradeoffs.objectives import OBJECTIVES
+
+log = logging.getLogger(__name__)
+FRONTIER_CSV = "frontier.csv"
+SOLVED = ("optimal", "feasible", "bypassed")
+KPI_COLUMNS = ("mean_km", "in_hub_share", "unmet_beds", "worst_footprint", "worst_footprint_mean_km",
+               "gini_mean_km", "share_over_far_km")
+
+
+def frontier_table(objectives: list[str], points: int, records: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """One row per grid point (loosest first), then the weighted-sum plan and doing nothing."""
+    rows = []
+    for i in range(points):
+        rec = records.get(f"grid-{i:02d}", {"status": "pending", "reason": "not solved yet"})
+        rows.append(_row("frontier", f"grid-{i:02d}", rec, i, objectives[0]))
+    weighted = records.get("weighted")
+    if weighted is not None:
+        rows.append(_row("weighted_sum", "weighted", weighted, None, objectives[0]))
+        if weighted.get("do_nothing"):
+            rows.append(_row("do_nothing", "do_nothing", {**weighted["do_nothing"], "run_dir":
+                                                          weighted.get("run_dir")}, None, objectives[0]))
+    table = pd.DataFrame(rows)
+    _mark_points(table, objectives)
+    return table
+
+
+def primary_gap(rec: dict[str, Any], primary: str) -> tuple[float | None, float | None]:
+    """A point's proven gap in the primary objective's units (absolute, relative). A payoff
+    row's last solve minimised the other objective when the primary came first: its primary
+    gap is the first stage's."""
+    if rec.get("order") and rec["order"][0] == primary and rec.get("first_stage"):
+        return rec["first_stage"].get("gap_abs"), rec["first_stage"].get("gap_rel")
+    return rec.get("gap_abs"), rec.get("gap_rel")
+
+
+def _row(kind: str, label: str, rec: dict[str, Any], index: int | None, primary: str) -> dict[str, Any]:
+    objectives = rec.get("objectives") or {}
+    gap_abs, gap_rel = primary_gap(rec, primary)
+    kpis = rec.get("kpis") or {}
+    row: dict[str, Any] = {"kind": kind, "label": label, "index": index, "e": rec.get("e"),
+                           "status": rec.get("status"), "same_as": rec.get("same_as", ""),
+                           "reason": rec.get("reason", "")}
+    row.update({f"{k}": objectives.get(k) for k in OBJECTIVES})
+    row.update({"gap_abs": gap_abs, "gap_rel": gap_rel, "slack": rec.get("slack")})
+    row.update({k: kpis.get(k) for k in KPI_COLUMNS})
+    row["run_dir"] = rec.get("run_dir")
+    return row
+
+
+def _mark_points(table: pd.DataFrame, objectives: list[str]) -> None:
+    """Number the distinct frontier plans P1.. (best first in the primary objective), and mark
+    each point another frontier point dominates, and whether that could be the gaps alone."""
+    table["point"] = ""
+    table["dominated_by"] = ""
+    table["dominated_within_gap"] = False
+    solved = table[(table["kind"] == "frontier") & table["status"].isin(SOLVED)]
+    if solved.empty:
+        return
+    # one name per distinct plan: the same objective values (to 9 significant digits) found by
+    # two solves (a grid point and a payoff row) are one point of the frontier
+    keys = solved[objectives].apply(lambda r: tuple(float(f"{x:.9g}") for x in r), axis=1)
+    names: dict[tuple, str] = {}
+    for key in keys.loc[solved.sort_values(objectives[0]).index]:
+        names.setdefault(key, f"P{len(names) + 1}")
+    table.loc[solved.index, "point"] = keys.map(names)
+    distinct = solved.loc[keys.drop_duplicates().index]
+    name_of_run = dict(zip(distinct["run_dir"], table.loc[distinct.index, "point"], strict=True))
+    values = distinct[objectives].to_numpy(float)
+    gaps = distinct["gap_abs"].fillna(0.0).to_numpy(float)
+    for row, by in zip(distinct.itertuples(), dominated_by(values), strict=True):
+        if not by:
+            continue
+        mine = table["point"] == name_of_run[row.run_dir]
+        table.loc[mine & (table["kind"] == "frontier"), "dominated_by"] = " ".join(
+            name_of_run[distinct.iloc[j]["run_dir"]] for j in by)
+        i = distinct.index.get_loc(row.Index)
+        margin = min(values[i, 0] - values[j, 0] for j in by)
+        table.loc[mine & (table["kind"] == "frontier"), "dominated_within_gap"] = bool(
+            any(margin <= gaps[i] + gaps[j] + 1e-9 for j in by))
+
+
+def efficient_points(table: pd.DataFrame, objectives: list[str]) -> pd.DataFrame:
+    """The distinct frontier plans, cheapest in the primary objective first."""
+    solved = table[(table["kind"] == "frontier") & table["status"].isin(SOLVED)]
+    return solved.drop_duplicates("point").sort_values(objectives[0]).reset_index(drop=True)
+
+
+def implied_prices(points: pd.DataFrame) -> pd.DataFrame:
+    """Between neighbouring points (in the primary objective's order): extra cost per tCO2e
+    avoided and per patient-km saved, and whether the cost step is within the two gaps."""
+    rows = []
+    for a, b in zip(points.iloc[:-1].itertuples(), points.iloc[1:].itertuples(), strict=True):
+        d_cost = b.cost - a.cost
+        d_carbon = a.carbon - b.carbon
+        d_km = a.patient_km - b.patient_km
+        rows.append({"from_point": a.point, "to_point": b.point, "extra_cost_gbp": d_cost,
+                     "carbon_avoided_t": d_carbon, "patient_km_saved": d_km,
+                     # a price only where the step buys a saving (along a cost-carbon frontier
+                     # distance may grow: that is a cost, not a price, and shows as km saved < 0)
+                     "gbp_per_t_avoided": d_cost / d_carbon if d_carbon > 1e-9 else np.nan,
+                     "gbp_per_patient_km_saved": d_cost / d_km if d_km > 1e-9 else np.nan,
+                     "gaps_gbp": (a.gap_abs or 0.0) + (b.gap_abs or 0.0)})
+    return pd.DataFrame(rows)
+
+
+def decision_changes(out: Path, points: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Final-year wards per site and service that change between neighbouring points, and the
+    sites whose final-year configuration is the same at every point."""
+    configs = []
+    for run_dir in points["run_dir"]:
+        wards = pd.read_csv(out / run_dir / "wards.csv")
+        last = wards[wards["year"] == wards["year"].max()]
+        configs.append({(s, v): int(n) for s, v, n in zip(last["site"], last["service"], last["wards"],
+                                                          strict=True)})
+    changes = []
+    for k in range(1, len(configs)):
+        diff = [f"{s} {v} {configs[k - 1].get((s, v), 0)}→{configs[k].get((s, v), 0)}"
+                for (s, v) in sorted(set(configs[k]) | set(configs[k - 1]))
+                if configs[k].get((s, v), 0) != configs[k - 1].get((s, v), 0)]
+        changes.append(f"{points.iloc[k - 1]['point']} → {points.iloc[k]['point']}: "
+                       + ("; ".join(diff) if diff else "same final-year wards (placements differ)"))
+    sites = sorted({s for c in configs for (s, _v) in c})
+    fixed = [s for s in sites if len({tuple(sorted((v, n) for (ss, v), n in c.items() if ss == s))
+                                      for c in configs}) == 1]
+    return changes, fixed
+
+
+def write_frontier_report(out: Path, objectives: list[str], points: int,
+                          records: dict[str, dict[str, Any]], seconds: float) -> list[Path]:
+    table = frontier_table(objectives, points, records)
+    write_csv(table, out / FRONTIER_CSV)
+    written = [out / FRONTIER_CSV]
+    efficient = efficient_points(table, objectives)
+    written += _plots(out, table, efficient, objectives)
+    summary = _summary(out, objectives, points, table, efficient, records, seconds)
+    (out / "summary.md").write_text(summary, encoding="utf-8")
+    return written + [out / "summary.md"]
+
+
+def _plots(out: Path, table: pd.DataFrame, efficient: pd.DataFrame, objectives: list[str]) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    files = []
+    k = knee(efficient[objectives].to_numpy(float)) if len(efficient) else None
+    for other, label, scale, name in (("carbon", "carbon over the horizon (ktCO2e)", 1e3,
+                                       "cost_carbon.png"),
+                                      ("patient_km", "patient-km over the horizon (millions)", 1e6,
+                                       "cost_patient_km.png")):
+        if other == "patient_km" and len(efficient) and efficient[other].max() < 1e6:
+            label, scale = "patient-km over the horizon (thousands)", 1e3
+        fig, ax = plt.subplots(figsize=(7, 5))
+        if len(efficient):
+            # joined only in the frontier's own plane: elsewhere the points need not be ordered
+            on_frontier = set(objectives) == {"cost", other}
+            ax.plot(efficient[other] / scale, efficient["cost"] / 1e6, "o-" if on_frontier else "o",
+                    color="#1b6ca8", label="frontier points" if on_frontier else
+                    f"points of the {' / '.join(objectives)} frontier")
+            for row in efficient.itertuples():
+                ax.annotate(row.point, (getattr(row, other) / scale, row.cost / 1e6),
+                            textcoords="offset points", xytext=(5, 5), fontsize=8)
+            knee_row = efficient.iloc[k]
+            ax.plot(knee_row[other] / scale, knee_row["cost"] / 1e6, "o", ms=14, mfc="none",
+                    color="#d95f02", label=f"knee ({knee_row['point']})")
+        for kind, marker, color, text in (("weighted_sum", "D", "#4d4d4d", "weighted-sum plan"),
+                                          ("do_nothing", "X", "#b2182b", "do nothing")):
+            rows = table[table["kind"] == kind]
+            if not rows.empty and pd.notna(rows.iloc[0]["cost"]):
+                ax.plot(rows.iloc[0][other] / scale, rows.iloc[0]["cost"] / 1e6, marker, ms=9,
+                        color=color, label=text)
+        ax.set_xlabel(label)
+        ax.set_ylabel("cost, discounted (£m)")
+        ax.set_title("Cost against " + ("carbon" if other == "carbon" else "distance from home"))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=120)
+        plt.close(fig)
+        files.append(out / name)
+    return files
+
+
+def _price(x: float, digits: int) -> str:
+    return "–" if pd.isna(x) else f"{x:,.{digits}f}"
+
+
+def _money(x: float) -> str:
+    return f"£{x / 1e6:,.2f}m"
+
+
+def _summary(out: Path, objectives: list[str], points: int, table: pd.DataFrame,
+             efficient: pd.DataFrame, records: dict[str, dict[str, Any]], seconds: float) -> str:
+    first, second = (OBJECTIVES[o] for o in objectives)
+    frontier = table[table["kind"] == "frontier"]
+    counts = frontier["status"].value_counts().to_dict()
+    lines = [f"# Frontier: {first.label} against {second.label}", "",
+             f"AUGMECON2 (augmented epsilon-constraint): minimise {first.label} with "
+             f"{second.label} bounded on a grid of {points} values between its best and worst "
+             f"in the payoff table. Grid points: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+             + f" ({len(efficient)} distinct plans); {seconds / 60:.1f} min.", ""]
+    lines += ["## Payoff table (lexicographic optimisation)", "",
+              "| minimised first | " + " | ".join(OBJECTIVES[o].label for o in objectives) + " |",
+              "|---|" + "---|" * len(objectives)]
+    for label in ("payoff-0", "payoff-1"):
+        rec = records.get(label)
+        if rec:
+            lines.append(f"| {rec['order'][0]} | " + " | ".join(
+                f"{rec['objectives'][o]:,.1f}" for o in objectives) + " |")
+    if efficient.empty:
+        return "\n".join(lines + ["", "No frontier point has a solution."]) + "\n"
+    k = knee(efficient[objectives].to_numpy(float))
+    lines += ["", "## Points", "",
+              "| point | cost | carbon (tCO2e) | patient-km | mean km | worst footprint (mean km) | "
+              "gap | run |", "|---|---|---|---|---|---|---|---|"]
+    for row in efficient.itertuples():
+        flag = " (dominated by " + row.dominated_by + (", within the gaps)" if row.dominated_within_gap
+                                                       else ")") if row.dominated_by else ""
+        lines.append(f"| {row.point}{' (knee)' if row.Index == k else ''}{flag} | {_money(row.cost)} | "
+                     f"{row.carbon:,.0f} | {row.patient_km:,.0f} | {row.mean_km:.1f} | "
+                     f"{row.worst_footprint} ({row.worst_footprint_mean_km:.1f}) | "
+                     f"{(row.gap_abs or 0):,.0f} | {row.run_dir} |")
+    weighted = records.get("weighted") or {}
+    if weighted and not weighted.get("do_nothing"):
+        lines.append("\nDoing nothing has no solution here (today's estate cannot place every "
+                     "patient under the rules that stay on): it is not on the plots.")
+    for kind, text in (("weighted_sum", "the weighted-sum plan"), ("do_nothing", "doing nothing")):
+        rows = table[table["kind"] == kind]
+        if not rows.empty:
+            r = rows.iloc[0]
+            lines.append(f"\nFor reference, {text}: {_money(r['cost'])}, {r['carbon']:,.0f} tCO2e, "
+                         f"{r['patient_km']:,.0f} patient-km.")
+    knee_row = efficient.iloc[k]
+    lines += ["", f"**Knee: {knee_row['point']}**, the point closest to the ideal (every objective "
+              f"at its best along the frontier, each scaled to its range).", ""]
+    prices = implied_prices(efficient)
+    if not prices.empty:
+        lines += ["## Implied prices between neighbouring points", "",
+                  "| step | extra cost | tCO2e avoided | £ per tCO2e avoided | patient-km saved | "
+                  "£ per patient-km saved | |", "|---|---|---|---|---|---|---|"]
+        for p in prices.itertuples():
+            note = "cost step within the solvers' gaps" if abs(p.extra_cost_gbp) <= p.gaps_gbp else ""
+            lines.append(f"| {p.from_point} → {p.to_point} | {_money(p.extra_cost_gbp)} | "
+                         f"{p.carbon_avoided_t:,.0f} | {_price(p.gbp_per_t_avoided, 0)} | "
+                         f"{p.patient_km_saved:,.0f} | {_price(p.gbp_per_patient_km_saved, 2)} | {note} |")
+    changes, fixed = decision_changes(out, efficient)
+    lines += ["", "## What changes along the frontier (final-year wards)", ""]
+    lines += [f"- {c}" for c in changes] or ["- one plan only"]
+    lines += ["", f"Sites with the same final-year wards at every point ({len(fixed)}): "
+              + (", ".join(fixed) if fixed else "none") + ".", "",
+              "Gaps are in the primary objective's units (the augmented objective's proven gap). "
+              "A point another point dominates is marked, not dropped; where the margin is within "
+              "the two points' gaps the difference is not distinguishable. frontier.csv holds "
+              "every grid point (bypassed points name the plan they share)."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,113 @@
+"""Near-optimal alternatives (MGA) on a hand-checkable instance, on a real Dask LocalCluster.
+
+One year (2020), no discounting, asset life 1 year (capital charged in full). Footprint F needs
+20 med beds. Existing unit E has 1 ward (10 beds) and room for no more, at cost factor 0.5:
+50k a ward + 50k for its 10 beds a year. The other 10 beds need a new ward at one of the
+candidates A, B, C, D (1m to build; a ward and its 10 beds cost 100k x k_s each):
+
+    A (k = 1.000): 1m + 100.0k + 100.0k = 1.200m   -> total with E 1.300m (the optimum)
+    B (k = 1.005): 1m + 100.5k + 100.5k = 1.201m   -> 1.301m (+0.08%)
+    C (k = 1.010): 1m + 101.0k + 101.0k = 1.202m   -> 1.302m (+0.15%)
+    D (k = 1.500): 1m + 150.0k + 150.0k = 1.300m   -> 1.400m (+7.7%)
+
+With 2% slack the budget is 1.326m: E, and one ward at A, B or C (two new wards cost 2m+).
+Alternative 1 moves away from {A}: every unused candidate is pushed up, A down: B (cheaper than
+C is not what decides it: both score the same distance, the first found wins; either is
+right). Alternative 2 moves away from {A, B or C}: the remaining one scores 2 (unused in both
+plans), the others 0, so it is the third candidate. Alternative 3 moves away from {A, B, C}:
+each scores the same, so it repeats one of them and the search ends.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from model.sweep import dask_client
+from model.tradeoffs.alternatives import run_alternatives
+from model.tradeoffs.plans import distance
+from tests.factory import Tiny
+
+
+def instance() -> Tiny:
+    tiny = (Tiny().set(horizon_years=1)
+            .site("E", wards={"med": 1}, max_wards=1, cost_factor=0.5))
+    for name, k in (("A", 1.0), ("B", 1.005), ("C", 1.01), ("D", 1.5)):
+        tiny.site(name, wards={"med": 0}, status="candidate", max_wards=1, cost_factor=k)
+    return tiny.need("F", "med", 20).policy(allow_unmet=False)
+
+
+@pytest.fixture(scope="module")
+def alternatives(tmp_path_factory):
+    root = tmp_path_factory.mktemp("alternatives")
+    folder = instance().write(root / "mga")
+    with dask_client(workers=1) as client:
+        run = run_alternatives(folder, slack=0.02, count=3, runs_root=root / "runs", client=client)
+        again = run_alternatives(folder, slack=0.02, count=3, runs_root=root / "runs", client=client)
+    return run, again
+
+
+def test_each_alternative_is_within_the_slack_and_different(alternatives):
+    run, _again = alternatives
+    solved = [r for r in run.records if r["status"] == "optimal"]
+    assert [r["label"] for r in solved] == ["optimum", "alt-01", "alt-02"]
+    assert solved[0]["objective"] == pytest.approx(1.3e6)
+    for r in solved[1:]:
+        assert r["objective"] <= 1.02 * 1.3e6 + 1e-6
+    for i, p in enumerate(solved):
+        for q in solved[i + 1:]:
+            assert distance(p["plan"], q["plan"]) > 0
+    # the optimum builds at A; the two alternatives at B and C (in either order)
+    built = [{s for s in "ABCD" if r["plan"][f"w|{s}|med|2020"]} for r in solved]
+    assert built[0] == {"A"} and sorted(built[1] | built[2]) == ["B", "C"]
+    # each differs from the optimum in two site decisions and two wards: distance 4
+    assert [distance(solved[0]["plan"], r["plan"]) for r in solved[1:]] == [4, 4]
+    repeat = run.records[-1]
+    assert repeat["label"] == "alt-03" and repeat["status"] == "repeat"
+
+
+def test_agreement_table_matches_the_plans(alternatives):
+    run, _again = alternatives
+    table = pd.read_csv(run.folder / "agreement.csv").set_index("site")
+    assert table.at["E", "verdict"] == "in every good plan"
+    for site in "ABC":
+        assert table.at[site, "verdict"] == "a matter of choice"
+        assert (table.at[site, "min_wards"], table.at[site, "max_wards"]) == (0, 1)
+    assert table.at["D", "verdict"] == "in no good plan"
+    # the per-plan columns are the plans' final-year wards
+    for r in run.records:
+        if r["status"] == "optimal":
+            for site in "ABCDE":
+                assert table.at[site, r["label"]] == r["plan"][f"w|{site}|med|2020"]
+    plans = pd.read_csv(run.folder / "alternatives.csv").set_index("plan")
+    assert plans.loc[["optimum", "alt-01", "alt-02"], "within_slack"].all()
+    assert plans.at["alt-03", "status"] == "repeat"
+    for name in ("summary.md", "map.png"):
+        assert (run.folder / name).exists()
+    for run_dir in plans["run_dir"].dropna():
+        assert (run.folder / run_dir / "manifest.json").exists()
+
+
+def test_a_rerun_solves_nothing(alternatives):
+    _run, again = alternatives
+    assert again.solved == []
+    assert again.reused == ["optimum", "alt-01", "alt-02", "alt-03"]
+
+
+def test_bad_flags_exit_2_and_no_plan_exits_3(tmp_path):
+    from typer.testing import CliRunner
+
+    from model.cli import app
+
+    folder = instance().write(tmp_path / "s")
+    runs = ["--runs-dir", str(tmp_path / "runs")]
+    result = CliRunner().invoke(app, ["alternatives", str(folder), "--slack", "0", *runs])
+    assert result.exit_code == 2 and "--slack" in result.output
+    result = CliRunner().invoke(app, ["alternatives", str(folder), "--count", "0", "--mip-gap", "-1",
+                                      *runs])
+    assert result.exit_code == 2
+    # 20 beds of need, at most 10 beds anywhere (E's ward; no candidate) and no unmet need: no plan
+    tiny = Tiny().set(horizon_years=1).site("E", wards={"med": 1}, max_wards=1)
+    stuck = tiny.need("F", "med", 20).policy(allow_unmet=False).write(tmp_path / "stuck")
+    result = CliRunner().invoke(app, ["alternatives", str(stuck), "--workers", "1", *runs])
+    assert result.exit_code == 3, result.output

@@ -1,0 +1,189 @@
+"""The cost-carbon frontier (AUGMECON2) on a two-site case whose every plan can be enumerated
+by hand, on a real Dask LocalCluster.
+
+Instance (one year, 2020; no discounting; asset life 1 year, so capital is charged in full):
+footprint F needs 20 med beds (two wards of 10; no unmet need). Candidate sites A and B in F
+(0 km), each up to 2 wards, nothing there today. A ward costs 10 beds x 100k = 1m to build
+plus 100k x k_s to run, each occupied bed 10k x k_s; estate carbon is 1 t a bed-year x 10 beds
+x e_s a ward. A: k = 1.0, e = 3 (30 t a ward); B: k = 1.5, e = 1 (10 t a ward). With a wards at
+A and b at B (a + b >= 2), beds go to A first (cheaper), so
+
+    cost(a, b) = 1m (a + b) + 100k (a + 1.5 b) + 10k x (10 min(a, 2) + 1.5 x 10 max(0, 2 - a))
+    carbon(a, b) = 30 a + 10 b
+
+(2,0): 2.4m, 60 t; (1,1): 2.5m, 40 t; (0,2): 2.6m, 20 t; (2,1): 3.55m, 70 t; (1,2): 3.65m,
+50 t; (2,2): 4.7m, 80 t. The efficient set is (2,0), (1,1), (0,2): £100k more buys 20 t less,
+£5,000 a tonne. With 5 grid points the carbon bound steps 60, 50, 40, 30, 20 (step 10): at 50
+the plan is (1,1) with slack 10, which covers 40 too (bypass); at 30 it is (0,2).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from model.cli import app
+from model.sweep import dask_client
+from model.tradeoffs import run_frontier
+from model.tradeoffs.augmecon import Grid, bypass, chunks, dominated_by, knee
+from tests.factory import Tiny
+
+
+def two_sites() -> Tiny:
+    return (Tiny().set(horizon_years=1)
+            .service("med", estate_carbon_t_per_bed_year=1.0)
+            .site("A", wards={"med": 0}, status="candidate", max_wards=2, carbon_factor=3.0)
+            .site("B", wards={"med": 0}, status="candidate", max_wards=2, cost_factor=1.5)
+            .need("F", "med", 20).policy(allow_unmet=False))
+
+
+def enumerated() -> dict[tuple[int, int], tuple[float, float]]:
+    plans = {}
+    for a, b in itertools.product(range(3), range(3)):
+        if a + b < 2:
+            continue
+        at_a = 10 * min(a, 2)
+        cost = 1e6 * (a + b) + 1e5 * (a + 1.5 * b) + 1e4 * (at_a + 1.5 * (20 - at_a))
+        plans[(a, b)] = (cost, 30.0 * a + 10.0 * b)
+    return plans
+
+
+def efficient_set(values: list[tuple[float, float]]) -> set[tuple[float, float]]:
+    return {v for v in values if not any(w[0] <= v[0] and w[1] <= v[1] and w != v for w in values)}
+
+
+@pytest.fixture(scope="module")
+def client():
+    with dask_client(workers=2) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def frontier(tmp_path_factory, client):
+    root = tmp_path_factory.mktemp("frontier")
+    folder = two_sites().write(root / "two_sites")
+    run = run_frontier(folder, ["cost", "carbon"], points=5, runs_root=root / "runs", client=client)
+    return root, folder, run
+
+
+def test_the_frontier_is_the_enumerated_efficient_set(frontier):
+    _root, _folder, run = frontier
+    table = pd.read_csv(run.folder / "frontier.csv")
+    points = table[(table["kind"] == "frontier") & table["point"].notna()].drop_duplicates("point")
+    got = sorted((round(c), round(e, 6)) for c, e in zip(points["cost"], points["carbon"], strict=True))
+    assert got == sorted((round(c), e) for c, e in efficient_set(list(enumerated().values())))
+    assert got == [(2_400_000, 60.0), (2_500_000, 40.0), (2_600_000, 20.0)]
+
+
+def test_no_point_is_weakly_dominated(frontier):
+    _root, _folder, run = frontier
+    table = pd.read_csv(run.folder / "frontier.csv")
+    points = table[(table["kind"] == "frontier") & table["point"].notna()]
+    assert (points["dominated_by"].astype("string").fillna("") == "").all()
+    for cost, carbon in zip(points["cost"], points["carbon"], strict=True):
+        for other_cost, other_carbon in enumerated().values():
+            weakly_better = (other_cost <= cost - 1e-3 and other_carbon <= carbon + 1e-6) or (
+                other_carbon <= carbon - 1e-6 and other_cost <= cost + 1e-3)
+            assert not weakly_better, (cost, carbon, other_cost, other_carbon)
+
+
+def test_bypass_early_ends_and_every_point_a_run_folder(frontier):
+    _root, _folder, run = frontier
+    table = pd.read_csv(run.folder / "frontier.csv").set_index("label")
+    # grid-01 (carbon <= 50) gives (1,1) with slack 10: grid-02 (<= 40) is bypassed
+    assert table.at["grid-01", "status"] == "optimal"
+    assert table.at["grid-01", "slack"] == pytest.approx(10.0)
+    assert table.at["grid-02", "status"] == "bypassed"
+    assert table.at["grid-02", "same_as"] == "grid-01"
+    assert table.at["grid-02", "carbon"] == pytest.approx(40.0)
+    # the two ends are the payoff table's plans
+    assert table.at["grid-00", "same_as"] == "payoff-0"
+    assert table.at["grid-04", "same_as"] == "payoff-1"
+    for run_dir in table["run_dir"].dropna().unique():
+        files = {p.name for p in (run.folder / run_dir).iterdir()}
+        assert {"manifest.json", "decisions.csv", "kpis.csv", "fairness.csv", "map.png"} <= files
+    # weighted sum (no carbon price): the cheapest plan; doing nothing builds nothing and so
+    # places no one: with unmet need refused it has no solution
+    assert table.at["weighted", "cost"] == pytest.approx(2.4e6)
+    for name in ("frontier.csv", "summary.md", "cost_carbon.png", "cost_patient_km.png"):
+        assert (run.folder / name).exists()
+
+
+def test_summary_names_the_knee_prices_and_changes(frontier):
+    _root, _folder, run = frontier
+    text = (run.folder / "summary.md").read_text()
+    # normalised to the ranges: P1 (0, 1), P2 (0.5, 0.5), P3 (1, 0): P2 is closest to the ideal
+    assert "**Knee: P2**" in text
+    # £100k for 20 t between neighbours: £5,000 a tonne
+    assert text.count("| 5,000 |") == 2
+    assert "P1 → P2: A med 2→1; B med 0→1" in text
+    assert "P2 → P3: A med 1→0; B med 1→2" in text
+
+
+def test_a_rerun_solves_nothing(frontier, client):
+    root, folder, run = frontier
+    again = run_frontier(folder, ["cost", "carbon"], points=5, runs_root=root / "runs", client=client)
+    assert again.solved == []
+    assert set(again.reused) == {"payoff-0", "payoff-1", "weighted"}
+    assert pd.read_csv(again.folder / "frontier.csv")["status"].tolist() == \
+        pd.read_csv(run.folder / "frontier.csv")["status"].tolist()
+    plan = json.loads((again.folder / "plan.json").read_text())
+    assert plan["points"] == 5
+
+
+def test_bad_objectives_exit_2(tmp_path):
+    folder = two_sites().write(tmp_path / "s")
+    result = CliRunner().invoke(app, ["frontier", str(folder), "--objectives", "cost,money",
+                                      "--runs-dir", str(tmp_path / "runs")])
+    assert result.exit_code == 2
+    assert "unknown objective" in result.output
+    result = CliRunner().invoke(app, ["frontier", str(folder), "--points", "1",
+                                      "--runs-dir", str(tmp_path / "runs")])
+    assert result.exit_code == 2
+
+
+def test_grid_bypass_and_chunks_by_hand():
+    grid = Grid("carbon", best=20.0, worst=60.0, points=5)
+    assert [grid.value(i) for i in range(5)] == [60.0, 50.0, 40.0, 30.0, 20.0]
+    assert bypass(10.0, grid.step) == 1 and bypass(9.99, grid.step) == 0 and bypass(35.0, 10.0) == 3
+    assert chunks([1, 2, 3], 2) == [[1, 2], [3]]
+    values = np.array([[1.0, 3.0], [2.0, 2.0], [2.0, 3.0], [3.0, 1.0]])
+    # (2, 3) is dominated by (1, 3) (better cost) and by (2, 2) (better carbon)
+    assert dominated_by(values) == [[], [], [0, 1], []]
+    assert knee(np.array([[0.0, 10.0], [4.0, 4.0], [10.0, 0.0]])) == 1
+
+
+def test_a_payoff_rows_gap_is_in_the_primary_objectives_units():
+    from model.tradeoffs.report import primary_gap
+
+    # payoff-0 minimised cost (gap £1,000), then carbon at that cost (gap 5 t): its cost gap
+    # is the first stage's; payoff-1 minimised carbon, then cost: its last solve's
+    first = {"order": ["cost", "carbon"], "first_stage": {"gap_abs": 1000.0, "gap_rel": 1e-4},
+             "gap_abs": 5.0, "gap_rel": 1e-3}
+    second = {"order": ["carbon", "cost"], "first_stage": {"gap_abs": 2.0, "gap_rel": 1e-5},
+              "gap_abs": 800.0, "gap_rel": 2e-4}
+    assert primary_gap(first, "cost") == (1000.0, 1e-4)
+    assert primary_gap(second, "cost") == (800.0, 2e-4)
+    assert primary_gap({"gap_abs": 7.0, "gap_rel": 0.1}, "cost") == (7.0, 0.1)
+
+
+def test_early_exit_on_an_infeasible_slice(tmp_path):
+    # a grid reaching below the least carbon any plan has (20 t): e = 60, 40, 20, 0, -20.
+    # 60 -> (2,0) with slack 0; 40 -> (1,1); 20 -> (0,2); 0 is infeasible (solved, diagnosed)
+    # and -20, tighter, is recorded infeasible without a solve
+    from model.tradeoffs.points import solve_chunk
+
+    folder = two_sites().write(tmp_path / "s")
+    task = {"scenario": str(folder), "out": str(tmp_path / "out"), "digest": "d", "overrides": None,
+            "eps": 1e-3, "primary": "cost", "primary_range": 2e5,
+            "grid": {"objective": "carbon", "best": -20.0, "worst": 60.0, "points": 5}}
+    records, solved = solve_chunk(task, [0, 1, 2, 3, 4], "none")
+    assert [r["status"] for r in records] == ["optimal", "optimal", "optimal", "infeasible", "infeasible"]
+    assert [r.get("objectives", {}).get("carbon") for r in records[:3]] == [60.0, 40.0, 20.0]
+    assert solved == ["grid-00", "grid-01", "grid-02", "grid-03"]
+    assert "early exit" in records[4]["reason"]
