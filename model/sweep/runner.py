@@ -80,7 +80,8 @@ def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
         content = {"extends": str(_base_dir(bundle)), **overrides}
         (folder / SCENARIO_FILE).write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
         try:
-            result = solve_scenario(folder, runs_root=None, baseline=baseline, levers=False)
+            # a variant's fixed decisions are kept, not priced (one re-solve each)
+            result = solve_scenario(folder, runs_root=None, baseline=baseline, levers=False, price=False)
             record.update(_solved_record(result))
             decisions = _decision_rows(result)
         except ScenarioError as exc:

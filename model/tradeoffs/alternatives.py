@@ -101,7 +101,7 @@ def _solve(task: dict[str, Any], prepare):
     from model.run import solve_scenario
 
     return solve_scenario(task["scenario"], Path(task["out"]) / RUNS_DIR, task["overrides"],
-                          baseline=False, levers=False, prepare=prepare)
+                          baseline=False, levers=False, price=False, prepare=prepare)
 
 
 def _record(task: dict[str, Any], label: str, result: Any, started: float, **extra: Any) -> dict[str, Any]:

@@ -112,7 +112,8 @@ def _solve(task: dict[str, Any], prepare, baseline: bool = False):
     from model.run import solve_scenario
 
     return solve_scenario(task["scenario"], Path(task["out"]) / RUNS_DIR, task["overrides"],
-                          baseline=baseline, levers=False, prepare=prepare)
+                          baseline=baseline, levers=False, price=False,
+                          prepare=prepare)
 
 
 def solve_weighted(task: dict[str, Any]) -> dict[str, Any]:
