@@ -425,6 +425,8 @@ def _write_report(run_dir: Path, analyses: list[Path], output: Path | None, pdf:
     if made.pdf is None and pdf:
         err.print(f"[yellow]note[/]: {made.note}", highlight=False, soft_wrap=True)
 
+
+@app.command()
 def frontier(
     scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
     objectives: Annotated[str, typer.Option(
