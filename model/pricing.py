@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
-import pyomo.environ as pyo
 
 from model.config import SolverConfig
 from model.errors import Problem, ScenarioError
 from model.formulation import Formulation, formulate
 from model.formulation.families.fixed_decisions import release
+from model.formulation.levers import named_start, start_map
 from model.inputs import ModelInputs
 from model.results import Solution, extract, kpis
 from model.solve import SolveOutcome, solve
@@ -53,34 +53,13 @@ def england_totals(solution: Solution, data: ModelInputs) -> dict[str, float]:
     return {key: float(row[column]) for key, column in COMPARED.items()}
 
 
-def start_values(m: pyo.ConcreteModel) -> dict[tuple[str, Any], float]:
-    """The integer part of the current solution, keyed by component name and index (it travels
-    to other processes, unlike Pyomo's variables)."""
-    out = {}
-    for var in m.component_data_objects(pyo.Var, active=True):
-        if not var.fixed and (var.is_integer() or var.is_binary()) and var.value is not None:
-            out[(var.parent_component().name, var.index())] = round(var.value)
-    return out
-
-
-def _as_start(m: pyo.ConcreteModel, values: dict[tuple[str, Any], float]):
-    from pyomo.common.collections import ComponentMap
-
-    start = ComponentMap()
-    for (name, index), value in values.items():
-        var = m.find_component(name)[index]
-        if not var.fixed:
-            start[var] = value
-    return start
-
-
-def resolve_released(formulation: Formulation, decision: str, start: dict[tuple[str, Any], float],
+def resolve_released(formulation: Formulation, decision: str, start: list[list[Any]],
                      options: SolverConfig) -> Released:
     """Solve `formulation` with `decision` released, from `start`; the lock is restored after."""
     m = formulation.model
     release(m, decision)
     try:
-        outcome = solve(m, options, mip_start=_as_start(m, start))
+        outcome = solve(m, options, mip_start=start_map(m, start))
         data = formulation.data
         totals = england_totals(extract(m, data), data) if outcome.has_solution else {}
     finally:
@@ -88,7 +67,7 @@ def resolve_released(formulation: Formulation, decision: str, start: dict[tuple[
     return Released(decision, outcome, totals)
 
 
-def _remote(inputs: ModelInputs, decision: str, start: dict[tuple[str, Any], float],
+def _remote(inputs: ModelInputs, decision: str, start: list[list[Any]],
             options: SolverConfig) -> Released:
     """On a Dask worker: build the model from the inputs, then as `resolve_released`."""
     return resolve_released(formulate(inputs), decision, start, options)
@@ -111,7 +90,7 @@ def price_decisions(formulation: Formulation, locked: SolveOutcome, locked_solut
                              for name in unknown])
     if not names or not locked.has_solution:
         return pd.DataFrame()
-    start = start_values(formulation.model)
+    start = named_start(formulation.model)  # the locked plan, portable to other processes
     base = england_totals(locked_solution, data)
     began = time.perf_counter()
     if workers <= 1 and scheduler is None:

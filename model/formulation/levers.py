@@ -4,6 +4,7 @@ and switching levers and planning rules off and on again on a built model."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
@@ -102,4 +103,32 @@ def integer_start(m: pyo.ConcreteModel) -> ComponentMap:
     for var in m.component_data_objects(pyo.Var, active=True):
         if not var.fixed and (var.is_integer() or var.is_binary()) and var.value is not None:
             start[var] = round(var.value)
+    return start
+
+
+def named_start(m: pyo.ConcreteModel) -> list[list[Any]]:
+    """The integer variables' values as [component, index, value]: a MIP start another process
+    (another build of the same model) can use."""
+    out = []
+    for var, value in integer_start(m).items():
+        index = var.index()
+        out.append([var.parent_component().name, list(index) if isinstance(index, tuple) else [index],
+                    value])
+    return out
+
+
+def start_map(m: pyo.ConcreteModel, named: list[list[Any]] | None) -> ComponentMap | None:
+    """A MIP start for `m` from [component, index, value] rows (rows `m` has no variable for,
+    e.g. conversions where a site hosts one service, are skipped)."""
+    if not named:
+        return None
+    start = ComponentMap()
+    for name, index, value in named:
+        component = m.find_component(name)
+        key = tuple(index) if len(index) > 1 else index[0]
+        if component is None or key not in component:
+            continue
+        var = component[key]
+        if not var.fixed:
+            start[var] = value
     return start

@@ -45,6 +45,7 @@ from pyomo.common.collections import ComponentMap
 from model.config import SCENARIO_FILE
 from model.data import load_scenario
 from model.errors import InfeasibleError, NoSolutionError, Problem, ScenarioError
+from model.formulation.levers import named_start, start_map
 from model.formulation.roles import POLICY, Row
 from model.sweep.bundle import content_digest
 from model.sweep.runner import dask_client
@@ -52,7 +53,7 @@ from model.sweep.store import sweep_lock
 from model.tradeoffs.alt_report import write_alternatives_report
 from model.tradeoffs.objectives import from_solution
 from model.tradeoffs.plans import distance, plan_vector
-from model.tradeoffs.points import RUNS_DIR, named_start, plan_kpis, start_map
+from model.tradeoffs.points import RUNS_DIR, plan_kpis
 from model.tradeoffs.store import (
     plan_digest,
     read_record,

@@ -11,28 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pyomo.environ as pyo
-from pyomo.common.collections import ComponentMap
 
 from model.errors import InfeasibleError, NoSolutionError
 from model.fairness import fairness
-from model.formulation.levers import integer_start
+from model.formulation.levers import integer_start, named_start, start_map
 from model.solve import solve
 from model.tradeoffs.augmecon import Grid, bypass
 from model.tradeoffs.objectives import add_tradeoff, from_solution, values
 from model.tradeoffs.store import RUNS_DIR, read_record, read_start, write_record, write_start
 
 log = logging.getLogger(__name__)
-
-
-def named_start(m: pyo.ConcreteModel) -> list[list[Any]]:
-    """The integer variables' values as [component, index, value]: a MIP start another process
-    (another build of the same model) can use."""
-    out = []
-    for var, value in integer_start(m).items():
-        index = var.index()
-        out.append([var.parent_component().name, list(index) if isinstance(index, tuple) else [index],
-                    value])
-    return out
 
 
 def solution_start(solution: Any) -> list[list[Any]]:
@@ -47,23 +35,6 @@ def solution_start(solution: Any) -> list[list[Any]]:
     for (site, year), value in w.groupby(["site", "year"])["operating"].max().items():
         out.append(["operate", [site, int(year)], int(value)])
     return out
-
-
-def start_map(m: pyo.ConcreteModel, named: list[list[Any]] | None) -> ComponentMap | None:
-    """A MIP start for `m` from [component, index, value] rows (rows `m` has no variable for,
-    e.g. conversions where a site hosts one service, are skipped)."""
-    if not named:
-        return None
-    start = ComponentMap()
-    for name, index, value in named:
-        component = m.find_component(name)
-        key = tuple(index) if len(index) > 1 else index[0]
-        if component is None or key not in component:
-            continue
-        var = component[key]
-        if not var.fixed:
-            start[var] = value
-    return start
 
 
 def plan_kpis(solution: Any, inputs: Any, kpis: Any, case: str) -> dict[str, float]:
