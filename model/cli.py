@@ -457,18 +457,9 @@ def frontier(
             console.log(f"{info.get('label')}: {info.get('status')}"
                         + (f" (same plan as {info['same_as']})" if info.get("same_as") else ""))
 
-    try:
-        run = run_frontier(scenario, chosen, points, runs_dir, {"solver": solver} if solver else None,
-                           workers=workers, scheduler=scheduler, on_event=on_event)
-    except BedplanError as exc:
-        _fail(exc)
-    except KeyboardInterrupt:
-        err.print("[yellow]interrupted[/]: finished points are kept; run the same command to go on.")
-        raise typer.Exit(130) from None
-    console.print(f"{len(run.solved)} solved now, {len(run.reused)} reused, in {run.seconds / 60:.1f} min")
-    console.print(f"written: [bold]{run.folder}[/]  (" + ", ".join(p.name for p in run.files)
-                  + ", runs/)")
-    raise typer.Exit(EXIT_OK)
+    _run_resumable(lambda: run_frontier(scenario, chosen, points, runs_dir,
+                                        {"solver": solver} if solver else None, workers=workers,
+                                        scheduler=scheduler, on_event=on_event), "points")
 
 
 @app.command()
@@ -498,13 +489,20 @@ def alternatives(
         console.log(f"{info.get('label')}: {info.get('status')}"
                     + (f" ({info['reason']})" if info.get("reason") else ""))
 
+    _run_resumable(lambda: run_alternatives(scenario, slack, count, runs_dir,
+                                            {"solver": solver} if solver else None, workers=workers,
+                                            scheduler=scheduler, on_event=on_event), "plans")
+
+
+def _run_resumable(run_it, kept: str) -> None:
+    """Run a frontier or alternatives search; say what was solved and written, or, when
+    interrupted, that the finished `kept` are kept for the next run."""
     try:
-        run = run_alternatives(scenario, slack, count, runs_dir, {"solver": solver} if solver else None,
-                               workers=workers, scheduler=scheduler, on_event=on_event)
+        run = run_it()
     except BedplanError as exc:
         _fail(exc)
     except KeyboardInterrupt:
-        err.print("[yellow]interrupted[/]: finished plans are kept; run the same command to go on.")
+        err.print(f"[yellow]interrupted[/]: finished {kept} are kept; run the same command to go on.")
         raise typer.Exit(130) from None
     console.print(f"{len(run.solved)} solved now, {len(run.reused)} reused, in {run.seconds / 60:.1f} min")
     console.print(f"written: [bold]{run.folder}[/]  (" + ", ".join(p.name for p in run.files)
