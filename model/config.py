@@ -384,8 +384,10 @@ def resolve_layers(folder: Path) -> list[Path]:
     return list(reversed(chain))
 
 
-def load_config(folder: Path, overrides: dict[str, Any] | None = None) -> tuple[ScenarioConfig, list[Path]]:
-    """Load and validate the scenario.yaml of `folder`, merged over its `extends:` ancestors."""
+def load_config(folder: Path, overrides: dict[str, Any] | None = None,
+                ) -> tuple[ScenarioConfig, list[Path], list[PlacedChange]]:
+    """Load and validate the scenario.yaml of `folder`, merged over its `extends:` ancestors;
+    also its layers and the table changes they make, each with where it was written."""
     layers = resolve_layers(folder)
     merged: dict[str, Any] = {}
     for layer in layers:
@@ -406,7 +408,7 @@ def load_config(folder: Path, overrides: dict[str, Any] | None = None) -> tuple[
     if problems:
         raise ScenarioError(problems)
     config.changes = [c.change for c in changes]
-    return config, layers
+    return config, layers, changes
 
 
 @dataclass(frozen=True)

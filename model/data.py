@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from model.changes import Applied, apply_changes
-from model.config import SCENARIO_FILE, ScenarioConfig, layered_changes, load_config
+from model.config import SCENARIO_FILE, ScenarioConfig, load_config
 from model.dictionary import TABLES, Column, Table
 from model.errors import Problem, ScenarioError
 from model.validation import (
@@ -75,7 +75,7 @@ def load_scenario(folder: str | Path, overrides: dict[str, Any] | None = None) -
     if not (folder / SCENARIO_FILE).exists():
         raise ScenarioError([Problem(str(folder), None, None, None,
                                      f"not a scenario folder (no {SCENARIO_FILE})")])
-    config, layers = load_config(folder, overrides)
+    config, layers, placed = load_config(folder, overrides)
     problems: list[Problem] = []
     tables: dict[str, pd.DataFrame] = {}
     broken: set[str] = set()
@@ -104,8 +104,7 @@ def load_scenario(folder: str | Path, overrides: dict[str, Any] | None = None) -
     if len(tables) < len(TABLES):
         raise ScenarioError(problems)
     applied: list[Applied] = []
-    if config.changes and not problems:
-        placed, _ = layered_changes(layers, (overrides or {}).get("changes") or [])
+    if placed and not problems:
         tables, change_problems, applied = apply_changes(tables, placed, config.base_year)
         if change_problems:
             raise ScenarioError(change_problems)
