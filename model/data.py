@@ -31,6 +31,7 @@ from model.validation import (
 
 log = logging.getLogger(__name__)
 
+PANDAS_DTYPES = {"str": object, "int": "Int64", "float": float, "bool": bool}  # a parsed column's type
 TRUE_WORDS = {"true", "yes", "1", "y", "t"}
 FALSE_WORDS = {"false", "no", "0", "n", "f", ""}
 
@@ -152,8 +153,7 @@ def load_scenario(folder: str | Path, overrides: dict[str, Any] | None = None) -
 
 def empty_table(table: Table) -> pd.DataFrame:
     """An optional table the scenario leaves out: its columns, no rows."""
-    dtypes = {"str": object, "int": "Int64", "float": float, "bool": bool}
-    return pd.DataFrame({c.name: pd.Series(dtype=dtypes[c.dtype]) for c in table.columns})
+    return pd.DataFrame({c.name: pd.Series(dtype=PANDAS_DTYPES[c.dtype]) for c in table.columns})
 
 
 def read_table(path: Path, table: Table) -> tuple[pd.DataFrame, list[Problem]]:
@@ -313,7 +313,7 @@ def _parse_column(values: pd.Series, col: Column, path: Path) -> tuple[pd.Series
             problems.append(Problem(str(path), row, col.name, raw,
                                     f"must be one of {', '.join(col.choices)}"))
         out.append(value)
-    dtype = {"str": object, "int": "Int64", "float": float, "bool": bool}[col.dtype]
+    dtype = PANDAS_DTYPES[col.dtype]
     series = pd.Series(out, index=values.index, dtype=object)
     if not problems:
         series = series.astype(dtype)
