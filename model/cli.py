@@ -380,6 +380,11 @@ def sweep(
                            status=f"{info['done']} of {info['total']} already done")
             elif kind == "cluster":
                 console.log(f"solving on {info['cluster']}", highlight=False)
+            elif kind == "base_plan":
+                gap = info.get("gap_rel")
+                console.log(f"base plan for the variants' MIP starts: {info['status']}"
+                            + (f" (gap {gap:.3%})" if gap is not None else "")
+                            + (f": {info['reason']}" if info.get("reason") else ""), highlight=False)
             else:
                 counts["ok" if info["status"] in SOLVED else "failed"] += 1
                 bar.update(task, advance=1, status=f"[green]{counts['ok']} solved[/] "

@@ -39,6 +39,8 @@ class SolveOutcome:
     seconds: float
     solver: str
     log_file: str | None
+    start_used: bool | None = None  # None: no MIP start offered; else whether HiGHS found it feasible
+    start_choice: int | None = None  # of several candidate starts, the one used (0 = the first)
 
     @property
     def has_solution(self) -> bool:
@@ -66,7 +68,9 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
     The model goes to HiGHS as matrices (Pyomo's standard-form compiler, then one ``passModel``)
     and the solution comes back as one array, set on the variables by column: no per-row calls
     through a persistent interface. `mip_start` (a ComponentMap {VarData: value}, usually integer
-    variables only) is handed to HiGHS as a partial MIP start.
+    variables only) is handed to HiGHS as a partial MIP start. A list of them is a list of
+    candidates, best first: each is tried in turn (its integer values fixed, the rest an LP) and
+    the first feasible one, completed by that LP, is the start (`start_choice` says which).
     """
     # HiGHS keeps one global thread scheduler per process and refuses a different `threads`
     # on a later solve (status "unknown"); reset it so every solve gets the threads it asks for.
@@ -84,22 +88,74 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
                             objective=None, bound=None, gap_abs=None, gap_rel=None,
                             seconds=time.perf_counter() - start, solver=solver_version(),
                             log_file=str(log_file) if log_file else None)
-    with capture_output(output=TeeStream(stream if stream is not None else io.StringIO()),
-                        capture_fd=True):
+    log_text = io.StringIO()  # read back for what HiGHS made of the MIP start
+    outputs = (stream, log_text) if stream is not None else (log_text,)
+    with capture_output(output=TeeStream(*outputs), capture_fd=True):
         h = highspy.Highs()
         h.setOptionValue("log_to_console", True)
         for key, value in solver_options.items():
             h.setOptionValue(key, value)
+        choice = None
+        if isinstance(mip_start, list):
+            choice, completed = first_feasible_start(compiled, mip_start, options)
+            if completed is not None:
+                solution = highspy.HighsSolution()
+                solution.col_value = completed
+                solution.value_valid = True
         h.passModel(compiled.lp)
-        if mip_start:
-            cols = [compiled.column_of[id(v)] for v in mip_start if id(v) in compiled.column_of]
-            vals = [float(x) for v, x in mip_start.items() if id(v) in compiled.column_of]
-            h.setSolution(len(cols), np.array(cols, dtype=np.int32), np.array(vals, dtype=np.double))
+        if isinstance(mip_start, list):
+            if choice is not None:
+                h.setSolution(solution)
+        elif mip_start:
+            cols, vals = _start_columns(compiled, mip_start)
+            h.setSolution(len(cols), cols, vals)
         h.run()
     outcome = _outcome(h, compiled, time.perf_counter() - start, log_file)
+    if mip_start:
+        outcome.start_used = START_FEASIBLE in log_text.getvalue()
+        outcome.start_choice = choice
     log.info("HiGHS: %s (%s) objective=%s bound=%s in %.2fs", outcome.status, outcome.termination,
              outcome.objective, outcome.bound, outcome.seconds)
     return outcome
+
+
+def _start_columns(compiled: Compiled, start) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [(compiled.column_of[id(v)], float(x)) for v, x in start.items() if id(v) in compiled.column_of]
+    return (np.array([c for c, _ in pairs], dtype=np.int32), np.array([x for _, x in pairs], dtype=np.double))
+
+
+def first_feasible_start(compiled: Compiled, candidates: list, options: SolverConfig
+                         ) -> tuple[int | None, np.ndarray | None]:
+    """(index, completed column values) of the first candidate start whose integer values admit a
+    feasible solution: each is checked by one LP (its values fixed as bounds), as HiGHS checks
+    one start; (None, None) when none does."""
+    check = highspy.Highs()
+    check.setOptionValue("output_flag", False)
+    check.setOptionValue("threads", int(options.threads))
+    check.setOptionValue("time_limit", float(options.time_limit))
+    check.passModel(compiled.lp)
+    lower = np.asarray(compiled.lp.col_lower_, dtype=np.double)
+    upper = np.asarray(compiled.lp.col_upper_, dtype=np.double)
+    every = np.arange(len(compiled.columns), dtype=np.int32)
+    for index, start in enumerate(candidates):
+        if not start:
+            continue
+        cols, vals = _start_columns(compiled, start)
+        lo, up = lower.copy(), upper.copy()
+        lo[cols], up[cols] = vals, vals
+        check.changeColsBounds(len(every), every, lo, up)
+        check.run()
+        if check.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            log.info("MIP start: candidate %d of %d is feasible", index + 1, len(candidates))
+            return index, np.asarray(check.getSolution().col_value, dtype=np.double)
+        log.info("MIP start: candidate %d of %d is not feasible (%s)", index + 1, len(candidates),
+                 check.modelStatusToString(check.getModelStatus()))
+    return None, None
+
+
+# What HiGHS prints when a MIP start (completed for the variables it does not give) is feasible:
+# the only place HiGHS says whether it used the start.
+START_FEASIBLE = "MIP start solution is feasible"
 
 
 @dataclass

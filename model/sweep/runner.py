@@ -25,6 +25,7 @@ from model.errors import InfeasibleError, NoSolutionError, ScenarioError
 from model.sweep.designs import build_variants
 from model.sweep.load import load_sweep
 from model.sweep.report import write_report
+from model.sweep.starts import StartPool
 from model.sweep.store import (
     RETRIED,
     SOLVED,
@@ -33,8 +34,10 @@ from model.sweep.store import (
     SweepRun,
     Variant,
     consolidate,
+    read_base_plan,
     read_variant,
     sweep_lock,
+    write_base_plan,
     write_plan,
     write_variant,
 )
@@ -63,26 +66,68 @@ def _base_dir(bundle: dict[str, Any]) -> Path:
         return Path(holder.name)
 
 
+def solve_base_plan(bundle: dict[str, Any]) -> dict[str, Any]:
+    """The base scenario solved once, with its own solver settings: the plan (integer decisions
+    as [component, index, value] rows) every variant starts from. Never raises: a base without a
+    plan gives an empty start, and the variants then start from nothing."""
+    from model.formulation.levers import named_start
+    from model.run import solve_scenario
+
+    started = time.perf_counter()
+    held: dict[str, Any] = {}
+
+    def keep(formulation):
+        held["model"] = formulation.model
+        return None
+
+    plan: dict[str, Any] = {"digest": bundle["digest"], "start": [], "status": "error", "reason": ""}
+    try:
+        result = solve_scenario(_base_dir(bundle), runs_root=None, baseline=False, levers=False,
+                                price=False, prepare=keep)
+        outcome = result.outcome
+        plan.update(status=outcome.status, objective=outcome.objective, gap_rel=outcome.gap_rel,
+                    solve_seconds=outcome.seconds, start=named_start(held["model"]))
+    except (ScenarioError, InfeasibleError, NoSolutionError) as exc:
+        plan.update(status=type(exc).__name__, reason=str(exc).splitlines()[0][:300])
+    plan["wall_seconds"] = time.perf_counter() - started
+    log.info("base plan: %s in %.1fs", plan["status"], plan["wall_seconds"])
+    return plan
+
+
 def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
-                  baseline: bool = False) -> dict[str, Any]:
+                  baseline: bool = False, starts: list[list[Any]] | None = None,
+                  start_labels: list[str] | None = None) -> dict[str, Any]:
     """Solve one variant; never raises for a bad variant: the status and reason say what happened.
 
-    Returns a record (JSON-able) with a `decisions` DataFrame alongside.
+    `starts` are candidate MIP starts (plans as [component, index, value] rows, nearest first);
+    the first feasible one is used and the record says which (`start_from`).
+    Returns a record (JSON-able) with a `decisions` DataFrame and the variant's own `plan`.
     """
+    from model.formulation.levers import named_start, start_map
     from model.run import solve_scenario
 
     start = time.perf_counter()
     record: dict[str, Any] = {"variant": key, "status": "error", "reason": "",
                               "worker": f"{socket.gethostname()}:{os.getpid()}"}
-    decisions = None
+    decisions = plan = None
     with tempfile.TemporaryDirectory(prefix=f"bedplan-variant-{key}-") as tmp:
         folder = Path(tmp)
         content = {"extends": str(_base_dir(bundle)), **overrides}
         (folder / SCENARIO_FILE).write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
         try:
             # a variant's fixed decisions are kept, not priced (one re-solve each)
-            result = solve_scenario(folder, runs_root=None, baseline=baseline, levers=False, price=False)
+            held: dict[str, Any] = {}
+
+            def prepare(formulation):
+                held["model"] = formulation.model
+                return [start_map(formulation.model, plan) for plan in starts] if starts else None
+
+            result = solve_scenario(folder, runs_root=None, baseline=baseline, levers=False, price=False,
+                                    prepare=prepare)
             record.update(_solved_record(result))
+            choice = result.outcome.start_choice
+            record["start_from"] = (start_labels or [])[choice] if choice is not None else "none"
+            plan = named_start(held["model"])
             decisions = _decision_rows(result)
         except ScenarioError as exc:
             problems = [str(p).replace(str(folder), "<variant>").replace(
@@ -100,7 +145,7 @@ def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
     record["wall_seconds"] = time.perf_counter() - start
     record["finished_utc"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     log.info("variant %s: %s in %.1fs", key, record["status"], record["wall_seconds"])
-    return {"record": record, "decisions": decisions}
+    return {"record": record, "decisions": decisions, "plan": plan}
 
 
 def _clean(text: str, folder: Path) -> str:
@@ -122,6 +167,7 @@ def _solved_record(result: Any) -> dict[str, Any]:
         "gap_rel_controllable": manifest.get("gap_rel_controllable"),
         "solve_seconds": outcome.seconds,
         "build_seconds": manifest.get("build_seconds"),
+        "start_used": outcome.start_used,
         "terms": dict(result.solution.objective_terms),
         "size": dict(result.size),
     }
@@ -264,6 +310,20 @@ def _run_sweep(sweep: Sweep, out: Path, runs_root: str | Path, workers: int | No
     return run
 
 
+def _base_start(sweep: Sweep, client: Any, bundle: Any, out: Path, emit: Event) -> list | None:
+    """The base plan's start: from an earlier run of this sweep on the same base, or solved now on
+    the cluster (one task, the base scenario's own solver settings) and kept in the folder."""
+    plan = read_base_plan(out, sweep.bundle.digest)
+    if plan is None:
+        plan = client.submit(solve_base_plan, bundle, key=f"bedplan-base-{secrets.token_hex(3)}",
+                             pure=False).result()
+        write_base_plan(out, plan)
+    emit("base_plan", {k: v for k, v in plan.items() if k != "start"})
+    log.info("sweep %s: base plan %s (%d integer values) for the variants' MIP start", sweep.name,
+             plan["status"], len(plan["start"]))
+    return plan["start"] or None
+
+
 def _execute(sweep: Sweep, todo: list[Variant], client: Any, vdir: Path, run: SweepRun,
              emit: Event) -> None:
     from distributed import as_completed
@@ -272,14 +332,28 @@ def _execute(sweep: Sweep, todo: list[Variant], client: Any, vdir: Path, run: Sw
     log.info("sweep %s on %s", sweep.name, run.cluster)
     emit("cluster", {"cluster": run.cluster, "workers": run.workers})
     bundle = client.scatter(sweep.bundle.payload(), broadcast=True, hash=False)
+    pool = None
+    if sweep.spec.warm_start:
+        pool = StartPool(run.variants, _base_start(sweep, client, bundle, vdir.parent, emit))
+    queue = list(todo)
     by_future = {}
-    for v in todo:
-        future = client.submit(solve_variant, bundle, v.overrides, v.key,
-                               sweep.spec.baseline, key=f"bedplan-variant-{v.key}-{secrets.token_hex(3)}",
-                               pure=False, priority=-v.index)
+
+    def submit_next() -> None:
+        v = queue.pop(0)
+        starts, labels = pool.candidates(v) if pool is not None else ([], [])
+        future = client.submit(solve_variant, bundle, v.overrides, v.key, sweep.spec.baseline, starts,
+                               labels, key=f"bedplan-variant-{v.key}-{secrets.token_hex(3)}",
+                               pure=False)
         by_future[future] = v
+        pending_futures.add(future)
+
+    # a few more tasks than workers keep every worker busy; the rest wait for the plans of the
+    # variants solved before them (their nearest solved neighbours are the better MIP starts)
+    pending_futures = as_completed([])
+    for _ in range(min(len(queue), 2 * max(run.workers, 1))):
+        submit_next()
     try:
-        for future in as_completed(list(by_future)):
+        for future in pending_futures:
             v = by_future.pop(future)
             try:
                 outcome = future.result()
@@ -287,6 +361,10 @@ def _execute(sweep: Sweep, todo: list[Variant], client: Any, vdir: Path, run: Sw
                 outcome = {"record": {"variant": v.key, "status": "error",
                                       "reason": f"{type(exc).__name__}: {exc}"}, "decisions": None}
             record = write_variant(vdir, v, outcome)
+            if pool is not None:
+                pool.add(v, outcome.get("plan"))
+            if queue:
+                submit_next()
             run.solved.append(v.key)
             if record["status"] not in SOLVED:
                 run.failed.append(v.key)

@@ -116,6 +116,10 @@ class SweepSpec(_Strict):
     seed: int = Field(0, ge=0, description="LHS: random seed (same seed, same variants).")
     solver: SweepSolver = SweepSolver()
     baseline: bool = Field(False, description="Also solve the do-nothing baseline of each variant.")
+    warm_start: bool = Field(
+        True, description="Solve the base scenario once, first, and start every variant from its "
+                          "plan (a MIP start: it never changes what is optimal, only how soon a "
+                          "good plan is known).")
     parameters: list[Parameter] = Field(..., min_length=1)
 
     @field_validator("design")

@@ -28,6 +28,7 @@ VARIANTS_DIR = "variants"
 RESULTS_FILE = "results.parquet"
 DECISIONS_FILE = "decisions.parquet"
 PLAN_FILE = "sweep.json"
+BASE_PLAN_FILE = "base_plan.json"  # the base scenario's plan every variant starts from
 #: statuses with a solution; `invalid`, `infeasible`, `no_solution` and `error` have none
 SOLVED = ("optimal", "feasible")
 #: statuses recorded but tried again on the next run (a bug or a lost worker, not the input)
@@ -246,3 +247,18 @@ def _param_column(series: pd.Series) -> pd.Series:
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
         return pd.to_numeric(series, errors="coerce").astype(float)
     return series.map(lambda v: None if v is None else show_value(v)).astype("string")
+
+
+def write_base_plan(out: Path, plan: dict[str, Any]) -> None:
+    write_atomic(out / BASE_PLAN_FILE, (json.dumps(_jsonable(plan), indent=None) + "\n").encode("utf-8"))
+
+
+def read_base_plan(out: Path, digest: str) -> dict[str, Any] | None:
+    """The base plan solved for this base (same digest) by an earlier run of the sweep, if any."""
+    try:
+        plan = json.loads((out / BASE_PLAN_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(plan, dict) or plan.get("digest") != digest or not isinstance(plan.get("start"), list):
+        return None
+    return plan

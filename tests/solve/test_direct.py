@@ -84,3 +84,23 @@ def test_mip_start_is_used_and_changes_nothing():
     assert "MIP start solution is feasible: objective value is 123" in log.getvalue()
     assert outcome.objective == pytest.approx(125.0)
     assert [round(m.x[i].value) for i in m.I] == [1, 1, 0, 1, 0, 0]
+    assert outcome.start_used is True and outcome.start_choice is None  # one start, not a list
+
+
+def test_first_feasible_candidate_start_is_used():
+    # all six items weigh 5+7+4+3+6+2 = 27 > 15: infeasible; items 1, 3, 5 weigh 15: feasible
+    # (profit 9 + 6 + 8 = 23); either way the optimum stays items 1, 2, 4 (25 + 100)
+    m = knapsack()
+    heavy = ComponentMap((m.x[i], 1) for i in m.I)
+    light = ComponentMap((m.x[i], v) for i, v in zip(m.I, [1, 0, 1, 0, 1, 0], strict=True))
+    log = io.StringIO()
+    outcome = solve(m, OPTIONS, stream=log, mip_start=[heavy, light])
+    assert outcome.start_choice == 1 and outcome.start_used is True
+    assert "MIP start solution is feasible: objective value is 123" in log.getvalue()
+    assert outcome.objective == pytest.approx(125.0)
+    assert [round(m.x[i].value) for i in m.I] == [1, 1, 0, 1, 0, 0]
+
+    m = knapsack()
+    outcome = solve(m, OPTIONS, mip_start=[ComponentMap((m.x[i], 1) for i in m.I)])
+    assert outcome.start_choice is None and outcome.start_used is False
+    assert outcome.objective == pytest.approx(125.0)  # solved from nothing

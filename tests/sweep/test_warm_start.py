@@ -1,0 +1,92 @@
+"""Sweep variants start from the base plan or the nearest solved variant (a MIP start): the
+candidates' order by hand, and on a real LocalCluster that a warm start changes no result beyond
+the solves' gaps, says where each start came from, and that the base plan is solved once."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from model.sweep import RESULTS_FILE, dask_client, run_sweep
+from model.sweep.starts import StartPool, distance, spans_of
+from model.sweep.store import BASE_PLAN_FILE, Variant
+from tests.sweep.test_sweep import write_sweep
+
+
+def _variant(index: int, **values) -> Variant:
+    return Variant(index=index, label=",".join(f"{k}={v}" for k, v in values.items()), values=values)
+
+
+def test_nearest_solved_variants_come_first_then_the_base_plan():
+    # carbon spans 0..400, demand 0.9..1.1 over the sweep. From (100, 1.05):
+    # a = (0, 1.1): 100/400 + 0.05/0.2 = 0.25 + 0.25 = 0.5
+    # b = (400, 1.05): 300/400 + 0 = 0.75
+    # c = (100, 0.9): 0 + 0.15/0.2 = 0.75
+    # d = (150, 1.05): 50/400 = 0.125  -> nearest d, then a; two are offered, then the base plan
+    a, b, c, d = (_variant(1, carbon=0, demand=1.1), _variant(2, carbon=400, demand=1.05),
+                  _variant(3, carbon=100, demand=0.9), _variant(4, carbon=150, demand=1.05))
+    target = _variant(5, carbon=100, demand=1.05)
+    spans = spans_of([a, b, c, d, target])
+    assert spans == {"carbon": 400, "demand": pytest.approx(0.2)}
+    assert distance(target.values, a.values, spans) == pytest.approx(0.5)
+    assert distance(target.values, d.values, spans) == pytest.approx(0.125)
+    pool = StartPool([a, b, c, d, target], base_plan=[["operate", ["X", 2020], 1]])
+    for v in (a, b, c, d):
+        pool.add(v, [["wards", ["X", "med", 2020], v.index]])
+    pool.add(target, None)  # a variant without a plan offers nothing
+    plans, labels = pool.candidates(target)
+    assert labels == ["variant carbon=150,demand=1.05", "variant carbon=0,demand=1.1", "base plan"]
+    assert [p[0][2] for p in plans[:2]] == [4, 1] and plans[2] == [["operate", ["X", 2020], 1]]
+    # a text parameter counts 1 when it differs
+    assert distance({"policy": "a"}, {"policy": "b"}, {}) == 1.0
+
+
+@pytest.fixture(scope="module")
+def client():
+    with dask_client(workers=2) as c:
+        yield c
+
+
+def test_warm_start_changes_nothing_beyond_the_gaps(tmp_path, client):
+    parameters = [
+        {"name": "carbon_price", "key": "carbon_price_gbp_per_t", "values": [0, 300]},
+        {"name": "demand_yh", "table": "demand", "column": "beds", "op": "scale", "hub": "YH",
+         "values": [0.9, 1.2]},
+    ]
+    warm = write_sweep(tmp_path / "warm", "warm", design="oat", parameters=parameters)
+    cold = write_sweep(tmp_path / "cold", "cold", design="oat", parameters=parameters, warm_start=False)
+    runs = tmp_path / "runs"
+    warm_run = run_sweep(warm, runs_root=runs, client=client)
+    cold_run = run_sweep(cold, runs_root=runs, client=client)
+    w = pd.read_parquet(warm_run.folder / RESULTS_FILE).set_index("label")
+    c = pd.read_parquet(cold_run.folder / RESULTS_FILE).set_index("label")
+    assert (w["status"] == "optimal").all() and (c["status"] == "optimal").all()
+    # each objective is within its own gap of the optimum, so two solves of one variant differ by
+    # at most the sum of their absolute gaps
+    for label in w.index:
+        assert abs(w.at[label, "objective"] - c.at[label, "objective"]) <= (
+            w.at[label, "gap_abs"] + c.at[label, "gap_abs"] + 1e-6), label
+
+    records = {json.loads(p.read_text())["label"]: json.loads(p.read_text())
+               for p in (warm_run.folder / "variants").glob("*.json")}
+    # a price changes no rule, so some plan already found (the base plan or a solved variant's)
+    # is always a feasible start for it
+    for label in ("base", "carbon_price=0", "carbon_price=300"):
+        assert records[label]["start_from"] != "none" and records[label]["start_used"] is True, label
+    assert all(r["start_from"] == "none" or r["start_used"] for r in records.values())
+    cold_records = [json.loads(p.read_text()) for p in (cold_run.folder / "variants").glob("*.json")]
+    assert all(r["start_from"] == "none" and r["start_used"] is None for r in cold_records)
+
+    plan = json.loads((warm_run.folder / BASE_PLAN_FILE).read_text())
+    assert plan["status"] == "optimal" and plan["start"] and plan["digest"]
+    assert not (cold_run.folder / BASE_PLAN_FILE).exists()
+
+    # a new variant in the same sweep reuses the stored base plan: it is not solved again
+    before = (warm_run.folder / BASE_PLAN_FILE).stat().st_mtime_ns
+    parameters[0]["values"] = [0, 300, 150]
+    write_sweep(tmp_path / "warm", "warm", design="oat", parameters=parameters)
+    again = run_sweep(warm, runs_root=runs, client=client)
+    assert len(again.solved) == 1
+    assert (warm_run.folder / BASE_PLAN_FILE).stat().st_mtime_ns == before
