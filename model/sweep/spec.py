@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 #: columns of results.parquet that a parameter may not be named as
 RESERVED = {"variant", "index", "label", "status", "reason", "objective", "bound", "gap_abs",
             "gap_rel", "gap_rel_controllable", "solve_seconds", "build_seconds", "wall_seconds",
-            "worker", "finished_utc", "baseline_objective", "digest"}
+            "worker", "finished_utc", "baseline_objective", "digest", "start_from", "start_used"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
