@@ -66,10 +66,10 @@ def _base_dir(bundle: dict[str, Any]) -> Path:
         return Path(holder.name)
 
 
-def solve_base_plan(bundle: dict[str, Any]) -> dict[str, Any]:
-    """The base scenario solved once, with its own solver settings: the plan (integer decisions
-    as [component, index, value] rows) every variant starts from. Never raises: a base without a
-    plan gives an empty start, and the variants then start from nothing."""
+def solve_base_plan(bundle: dict[str, Any], solver: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The base scenario solved once, with its own solver settings or `solver`: the plan (integer
+    decisions as [component, index, value] rows) every variant starts from. Never raises: a base
+    without a plan gives an empty start, and the variants then start from each other's plans."""
     from model.formulation.levers import named_start
     from model.run import solve_scenario
 
@@ -83,7 +83,7 @@ def solve_base_plan(bundle: dict[str, Any]) -> dict[str, Any]:
     plan: dict[str, Any] = {"digest": bundle["digest"], "start": [], "status": "error", "reason": ""}
     try:
         result = solve_scenario(_base_dir(bundle), runs_root=None, baseline=False, levers=False,
-                                price=False, prepare=keep)
+                                price=False, prepare=keep, overrides={"solver": solver} if solver else None)
         outcome = result.outcome
         plan.update(status=outcome.status, objective=outcome.objective, gap_rel=outcome.gap_rel,
                     solve_seconds=outcome.seconds, start=named_start(held["model"]))
@@ -315,7 +315,8 @@ def _base_start(sweep: Sweep, client: Any, bundle: Any, out: Path, emit: Event) 
     the cluster (one task, the base scenario's own solver settings) and kept in the folder."""
     plan = read_base_plan(out, sweep.bundle.digest)
     if plan is None:
-        plan = client.submit(solve_base_plan, bundle, key=f"bedplan-base-{secrets.token_hex(3)}",
+        solver = sweep.spec.base_solver.model_dump() if sweep.spec.base_solver else None
+        plan = client.submit(solve_base_plan, bundle, solver, key=f"bedplan-base-{secrets.token_hex(3)}",
                              pure=False).result()
         write_base_plan(out, plan)
     emit("base_plan", {k: v for k, v in plan.items() if k != "start"})

@@ -118,8 +118,10 @@ class SweepSpec(_Strict):
     baseline: bool = Field(False, description="Also solve the do-nothing baseline of each variant.")
     warm_start: bool = Field(
         True, description="Solve the base scenario once, first, and start every variant from its "
-                          "plan (a MIP start: it never changes what is optimal, only how soon a "
-                          "good plan is known).")
+                          "plan or the nearest solved variant's (a MIP start: it never changes "
+                          "what is optimal, only how soon a good plan is known).")
+    base_solver: SweepSolver | None = Field(
+        None, description="Solver settings of that base solve (default: the base scenario's own).")
     parameters: list[Parameter] = Field(..., min_length=1)
 
     @field_validator("design")

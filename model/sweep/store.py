@@ -254,11 +254,12 @@ def write_base_plan(out: Path, plan: dict[str, Any]) -> None:
 
 
 def read_base_plan(out: Path, digest: str) -> dict[str, Any] | None:
-    """The base plan solved for this base (same digest) by an earlier run of the sweep, if any."""
+    """The base plan solved for this base (same digest) by an earlier run of the sweep, if it found
+    one (a base solve that found no plan is tried again)."""
     try:
         plan = json.loads((out / BASE_PLAN_FILE).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
-    if not isinstance(plan, dict) or plan.get("digest") != digest or not isinstance(plan.get("start"), list):
+    if not isinstance(plan, dict) or plan.get("digest") != digest or not plan.get("start"):
         return None
     return plan

@@ -55,7 +55,9 @@ def test_warm_start_changes_nothing_beyond_the_gaps(tmp_path, client):
         {"name": "demand_yh", "table": "demand", "column": "beds", "op": "scale", "hub": "YH",
          "values": [0.9, 1.2]},
     ]
-    warm = write_sweep(tmp_path / "warm", "warm", design="oat", parameters=parameters)
+    base_solver = {"time_limit": 60, "mip_gap": 0.0005, "threads": 1}  # the base plan's own settings
+    warm = write_sweep(tmp_path / "warm", "warm", design="oat", parameters=parameters,
+                       base_solver=base_solver)
     cold = write_sweep(tmp_path / "cold", "cold", design="oat", parameters=parameters, warm_start=False)
     runs = tmp_path / "runs"
     warm_run = run_sweep(warm, runs_root=runs, client=client)
@@ -81,12 +83,13 @@ def test_warm_start_changes_nothing_beyond_the_gaps(tmp_path, client):
 
     plan = json.loads((warm_run.folder / BASE_PLAN_FILE).read_text())
     assert plan["status"] == "optimal" and plan["start"] and plan["digest"]
+    assert plan["gap_rel"] <= base_solver["mip_gap"] + 1e-12
     assert not (cold_run.folder / BASE_PLAN_FILE).exists()
 
     # a new variant in the same sweep reuses the stored base plan: it is not solved again
     before = (warm_run.folder / BASE_PLAN_FILE).stat().st_mtime_ns
     parameters[0]["values"] = [0, 300, 150]
-    write_sweep(tmp_path / "warm", "warm", design="oat", parameters=parameters)
+    write_sweep(tmp_path / "warm", "warm", design="oat", parameters=parameters, base_solver=base_solver)
     again = run_sweep(warm, runs_root=runs, client=client)
     assert len(again.solved) == 1
     assert (warm_run.folder / BASE_PLAN_FILE).stat().st_mtime_ns == before
