@@ -137,7 +137,9 @@ def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
         except InfeasibleError as exc:
             record.update(status="infeasible", reason=_clean(str(exc), folder))
         except NoSolutionError as exc:
-            record.update(status="no_solution", reason=_clean(str(exc), folder))
+            # a feasible start is a solution: none of the offered starts was feasible
+            record.update(status="no_solution", reason=_clean(str(exc), folder), start_from="none",
+                          start_used=False if starts else None)
         except Exception as exc:  # a bug: recorded, and tried again on the next run
             tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
             record.update(status="error", reason=f"{type(exc).__name__}: {exc}",
