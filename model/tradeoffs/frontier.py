@@ -69,6 +69,10 @@ def check_objectives(objectives: list[str]) -> None:
         if name not in OBJECTIVES:
             problems.append(Problem("command line", None, None, name,
                                     f"--objectives: unknown objective; choose from {', '.join(OBJECTIVES)}"))
+    if len(objectives) == 2 and objectives[0] in OBJECTIVES and not OBJECTIVES[objectives[0]].linear:
+        problems.append(Problem("command line", None, None, ",".join(objectives),
+                                f"--objectives: {objectives[0]} can be the bounded (second) objective "
+                                f"only, e.g. cost,{objectives[0]}"))
     if len(set(objectives)) != len(objectives):
         problems.append(Problem("command line", None, None, ",".join(objectives),
                                 "--objectives: each objective once"))

@@ -17,7 +17,8 @@ from model.fairness import fairness
 from model.formulation.levers import integer_start, named_start, start_map
 from model.solve import solve
 from model.tradeoffs.augmecon import Grid, bypass
-from model.tradeoffs.objectives import add_tradeoff, from_solution, values
+from model.tradeoffs.minimax import bound_worst_km, footprint_km, minimise_worst_km, worst_km
+from model.tradeoffs.objectives import OBJECTIVES, add_tradeoff, from_solution, values
 from model.tradeoffs.store import RUNS_DIR, read_record, read_start, write_record, write_start
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def _record(task: dict[str, Any], label: str, result: Any, started: float, **ext
     outcome = result.outcome
     out = Path(task["out"])
     record = {"label": label, "digest": task["digest"], "status": outcome.status,
-              "objectives": from_solution(result.solution),
+              "objectives": from_solution(result.solution, result.inputs),
               "kpis": plan_kpis(result.solution, result.inputs, result.kpis, "optimised"),
               "final_wards": final_wards(result.solution, result.inputs.years),
               "solved_objective": outcome.objective, "bound": outcome.bound,
@@ -93,7 +94,7 @@ def solve_weighted(task: dict[str, Any]) -> dict[str, Any]:
     result = _solve(task, None, baseline=True)
     extra: dict[str, Any] = {"kind": "weighted"}
     if result.baseline is not None:
-        extra["do_nothing"] = {"objectives": from_solution(result.baseline),
+        extra["do_nothing"] = {"objectives": from_solution(result.baseline, result.inputs),
                                "kpis": plan_kpis(result.baseline, result.inputs, result.kpis,
                                                  "baseline"),
                                "status": result.baseline_outcome.status,
@@ -102,6 +103,47 @@ def solve_weighted(task: dict[str, Any]) -> dict[str, Any]:
     write_start(Path(task["out"]), "weighted", solution_start(result.solution))
     write_record(Path(task["out"]), "weighted", record)
     return record
+
+
+def _hair(value: float) -> float:
+    """`value` with a hair of room for rounding only: a solved plan stays feasible."""
+    return value + 1e-7 * max(abs(value), 1.0)
+
+
+def _lexicographic(formulation: Any, order: list[str], start: Any, state: dict[str, Any]) -> Any:
+    """Minimise ``order[0]``, then set up ``order[1]``'s solve with ``order[0]`` held at its
+    minimum. A ``worst_km`` stage is a Dinkelbach iteration; when it comes second the last
+    solve minimises ``order[0]`` again under ``worst_km <=`` its minimum, which gives the same
+    plan (lexicographic) with a gap in the primary's units. Returns the last solve's MIP start."""
+    m = formulation.model
+    options = formulation.data.config.solver
+    terms = footprint_km(formulation) if "worst_km" in order else None
+    if order[0] == "worst_km":
+        found = minimise_worst_km(formulation, terms, start=start)
+        state.update(first={"status": found.iterations[-1]["status"], "gap_abs": found.value - found.bound,
+                            "gap_rel": (found.value - found.bound) / max(found.value, 1e-9)},
+                     best=found.value, minimax=found.as_dict(), m=m)
+        bound_worst_km(formulation, terms, _hair(found.value))
+        add_tradeoff(formulation, order[1])
+        return integer_start(m)
+    add_tradeoff(formulation, order[0])
+    first = solve(m, options, mip_start=start)
+    if first.status == "infeasible":
+        raise InfeasibleError(f"no plan meets every rule (minimising {order[0]})")
+    if not first.has_solution:
+        raise NoSolutionError(f"no solution minimising {order[0]} within the limits "
+                              f"({first.termination}); raise --time-limit")
+    best = values(m)[order[0]]
+    state.update(first=first.as_dict(), best=best, m=m)
+    m.del_component(m.tradeoff_objective)
+    if order[1] != "worst_km":
+        add_tradeoff(formulation, order[1], upper={order[0]: _hair(best)})
+        return integer_start(m)
+    add_tradeoff(formulation, order[0], upper={order[0]: _hair(best)})
+    found = minimise_worst_km(formulation, terms, first=worst_km(terms), start=integer_start(m))
+    state["minimax"] = found.as_dict()
+    bound_worst_km(formulation, terms, _hair(found.value))
+    return integer_start(m)
 
 
 def solve_payoff(task: dict[str, Any], order: list[str], label: str) -> dict[str, Any]:
@@ -114,26 +156,14 @@ def solve_payoff(task: dict[str, Any], order: list[str], label: str) -> dict[str
     start = read_start(Path(task["out"]), "weighted")
 
     def prepare(formulation):
-        m = formulation.model
-        add_tradeoff(formulation, order[0])
-        first = solve(m, formulation.data.config.solver, mip_start=start_map(m, start))
-        if first.status == "infeasible":
-            raise InfeasibleError(f"no plan meets every rule (minimising {order[0]})")
-        if not first.has_solution:
-            raise NoSolutionError(f"no solution minimising {order[0]} within the limits "
-                                  f"({first.termination}); raise --time-limit")
-        best = values(m)[order[0]]
-        state.update(first=first.as_dict(), best=best, m=m)
-        m.del_component(m.tradeoff_objective)
-        # the first solve's plan stays feasible: a hair of room for rounding only
-        add_tradeoff(formulation, order[1], upper={order[0]: best + 1e-7 * max(abs(best), 1.0)})
-        return integer_start(m)
+        return _lexicographic(formulation, order, start_map(formulation.model, start), state)
 
     result = _solve(task, prepare)
     out = Path(task["out"])
     write_start(out, label, named_start(state["m"]))
+    extra = {"minimax": state["minimax"]} if "minimax" in state else {}
     record = _record(task, label, result, started, kind="payoff", order=order,
-                     first_stage=state["first"], lexicographic_best=state["best"])
+                     first_stage=state["first"], lexicographic_best=state["best"], **extra)
     write_record(out, label, record)
     return record
 
@@ -186,16 +216,45 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
     return records, solved_now
 
 
+def _bounded_worst_km(formulation: Any, primary: str, e: float, start: Any,
+                      state: dict[str, Any]) -> Any:
+    """A grid slice ``worst_km <= e`` (rows K_f <= e N_f, exact): minimise the primary, then
+    (in place of AUGMECON2's augmentation, which needs a linear slack) the worst km at that
+    primary value by the Dinkelbach iteration, and finally the primary again under
+    ``worst_km <=`` that minimum: the lexicographic point, efficient, with a gap in the
+    primary's units. If the first solve finds no plan the slice is left as it is, for the
+    run to solve and diagnose."""
+    m = formulation.model
+    terms = footprint_km(formulation)
+    state["terms"] = terms
+    bound_worst_km(formulation, terms, e)
+    add_tradeoff(formulation, primary)
+    first = solve(m, formulation.data.config.solver, mip_start=start)
+    if not first.has_solution:
+        return start
+    best = values(m)[primary]
+    m.del_component(m.tradeoff_objective)
+    add_tradeoff(formulation, primary, upper={primary: _hair(best)})
+    found = minimise_worst_km(formulation, terms, first=worst_km(terms), start=integer_start(m))
+    state.update(first=first.as_dict(), minimax=found.as_dict())
+    bound_worst_km(formulation, terms, min(e, _hair(found.value)))
+    return integer_start(m)
+
+
 def _solve_point(task: dict[str, Any], grid: Grid, i: int, named: dict[str, float] | None) -> dict[str, Any]:
     started = time.perf_counter()
     state: dict[str, Any] = {}
     e = grid.value(i)
     label = grid_label(i)
+    linear = OBJECTIVES[grid.objective].linear
 
     def prepare(formulation):
+        state["m"] = formulation.model
+        if not linear:
+            return _bounded_worst_km(formulation, task["primary"], e,
+                                     start_map(formulation.model, named), state)
         add_tradeoff(formulation, task["primary"], equal={grid.objective: (e, grid.range)},
                      eps=task["eps"], primary_range=task["primary_range"])
-        state["m"] = formulation.model
         return start_map(formulation.model, named)
 
     try:
@@ -206,5 +265,11 @@ def _solve_point(task: dict[str, Any], grid: Grid, i: int, named: dict[str, floa
         return _failed(task, label, "no_solution", str(exc), e=e, index=i, kind="grid")
     m = state["m"]
     write_start(Path(task["out"]), label, named_start(m))
-    slack = float(pyo.value(m.tradeoff_slack[grid.objective]))
-    return _record(task, label, result, started, kind="grid", e=e, index=i, slack=max(slack, 0.0))
+    if linear:
+        slack = float(pyo.value(m.tradeoff_slack[grid.objective]))
+        return _record(task, label, result, started, kind="grid", e=e, index=i, slack=max(slack, 0.0))
+    # the slack AUGMECON2's bypass needs, measured: every bound between the plan's worst km
+    # and e has the same optimum
+    slack = e - worst_km(state["terms"])
+    return _record(task, label, result, started, kind="grid", e=e, index=i, slack=max(slack, 0.0),
+                   first_stage=state.get("first"), minimax=state.get("minimax"))

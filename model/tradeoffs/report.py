@@ -115,6 +115,10 @@ def implied_prices(points: pd.DataFrame) -> pd.DataFrame:
                      "gbp_per_t_avoided": d_cost / d_carbon if d_carbon > 1e-9 else np.nan,
                      "gbp_per_patient_km_saved": d_cost / d_km if d_km > 1e-9 else np.nan,
                      "gaps_gbp": (a.gap_abs or 0.0) + (b.gap_abs or 0.0)})
+        if "worst_km" in points.columns:
+            d_worst = a.worst_km - b.worst_km
+            rows[-1].update(worst_km_reduced=d_worst,
+                            gbp_per_worst_km=d_cost / d_worst if d_worst > 1e-9 else np.nan)
     return pd.DataFrame(rows)
 
 
@@ -160,10 +164,11 @@ def _plots(out: Path, table: pd.DataFrame, efficient: pd.DataFrame, objectives: 
 
     files = []
     k = knee(efficient[objectives].to_numpy(float)) if len(efficient) else None
-    for other, label, scale, name in (("carbon", "carbon over the horizon (ktCO2e)", 1e3,
-                                       "cost_carbon.png"),
-                                      ("patient_km", "patient-km over the horizon (millions)", 1e6,
-                                       "cost_patient_km.png")):
+    planes = [("carbon", "carbon over the horizon (ktCO2e)", 1e3, "cost_carbon.png"),
+              ("patient_km", "patient-km over the horizon (millions)", 1e6, "cost_patient_km.png")]
+    if "worst_km" in objectives:
+        planes.append(("worst_km", "worst footprint's mean km", 1.0, "cost_worst_km.png"))
+    for other, label, scale, name in planes:
         if other == "patient_km" and len(efficient) and efficient[other].max() < 1e6:
             label, scale = "patient-km over the horizon (thousands)", 1e3
         fig, ax = plt.subplots(figsize=(7, 5))
@@ -187,7 +192,8 @@ def _plots(out: Path, table: pd.DataFrame, efficient: pd.DataFrame, objectives: 
                         color=color, label=text)
         ax.set_xlabel(label)
         ax.set_ylabel("cost, discounted (£m)")
-        ax.set_title("Cost against " + ("carbon" if other == "carbon" else "distance from home"))
+        ax.set_title("Cost against " + {"carbon": "carbon", "patient_km": "distance from home"}.get(
+            other, "the worst footprint's distance from home"))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()
@@ -250,7 +256,15 @@ def _summary(out: Path, objectives: list[str], points: int, table: pd.DataFrame,
     lines += ["", f"**Knee: {knee_row['point']}**, the point closest to the ideal (every objective "
               f"at its best along the frontier, each scaled to its range).", ""]
     prices = implied_prices(efficient)
-    if not prices.empty:
+    if not prices.empty and "worst_km" in objectives:
+        lines += ["## Implied prices between neighbouring points", "",
+                  "| step | extra cost | worst footprint's mean km reduced | £ per km off the worst "
+                  "footprint's mean | |", "|---|---|---|---|---|"]
+        for p in prices.itertuples():
+            note = "cost step within the solvers' gaps" if abs(p.extra_cost_gbp) <= p.gaps_gbp else ""
+            lines.append(f"| {p.from_point} → {p.to_point} | {_money(p.extra_cost_gbp)} | "
+                         f"{p.worst_km_reduced:,.2f} | {_price(p.gbp_per_worst_km, 0)} | {note} |")
+    elif not prices.empty:
         lines += ["## Implied prices between neighbouring points", "",
                   "| step | extra cost | tCO2e avoided | £ per tCO2e avoided | patient-km saved | "
                   "£ per patient-km saved | |", "|---|---|---|---|---|---|---|"]
