@@ -137,13 +137,35 @@ def _lexicographic(formulation: Any, order: list[str], start: Any, state: dict[s
     state.update(first=first.as_dict(), best=best, m=m)
     m.del_component(m.tradeoff_objective)
     if order[1] != "worst_km":
-        add_tradeoff(formulation, order[1], upper={order[0]: _hair(best)})
+        upper = {order[0]: _hair(best)}
+        stages = [first.as_dict()]
+        for k in range(1, len(order) - 1):  # three objectives: the middle stage
+            add_tradeoff(formulation, order[k], upper=upper)
+            middle = solve(m, options, mip_start=integer_start(m))
+            if not middle.has_solution:
+                raise NoSolutionError(f"no solution minimising {order[k]} with {order[0]} at its "
+                                      f"minimum within the limits ({middle.termination})")
+            upper[order[k]] = _hair(values(m)[order[k]])
+            stages.append(middle.as_dict())
+            for name in ("tradeoff_objective", "tradeoff_bound", "TRADEOFF_BOUNDS"):
+                _drop(formulation, name)
+        if len(order) > 2:
+            state["stages"] = stages
+        add_tradeoff(formulation, order[-1], upper=upper)
         return integer_start(m)
     add_tradeoff(formulation, order[0], upper={order[0]: _hair(best)})
     found = minimise_worst_km(formulation, terms, first=worst_km(terms), start=integer_start(m))
     state["minimax"] = found.as_dict()
     bound_worst_km(formulation, terms, _hair(found.value))
     return integer_start(m)
+
+
+def _drop(formulation: Any, name: str) -> None:
+    """Remove model component `name` (and its rows from the formulation's list)."""
+    m = formulation.model
+    component = getattr(m, name)
+    formulation.rows[:] = [r for r in formulation.rows if r.component is not component]
+    m.del_component(component)
 
 
 def solve_payoff(task: dict[str, Any], order: list[str], label: str) -> dict[str, Any]:
@@ -161,15 +183,16 @@ def solve_payoff(task: dict[str, Any], order: list[str], label: str) -> dict[str
     result = _solve(task, prepare)
     out = Path(task["out"])
     write_start(out, label, named_start(state["m"]))
-    extra = {"minimax": state["minimax"]} if "minimax" in state else {}
+    extra = {k: state[k] for k in ("minimax", "stages") if k in state}
     record = _record(task, label, result, started, kind="payoff", order=order,
                      first_stage=state["first"], lexicographic_best=state["best"], **extra)
     write_record(out, label, record)
     return record
 
 
-def grid_label(i: int) -> str:
-    return f"grid-{i:02d}"
+def grid_label(i: int, outer: int | None = None) -> str:
+    """grid-07 on a two-objective frontier; grid-02-07 (outer index, inner index) on three."""
+    return f"grid-{i:02d}" if outer is None else f"grid-{outer:02d}-{i:02d}"
 
 
 def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
@@ -184,13 +207,18 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
     """
     out = Path(task["out"])
     grid = Grid(**task["grid"])
+    outer = _outer(task)
     named = read_start(out, start_label)
     records: list[dict[str, Any]] = []
     solved_now: list[str] = []
     position = 0
+
+    def label_of(j: int) -> str:
+        return grid_label(j, outer["index"] if outer else None)
+
     while position < len(indices):
         i = indices[position]
-        label = grid_label(i)
+        label = label_of(i)
         record = read_record(out, label, task["digest"])
         if record is None:
             record = _solve_point(task, grid, i, named)
@@ -199,21 +227,35 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
         records.append(record)
         if record["status"] == "infeasible":
             for j in indices[position + 1:]:
-                skipped = _failed(task, grid_label(j), "infeasible", f"early exit: tighter than "
-                                  f"{label}, which is infeasible", e=grid.value(j), index=j, kind="grid")
-                write_record(out, grid_label(j), skipped)
+                skipped = _failed(task, label_of(j), "infeasible", f"early exit: tighter than "
+                                  f"{label}, which is infeasible", e=grid.value(j), index=j, kind="grid",
+                                  **_outer_fields(outer))
+                write_record(out, label_of(j), skipped)
                 records.append(skipped)
             break
         jump = 0
         if record["status"] in ("optimal", "feasible"):
             jump = min(bypass(record["slack"], grid.step), len(indices) - position - 1)
             for j in indices[position + 1: position + 1 + jump]:
-                same = {**record, "label": grid_label(j), "status": "bypassed", "same_as": label,
+                same = {**record, "label": label_of(j), "status": "bypassed", "same_as": label,
                         "e": grid.value(j), "index": j}
-                write_record(out, grid_label(j), same)
+                write_record(out, label_of(j), same)
                 records.append(same)
         position += 1 + jump
     return records, solved_now
+
+
+def _outer(task: dict[str, Any]) -> dict[str, Any] | None:
+    """The outer grid's slice a chunk lies in (three objectives): its Grid, index and bound."""
+    if not task.get("outer"):
+        return None
+    grid = Grid(**task["outer"]["grid"])
+    index = int(task["outer"]["index"])
+    return {"grid": grid, "index": index, "e": grid.value(index)}
+
+
+def _outer_fields(outer: dict[str, Any] | None) -> dict[str, Any]:
+    return {"e3": outer["e"], "index3": outer["index"]} if outer else {}
 
 
 def _bounded_worst_km(formulation: Any, primary: str, e: float, start: Any,
@@ -245,29 +287,39 @@ def _solve_point(task: dict[str, Any], grid: Grid, i: int, named: dict[str, floa
     started = time.perf_counter()
     state: dict[str, Any] = {}
     e = grid.value(i)
-    label = grid_label(i)
+    outer = _outer(task)
+    label = grid_label(i, outer["index"] if outer else None)
     linear = OBJECTIVES[grid.objective].linear
+    equal = {grid.objective: (e, grid.range)}
+    if outer:  # AUGMECON2's slacks in lexicographic order: the inner objective's first
+        equal[outer["grid"].objective] = (outer["e"], outer["grid"].range)
 
     def prepare(formulation):
         state["m"] = formulation.model
         if not linear:
             return _bounded_worst_km(formulation, task["primary"], e,
                                      start_map(formulation.model, named), state)
-        add_tradeoff(formulation, task["primary"], equal={grid.objective: (e, grid.range)},
-                     eps=task["eps"], primary_range=task["primary_range"])
+        add_tradeoff(formulation, task["primary"], equal=equal, eps=task["eps"],
+                     primary_range=task["primary_range"])
         return start_map(formulation.model, named)
 
     try:
         result = _solve(task, prepare)
     except InfeasibleError as exc:
-        return _failed(task, label, "infeasible", str(exc), e=e, index=i, kind="grid")
+        return _failed(task, label, "infeasible", str(exc), e=e, index=i, kind="grid",
+                       **_outer_fields(outer))
     except NoSolutionError as exc:
-        return _failed(task, label, "no_solution", str(exc), e=e, index=i, kind="grid")
+        return _failed(task, label, "no_solution", str(exc), e=e, index=i, kind="grid",
+                       **_outer_fields(outer))
     m = state["m"]
     write_start(Path(task["out"]), label, named_start(m))
     if linear:
         slack = float(pyo.value(m.tradeoff_slack[grid.objective]))
-        return _record(task, label, result, started, kind="grid", e=e, index=i, slack=max(slack, 0.0))
+        extra = _outer_fields(outer)
+        if outer:
+            extra["slack3"] = max(float(pyo.value(m.tradeoff_slack[outer["grid"].objective])), 0.0)
+        return _record(task, label, result, started, kind="grid", e=e, index=i, slack=max(slack, 0.0),
+                       **extra)
     # the slack AUGMECON2's bypass needs, measured: every bound between the plan's worst km
     # and e has the same optimum
     slack = e - worst_km(state["terms"])

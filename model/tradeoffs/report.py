@@ -35,6 +35,11 @@ def frontier_table(objectives: list[str], points: int, records: dict[str, dict[s
             rows.append(_row("do_nothing", "do_nothing", {**weighted["do_nothing"], "run_dir":
                                                           weighted.get("run_dir")}, None, objectives[0]))
     table = pd.DataFrame(rows)
+    if "worst_km" in objectives:
+        # the Dinkelbach iteration's proven lower bound of each point's worst km (at its cost)
+        table["worst_km_bound"] = [((records.get(label) or {}).get("minimax") or {}).get("bound")
+                                   if kind == "frontier" else None
+                                   for kind, label in zip(table["kind"], table["label"], strict=True)]
     _mark_points(table, objectives)
     return table
 
@@ -43,6 +48,12 @@ def primary_gap(rec: dict[str, Any], primary: str) -> tuple[float | None, float 
     """A point's proven gap in the primary objective's units (absolute, relative). A payoff
     row's last solve minimised the other objective when the primary came first: its primary
     gap is the first stage's."""
+    if rec.get("order") and rec.get("stages") and primary in rec["order"]:
+        # three objectives: the stage that minimised the primary (the last is the record's own)
+        k = rec["order"].index(primary)
+        if k < len(rec["stages"]):
+            return rec["stages"][k].get("gap_abs"), rec["stages"][k].get("gap_rel")
+        return rec.get("gap_abs"), rec.get("gap_rel")
     if rec.get("order") and rec["order"][0] == primary and rec.get("first_stage"):
         return rec["first_stage"].get("gap_abs"), rec["first_stage"].get("gap_rel")
     return rec.get("gap_abs"), rec.get("gap_rel")
@@ -122,30 +133,41 @@ def implied_prices(points: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def final_config(out: Path, run_dir: str) -> dict[tuple[str, str], int]:
+    """Final-year wards per (site, service) of a point's run folder."""
+    wards = pd.read_csv(out / run_dir / "wards.csv")
+    last = wards[wards["year"] == wards["year"].max()]
+    return {(s, v): int(n) for s, v, n in zip(last["site"], last["service"], last["wards"], strict=True)}
+
+
+def ward_changes(before: dict[tuple[str, str], int], after: dict[tuple[str, str], int]) -> str:
+    diff = [f"{s} {v} {before.get((s, v), 0)}→{after.get((s, v), 0)}"
+            for (s, v) in sorted(set(after) | set(before)) if after.get((s, v), 0) != before.get((s, v), 0)]
+    return "; ".join(diff) if diff else "same final-year wards (placements differ)"
+
+
+def unchanged_sites(configs: list[dict[tuple[str, str], int]]) -> list[str]:
+    """Sites whose final-year wards are the same in every configuration."""
+    sites = sorted({s for c in configs for (s, _v) in c})
+    return [s for s in sites if len({tuple(sorted((v, n) for (ss, v), n in c.items() if ss == s))
+                                     for c in configs}) == 1]
+
+
 def decision_changes(out: Path, points: pd.DataFrame) -> tuple[list[str], list[str]]:
     """Final-year wards per site and service that change between neighbouring points, and the
     sites whose final-year configuration is the same at every point."""
-    configs = []
-    for run_dir in points["run_dir"]:
-        wards = pd.read_csv(out / run_dir / "wards.csv")
-        last = wards[wards["year"] == wards["year"].max()]
-        configs.append({(s, v): int(n) for s, v, n in zip(last["site"], last["service"], last["wards"],
-                                                          strict=True)})
-    changes = []
-    for k in range(1, len(configs)):
-        diff = [f"{s} {v} {configs[k - 1].get((s, v), 0)}→{configs[k].get((s, v), 0)}"
-                for (s, v) in sorted(set(configs[k]) | set(configs[k - 1]))
-                if configs[k].get((s, v), 0) != configs[k - 1].get((s, v), 0)]
-        changes.append(f"{points.iloc[k - 1]['point']} → {points.iloc[k]['point']}: "
-                       + ("; ".join(diff) if diff else "same final-year wards (placements differ)"))
-    sites = sorted({s for c in configs for (s, _v) in c})
-    fixed = [s for s in sites if len({tuple(sorted((v, n) for (ss, v), n in c.items() if ss == s))
-                                      for c in configs}) == 1]
-    return changes, fixed
+    configs = [final_config(out, run_dir) for run_dir in points["run_dir"]]
+    changes = [f"{points.iloc[k - 1]['point']} → {points.iloc[k]['point']}: "
+               + ward_changes(configs[k - 1], configs[k]) for k in range(1, len(configs))]
+    return changes, unchanged_sites(configs)
 
 
 def write_frontier_report(out: Path, objectives: list[str], points: int,
                           records: dict[str, dict[str, Any]], seconds: float) -> list[Path]:
+    if len(objectives) == 3:
+        from model.tradeoffs.report3 import write_frontier_report3
+
+        return write_frontier_report3(out, objectives, points, records, seconds)
     table = frontier_table(objectives, points, records)
     write_csv(table, out / FRONTIER_CSV)
     written = [out / FRONTIER_CSV]
