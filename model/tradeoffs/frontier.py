@@ -29,6 +29,7 @@ from model.tradeoffs.augmecon import Grid, chunks
 from model.tradeoffs.objectives import OBJECTIVES
 from model.tradeoffs.points import grid_label, solve_chunk, solve_payoff, solve_weighted
 from model.tradeoffs.report import write_frontier_report
+from model.tradeoffs.report3 import write_frontier_report3
 from model.tradeoffs.store import plan_digest, read_record, read_start, write_plan, write_record
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,8 @@ def run_frontier(scenario: str | Path, objectives: list[str], points: int = 9,
             with dask_client(workers, scheduler) as own:
                 phases(own, base, objectives, points, run, emit)
         run.seconds = time.perf_counter() - started
-        run.files = write_frontier_report(out, objectives, points, run.records, run.seconds)
+        report = write_frontier_report if len(objectives) == 2 else write_frontier_report3
+        run.files = report(out, objectives, points, run.records, run.seconds)
     return run
 
 

@@ -19,11 +19,11 @@ inpatient need, delayed discharges add to it), so :math:`W` is a ratio of variab
   :math:`F(\lambda) = \min_x \max_f (K_f - \lambda N_f)`, a linear minimax MIP (``tradeoff_z``,
   rows ``tradeoff_minimax[f]`` :math:`z \ge K_f - \lambda N_f`, objective ``tradeoff_ratio``
   :math:`\min z`), :math:`\lambda_{k+1} = W(x_k)` until :math:`\lambda` stops falling.
-  :math:`F(\lambda) \ge 0` exactly when :math:`\lambda \le W^*`, so a solve's proven bound
-  :math:`\underline F_k` gives :math:`W^* \ge \lambda_k + \min(0, \underline F_k) / \underline N`
-  with :math:`\underline N = \min_f \underline N_f`, :math:`\underline N_f` the patients f has
-  however much community care substitutes (its need less every substitution ceiling, delays
-  adding none): the result carries that bound.
+  :math:`F(\lambda) \ge 0` exactly when :math:`\lambda \le W^*`, and above :math:`W^*`,
+  :math:`F(\lambda) \le (W^* - \lambda)\rho` (rows divided by f's need :math:`\bar D_f`,
+  :math:`\rho = \min_f \underline N_f / \bar D_f`, :math:`\underline N_f` f's need less every
+  substitution ceiling, delays adding none), so a solve's proven bound :math:`\underline F`
+  gives :math:`W^* \ge \lambda + \min(0, \underline F)/\rho`: the result carries that bound.
 """
 
 from __future__ import annotations
@@ -77,9 +77,9 @@ def footprint_km(formulation: Any) -> dict[str, tuple[Any, Any]]:
 
 
 def least_share(formulation: Any) -> float:
-    """rho = min_f of N_f's least value over all plans / f's need: its need less every ceiling
-    on community substitution (:math:`\\rho_c\\, substitute \\le \\sigma_c D`), delays adding
-    none; the Dinkelbach bound divides by it (the rows are scaled by f's need)."""
+    """rho: the least, over footprints, of the patients f has however much community care
+    substitutes (its need less every substitution ceiling, rate x substitute <= share x need;
+    delays only add), as a share of its need (the rows' scale)."""
     data, terms = formulation.data, formulation.terms
     share = {c: float(data.service.at[c, "max_substitution_share"]) for c in data.community}
     least: dict[str, float] = {}

@@ -164,10 +164,6 @@ def decision_changes(out: Path, points: pd.DataFrame) -> tuple[list[str], list[s
 
 def write_frontier_report(out: Path, objectives: list[str], points: int,
                           records: dict[str, dict[str, Any]], seconds: float) -> list[Path]:
-    if len(objectives) == 3:
-        from model.tradeoffs.report3 import write_frontier_report3
-
-        return write_frontier_report3(out, objectives, points, records, seconds)
     table = frontier_table(objectives, points, records)
     write_csv(table, out / FRONTIER_CSV)
     written = [out / FRONTIER_CSV]
