@@ -144,3 +144,34 @@ def test_worst_km_first_is_refused(tmp_path):
                                       "--runs-dir", str(tmp_path / "runs")])
     assert result.exit_code == 2
     assert "bounded (second) objective only" in result.output
+
+
+def test_dinkelbach_with_patients_that_are_variables():
+    # F needs 20 low beds a year (one year); community places replace up to a quarter of it (rate
+    # 1, share 0.25: s <= 5 beds). A at F (0 km) has one ward (10 beds); M, 55.60 km away, has two.
+    # With s beds substituted F has N = 20 - s patients, 10 at A and 10 - s at M:
+    #     W(s) = 55.60 (10 - s) / (20 - s), least at s = 5: 55.60 x 5 / 15 = 18.53 km
+    # (not 55.60 x 5 / 20 = 13.90: the patients are 15, not the 20 of the need). The iteration
+    # from lambda = 0: min K_F / 20 -> s = 5, lambda_1 = 278.0 / 15 = 18.53; then
+    # min (55.60 (10 - s) - 18.53 (20 - s)) / 20 is 0 at s = 5: converged, in two solves.
+    # rho = (20 - 5) / 20 = 0.75.
+    from model.formulation import formulate
+    from model.tradeoffs.minimax import footprint_km, least_share, minimise_worst_km
+
+    tiny = (Tiny().set(horizon_years=1)
+            .service("comm", level="community", beds_per_ward=0, cost_per_occupied_bed_gbp=5_000,
+                     cost_per_ward_gbp=0, substitutes="low", substitution_rate=1.0,
+                     max_substitution_share=0.25)
+            .site("A", wards={"low": 1}, max_wards=1)
+            .site("M", wards={"low": 2}, max_wards=2, lat=53.5)
+            .need("F", "low", 20).policy(allow_unmet=False))
+    formulation = formulate(tiny.inputs())
+    terms = footprint_km(formulation)
+    assert least_share(formulation) == pytest.approx(0.75)
+    found = minimise_worst_km(formulation, terms)
+    assert found.value == pytest.approx(HALF * 5 / 15, rel=1e-6)
+    assert found.bound == pytest.approx(found.value, rel=1e-6)
+    assert [round(it["lambda"], 4) for it in found.iterations] == [0.0, round(HALF * 5 / 15, 4)]
+    # the model is left as it was: its own objective active, the minimax rows gone
+    m = formulation.model
+    assert m.total_cost.active and not hasattr(m, "tradeoff_minimax") and not hasattr(m, "tradeoff_z")
