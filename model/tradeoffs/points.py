@@ -111,10 +111,11 @@ def _hair(value: float) -> float:
 
 
 def _lexicographic(formulation: Any, order: list[str], start: Any, state: dict[str, Any]) -> Any:
-    """Minimise ``order[0]``, then set up ``order[1]``'s solve with ``order[0]`` held at its
-    minimum. A ``worst_km`` stage is a Dinkelbach iteration; when it comes second the last
-    solve minimises ``order[0]`` again under ``worst_km <=`` its minimum, which gives the same
-    plan (lexicographic) with a gap in the primary's units. Returns the last solve's MIP start."""
+    """Minimise ``order[0]`` (then, with three objectives, ``order[1]`` with ``order[0]`` held),
+    and set up the last stage's solve with the ones before it held at their minima. A
+    ``worst_km`` stage is a Dinkelbach iteration; when it comes second the last solve minimises
+    ``order[0]`` again under ``worst_km <=`` its minimum, which gives the same plan
+    (lexicographic) with a gap in the primary's units. Returns the last solve's MIP start."""
     m = formulation.model
     options = formulation.data.config.solver
     terms = footprint_km(formulation) if "worst_km" in order else None
@@ -170,9 +171,9 @@ def _drop(formulation: Any, name: str) -> None:
 
 def solve_payoff(task: dict[str, Any], order: list[str], label: str) -> dict[str, Any]:
     """One row of the payoff table by lexicographic optimisation: minimise ``order[0]``, then
-    ``order[1]`` with ``order[0]`` held at its minimum (the first solve's incumbent). The first
-    solve starts from the weighted-sum plan (feasible: the same rules), the second from the
-    first's plan."""
+    ``order[1]`` with ``order[0]`` held at its minimum (the first solve's incumbent), then (three
+    objectives) ``order[2]`` with both held. The first solve starts from the weighted-sum plan
+    (feasible: the same rules), each later one from the plan before it."""
     started = time.perf_counter()
     state: dict[str, Any] = {}
     start = read_start(Path(task["out"]), "weighted")
