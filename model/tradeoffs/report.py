@@ -239,6 +239,12 @@ def _summary(out: Path, objectives: list[str], points: int, table: pd.DataFrame,
              f"{second.label} bounded on a grid of {points} values between its best and worst "
              f"in the payoff table. Grid points: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
              + f" ({len(efficient)} distinct plans); {seconds / 60:.1f} min.", ""]
+    if "worst_km" in objectives:
+        lines += ["The worst footprint's mean km is a ratio (its km over its patients, both "
+                  "decided by the plan): each point minimises cost under the bound (exact linear "
+                  "rows), then the worst mean at that cost by a Dinkelbach iteration, in place of "
+                  "AUGMECON2's augmentation; `worst_km_bound` in frontier.csv is each point's "
+                  "proven lower bound of it.", ""]
     lines += ["## Payoff table (lexicographic optimisation)", "",
               "| minimised first | " + " | ".join(OBJECTIVES[o].label for o in objectives) + " |",
               "|---|" + "---|" * len(objectives)]
