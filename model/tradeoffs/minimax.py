@@ -40,7 +40,7 @@ from model.formulation.roles import POLICY, Row
 from model.solve import solve
 
 log = logging.getLogger(__name__)
-#: the iteration stops when lambda falls by less than this share of itself (and 1e-9 km)
+#: the iteration stops when lambda falls by less than this share of itself
 TOLERANCE = 1e-7
 MAX_ITERATIONS = 25
 
@@ -76,17 +76,23 @@ def footprint_km(formulation: Any) -> dict[str, tuple[Any, Any]]:
     return out
 
 
-def least_share(formulation: Any) -> float:
-    """rho: the least, over footprints, of the patients f has however much community care
-    substitutes (its need less every substitution ceiling, rate x substitute <= share x need;
-    delays only add), as a share of its need (the rows' scale)."""
+def least_patients(formulation: Any) -> dict[str, float]:
+    """Per footprint, the patients it has however much community care substitutes: its need
+    less every substitution ceiling (rate x substitute <= share x need); delays only add."""
     data, terms = formulation.data, formulation.terms
     share = {c: float(data.service.at[c, "max_substitution_share"]) for c in data.community}
     least: dict[str, float] = {}
     for f, v in data.need_pairs:
         kept = max(0.0, 1.0 - sum(share[c] for c, _rate in terms.substituted.get((f, v), [])))
         least[f] = least.get(f, 0.0) + kept * sum(data.d(f, v, t) for t in data.years)
-    return min((n / _patients_scale(formulation, f) for f, n in least.items()), default=0.0)
+    return least
+
+
+def least_share(formulation: Any, scale: dict[str, float] | None = None) -> float:
+    """rho = min_f least patients / the row's scale (by default f's need)."""
+    least = least_patients(formulation)
+    return min((n / (scale[f] if scale else _patients_scale(formulation, f)) for f, n in least.items()),
+               default=0.0)
 
 
 def worst_km(terms: dict[str, tuple[Any, Any]]) -> float:
@@ -122,31 +128,43 @@ def bound_worst_km(formulation: Any, terms: dict[str, tuple[Any, Any]], e: float
     formulation.rows.append(Row("tradeoff", m.tradeoff_worst_km, POLICY))
 
 
+def _row_scales(formulation: Any, terms: dict[str, tuple[Any, Any]], loaded: bool) -> dict[str, float]:
+    """Each footprint's row divided by its patients in the plan loaded (Crouzeix, Ferland and
+    Schaible's normalisation, which makes the iteration converge superlinearly when several
+    footprints share the worst mean, as they do at a minimum), or by its need before any plan."""
+    scales = {}
+    for f, (_km, patients) in terms.items():
+        n = float(pyo.value(patients, exception=False) or 0.0) if loaded else 0.0
+        scales[f] = n if n > 1e-6 else _patients_scale(formulation, f)
+    return scales
+
+
 def minimise_worst_km(formulation: Any, terms: dict[str, tuple[Any, Any]],
                       first: float | None = None, start: Any = None) -> Minimax:
     """Minimise W over the model as it stands (its other trade-off rows kept) by the Dinkelbach
-    iteration, from lambda = `first` (W of a plan feasible here, `start` its MIP start) or 0.
-    The model is left with the last iteration's plan loaded and its own objective back (the
-    minimax rows removed)."""
+    iteration, from lambda = `first` (W of the plan loaded, feasible here, `start` its MIP start)
+    or 0. The model is left with the last iteration's plan loaded and its own objective back
+    (the minimax rows removed)."""
     m = formulation.model
     options = formulation.data.config.solver
     active = list(m.component_objects(pyo.Objective, active=True))
     for objective in active:
         objective.deactivate()
-    scale = {f: _patients_scale(formulation, f) for f in terms}
-    rho = least_share(formulation)
+    least = least_patients(formulation)
     m.tradeoff_z = pyo.Var(within=pyo.Reals)
     m.tradeoff_ratio = pyo.Objective(expr=m.tradeoff_z, sense=pyo.minimize)
+    m.FOOTPRINTS_MINIMAX = pyo.Set(initialize=list(terms), ordered=True)
     lam = 0.0 if first is None else float(first)
+    best_bound = 0.0
     iterations: list[dict[str, Any]] = []
     try:
         for k in range(MAX_ITERATIONS):
+            scale = _row_scales(formulation, terms, loaded=k > 0 or first is not None)
+            rho = min((least[f] / scale[f] for f in terms), default=0.0)
             if hasattr(m, "tradeoff_minimax"):
                 m.del_component(m.tradeoff_minimax)
-            m.FOOTPRINTS_MINIMAX = pyo.Set(initialize=list(terms), ordered=True) \
-                if not hasattr(m, "FOOTPRINTS_MINIMAX") else m.FOOTPRINTS_MINIMAX
             m.tradeoff_minimax = pyo.Constraint(
-                m.FOOTPRINTS_MINIMAX, rule=lambda _m, f, lam=lam: m.tradeoff_z
+                m.FOOTPRINTS_MINIMAX, rule=lambda _m, f, lam=lam, scale=scale: m.tradeoff_z
                 >= (terms[f][0] - lam * terms[f][1]) / scale[f])
             outcome = solve(m, options, mip_start=start)
             if outcome.status == "infeasible":
@@ -157,8 +175,10 @@ def minimise_worst_km(formulation: Any, terms: dict[str, tuple[Any, Any]],
                                       f"the limits ({outcome.termination}); raise --time-limit")
             value = worst_km(terms)
             proven = outcome.bound if outcome.bound is not None else float("-inf")
-            # F(lam) >= 0 iff lam <= W*; below 0 it is at most (W* - lam) rho
+            # F(lam) >= 0 iff lam <= W*; above W* it is at most (W* - lam) rho; every
+            # iteration's bound holds, the best is kept
             bound = lam if proven >= 0 else (lam + proven / rho if rho > 0 else 0.0)
+            best_bound = max(best_bound, bound)
             iterations.append({"lambda": lam, "worst_km": value, "status": outcome.status,
                                "objective": outcome.objective, "bound": outcome.bound,
                                "gap_abs": outcome.gap_abs, "seconds": outcome.seconds})
@@ -166,7 +186,7 @@ def minimise_worst_km(formulation: Any, terms: dict[str, tuple[Any, Any]],
             start = integer_start(m)
             known = k > 0 or first is not None  # lam is W of a plan feasible here
             if value <= 1e-9 or (known and lam - value <= TOLERANCE * max(lam, 1.0)):
-                return Minimax(value=value, bound=max(0.0, min(bound, value)), iterations=iterations)
+                return Minimax(value=value, bound=min(best_bound, value), iterations=iterations)
             lam = value
         raise NoSolutionError(f"the worst footprint's mean km did not converge in {MAX_ITERATIONS} "
                               f"iterations (last {lam:.6f})")
