@@ -16,14 +16,18 @@ inpatient need, delayed discharges add to it), so :math:`W` is a ratio of variab
   :math:`K_f \le e\, N_f` for every f (the fairness cap's rows, pooled over the years);
 - *minimised*, it is a generalised fractional program, solved exactly by the Dinkelbach-type
   iteration of Crouzeix, Ferland and Schaible (1985): with
-  :math:`F(\lambda) = \min_x \max_f (K_f - \lambda N_f)`, a linear minimax MIP (``tradeoff_z``,
-  rows ``tradeoff_minimax[f]`` :math:`z \ge K_f - \lambda N_f`, objective ``tradeoff_ratio``
+  :math:`F(\lambda) = \min_x \max_f (K_f - \lambda N_f)/c_f`, a linear minimax MIP
+  (``tradeoff_z``, rows ``tradeoff_minimax[f]`` :math:`z \ge (K_f - \lambda N_f)/c_f`,
+  objective ``tradeoff_ratio``
   :math:`\min z`), :math:`\lambda_{k+1} = W(x_k)` until :math:`\lambda` stops falling.
-  :math:`F(\lambda) \ge 0` exactly when :math:`\lambda \le W^*`, and above :math:`W^*`,
-  :math:`F(\lambda) \le (W^* - \lambda)\rho` (rows divided by f's need :math:`\bar D_f`,
-  :math:`\rho = \min_f \underline N_f / \bar D_f`, :math:`\underline N_f` f's need less every
+  Each row is divided by :math:`c_f`, f's patients in the previous iteration's plan (its need
+  before any plan; Crouzeix, Ferland and Schaible's normalisation, superlinear when several
+  footprints share the worst mean). :math:`F(\lambda) \ge 0` exactly when
+  :math:`\lambda \le W^*`, and above :math:`W^*`, :math:`F(\lambda) \le (W^* - \lambda)\rho`
+  (:math:`\rho = \min_f \underline N_f / c_f`, :math:`\underline N_f` f's need less every
   substitution ceiling, delays adding none), so a solve's proven bound :math:`\underline F`
-  gives :math:`W^* \ge \lambda + \min(0, \underline F)/\rho`: the result carries that bound.
+  gives :math:`W^* \ge \lambda + \min(0, \underline F)/\rho`: the result carries the best
+  such bound.
 """
 
 from __future__ import annotations
