@@ -134,8 +134,9 @@ def bound_worst_km(formulation: Any, terms: dict[str, tuple[Any, Any]], e: float
 
 def _row_scales(formulation: Any, terms: dict[str, tuple[Any, Any]], loaded: bool) -> dict[str, float]:
     """Each footprint's row divided by its patients in the plan loaded (Crouzeix, Ferland and
-    Schaible's normalisation, which makes the iteration converge superlinearly when several
-    footprints share the worst mean, as they do at a minimum), or by its need before any plan."""
+    Schaible's normalisation: they prove it converges superlinearly where the plain iteration is
+    linear, when several footprints share the worst mean, as at a minimum), or by its need
+    before any plan."""
     scales = {}
     for f, (_km, patients) in terms.items():
         n = float(pyo.value(patients, exception=False) or 0.0) if loaded else 0.0
