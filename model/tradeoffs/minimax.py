@@ -134,7 +134,7 @@ def bound_worst_km(formulation: Any, terms: dict[str, tuple[Any, Any]], e: float
 
 def _row_scales(formulation: Any, terms: dict[str, tuple[Any, Any]], loaded: bool) -> dict[str, float]:
     """Each footprint's row divided by its patients in the plan loaded (Crouzeix, Ferland and
-    Schaible's normalisation: they prove it converges superlinearly where the plain iteration is
+    Schaible's normalisation: under their assumptions it converges superlinearly where the plain one is
     linear, when several footprints share the worst mean, as at a minimum), or by its need
     before any plan."""
     scales = {}
