@@ -21,8 +21,8 @@ inpatient need, delayed discharges add to it), so :math:`W` is a ratio of variab
   objective ``tradeoff_ratio``
   :math:`\min z`), :math:`\lambda_{k+1} = W(x_k)` until :math:`\lambda` stops falling.
   Each row is divided by :math:`c_f`, f's patients in the previous iteration's plan (its need
-  before any plan; Crouzeix, Ferland and Schaible's normalisation, superlinear when several
-  footprints share the worst mean). :math:`F(\lambda) \ge 0` exactly when
+  before any plan; Crouzeix, Ferland and Schaible's normalisation: on the demo 5 steps where
+  dividing by the need took 11). :math:`F(\lambda) \ge 0` exactly when
   :math:`\lambda \le W^*`, and above :math:`W^*`, :math:`F(\lambda) \le (W^* - \lambda)\rho`
   (:math:`\rho = \min_f \underline N_f / c_f`, :math:`\underline N_f` f's need less every
   substitution ceiling, delays adding none), so a solve's proven bound :math:`\underline F`
