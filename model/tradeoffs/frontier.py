@@ -1,5 +1,7 @@
-"""`bedplan frontier`: the efficient trade-off between two objectives by AUGMECON2, its points
-solved in parallel on Dask (the sweep engine's cluster), resumable, then reported.
+"""`bedplan frontier`: the efficient trade-off between two or three objectives by AUGMECON2,
+its points solved in parallel on Dask (the sweep engine's cluster), resumable, then reported.
+The phases below are the two-objective ones; with three (``_phases3``) the payoff table has
+three lexicographic rows and the grid is points x points, one outer slice a task.
 
 Phase 0: the usual weighted-sum plan with the do-nothing baseline (for reference on the plots,
 and the MIP start of the payoff table). Phase 1 (in parallel): the payoff table, one
