@@ -324,5 +324,13 @@ def _solve_point(task: dict[str, Any], grid: Grid, i: int, named: dict[str, floa
     # the slack AUGMECON2's bypass needs, measured: every bound between the plan's worst km
     # and e has the same optimum
     slack = e - worst_km(state["terms"])
-    return _record(task, label, result, started, kind="grid", e=e, index=i, slack=max(slack, 0.0),
-                   first_stage=state.get("first"), minimax=state.get("minimax"))
+    record = _record(task, label, result, started, kind="grid", e=e, index=i, slack=max(slack, 0.0),
+                     first_stage=state.get("first"), minimax=state.get("minimax"))
+    # the last solve's bound holds only under W <= W*: the point's gap for its slice is from the
+    # first stage's bound (min cost under W <= e), wider when that solve stopped at its limit
+    bound = (state.get("first") or {}).get("bound")
+    if bound is not None and record.get("solved_objective") is not None:
+        wide = max(record["solved_objective"] - bound, 0.0)
+        if wide > (record.get("gap_abs") or 0.0):
+            record.update(gap_abs=wide, gap_rel=wide / max(abs(record["solved_objective"]), 1e-9))
+    return record
