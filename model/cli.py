@@ -435,7 +435,8 @@ def _write_report(run_dir: Path, analyses: list[Path], output: Path | None, pdf:
 def frontier(
     scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
     objectives: Annotated[str, typer.Option(
-        help="Two of cost, carbon, patient_km: the first minimised, the second bounded on the grid.")
+        help="Two or three of cost, carbon, patient_km (or cost,worst_km): the first minimised, "
+             "the others bounded on the grid.")
     ] = "cost,carbon",
     points: Annotated[int, typer.Option(help="Grid points, the two ends included.")] = 9,
     time_limit: Annotated[float | None, typer.Option(help="Solver time limit per solve, seconds.")] = None,
@@ -446,8 +447,8 @@ def frontier(
     scheduler: Annotated[str | None, typer.Option(
         help="Address of a running Dask scheduler (its workers must see the same folders).")] = None,
 ) -> None:
-    """The efficient frontier between two objectives (AUGMECON2), each point a full run; a rerun
-    reuses the points already solved."""
+    """The efficient frontier between two or three objectives (AUGMECON2), each point a full run;
+    a rerun reuses the points already solved."""
     from model.tradeoffs import run_frontier
 
     solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap,

@@ -1,4 +1,4 @@
-"""AUGMECON2 (Mavrotas and Florios 2013) for two objectives: the payoff table's ranges, the
+"""AUGMECON2 (Mavrotas and Florios 2013): the payoff table's ranges, the
 grid, the bypass ("jump") on the slack and the early exit, as pure functions the runner and
 the tests share; and what is read off a finished frontier (dominance, the knee, implied prices).
 
@@ -7,7 +7,8 @@ Minimise :math:`f_1` (the primary objective) subject to :math:`f_2 + s_2 = e_2`,
 :math:`f_1` is minimised first) down to its best, in ``points - 1`` equal steps. A solution
 with slack :math:`s_2` is also optimal for the next :math:`\\lfloor s_2/step \\rfloor` grid
 values (they are looser than its :math:`f_2`), so those are skipped (bypass); once a slice is
-infeasible every tighter one is too, so the loop stops (early exit).
+infeasible every tighter one is too, so the loop stops (early exit). With three objectives the
+same holds along each line of the inner objective's grid, the outer bound held.
 """
 
 from __future__ import annotations

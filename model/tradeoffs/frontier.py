@@ -1,5 +1,7 @@
-"""`bedplan frontier`: the efficient trade-off between two objectives by AUGMECON2, its points
-solved in parallel on Dask (the sweep engine's cluster), resumable, then reported.
+"""`bedplan frontier`: the efficient trade-off between two or three objectives by AUGMECON2,
+its points solved in parallel on Dask (the sweep engine's cluster), resumable, then reported.
+The phases below are the two-objective ones; with three (``_phases3``) the payoff table has
+three lexicographic rows and the grid is points x points, one outer slice a task.
 
 Phase 0: the usual weighted-sum plan with the do-nothing baseline (for reference on the plots,
 and the MIP start of the payoff table). Phase 1 (in parallel): the payoff table, one
@@ -29,6 +31,7 @@ from model.tradeoffs.augmecon import Grid, chunks
 from model.tradeoffs.objectives import OBJECTIVES
 from model.tradeoffs.points import grid_label, solve_chunk, solve_payoff, solve_weighted
 from model.tradeoffs.report import write_frontier_report
+from model.tradeoffs.report3 import write_frontier_report3
 from model.tradeoffs.store import plan_digest, read_record, read_start, write_plan, write_record
 
 log = logging.getLogger(__name__)
@@ -62,13 +65,23 @@ def _result(future: Any, base: dict[str, Any], label: str) -> dict[str, Any]:
 
 def check_objectives(objectives: list[str]) -> None:
     problems = []
-    if len(objectives) != 2:
+    if len(objectives) not in (2, 3):
         problems.append(Problem("command line", None, None, ",".join(objectives),
-                                "--objectives: give two objectives, e.g. cost,carbon"))
+                                "--objectives: give two or three objectives, e.g. cost,carbon or "
+                                "cost,carbon,patient_km"))
+    if len(objectives) == 3:
+        problems += [Problem("command line", None, None, name,
+                             f"--objectives: {name} is only a two-objective frontier's bounded "
+                             f"objective (e.g. cost,{name})")
+                     for name in objectives if name in OBJECTIVES and not OBJECTIVES[name].linear]
     for name in objectives:
         if name not in OBJECTIVES:
             problems.append(Problem("command line", None, None, name,
                                     f"--objectives: unknown objective; choose from {', '.join(OBJECTIVES)}"))
+    if len(objectives) == 2 and objectives[0] in OBJECTIVES and not OBJECTIVES[objectives[0]].linear:
+        problems.append(Problem("command line", None, None, ",".join(objectives),
+                                f"--objectives: {objectives[0]} can be the bounded (second) objective "
+                                f"only, e.g. cost,{objectives[0]}"))
     if len(set(objectives)) != len(objectives):
         problems.append(Problem("command line", None, None, ",".join(objectives),
                                 "--objectives: each objective once"))
@@ -97,21 +110,30 @@ def run_frontier(scenario: str | Path, objectives: list[str], points: int = 9,
     with sweep_lock(out):
         write_plan(out, {"scenario": config.name, "scenario_folder": str(scenario),
                          "scenario_file": str(scenario / SCENARIO_FILE), **settings, "digest": digest})
+        phases = _phases if len(objectives) == 2 else _phases3
         if client is not None:
-            _phases(client, base, objectives, points, run, emit)
+            phases(client, base, objectives, points, run, emit)
         else:
             with dask_client(workers, scheduler) as own:
-                _phases(own, base, objectives, points, run, emit)
+                phases(own, base, objectives, points, run, emit)
         run.seconds = time.perf_counter() - started
-        run.files = write_frontier_report(out, objectives, points, run.records, run.seconds)
+        report = write_frontier_report if len(objectives) == 2 else write_frontier_report3
+        run.files = report(out, objectives, points, run.records, run.seconds)
     return run
 
 
-def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: int, run: FrontierRun,
-            emit: Callable[[str, dict[str, Any]], None]) -> None:
+def payoff_orders(objectives: list[str]) -> dict[str, list[str]]:
+    """The payoff table's rows: row k minimises objective k first, then the others in the order
+    given (lexicographic)."""
+    return {f"payoff-{k}": [name] + [o for o in objectives if o != name]
+            for k, name in enumerate(objectives)}
+
+
+def _weighted_and_payoff(client: Any, base: dict[str, Any], objectives: list[str], run: FrontierRun,
+                         emit: Callable[[str, dict[str, Any]], None]) -> None:
+    """Phases 0 and 1: the weighted-sum plan (with doing nothing), then the payoff table."""
     out = Path(base["out"])
-    first, second = objectives
-    labels = {"payoff-0": [first, second], "payoff-1": [second, first]}
+    labels = payoff_orders(objectives)
     # the weighted-sum plan first: the payoff rows start from it (HiGHS may find no plan of its
     # own on a large instance within the limit), and it marks the plots with doing nothing
     weighted = read_record(out, "weighted", base["digest"])
@@ -136,6 +158,13 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
         run.records[label] = _result(future, base, label)
         run.solved.append(label)
         emit("point", run.records[label])
+
+
+def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: int, run: FrontierRun,
+            emit: Callable[[str, dict[str, Any]], None]) -> None:
+    out = Path(base["out"])
+    first, second = objectives
+    _weighted_and_payoff(client, base, objectives, run, emit)
     low, high = run.records["payoff-0"], run.records["payoff-1"]
     grid = Grid(objective=second, best=high["objectives"][second], worst=low["objectives"][second],
                 points=points)
@@ -168,3 +197,31 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
         record = read_record(out, grid_label(i), base["digest"])
         if record is not None:
             run.records[grid_label(i)] = record
+
+
+def _phases3(client: Any, base: dict[str, Any], objectives: list[str], points: int, run: FrontierRun,
+             emit: Callable[[str, dict[str, Any]], None]) -> None:
+    """Three objectives: minimise the first with the second (inner) and third (outer) bounded
+    on a points x points grid, each between its best in the payoff table and its worst there.
+    Each outer slice is one task, solved loosest-first on a worker (bypass on the inner slack,
+    early exit within the slice); slices run in parallel."""
+    first, second, third = objectives
+    _weighted_and_payoff(client, base, objectives, run, emit)
+    payoff = [run.records[f"payoff-{k}"]["objectives"] for k in range(3)]
+    inner, outer = (Grid(objective=name, best=payoff[k][name], worst=max(p[name] for p in payoff),
+                         points=points) for k, name in ((1, second), (2, third)))
+    primary_range = max(max(p[first] for p in payoff) - payoff[0][first], 1e-9)
+    task = {**base, "grid": _grid_dict(inner), "primary_range": primary_range}
+    emit("start", {"phase": "grid", "todo": points * points})
+    pending = [client.submit(solve_chunk, {**task, "outer": {"grid": _grid_dict(outer), "index": i3}},
+                             list(range(points)), "payoff-1", pure=False) for i3 in range(points)]
+    for future in pending:
+        records, solved_now = future.result()
+        run.solved += solved_now
+        for record in records:
+            emit("point", record)
+            run.records[record["label"]] = record
+
+
+def _grid_dict(grid: Grid) -> dict[str, Any]:
+    return {"objective": grid.objective, "best": grid.best, "worst": grid.worst, "points": grid.points}

@@ -8,7 +8,11 @@ Each objective is read from the model's own expressions:
   without the penalty a frontier plan could delay discharges for nothing);
 - ``carbon``: tCO2e over the horizon, undiscounted, :math:`\sum_t \sum_k carbon_{k,t}`;
 - ``patient_km``: :math:`\sum_t patient\_km_t` (a bed-year placed km from home; unmet need at
-  ``policy.unmet_km``).
+  ``policy.unmet_km``);
+- ``worst_km``: the worst footprint's mean km over the horizon, :math:`\max_f K_f / N_f`
+  (as ``fairness.csv``'s ``worst_mean_km``): not a linear expression, so it is only ever the
+  *constrained* objective of a two-objective frontier, bounded by linear rows and minimised by
+  a Dinkelbach iteration (:mod:`~model.tradeoffs.minimax`).
 
 The carbon price and the value of travel do not enter: along a frontier carbon and distance
 are objectives in their own right, not priced into cost.
@@ -30,7 +34,11 @@ class Objective:
     name: str
     label: str
     unit: str
-    expr: Callable[[pyo.ConcreteModel], Any]
+    expr: Callable[[pyo.ConcreteModel], Any] | None  # None: not linear (worst_km)
+
+    @property
+    def linear(self) -> bool:
+        return self.expr is not None
 
 
 def _cost(m: pyo.ConcreteModel):
@@ -49,22 +57,31 @@ OBJECTIVES: dict[str, Objective] = {
     "cost": Objective("cost", "cost (GBP, discounted)", "GBP", _cost),
     "carbon": Objective("carbon", "carbon (tCO2e)", "tCO2e", _carbon),
     "patient_km": Objective("patient_km", "patient-km", "km", _patient_km),
+    "worst_km": Objective("worst_km", "worst footprint's mean km", "km", None),
 }
+LINEAR = tuple(name for name, obj in OBJECTIVES.items() if obj.linear)
 
 
 def values(m: pyo.ConcreteModel) -> dict[str, float]:
-    """Every objective's value in the solution loaded in `m`."""
-    return {name: float(pyo.value(obj.expr(m))) for name, obj in OBJECTIVES.items()}
+    """Every linear objective's value in the solution loaded in `m`."""
+    return {name: float(pyo.value(OBJECTIVES[name].expr(m))) for name in LINEAR}
 
 
-def from_solution(solution: Any) -> dict[str, float]:
-    """Every objective's value from an extracted ``Solution`` (e.g. the do-nothing baseline)."""
+def from_solution(solution: Any, inputs: Any = None) -> dict[str, float]:
+    """Every objective's value from an extracted ``Solution`` (e.g. the do-nothing baseline);
+    ``worst_km`` (from ``fairness.csv``'s measure) when `inputs` is given."""
     terms = solution.objective_terms
     years = solution.years
     carbon = years[[c for c in years.columns if c.startswith("carbon_") and c.endswith("_t")]]
-    return {"cost": float(terms["cost_gbp"] + terms["delay_penalty_gbp"]),
-            "carbon": float(carbon.to_numpy().sum()),
-            "patient_km": float(years["patient_km"].sum())}
+    out = {"cost": float(terms["cost_gbp"] + terms["delay_penalty_gbp"]),
+           "carbon": float(carbon.to_numpy().sum()),
+           "patient_km": float(years["patient_km"].sum())}
+    if inputs is not None:
+        from model.fairness import fairness
+
+        table = fairness(solution, inputs, "plan")
+        out["worst_km"] = float(table[table["scope"] == "england"].iloc[0]["worst_mean_km"])
+    return out
 
 
 def _scale(value: float) -> float:

@@ -17,7 +17,8 @@ from model.fairness import fairness
 from model.formulation.levers import integer_start, named_start, start_map
 from model.solve import solve
 from model.tradeoffs.augmecon import Grid, bypass
-from model.tradeoffs.objectives import add_tradeoff, from_solution, values
+from model.tradeoffs.minimax import bound_worst_km, footprint_km, minimise_worst_km, worst_km
+from model.tradeoffs.objectives import OBJECTIVES, add_tradeoff, from_solution, values
 from model.tradeoffs.store import RUNS_DIR, read_record, read_start, write_record, write_start
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def _record(task: dict[str, Any], label: str, result: Any, started: float, **ext
     outcome = result.outcome
     out = Path(task["out"])
     record = {"label": label, "digest": task["digest"], "status": outcome.status,
-              "objectives": from_solution(result.solution),
+              "objectives": from_solution(result.solution, result.inputs),
               "kpis": plan_kpis(result.solution, result.inputs, result.kpis, "optimised"),
               "final_wards": final_wards(result.solution, result.inputs.years),
               "solved_objective": outcome.objective, "bound": outcome.bound,
@@ -93,7 +94,7 @@ def solve_weighted(task: dict[str, Any]) -> dict[str, Any]:
     result = _solve(task, None, baseline=True)
     extra: dict[str, Any] = {"kind": "weighted"}
     if result.baseline is not None:
-        extra["do_nothing"] = {"objectives": from_solution(result.baseline),
+        extra["do_nothing"] = {"objectives": from_solution(result.baseline, result.inputs),
                                "kpis": plan_kpis(result.baseline, result.inputs, result.kpis,
                                                  "baseline"),
                                "status": result.baseline_outcome.status,
@@ -104,42 +105,95 @@ def solve_weighted(task: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def _hair(value: float) -> float:
+    """`value` with a hair of room for rounding only: a solved plan stays feasible."""
+    return value + 1e-7 * max(abs(value), 1.0)
+
+
+def _lexicographic(formulation: Any, order: list[str], start: Any, state: dict[str, Any]) -> Any:
+    """Minimise ``order[0]`` (then, with three objectives, ``order[1]`` with ``order[0]`` held),
+    and set up the last stage's solve with the ones before it held at their minima. A
+    ``worst_km`` stage is a Dinkelbach iteration; when it comes second the last solve minimises
+    ``order[0]`` again under ``worst_km <=`` its minimum, which gives the same plan
+    (lexicographic) with a gap in the primary's units. Returns the last solve's MIP start."""
+    m = formulation.model
+    options = formulation.data.config.solver
+    terms = footprint_km(formulation) if "worst_km" in order else None
+    if order[0] == "worst_km":
+        found = minimise_worst_km(formulation, terms, start=start)
+        state.update(first={"status": found.iterations[-1]["status"], "gap_abs": found.value - found.bound,
+                            "gap_rel": (found.value - found.bound) / max(found.value, 1e-9)},
+                     best=found.value, minimax=found.as_dict(), m=m)
+        bound_worst_km(formulation, terms, _hair(found.value))
+        add_tradeoff(formulation, order[1])
+        return integer_start(m)
+    add_tradeoff(formulation, order[0])
+    first = solve(m, options, mip_start=start)
+    if first.status == "infeasible":
+        raise InfeasibleError(f"no plan meets every rule (minimising {order[0]})")
+    if not first.has_solution:
+        raise NoSolutionError(f"no solution minimising {order[0]} within the limits "
+                              f"({first.termination}); raise --time-limit")
+    best = values(m)[order[0]]
+    state.update(first=first.as_dict(), best=best, m=m)
+    m.del_component(m.tradeoff_objective)
+    if order[1] != "worst_km":
+        upper = {order[0]: _hair(best)}
+        stages = [first.as_dict()]
+        for k in range(1, len(order) - 1):  # three objectives: the middle stage
+            add_tradeoff(formulation, order[k], upper=upper)
+            middle = solve(m, options, mip_start=integer_start(m))
+            if not middle.has_solution:
+                raise NoSolutionError(f"no solution minimising {order[k]} with {order[0]} at its "
+                                      f"minimum within the limits ({middle.termination})")
+            upper[order[k]] = _hair(values(m)[order[k]])
+            stages.append(middle.as_dict())
+            for name in ("tradeoff_objective", "tradeoff_bound", "TRADEOFF_BOUNDS"):
+                _drop(formulation, name)
+        if len(order) > 2:
+            state["stages"] = stages
+        add_tradeoff(formulation, order[-1], upper=upper)
+        return integer_start(m)
+    add_tradeoff(formulation, order[0], upper={order[0]: _hair(best)})
+    found = minimise_worst_km(formulation, terms, first=worst_km(terms), start=integer_start(m))
+    state["minimax"] = found.as_dict()
+    bound_worst_km(formulation, terms, _hair(found.value))
+    return integer_start(m)
+
+
+def _drop(formulation: Any, name: str) -> None:
+    """Remove model component `name` (and its rows from the formulation's list)."""
+    m = formulation.model
+    component = getattr(m, name)
+    formulation.rows[:] = [r for r in formulation.rows if r.component is not component]
+    m.del_component(component)
+
+
 def solve_payoff(task: dict[str, Any], order: list[str], label: str) -> dict[str, Any]:
     """One row of the payoff table by lexicographic optimisation: minimise ``order[0]``, then
-    ``order[1]`` with ``order[0]`` held at its minimum (the first solve's incumbent). The first
-    solve starts from the weighted-sum plan (feasible: the same rules), the second from the
-    first's plan."""
+    ``order[1]`` with ``order[0]`` held at its minimum (the first solve's incumbent), then (three
+    objectives) ``order[2]`` with both held. The first solve starts from the weighted-sum plan
+    (feasible: the same rules), each later one from the plan before it."""
     started = time.perf_counter()
     state: dict[str, Any] = {}
     start = read_start(Path(task["out"]), "weighted")
 
     def prepare(formulation):
-        m = formulation.model
-        add_tradeoff(formulation, order[0])
-        first = solve(m, formulation.data.config.solver, mip_start=start_map(m, start))
-        if first.status == "infeasible":
-            raise InfeasibleError(f"no plan meets every rule (minimising {order[0]})")
-        if not first.has_solution:
-            raise NoSolutionError(f"no solution minimising {order[0]} within the limits "
-                                  f"({first.termination}); raise --time-limit")
-        best = values(m)[order[0]]
-        state.update(first=first.as_dict(), best=best, m=m)
-        m.del_component(m.tradeoff_objective)
-        # the first solve's plan stays feasible: a hair of room for rounding only
-        add_tradeoff(formulation, order[1], upper={order[0]: best + 1e-7 * max(abs(best), 1.0)})
-        return integer_start(m)
+        return _lexicographic(formulation, order, start_map(formulation.model, start), state)
 
     result = _solve(task, prepare)
     out = Path(task["out"])
     write_start(out, label, named_start(state["m"]))
+    extra = {k: state[k] for k in ("minimax", "stages") if k in state}
     record = _record(task, label, result, started, kind="payoff", order=order,
-                     first_stage=state["first"], lexicographic_best=state["best"])
+                     first_stage=state["first"], lexicographic_best=state["best"], **extra)
     write_record(out, label, record)
     return record
 
 
-def grid_label(i: int) -> str:
-    return f"grid-{i:02d}"
+def grid_label(i: int, outer: int | None = None) -> str:
+    """grid-07 on a two-objective frontier; grid-02-07 (outer index, inner index) on three."""
+    return f"grid-{i:02d}" if outer is None else f"grid-{outer:02d}-{i:02d}"
 
 
 def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
@@ -154,13 +208,18 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
     """
     out = Path(task["out"])
     grid = Grid(**task["grid"])
+    outer = _outer(task)
     named = read_start(out, start_label)
     records: list[dict[str, Any]] = []
     solved_now: list[str] = []
     position = 0
+
+    def label_of(j: int) -> str:
+        return grid_label(j, outer["index"] if outer else None)
+
     while position < len(indices):
         i = indices[position]
-        label = grid_label(i)
+        label = label_of(i)
         record = read_record(out, label, task["digest"])
         if record is None:
             record = _solve_point(task, grid, i, named)
@@ -169,42 +228,109 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
         records.append(record)
         if record["status"] == "infeasible":
             for j in indices[position + 1:]:
-                skipped = _failed(task, grid_label(j), "infeasible", f"early exit: tighter than "
-                                  f"{label}, which is infeasible", e=grid.value(j), index=j, kind="grid")
-                write_record(out, grid_label(j), skipped)
+                skipped = _failed(task, label_of(j), "infeasible", f"early exit: tighter than "
+                                  f"{label}, which is infeasible", e=grid.value(j), index=j, kind="grid",
+                                  **_outer_fields(outer))
+                write_record(out, label_of(j), skipped)
                 records.append(skipped)
             break
         jump = 0
         if record["status"] in ("optimal", "feasible"):
             jump = min(bypass(record["slack"], grid.step), len(indices) - position - 1)
             for j in indices[position + 1: position + 1 + jump]:
-                same = {**record, "label": grid_label(j), "status": "bypassed", "same_as": label,
+                same = {**record, "label": label_of(j), "status": "bypassed", "same_as": label,
                         "e": grid.value(j), "index": j}
-                write_record(out, grid_label(j), same)
+                write_record(out, label_of(j), same)
                 records.append(same)
         position += 1 + jump
     return records, solved_now
+
+
+def _outer(task: dict[str, Any]) -> dict[str, Any] | None:
+    """The outer grid's slice a chunk lies in (three objectives): its Grid, index and bound."""
+    if not task.get("outer"):
+        return None
+    grid = Grid(**task["outer"]["grid"])
+    index = int(task["outer"]["index"])
+    return {"grid": grid, "index": index, "e": grid.value(index)}
+
+
+def _outer_fields(outer: dict[str, Any] | None) -> dict[str, Any]:
+    return {"e3": outer["e"], "index3": outer["index"]} if outer else {}
+
+
+def _bounded_worst_km(formulation: Any, primary: str, e: float, start: Any,
+                      state: dict[str, Any]) -> Any:
+    """A grid slice ``worst_km <= e`` (rows K_f <= e N_f, exact): minimise the primary, then
+    (in place of AUGMECON2's augmentation, which needs a linear slack) the worst km at that
+    primary value by the Dinkelbach iteration, and finally the primary again under
+    ``worst_km <=`` that minimum: the lexicographic point, efficient, with a gap in the
+    primary's units. If the first solve finds no plan the slice is left as it is, for the
+    run to solve and diagnose."""
+    m = formulation.model
+    terms = footprint_km(formulation)
+    state["terms"] = terms
+    bound_worst_km(formulation, terms, e)
+    add_tradeoff(formulation, primary)
+    first = solve(m, formulation.data.config.solver, mip_start=start)
+    if not first.has_solution:
+        return start
+    best = values(m)[primary]
+    m.del_component(m.tradeoff_objective)
+    add_tradeoff(formulation, primary, upper={primary: _hair(best)})
+    found = minimise_worst_km(formulation, terms, first=worst_km(terms), start=integer_start(m))
+    state.update(first=first.as_dict(), minimax=found.as_dict())
+    bound_worst_km(formulation, terms, min(e, _hair(found.value)))
+    return integer_start(m)
 
 
 def _solve_point(task: dict[str, Any], grid: Grid, i: int, named: dict[str, float] | None) -> dict[str, Any]:
     started = time.perf_counter()
     state: dict[str, Any] = {}
     e = grid.value(i)
-    label = grid_label(i)
+    outer = _outer(task)
+    label = grid_label(i, outer["index"] if outer else None)
+    linear = OBJECTIVES[grid.objective].linear
+    equal = {grid.objective: (e, grid.range)}
+    if outer:  # AUGMECON2's slacks in lexicographic order: the inner objective's first
+        equal[outer["grid"].objective] = (outer["e"], outer["grid"].range)
 
     def prepare(formulation):
-        add_tradeoff(formulation, task["primary"], equal={grid.objective: (e, grid.range)},
-                     eps=task["eps"], primary_range=task["primary_range"])
         state["m"] = formulation.model
+        if not linear:
+            return _bounded_worst_km(formulation, task["primary"], e,
+                                     start_map(formulation.model, named), state)
+        add_tradeoff(formulation, task["primary"], equal=equal, eps=task["eps"],
+                     primary_range=task["primary_range"])
         return start_map(formulation.model, named)
 
     try:
         result = _solve(task, prepare)
     except InfeasibleError as exc:
-        return _failed(task, label, "infeasible", str(exc), e=e, index=i, kind="grid")
+        return _failed(task, label, "infeasible", str(exc), e=e, index=i, kind="grid",
+                       **_outer_fields(outer))
     except NoSolutionError as exc:
-        return _failed(task, label, "no_solution", str(exc), e=e, index=i, kind="grid")
+        return _failed(task, label, "no_solution", str(exc), e=e, index=i, kind="grid",
+                       **_outer_fields(outer))
     m = state["m"]
     write_start(Path(task["out"]), label, named_start(m))
-    slack = float(pyo.value(m.tradeoff_slack[grid.objective]))
-    return _record(task, label, result, started, kind="grid", e=e, index=i, slack=max(slack, 0.0))
+    if linear:
+        slack = float(pyo.value(m.tradeoff_slack[grid.objective]))
+        extra = _outer_fields(outer)
+        if outer:
+            extra["slack3"] = max(float(pyo.value(m.tradeoff_slack[outer["grid"].objective])), 0.0)
+        return _record(task, label, result, started, kind="grid", e=e, index=i, slack=max(slack, 0.0),
+                       **extra)
+    # the slack AUGMECON2's bypass needs, measured: every bound between the plan's worst km
+    # and e has the same optimum
+    slack = e - worst_km(state["terms"])
+    record = _record(task, label, result, started, kind="grid", e=e, index=i, slack=max(slack, 0.0),
+                     first_stage=state.get("first"), minimax=state.get("minimax"))
+    # the last solve's bound holds only under W <= W*: the point's gap for its slice is from the
+    # first stage's bound (min cost under W <= e), wider when that solve stopped at its limit
+    bound = (state.get("first") or {}).get("bound")
+    if bound is not None and record.get("solved_objective") is not None:
+        wide = max(record["solved_objective"] - bound, 0.0)
+        if wide > (record.get("gap_abs") or 0.0):
+            record.update(gap_abs=wide, gap_rel=wide / max(abs(record["solved_objective"]), 1e-9))
+    return record

@@ -35,6 +35,11 @@ def frontier_table(objectives: list[str], points: int, records: dict[str, dict[s
             rows.append(_row("do_nothing", "do_nothing", {**weighted["do_nothing"], "run_dir":
                                                           weighted.get("run_dir")}, None, objectives[0]))
     table = pd.DataFrame(rows)
+    if "worst_km" in objectives:
+        # the Dinkelbach iteration's proven lower bound of each point's worst km (at its cost)
+        table["worst_km_bound"] = [((records.get(label) or {}).get("minimax") or {}).get("bound")
+                                   if kind == "frontier" else None
+                                   for kind, label in zip(table["kind"], table["label"], strict=True)]
     _mark_points(table, objectives)
     return table
 
@@ -43,6 +48,12 @@ def primary_gap(rec: dict[str, Any], primary: str) -> tuple[float | None, float 
     """A point's proven gap in the primary objective's units (absolute, relative). A payoff
     row's last solve minimised the other objective when the primary came first: its primary
     gap is the first stage's."""
+    if rec.get("order") and rec.get("stages") and primary in rec["order"]:
+        # three objectives: the stage that minimised the primary (the last is the record's own)
+        k = rec["order"].index(primary)
+        if k < len(rec["stages"]):
+            return rec["stages"][k].get("gap_abs"), rec["stages"][k].get("gap_rel")
+        return rec.get("gap_abs"), rec.get("gap_rel")
     if rec.get("order") and rec["order"][0] == primary and rec.get("first_stage"):
         return rec["first_stage"].get("gap_abs"), rec["first_stage"].get("gap_rel")
     return rec.get("gap_abs"), rec.get("gap_rel")
@@ -115,29 +126,40 @@ def implied_prices(points: pd.DataFrame) -> pd.DataFrame:
                      "gbp_per_t_avoided": d_cost / d_carbon if d_carbon > 1e-9 else np.nan,
                      "gbp_per_patient_km_saved": d_cost / d_km if d_km > 1e-9 else np.nan,
                      "gaps_gbp": (a.gap_abs or 0.0) + (b.gap_abs or 0.0)})
+        if "worst_km" in points.columns:
+            d_worst = a.worst_km - b.worst_km
+            rows[-1].update(worst_km_reduced=d_worst,
+                            gbp_per_worst_km=d_cost / d_worst if d_worst > 1e-9 else np.nan)
     return pd.DataFrame(rows)
+
+
+def final_config(out: Path, run_dir: str) -> dict[tuple[str, str], int]:
+    """Final-year wards per (site, service) of a point's run folder."""
+    wards = pd.read_csv(out / run_dir / "wards.csv")
+    last = wards[wards["year"] == wards["year"].max()]
+    return {(s, v): int(n) for s, v, n in zip(last["site"], last["service"], last["wards"], strict=True)}
+
+
+def ward_changes(before: dict[tuple[str, str], int], after: dict[tuple[str, str], int]) -> str:
+    diff = [f"{s} {v} {before.get((s, v), 0)}→{after.get((s, v), 0)}"
+            for (s, v) in sorted(set(after) | set(before)) if after.get((s, v), 0) != before.get((s, v), 0)]
+    return "; ".join(diff) if diff else "same final-year wards (placements differ)"
+
+
+def unchanged_sites(configs: list[dict[tuple[str, str], int]]) -> list[str]:
+    """Sites whose final-year wards are the same in every configuration."""
+    sites = sorted({s for c in configs for (s, _v) in c})
+    return [s for s in sites if len({tuple(sorted((v, n) for (ss, v), n in c.items() if ss == s))
+                                     for c in configs}) == 1]
 
 
 def decision_changes(out: Path, points: pd.DataFrame) -> tuple[list[str], list[str]]:
     """Final-year wards per site and service that change between neighbouring points, and the
     sites whose final-year configuration is the same at every point."""
-    configs = []
-    for run_dir in points["run_dir"]:
-        wards = pd.read_csv(out / run_dir / "wards.csv")
-        last = wards[wards["year"] == wards["year"].max()]
-        configs.append({(s, v): int(n) for s, v, n in zip(last["site"], last["service"], last["wards"],
-                                                          strict=True)})
-    changes = []
-    for k in range(1, len(configs)):
-        diff = [f"{s} {v} {configs[k - 1].get((s, v), 0)}→{configs[k].get((s, v), 0)}"
-                for (s, v) in sorted(set(configs[k]) | set(configs[k - 1]))
-                if configs[k].get((s, v), 0) != configs[k - 1].get((s, v), 0)]
-        changes.append(f"{points.iloc[k - 1]['point']} → {points.iloc[k]['point']}: "
-                       + ("; ".join(diff) if diff else "same final-year wards (placements differ)"))
-    sites = sorted({s for c in configs for (s, _v) in c})
-    fixed = [s for s in sites if len({tuple(sorted((v, n) for (ss, v), n in c.items() if ss == s))
-                                      for c in configs}) == 1]
-    return changes, fixed
+    configs = [final_config(out, run_dir) for run_dir in points["run_dir"]]
+    changes = [f"{points.iloc[k - 1]['point']} → {points.iloc[k]['point']}: "
+               + ward_changes(configs[k - 1], configs[k]) for k in range(1, len(configs))]
+    return changes, unchanged_sites(configs)
 
 
 def write_frontier_report(out: Path, objectives: list[str], points: int,
@@ -160,10 +182,11 @@ def _plots(out: Path, table: pd.DataFrame, efficient: pd.DataFrame, objectives: 
 
     files = []
     k = knee(efficient[objectives].to_numpy(float)) if len(efficient) else None
-    for other, label, scale, name in (("carbon", "carbon over the horizon (ktCO2e)", 1e3,
-                                       "cost_carbon.png"),
-                                      ("patient_km", "patient-km over the horizon (millions)", 1e6,
-                                       "cost_patient_km.png")):
+    planes = [("carbon", "carbon over the horizon (ktCO2e)", 1e3, "cost_carbon.png"),
+              ("patient_km", "patient-km over the horizon (millions)", 1e6, "cost_patient_km.png")]
+    if "worst_km" in objectives:
+        planes.append(("worst_km", "worst footprint's mean km", 1.0, "cost_worst_km.png"))
+    for other, label, scale, name in planes:
         if other == "patient_km" and len(efficient) and efficient[other].max() < 1e6:
             label, scale = "patient-km over the horizon (thousands)", 1e3
         fig, ax = plt.subplots(figsize=(7, 5))
@@ -187,7 +210,8 @@ def _plots(out: Path, table: pd.DataFrame, efficient: pd.DataFrame, objectives: 
                         color=color, label=text)
         ax.set_xlabel(label)
         ax.set_ylabel("cost, discounted (£m)")
-        ax.set_title("Cost against " + ("carbon" if other == "carbon" else "distance from home"))
+        ax.set_title("Cost against " + {"carbon": "carbon", "patient_km": "distance from home"}.get(
+            other, "the worst footprint's distance from home"))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
         fig.tight_layout()
@@ -215,6 +239,12 @@ def _summary(out: Path, objectives: list[str], points: int, table: pd.DataFrame,
              f"{second.label} bounded on a grid of {points} values between its best and worst "
              f"in the payoff table. Grid points: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
              + f" ({len(efficient)} distinct plans); {seconds / 60:.1f} min.", ""]
+    if "worst_km" in objectives:
+        lines += ["The worst footprint's mean km is a ratio (its km over its patients, both "
+                  "decided by the plan): each point minimises cost under the bound (exact linear "
+                  "rows), then the worst mean at that cost by a Dinkelbach iteration, in place of "
+                  "AUGMECON2's augmentation; `worst_km_bound` in frontier.csv is each point's "
+                  "proven lower bound of it.", ""]
     lines += ["## Payoff table (lexicographic optimisation)", "",
               "| minimised first | " + " | ".join(OBJECTIVES[o].label for o in objectives) + " |",
               "|---|" + "---|" * len(objectives)]
@@ -250,7 +280,15 @@ def _summary(out: Path, objectives: list[str], points: int, table: pd.DataFrame,
     lines += ["", f"**Knee: {knee_row['point']}**, the point closest to the ideal (every objective "
               f"at its best along the frontier, each scaled to its range).", ""]
     prices = implied_prices(efficient)
-    if not prices.empty:
+    if not prices.empty and "worst_km" in objectives:
+        lines += ["## Implied prices between neighbouring points", "",
+                  "| step | extra cost | worst footprint's mean km reduced | £ per km off the worst "
+                  "footprint's mean | |", "|---|---|---|---|---|"]
+        for p in prices.itertuples():
+            note = "cost step within the solvers' gaps" if abs(p.extra_cost_gbp) <= p.gaps_gbp else ""
+            lines.append(f"| {p.from_point} → {p.to_point} | {_money(p.extra_cost_gbp)} | "
+                         f"{p.worst_km_reduced:,.2f} | {_price(p.gbp_per_worst_km, 0)} | {note} |")
+    elif not prices.empty:
         lines += ["## Implied prices between neighbouring points", "",
                   "| step | extra cost | tCO2e avoided | £ per tCO2e avoided | patient-km saved | "
                   "£ per patient-km saved | |", "|---|---|---|---|---|---|---|"]
