@@ -221,8 +221,11 @@ def _solve_all(client: Any, task: dict[str, Any], slack: float, count: int, run:
         if repeats and record["status"] != "repeat":
             # the distance objective gave back a plan already found: with the same plans to
             # move away from, every later alternative would too
-            record = {**record, "status": "repeat", "same_as": repeats[0],
-                      "reason": f"the same site and ward decisions as {repeats[0]}"}
+            reason = f"the same site and ward decisions as {repeats[0]}"
+            if record["status"] == "feasible":  # stopped by the limit, not proved to be all there is
+                reason += (": the solve stopped at its time limit before it found a more distant "
+                           "plan (raise --time-limit)")
+            record = {**record, "status": "repeat", "same_as": repeats[0], "reason": reason}
             write_record(out, label, record)
         run.records.append(record)
         emit("plan", record)
