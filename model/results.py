@@ -16,15 +16,11 @@ from model.formulation.objective import (
     SITE_COST_TERMS,
 )
 from model.inputs import ModelInputs
+from model.values import ModelValues
 from model.vocabulary import SiteAction
 
 EPS = 1e-6
 ACTIONS = tuple(SiteAction)
-
-
-def _val(component) -> float:
-    value = pyo.value(component, exception=False)
-    return 0.0 if value is None else float(value)
 
 
 @dataclass
@@ -48,18 +44,19 @@ class Solution:
 
 
 def extract(m: pyo.ConcreteModel, data: ModelInputs) -> Solution:
+    val = ModelValues()  # each named expression (cost terms within terms) evaluated once
     conv_in: dict[tuple[str, str, int], float] = {}
     conv_out: dict[tuple[str, str, int], float] = {}
     for (s, v) in data.convertible:
         for t in data.years:
-            conv_in[(s, v, t)] = round(_val(m.convert_in[s, v, t]))
-            conv_out[(s, v, t)] = round(_val(m.convert_out[s, v, t]))
+            conv_in[(s, v, t)] = round(val(m.convert_in[s, v, t]))
+            conv_out[(s, v, t)] = round(val(m.convert_out[s, v, t]))
     convertible = set(data.convertible)
     occupied: dict[tuple[str, str, int], float] = {}
     alloc_rows = []
     for (f, s, v) in data.arcs:
         for t in data.years:
-            beds = _val(m.place[f, s, v, t])
+            beds = val(m.place[f, s, v, t])
             if beds > EPS:
                 occupied[(s, v, t)] = occupied.get((s, v, t), 0.0) + beds
                 alloc_rows.append((f, s, v, t, beds, float(data.km.at[f, s])))
@@ -67,37 +64,37 @@ def extract(m: pyo.ConcreteModel, data: ModelInputs) -> Solution:
     for (s, v) in data.site_services:
         bpw = int(data.service.at[v, "beds_per_ward"])
         for t in data.years:
-            wards = round(_val(m.wards[s, v, t]))
+            wards = round(val(m.wards[s, v, t]))
             ward_rows.append({
                 "site": s, "service": v, "year": t, "wards": wards, "beds": wards * bpw,
-                "built": round(_val(m.build[s, v, t])),
+                "built": round(val(m.build[s, v, t])),
                 "converted_in": conv_in.get((s, v, t), 0),
                 "converted_out": conv_out.get((s, v, t), 0),
-                "removed": round(_val(m.remove[s, v, t])),
+                "removed": round(val(m.remove[s, v, t])),
                 # wards added this year (built or converted in) still standing at the end of
                 # the horizon: only these earn residual value
-                "standing_at_end": _val(m.standing_new[s, v, t]) + (
-                    _val(m.standing_conv[s, v, t]) if (s, v) in convertible else 0.0),
+                "standing_at_end": val(m.standing_new[s, v, t]) + (
+                    val(m.standing_conv[s, v, t]) if (s, v) in convertible else 0.0),
                 "occupied_beds": occupied.get((s, v, t), 0.0),
-                "operating": round(_val(m.operate[s, t])),
+                "operating": round(val(m.operate[s, t])),
             })
     wards_df = pd.DataFrame(ward_rows)
     capacity = wards_df["beds"].where(wards_df["beds"] > 0)
     wards_df["utilisation"] = (wards_df["occupied_beds"] / capacity).fillna(0.0)
     allocation = pd.DataFrame(alloc_rows, columns=["footprint", "site", "service", "year", "beds", "km"])
     unmet = pd.DataFrame(
-        [(f, v, t, _val(m.unmet[f, v, t]), _val(m.need[f, v, t]), data.d(f, v, t))
+        [(f, v, t, val(m.unmet[f, v, t]), val(m.need[f, v, t]), data.d(f, v, t))
          for (f, v) in data.need_pairs for t in data.years],
         columns=["footprint", "service", "year", "unmet_beds", "need_beds", "demand_beds"])
     delayed = pd.DataFrame(
-        [(f, v, w, t, _val(m.delayed[f, v, w, t]), _val(m.stepdown[f, v, w, t]))
+        [(f, v, w, t, val(m.delayed[f, v, w, t]), val(m.stepdown[f, v, w, t]))
          for (f, v, w) in data.stepdown_pairs for t in data.years],
         columns=["footprint", "from_service", "to_service", "year", "delayed_patients",
                  "stepdown_patients"])
-    subst = {(f, c, t): _val(m.substitute[f, c, t]) for (f, c) in m.SUBST for t in data.years}
-    extra = {(f, c, t): _val(m.extra_places[f, c, t]) for (f, c) in m.SUBST for t in data.years}
+    subst = {(f, c, t): val(m.substitute[f, c, t]) for (f, c) in m.SUBST for t in data.years}
+    extra = {(f, c, t): val(m.extra_places[f, c, t]) for (f, c) in m.SUBST for t in data.years}
     community = pd.DataFrame(
-        [(f, c, t, _val(m.places[f, c, t]), data.d(f, c, t), extra.get((f, c, t), 0.0),
+        [(f, c, t, val(m.places[f, c, t]), data.d(f, c, t), extra.get((f, c, t), 0.0),
           subst.get((f, c, t), 0.0))
          for (f, c) in m.COMMUNITY_PLACES for t in data.years],
         columns=["footprint", "service", "year", "places", "base_places", "extra_places",
@@ -106,24 +103,24 @@ def extract(m: pyo.ConcreteModel, data: ModelInputs) -> Solution:
     for t in data.years:
         row = {"year": t, "discount_factor": data.discount[t], "carbon_price": data.carbon_price[t]}
         for k in COST_TERMS:
-            row[f"cost_{k}_gbp"] = _val(m.cost[k, t])
+            row[f"cost_{k}_gbp"] = val(m.cost[k, t])
         for k in CARBON_TERMS:
-            row[f"carbon_{k}_t"] = _val(m.carbon[k, t])
-        row["patient_km"] = _val(m.patient_km[t])
-        row["delayed_patients"] = _val(m.delayed_total[t])
+            row[f"carbon_{k}_t"] = val(m.carbon[k, t])
+        row["patient_km"] = val(m.patient_km[t])
+        row["delayed_patients"] = val(m.delayed_total[t])
         year_rows.append(row)
-    site_terms = _terms_table(m.site_cost, m.site_carbon, "site", data.sites, data.years,
+    site_terms = _terms_table(val, m.site_cost, m.site_carbon, "site", data.sites, data.years,
                               SITE_COST_TERMS, SITE_CARBON_TERMS)
-    footprint_terms = _terms_table(m.footprint_cost, m.footprint_carbon, "footprint",
+    footprint_terms = _terms_table(val, m.footprint_cost, m.footprint_carbon, "footprint",
                                    data.footprints, data.years, FOOTPRINT_COST_TERMS,
                                    FOOTPRINT_CARBON_TERMS)
-    terms = {k: _val(m.objective_terms[k]) for k in m.objective_terms}
+    terms = {k: val(m.objective_terms[k]) for k in m.objective_terms}
     return Solution(wards=wards_df, allocation=allocation, unmet=unmet, delayed=delayed,
                     community=community, years=pd.DataFrame(year_rows), objective_terms=terms,
                     site_terms=site_terms, footprint_terms=footprint_terms)
 
 
-def _terms_table(cost, carbon, key: str, members: list[str], years: list[int],
+def _terms_table(val: ModelValues, cost, carbon, key: str, members: list[str], years: list[int],
                  cost_terms: tuple[str, ...], carbon_terms: tuple[str, ...]) -> pd.DataFrame:
     """Per member (site or footprint) and year: each cost and carbon term of the model's
     expressions `cost[k, member, t]` and `carbon[k, member, t]`, and their totals."""
@@ -131,8 +128,8 @@ def _terms_table(cost, carbon, key: str, members: list[str], years: list[int],
     for x in members:
         for t in years:
             row: dict[str, object] = {key: x, "year": t}
-            row.update({f"cost_{k}_gbp": _val(cost[k, x, t]) for k in cost_terms})
-            row.update({f"carbon_{k}_t": _val(carbon[k, x, t]) for k in carbon_terms})
+            row.update({f"cost_{k}_gbp": val(cost[k, x, t]) for k in cost_terms})
+            row.update({f"carbon_{k}_t": val(carbon[k, x, t]) for k in carbon_terms})
             rows.append(row)
     table = pd.DataFrame(rows)
     table["cost_gbp"] = table[[f"cost_{k}_gbp" for k in cost_terms]].sum(axis=1)
