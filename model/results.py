@@ -52,6 +52,7 @@ def extract(m: pyo.ConcreteModel, data: ModelInputs) -> Solution:
             conv_in[(s, v, t)] = round(val(m.convert_in[s, v, t]))
             conv_out[(s, v, t)] = round(val(m.convert_out[s, v, t]))
     convertible = set(data.convertible)
+    km = data.arc_km()
     occupied: dict[tuple[str, str, int], float] = {}
     alloc_rows = []
     for (f, s, v) in data.arcs:
@@ -59,7 +60,7 @@ def extract(m: pyo.ConcreteModel, data: ModelInputs) -> Solution:
             beds = val(m.place[f, s, v, t])
             if beds > EPS:
                 occupied[(s, v, t)] = occupied.get((s, v, t), 0.0) + beds
-                alloc_rows.append((f, s, v, t, beds, float(data.km.at[f, s])))
+                alloc_rows.append((f, s, v, t, beds, km[f, s]))
     ward_rows = []
     for (s, v) in data.site_services:
         bpw = int(data.service.at[v, "beds_per_ward"])

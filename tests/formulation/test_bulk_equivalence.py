@@ -23,7 +23,7 @@ from tests.conftest import DEMO
 def demo_solved():
     inputs = build_inputs(load_scenario(DEMO))
     formulation = formulate(inputs)
-    outcome = solve(formulation.model, SolverConfig(mip_gap=0.0))
+    outcome = solve(formulation.model, SolverConfig(mip_gap=0.05))  # any plan will do
     assert outcome.has_solution
     return inputs, formulation.model
 
@@ -65,3 +65,35 @@ def test_model_values_without_a_value_is_zero_as_pyomo_value():
     m.x.set_value(1.0)
     # a new ModelValues sees the new value: 3 x 1 + 2 = 5; g = 9 + 5 = 14
     assert ModelValues()(m.g) == _pyomo_value(m.g) == 14.0
+
+
+def test_arc_km_is_the_matrix_entry_of_every_arc(demo_solved):
+    inputs, _m = demo_solved
+    km = inputs.arc_km()
+    assert set(km) == {(f, s) for (f, s, _v) in inputs.arcs}
+    for (f, s), value in km.items():
+        assert type(value) is float
+        assert value == float(inputs.km.at[f, s])
+
+
+def test_pair_km_names_a_missing_pair():
+    import pandas as pd
+
+    from model.inputs import pair_km
+
+    km = pd.DataFrame([[1.5, 2.0], [3.0, 4.25]], index=["F", "G"], columns=["A", "B"])
+    assert pair_km(km, [("G", "B"), ("F", "A")]) == {("G", "B"): 4.25, ("F", "A"): 1.5}
+    with pytest.raises(KeyError, match="'H', 'A'"):
+        pair_km(km, [("F", "A"), ("H", "A")])
+
+
+def test_patient_km_coefficients_are_the_matrix_entries(demo_solved):
+    from pyomo.repn import generate_standard_repn
+
+    inputs, m = demo_solved
+    for t in inputs.years:
+        repn = generate_standard_repn(m.patient_km[t].expr, compute_values=True)
+        coef = {id(v): c for v, c in zip(repn.linear_vars, repn.linear_coefs, strict=True)}
+        for (f, s, v) in inputs.arcs:
+            assert coef[id(m.place[f, s, v, t])] == float(inputs.km.at[f, s])
+
