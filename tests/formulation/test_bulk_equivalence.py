@@ -97,3 +97,49 @@ def test_patient_km_coefficients_are_the_matrix_entries(demo_solved):
         for (f, s, v) in inputs.arcs:
             assert coef[id(m.place[f, s, v, t])] == float(inputs.km.at[f, s])
 
+
+def _two_site_scenario(tmp_path):
+    from tests.factory import Tiny
+
+    return Tiny().site("A", wards={"med": 1}).site("B", footprint="FG", wards={"med": 1}).need(
+        "F", "med", 5).need("FG", "med", 2).write(tmp_path / "s")
+
+
+def test_graph_distances_are_networkx_shortest_paths_cell_by_cell(tmp_path):
+    import networkx as nx
+
+    from model.distances import distance_matrix
+
+    folder = _two_site_scenario(tmp_path)
+    graph = nx.Graph()
+    for u, v, length in [("F", "x", 7.5), ("x", "FG", 2.25), ("x", "A", 40.0), ("FG", "B", 1.0),
+                         ("A", "B", 3.0)]:
+        graph.add_edge(u, v, length=length)
+    nx.write_graphml(graph, folder / "roads.graphml")
+    km = distance_matrix(load_scenario(folder, {"distance": {"method": "graph",
+                                                             "graph_file": "roads.graphml"}}))
+    assert km.index.name == "footprint" and km.columns.name == "site"
+    # F-x-FG-B = 7.5 + 2.25 + 1 = 10.75; F to A: via B 13.75 beats 47.5; FG-B-A = 4; FG-B = 1
+    assert km.to_dict() == {"A": {"F": 13.75, "FG": 4.0}, "B": {"F": 10.75, "FG": 1.0}}
+
+
+def test_graph_and_matrix_name_every_missing_distance(tmp_path):
+    import networkx as nx
+
+    from model.distances import distance_matrix
+    from model.errors import ScenarioError
+
+    folder = _two_site_scenario(tmp_path)
+    graph = nx.Graph()
+    graph.add_edge("F", "A", length=1.0)
+    graph.add_edge("FG", "B", length=1.0)
+    nx.write_graphml(graph, folder / "roads.graphml")
+    with pytest.raises(ScenarioError) as err:
+        distance_matrix(load_scenario(folder, {"distance": {"method": "graph",
+                                                            "graph_file": "roads.graphml"}}))
+    assert [p.value for p in err.value.problems] == ["F->B", "FG->A"]
+    (folder / "km.csv").write_text("footprint,site,km\nF,B,3\nFG,A,4\n")
+    with pytest.raises(ScenarioError) as err:
+        distance_matrix(load_scenario(folder, {"distance": {"method": "matrix", "matrix_file": "km.csv"}}))
+    assert [(p.value, p.rule) for p in err.value.problems] == [
+        ("F,A", "distance missing"), ("FG,B", "distance missing")]
