@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
@@ -277,12 +278,7 @@ def kpis(solution: Solution, data: ModelInputs, case: str) -> pd.DataFrame:
     for scope, group_keys in (("footprint", ["footprint"]), ("hub", ["hub"]), ("england", [])):
         for year_label, frame in [("all", fp_table)] + [(t, fp_table[fp_table["year"] == t])
                                                           for t in data.years]:
-            grouped = frame.groupby(group_keys) if group_keys else [("England", frame)]
-            for key, sub in grouped:
-                key = key[0] if isinstance(key, tuple) else key
-                totals = sub[["cost_gbp", "carbon_t", "patient_km", "placed_beds", "in_hub_beds",
-                              "unmet_beds", "need_beds", "demand_beds", "community_places",
-                              "delayed_patients"]].sum()
+            for key, totals in _group_totals(frame, group_keys):
                 if scope != "footprint":
                     extra = unused_hub
                     if scope == "hub":
@@ -295,7 +291,30 @@ def kpis(solution: Solution, data: ModelInputs, case: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _kpi_row(case: str, scope: str, key: str, year: object, totals: pd.Series, n_years: int) -> dict:
+KPI_SUMS = ("cost_gbp", "carbon_t", "patient_km", "placed_beds", "in_hub_beds", "unmet_beds", "need_beds",
+            "demand_beds", "community_places", "delayed_patients")
+
+
+def _group_totals(frame: pd.DataFrame, keys: list[str]) -> list[tuple[str, dict[str, float]]]:
+    """(group, its sum of each of KPI_SUMS) in group order, England as one group for no keys.
+
+    The numbers are read out once and each group's rows summed with numpy, as pandas sums a
+    group's frame (each column's values in row order, one contiguous reduction), rather than a
+    pandas frame and Series per group (seconds per run for a hundred footprints)."""
+    values = frame[list(KPI_SUMS)].to_numpy(dtype=float)
+    if keys:
+        groups = frame.groupby(keys, sort=True).indices
+        members = [(k[0] if isinstance(k, tuple) else k, groups[k]) for k in sorted(groups)]
+    else:
+        members = [("England", np.arange(len(frame)))]
+    out = []
+    for key, idx in members:
+        sums = np.ascontiguousarray(values[idx].T).sum(axis=1)
+        out.append((key, dict(zip(KPI_SUMS, sums.tolist(), strict=True))))
+    return out
+
+
+def _kpi_row(case: str, scope: str, key: str, year: object, totals: dict[str, float], n_years: int) -> dict:
     need = totals["need_beds"]
     placed = totals["placed_beds"]
     return {

@@ -143,3 +143,36 @@ def test_graph_and_matrix_name_every_missing_distance(tmp_path):
         distance_matrix(load_scenario(folder, {"distance": {"method": "matrix", "matrix_file": "km.csv"}}))
     assert [(p.value, p.rule) for p in err.value.problems] == [
         ("F,A", "distance missing"), ("FG,B", "distance missing")]
+
+
+def _group_totals_per_frame(frame, keys):
+    """The per-group pandas sums `kpis` used before issue 15 (the reference)."""
+    from model.results import KPI_SUMS
+
+    grouped = frame.groupby(keys) if keys else [("England", frame)]
+    return [(key[0] if isinstance(key, tuple) else key, sub[list(KPI_SUMS)].sum().to_dict())
+            for key, sub in grouped]
+
+
+def test_kpi_group_sums_equal_the_per_group_pandas_sums(demo_solved):
+    import numpy as np
+    import pandas as pd
+
+    from model.results import _group_totals, extract, kpis
+
+    inputs, m = demo_solved
+    table = kpis(extract(m, inputs), inputs, "optimised")
+    assert set(table["scope"]) == {"footprint", "hub", "england"}
+    rng = np.random.default_rng(15)
+    # a frame like kpis' own: 40 footprints in 3 hubs, 9 years, values of mixed magnitude (more
+    # than 8 rows a group, where numpy's pairwise summation starts to matter)
+    frame = pd.DataFrame({"footprint": np.repeat([f"F{i:02d}" for i in range(40)], 9),
+                          "hub": np.repeat([f"H{i % 3}" for i in range(40)], 9),
+                          "year": np.tile(range(2020, 2029), 40)})
+    from model.results import KPI_SUMS
+
+    for k, col in enumerate(KPI_SUMS):
+        frame[col] = rng.lognormal(mean=k, sigma=4.0, size=len(frame)) * rng.choice([-1, 1], len(frame))
+    for keys in (["footprint"], ["hub"], []):
+        for part in (frame, frame[frame["year"] == 2023]):
+            assert _group_totals(part, keys) == _group_totals_per_frame(part, keys)
