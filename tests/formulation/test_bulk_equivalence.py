@@ -176,3 +176,19 @@ def test_kpi_group_sums_equal_the_per_group_pandas_sums(demo_solved):
     for keys in (["footprint"], ["hub"], []):
         for part in (frame, frame[frame["year"] == 2023]):
             assert _group_totals(part, keys) == _group_totals_per_frame(part, keys)
+
+
+def test_need_out_of_reach_of_every_site_is_found_before_solving():
+    from model.checks import presolve_checks
+    from tests.factory import Tiny
+
+    # A hosts med in F; FG is ~111 km north of it, beyond a 50 km placement limit; low is hosted
+    # nowhere near... B in FG hosts low only, so F's low need (FG's B is 111 km away) is out of reach
+    tiny = (Tiny().site("A", wards={"med": 2}).site("B", footprint="FG", wards={"low": 2})
+            .need("F", "med", 5).need("FG", "med", 3).need("F", "low", 1)
+            .policy(allow_unmet=False, max_placement_km=50))
+    found = [(f.hub, f.service) for f in presolve_checks(tiny.inputs())
+             if "max_placement_km" in f.message]
+    assert found == [("G", "med"), ("H", "low")]
+    assert not [f for f in presolve_checks(tiny.policy(max_placement_km=500).inputs())
+                if "max_placement_km" in f.message]
