@@ -184,9 +184,11 @@ def decisions(solution: Solution, data: ModelInputs) -> pd.DataFrame:
     services = sorted({v for (_s, v) in data.site_services}, key=data.inpatient.index)
     hub_names = data.scenario.hubs.set_index("hub")["name"].to_dict()
     rows = []
+    # one pass over the table, not a filter of the whole table per site
+    by_site = dict(tuple(wards.groupby("site", sort=False))) if len(wards) else {}
     for s in data.sites:
-        site_rows = wards[wards["site"] == s]
-        if site_rows.empty:
+        site_rows = by_site.get(s)
+        if site_rows is None or site_rows.empty:
             continue
         before = {v: data.existing_wards.get((s, v), 0) for v in services}
         was_open = data.initially_open[s]

@@ -192,3 +192,19 @@ def test_need_out_of_reach_of_every_site_is_found_before_solving():
     assert found == [("G", "med"), ("H", "low")]
     assert not [f for f in presolve_checks(tiny.policy(max_placement_km=500).inputs())
                 if "max_placement_km" in f.message]
+
+
+def test_decisions_read_each_sites_rows_as_the_per_site_filter(demo_solved):
+    from model.results import decisions, extract
+
+    inputs, m = demo_solved
+    solution = extract(m, inputs)
+    wards = solution.wards
+    by_site = dict(tuple(wards.groupby("site", sort=False)))
+    for s in inputs.sites:
+        assert by_site[s].equals(wards[wards["site"] == s])
+    table = decisions(solution, inputs)
+    used = {s for s in inputs.sites if inputs.initially_open[s]
+            or wards.loc[wards["site"] == s, "operating"].sum() > 0}
+    assert set(table["site"]) == used
+    assert len(table) == len(used) * len(inputs.years)
