@@ -59,6 +59,7 @@ def presolve_checks(data: ModelInputs) -> list[Finding]:
 
 def _placement_capacity(data: ModelInputs) -> list[Finding]:
     findings = []
+    placeable = {(f, v) for (f, _s, v) in data.arcs}  # once: a scan of the arcs per need was quadratic
     for v in data.inpatient:
         beds_per_ward = data.beds_per_ward_at_occupancy(v)
         sites = [s for (s, vv) in data.site_services if vv == v]
@@ -71,7 +72,7 @@ def _placement_capacity(data: ModelInputs) -> list[Finding]:
                     f"every {v} bed must be placed (policy.allow_unmet is false): {required:.1f} "
                     f"beds in {t}, but at most {capacity:.1f} {v} beds can exist then."))
         for (f, vv) in data.need_pairs:
-            if vv == v and not any(a[0] == f and a[2] == v for a in data.arcs):
+            if vv == v and (f, v) not in placeable:
                 findings.append(Finding(
                     "allow_unmet", data.hub_of_footprint[f], v, None,
                     f"footprint {f} needs {v} but no site hosting {v} is within "

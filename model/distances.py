@@ -16,7 +16,6 @@ Methods (``distance.method`` in scenario.yaml):
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import networkx as nx
@@ -148,18 +147,18 @@ def _graph(data: ScenarioData) -> pd.DataFrame:
     site_nodes = {s: attach(s, r["lat"], r["lon"]) for s, r in sites.iterrows()}
     if problems:
         raise ScenarioError(problems)
-    out = pd.DataFrame(index=fp.index, columns=sites.index, dtype=float)
-    for code, node in fp_nodes.items():
+    out = np.full((len(fp_nodes), len(site_nodes)), np.nan)  # filled as an array: .at per cell was slow
+    for i, (code, node) in enumerate(fp_nodes.items()):
         lengths = nx.single_source_dijkstra_path_length(graph, node, weight="length")
-        for site, snode in site_nodes.items():
+        for j, (site, snode) in enumerate(site_nodes.items()):
             if snode not in lengths:
                 problems.append(Problem(str(path), None, None, f"{code}->{site}",
                                         "no path in the graph between footprint and site"))
                 continue
-            out.at[code, site] = lengths[snode]
+            out[i, j] = lengths[snode]
     if problems:
         raise ScenarioError(problems[:200])
-    return out
+    return pd.DataFrame(out, index=fp.index, columns=sites.index)
 
 
 MAX_KM = 40_000.0  # farther than round the Earth: a typo, or a stand-in for "infinity"
@@ -189,10 +188,8 @@ def _matrix(data: ScenarioData) -> pd.DataFrame:
     fp_codes = list(data.footprints["footprint"])
     site_codes = list(data.sites["site"])
     wide = wide.reindex(index=fp_codes, columns=site_codes)
-    for code in fp_codes:
-        for site in site_codes:
-            if math.isnan(wide.at[code, site]):
-                problems.append(Problem(str(path), None, "km", f"{code},{site}", "distance missing"))
+    for i, j in np.argwhere(np.isnan(wide.to_numpy(dtype=float))):  # row by row, as the file reads
+        problems.append(Problem(str(path), None, "km", f"{fp_codes[i]},{site_codes[j]}", "distance missing"))
     if problems:
         raise ScenarioError(problems[:200])
     return wide.astype(float)

@@ -81,9 +81,26 @@ class ModelInputs:
     def unmet_cost_per_bed(self, v: str) -> float:
         return self.full_cost_per_bed(v) * (1.0 + float(self.service.at[v, "out_of_area_premium"]))
 
+    def arc_km(self) -> dict[tuple[str, str], float]:
+        """km_{f,s} of every (footprint, site) with an arc, read from ``km`` in one pass (the
+        objective and the allocation table need it per arc: ``km.at`` per arc took seconds)."""
+        return pair_km(self.km, dict.fromkeys((f, s) for (f, s, _v) in self.arcs))
+
     def beds_per_ward_at_occupancy(self, v: str) -> float:
         row = self.service.loc[v]
         return float(row["beds_per_ward"] * row["target_occupancy"])
+
+
+def pair_km(km: pd.DataFrame, pairs) -> dict[tuple[str, str], float]:
+    """``{(f, s): float(km.at[f, s])}`` for the (footprint, site) `pairs`, in one indexing step."""
+    pairs = list(pairs)
+    rows = km.index.get_indexer([f for f, _s in pairs])
+    cols = km.columns.get_indexer([s for _f, s in pairs])
+    if (rows < 0).any() or (cols < 0).any():
+        missing = [p for p, r, c in zip(pairs, rows, cols, strict=True) if r < 0 or c < 0]
+        raise KeyError(f"no distance for {missing[:5]}")
+    values = km.to_numpy(dtype=float)[rows, cols]
+    return dict(zip(pairs, values.tolist(), strict=True))
 
 
 def residual_share(rate: float, life_years: int, spent_year: int, last_year: int) -> float:

@@ -80,7 +80,7 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -
     cost_factor = site["cost_factor"].to_dict()
     carbon_factor = site["carbon_factor"].to_dict()
     status = site["status"].to_dict()
-    km = data.km
+    km = data.arc_km()  # (f, s) -> km, read once for every arc
     unmet_km = cfg.policy.unmet_km
     visit_t_per_km = 2.0 * cfg.travel.visits_per_patient_year * cfg.travel.car_kg_per_km / 1000.0
     bed_day_t = {v: DAYS_PER_YEAR * float(svc.at[v, "carbon_kg_per_bed_day"]) / 1000.0
@@ -192,7 +192,7 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -
                     + sum(bed_day_t[c] * terms.places[f, c, t] for c in places_of.get(f, [])))
         # travel
         return visit_t_per_km * (
-            sum(float(km.at[f, s]) * m.place[f, s, v, t] for (s, v) in arcs_of.get(f, []))
+            sum(km[f, s] * m.place[f, s, v, t] for (s, v) in arcs_of.get(f, []))
             + sum(unmet_km * m.unmet[f, v, t] for v in needs_of.get(f, [])))
 
     m.FOOTPRINTS = pyo.Set(initialize=data.footprints, ordered=True)
@@ -218,7 +218,7 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -
     m.cost = pyo.Expression(m.COST_TERMS, m.T, rule=lambda _m, k, t: cost_term(k, t))
     m.carbon = pyo.Expression(m.CARBON_TERMS, m.T, rule=lambda _m, k, t: carbon_term(k, t))
     m.patient_km = pyo.Expression(m.T, rule=lambda _m, t: sum(
-        float(km.at[f, s]) * m.place[f, s, v, t] for (f, s, v) in data.arcs)
+        km[f, s] * m.place[f, s, v, t] for (f, s, v) in data.arcs)
         + sum(unmet_km * m.unmet[f, v, t] for (f, v) in data.need_pairs))
     m.delayed_total = pyo.Expression(m.T, rule=lambda _m, t: sum(
         m.delayed[f, v, w, t] for (f, v, w) in data.stepdown_pairs))

@@ -1,0 +1,210 @@
+"""The bulk build and extraction machinery gives exactly what the per-element code gave.
+
+Issue 15 replaced per-element Python work (a pandas lookup per arc, ``pyo.value`` per
+expression) by bulk work. These tests compare each bulk path with the per-element one on small
+scenarios, value for value (equality, not a tolerance: the arithmetic is meant to be the same).
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+import pytest
+
+from model.config import SolverConfig
+from model.data import load_scenario
+from model.formulation import formulate
+from model.inputs import build_inputs
+from model.solve import solve
+from model.values import ModelValues
+from tests.conftest import DEMO
+
+
+@pytest.fixture(scope="module")
+def demo_solved():
+    inputs = build_inputs(load_scenario(DEMO))
+    formulation = formulate(inputs)
+    outcome = solve(formulation.model, SolverConfig(mip_gap=0.05))  # any plan will do
+    assert outcome.has_solution
+    return inputs, formulation.model
+
+
+def _pyomo_value(component) -> float:
+    value = pyo.value(component, exception=False)
+    return 0.0 if value is None else float(value)
+
+
+def test_model_values_equal_pyomo_value_on_every_expression(demo_solved):
+    _inputs, m = demo_solved
+    values = ModelValues()
+    # the outer expressions first, so that the inner ones are then read from what was remembered
+    components = ([m.total_cost] + list(m.objective_terms.values()) + list(m.cost.values())
+                  + list(m.carbon.values()) + list(m.patient_km.values())
+                  + list(m.component_data_objects(pyo.Expression))
+                  + list(m.component_data_objects(pyo.Var)))
+    assert len(components) > 1000
+    for c in components:
+        assert values(c) == _pyomo_value(c), c.name
+    assert values(m.total_cost) == pytest.approx(pyo.value(m.total_cost), rel=0, abs=0)
+
+
+def test_model_values_without_a_value_is_zero_as_pyomo_value():
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var()
+    m.y = pyo.Var(initialize=2.0)
+    m.e = pyo.Expression(expr=3 * m.x + m.y)
+    m.f = pyo.Expression(expr=2 * m.y - 1)
+    m.g = pyo.Expression(expr=m.f * m.f + m.e)
+    values = ModelValues()
+    # x has no value: pyo.value(..., exception=False) gives None for x and for e (and so g)
+    assert values(m.x) == _pyomo_value(m.x) == 0.0
+    assert values(m.e) == _pyomo_value(m.e) == 0.0
+    assert values(m.g) == _pyomo_value(m.g) == 0.0
+    # (2 x 2 - 1)^2 = 9, read twice from the remembered f
+    assert values(m.f) == 3.0
+    assert values(m.f * m.f) == 9.0
+    m.x.set_value(1.0)
+    # a new ModelValues sees the new value: 3 x 1 + 2 = 5; g = 9 + 5 = 14
+    assert ModelValues()(m.g) == _pyomo_value(m.g) == 14.0
+
+
+def test_arc_km_is_the_matrix_entry_of_every_arc(demo_solved):
+    inputs, _m = demo_solved
+    km = inputs.arc_km()
+    assert set(km) == {(f, s) for (f, s, _v) in inputs.arcs}
+    for (f, s), value in km.items():
+        assert type(value) is float
+        assert value == float(inputs.km.at[f, s])
+
+
+def test_pair_km_names_a_missing_pair():
+    import pandas as pd
+
+    from model.inputs import pair_km
+
+    km = pd.DataFrame([[1.5, 2.0], [3.0, 4.25]], index=["F", "G"], columns=["A", "B"])
+    assert pair_km(km, [("G", "B"), ("F", "A")]) == {("G", "B"): 4.25, ("F", "A"): 1.5}
+    with pytest.raises(KeyError, match="'H', 'A'"):
+        pair_km(km, [("F", "A"), ("H", "A")])
+
+
+def test_patient_km_coefficients_are_the_matrix_entries(demo_solved):
+    from pyomo.repn import generate_standard_repn
+
+    inputs, m = demo_solved
+    for t in inputs.years:
+        repn = generate_standard_repn(m.patient_km[t].expr, compute_values=True)
+        coef = {id(v): c for v, c in zip(repn.linear_vars, repn.linear_coefs, strict=True)}
+        for (f, s, v) in inputs.arcs:
+            assert coef[id(m.place[f, s, v, t])] == float(inputs.km.at[f, s])
+
+
+def _two_site_scenario(tmp_path):
+    from tests.factory import Tiny
+
+    return Tiny().site("A", wards={"med": 1}).site("B", footprint="FG", wards={"med": 1}).need(
+        "F", "med", 5).need("FG", "med", 2).write(tmp_path / "s")
+
+
+def test_graph_distances_are_networkx_shortest_paths_cell_by_cell(tmp_path):
+    import networkx as nx
+
+    from model.distances import distance_matrix
+
+    folder = _two_site_scenario(tmp_path)
+    graph = nx.Graph()
+    for u, v, length in [("F", "x", 7.5), ("x", "FG", 2.25), ("x", "A", 40.0), ("FG", "B", 1.0),
+                         ("A", "B", 3.0)]:
+        graph.add_edge(u, v, length=length)
+    nx.write_graphml(graph, folder / "roads.graphml")
+    km = distance_matrix(load_scenario(folder, {"distance": {"method": "graph",
+                                                             "graph_file": "roads.graphml"}}))
+    assert km.index.name == "footprint" and km.columns.name == "site"
+    # F-x-FG-B = 7.5 + 2.25 + 1 = 10.75; F to A: via B 13.75 beats 47.5; FG-B-A = 4; FG-B = 1
+    assert km.to_dict() == {"A": {"F": 13.75, "FG": 4.0}, "B": {"F": 10.75, "FG": 1.0}}
+
+
+def test_graph_and_matrix_name_every_missing_distance(tmp_path):
+    import networkx as nx
+
+    from model.distances import distance_matrix
+    from model.errors import ScenarioError
+
+    folder = _two_site_scenario(tmp_path)
+    graph = nx.Graph()
+    graph.add_edge("F", "A", length=1.0)
+    graph.add_edge("FG", "B", length=1.0)
+    nx.write_graphml(graph, folder / "roads.graphml")
+    with pytest.raises(ScenarioError) as err:
+        distance_matrix(load_scenario(folder, {"distance": {"method": "graph",
+                                                            "graph_file": "roads.graphml"}}))
+    assert [p.value for p in err.value.problems] == ["F->B", "FG->A"]
+    (folder / "km.csv").write_text("footprint,site,km\nF,B,3\nFG,A,4\n")
+    with pytest.raises(ScenarioError) as err:
+        distance_matrix(load_scenario(folder, {"distance": {"method": "matrix", "matrix_file": "km.csv"}}))
+    assert [(p.value, p.rule) for p in err.value.problems] == [
+        ("F,A", "distance missing"), ("FG,B", "distance missing")]
+
+
+def _group_totals_per_frame(frame, keys):
+    """The per-group pandas sums `kpis` used before issue 15 (the reference)."""
+    from model.results import KPI_SUMS
+
+    grouped = frame.groupby(keys) if keys else [("England", frame)]
+    return [(key[0] if isinstance(key, tuple) else key, sub[list(KPI_SUMS)].sum().to_dict())
+            for key, sub in grouped]
+
+
+def test_kpi_group_sums_equal_the_per_group_pandas_sums(demo_solved):
+    import numpy as np
+    import pandas as pd
+
+    from model.results import _group_totals, extract, kpis
+
+    inputs, m = demo_solved
+    table = kpis(extract(m, inputs), inputs, "optimised")
+    assert set(table["scope"]) == {"footprint", "hub", "england"}
+    rng = np.random.default_rng(15)
+    # a frame like kpis' own: 40 footprints in 3 hubs, 9 years, values of mixed magnitude (more
+    # than 8 rows a group, where numpy's pairwise summation starts to matter)
+    frame = pd.DataFrame({"footprint": np.repeat([f"F{i:02d}" for i in range(40)], 9),
+                          "hub": np.repeat([f"H{i % 3}" for i in range(40)], 9),
+                          "year": np.tile(range(2020, 2029), 40)})
+    from model.results import KPI_SUMS
+
+    for k, col in enumerate(KPI_SUMS):
+        frame[col] = rng.lognormal(mean=k, sigma=4.0, size=len(frame)) * rng.choice([-1, 1], len(frame))
+    for keys in (["footprint"], ["hub"], []):
+        for part in (frame, frame[frame["year"] == 2023]):
+            assert _group_totals(part, keys) == _group_totals_per_frame(part, keys)
+
+
+def test_need_out_of_reach_of_every_site_is_found_before_solving():
+    from model.checks import presolve_checks
+    from tests.factory import Tiny
+
+    # A hosts med in F; FG is ~111 km north of it, beyond a 50 km placement limit; low is hosted
+    # nowhere near... B in FG hosts low only, so F's low need (FG's B is 111 km away) is out of reach
+    tiny = (Tiny().site("A", wards={"med": 2}).site("B", footprint="FG", wards={"low": 2})
+            .need("F", "med", 5).need("FG", "med", 3).need("F", "low", 1)
+            .policy(allow_unmet=False, max_placement_km=50))
+    found = [(f.hub, f.service) for f in presolve_checks(tiny.inputs())
+             if "max_placement_km" in f.message]
+    assert found == [("G", "med"), ("H", "low")]
+    assert not [f for f in presolve_checks(tiny.policy(max_placement_km=500).inputs())
+                if "max_placement_km" in f.message]
+
+
+def test_decisions_read_each_sites_rows_as_the_per_site_filter(demo_solved):
+    from model.results import decisions, extract
+
+    inputs, m = demo_solved
+    solution = extract(m, inputs)
+    wards = solution.wards
+    by_site = dict(tuple(wards.groupby("site", sort=False)))
+    for s in inputs.sites:
+        assert by_site[s].equals(wards[wards["site"] == s])
+    table = decisions(solution, inputs)
+    used = {s for s in inputs.sites if inputs.initially_open[s]
+            or wards.loc[wards["site"] == s, "operating"].sum() > 0}
+    assert set(table["site"]) == used
+    assert len(table) == len(used) * len(inputs.years)
