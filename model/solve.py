@@ -6,7 +6,7 @@ import io
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import highspy
@@ -68,13 +68,6 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
     through a persistent interface. `mip_start` (a ComponentMap {VarData: value}, usually integer
     variables only) is handed to HiGHS as a partial MIP start.
     """
-    # HiGHS keeps one global thread scheduler per process and refuses a different `threads`
-    # on a later solve (status "unknown"); reset it so every solve gets the threads it asks for.
-    highspy.Highs.resetGlobalScheduler(True)
-    solver_options = highs_options(options)
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        solver_options["log_file"] = str(log_file)
     start = time.perf_counter()
     try:
         compiled = compile_model(m)
@@ -84,6 +77,22 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
                             objective=None, bound=None, gap_abs=None, gap_rel=None,
                             seconds=time.perf_counter() - start, solver=solver_version(),
                             log_file=str(log_file) if log_file else None)
+    outcome, _h = run_compiled(compiled, options, log_file, stream, mip_start, start)
+    return outcome
+
+
+def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | None = None, stream=None,
+                 mip_start=None, start: float | None = None) -> tuple[SolveOutcome, highspy.Highs]:
+    """Solve a compiled model with HiGHS, load its solution into the Pyomo variables, and return
+    the outcome with the HiGHS object (whose duals and model a caller may read or re-solve)."""
+    # HiGHS keeps one global thread scheduler per process and refuses a different `threads`
+    # on a later solve (status "unknown"); reset it so every solve gets the threads it asks for.
+    highspy.Highs.resetGlobalScheduler(True)
+    start = time.perf_counter() if start is None else start
+    solver_options = highs_options(options)
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        solver_options["log_file"] = str(log_file)
     with capture_output(output=TeeStream(stream if stream is not None else io.StringIO()),
                         capture_fd=True):
         h = highspy.Highs()
@@ -99,7 +108,7 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
     outcome = _outcome(h, compiled, time.perf_counter() - start, log_file)
     log.info("HiGHS: %s (%s) objective=%s bound=%s in %.2fs", outcome.status, outcome.termination,
              outcome.objective, outcome.bound, outcome.seconds)
-    return outcome
+    return outcome, h
 
 
 @dataclass
@@ -110,6 +119,7 @@ class Compiled:
     columns: list  # VarData per column
     column_of: dict[int, int]  # id(VarData) -> column
     model: pyo.ConcreteModel
+    rows: list = field(default_factory=list)  # ConstraintData per row (a ranged row gives two)
 
 
 def compile_model(m: pyo.ConcreteModel) -> Compiled:
@@ -141,7 +151,8 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     if any(integer):
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                            for i in integer]
-    return Compiled(lp, columns, {id(v): k for k, v in enumerate(columns)}, m)
+    return Compiled(lp, columns, {id(v): k for k, v in enumerate(columns)}, m,
+                    [row.constraint for row in repn.rows])
 
 
 _TERMINATION = {

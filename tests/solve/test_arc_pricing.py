@@ -1,0 +1,164 @@
+"""Restricted placement arcs (``solver.arcs: nearest:K``) priced back in: the same answer as the
+full model, and reduced costs that are HiGHS's own."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from model.arc_costs import arc_blocks, reduced_costs
+from model.arc_pricing import optimal_duals
+from model.arcs import choose_arcs
+from model.config import SolverConfig
+from model.data import load_scenario
+from model.formulation import formulate
+from model.inputs import build_inputs
+from model.run import solve_scenario
+from model.solve import compile_model, solve
+from tests.factory import Tiny
+
+ROOT = Path(__file__).resolve().parents[2]
+EXACT = SolverConfig(time_limit=60, mip_gap=0.0, threads=1)
+
+
+def _synthetic():
+    spec = importlib.util.spec_from_file_location("synthetic", ROOT / "scripts" / "synthetic.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.generate
+
+
+def far_arc() -> Tiny:
+    """F needs 15 medium beds a year; its hub's only unit A (in F) holds one ward of 10 beds and
+    can hold no more; unit B, 111 km away in the other hub, has one ward of 10 beds.
+
+    Per year (no discounting, carbon or travel value): a ward costs 100,000 and an occupied bed
+    10,000; an unmet bed (10,000 + 100,000 / 10) x (1 + 100% premium) = 40,000.
+    - full model: A full (100,000 + 10 x 10,000 = 200,000) and 5 beds at B (100,000 + 5 x 10,000
+      = 150,000): 350,000 a year, 1,050,000 over 3 years.
+    - nearest:1 (F's only arc is A, its nearest site and its nearest in hub H): A full, 5 beds
+      unmet (5 x 40,000 = 200,000), B's unused ward removed (free): 400,000 a year, 1,200,000.
+    - priced: the arc to B has reduced cost 10,000 - 40,000 (F's demand dual, the unmet bed)
+      = -30,000 < 0, so it is added back and the answer is the full model's, 1,050,000.
+    """
+    return (Tiny().site("A", "F", wards={"med": 1}, max_wards=1)
+            .site("B", "FG", wards={"med": 1}, max_wards=1)
+            .need("F", "med", 15))
+
+
+def test_far_arc_priced_in_when_nearest_site_is_full(tmp_path):
+    tiny = far_arc()
+    full = solve_scenario(tiny.write(tmp_path / "full"), runs_root=None, baseline=False)
+    assert full.outcome.objective == pytest.approx(1_050_000)
+
+    tiny.config["solver"]["arcs"] = "nearest:1"
+    data = tiny.inputs()
+    assert data.arcs == [("F", "A", "med")]
+    restricted = solve(formulate(data).model, EXACT)
+    assert restricted.objective == pytest.approx(1_200_000)
+
+    priced = solve_scenario(tiny.write(tmp_path / "priced"), runs_root=None, baseline=False)
+    assert priced.outcome.objective == pytest.approx(1_050_000)
+    assert ("F", "B", "med") in priced.inputs.arcs
+    report = priced.manifest["arc_pricing"]
+    assert report["plan_priced"] and report["lp_priced"]
+    assert report["arcs_initial"] == 1 and report["arcs_final"] == 2
+    assert report["rounds"][0]["most_negative_gbp"] == pytest.approx(-30_000)  # one year's arc
+    assert report["gap_rel_all_arcs"] is not None
+
+
+def test_all_arcs_is_the_old_arc_set(tmp_path):
+    """`all` keeps every arc within max_placement_km, in need-pair then site order."""
+    folder = _synthetic()(tmp_path / "s", zones=10, sites=14, years=2, services=2, seed=3,
+                          max_placement_km=150.0)
+    data = build_inputs(load_scenario(folder))
+    km = data.km
+    expected = [(f, s, v) for (f, v) in data.need_pairs for s in data.sites
+                if (s, v) in data.existing_wards and km.at[f, s] <= 150.0]
+    assert data.arcs == expected
+    near = choose_arcs(data.need_pairs, data.sites, set(data.existing_wards), km, 150.0, "nearest:2",
+                       data.hub_of_footprint, data.hub_of_site)
+    assert set(near) <= set(expected) and len(near) < len(expected)
+    for f, v in data.need_pairs:  # the 2 nearest, and the 2 nearest in f's own hub
+        mine = sorted((km.at[f, s], s) for (ff, s, vv) in expected if (ff, vv) == (f, v))
+        own = [(d, s) for d, s in mine if data.hub_of_site[s] == data.hub_of_footprint[f]]
+        assert {s for (ff, s, vv) in near if (ff, vv) == (f, v)} == {s for _d, s in mine[:2] + own[:2]}
+
+
+FAIR = {"max_footprint_mean_km": 130.0, "min_footprint_in_hub_share": 0.99}  # both bind here
+ROWS = ("demand_balance", "ward_capacity", "stepdown_capacity")
+
+
+@pytest.mark.parametrize(("policy", "fixed", "binding"), [
+    ({}, False, ROWS + ("in_hub_share",)),
+    ({}, True, ROWS),
+    (FAIR, False, ROWS + ("footprint_mean_km_cap", "footprint_in_hub_floor")),
+    (FAIR, True, ROWS + ("footprint_mean_km_cap",)),
+])
+def test_reduced_costs_are_highs_own(tmp_path, policy, fixed, binding):
+    """Every place column of the full model: our reduced cost from the row duals equals HiGHS's
+    column dual, in the LP relaxation and with the integers fixed at the MIP's answer. Each case
+    asserts which families' rows bind (nonzero duals), so that their coefficients are tested."""
+    folder = _synthetic()(tmp_path / "s", zones=10, sites=12, years=3, services=2, seed=1)
+    data = build_inputs(load_scenario(folder, {"policy": policy}))
+    m = formulate(data).model
+    compiled = compile_model(m)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = compiled.lp
+    if fixed:  # the plan's LP: integers fixed at the MIP's answer
+        h.passModel(lp)
+        h.setOptionValue("mip_rel_gap", 1e-2)
+        h.run()
+        values = np.asarray(h.getSolution().col_value)
+        cols = np.array([j for j, k in enumerate(lp.integrality_) if k == highspy.HighsVarType.kInteger],
+                        dtype=np.int32)
+        h.changeColsIntegrality(len(cols), cols, np.array([highspy.HighsVarType.kContinuous] * len(cols)))
+        h.changeColsBounds(len(cols), cols, np.round(values[cols]), np.round(values[cols]))
+    else:
+        lp.integrality_ = []
+        h.passModel(lp)
+    h.run()
+    value, duals = optimal_duals(h, compiled)
+    assert value is not None
+    for name in binding:
+        assert name in duals, f"no nonzero dual on {name}: the check would not test it"
+    col_dual = np.asarray(h.getSolution().col_dual)
+    checked = 0
+    for block in arc_blocks(data):
+        row = {f: i for i, f in enumerate(block.footprints)}
+        col = {s: j for j, s in enumerate(block.sites)}
+        for t in data.years:
+            rc = reduced_costs(data, block, t, duals)
+            for f, s, v in data.arcs:
+                if v != block.service:
+                    continue
+                theirs = col_dual[compiled.column_of[id(m.place[f, s, v, t])]]
+                assert rc[row[f], col[s]] == pytest.approx(theirs, rel=1e-6, abs=1e-3), (f, s, v, t)
+                checked += 1
+    assert checked == len(data.arcs) * len(data.years)
+
+
+def _objective(folder: Path, arcs: str) -> float:
+    return solve_scenario(folder, runs_root=None, baseline=False,
+                          overrides={"solver": {"arcs": arcs, "mip_gap": 0.0}}).outcome.objective
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), k=st.integers(1, 2))
+def test_restricting_never_lowers_and_pricing_restores(tmp_path, seed, k):
+    """Fewer arcs never cost less; priced back in, the answer is the full model's."""
+    folder = _synthetic()(tmp_path / f"s{seed}", zones=8, sites=10, years=2, services=2, seed=seed)
+    full = _objective(folder, "all")
+    config = load_scenario(folder, {"solver": {"arcs": f"nearest:{k}", "mip_gap": 0.0}})
+    restricted = solve(formulate(build_inputs(config)).model, EXACT)
+    tol = 1e-6 * abs(full)
+    if restricted.has_solution:  # nearest:K alone may be infeasible (pricing then adds arcs)
+        assert restricted.objective >= full - tol
+    assert _objective(folder, f"nearest:{k}") == pytest.approx(full, rel=1e-6)
