@@ -44,6 +44,8 @@ class Block:
     in_reach: np.ndarray  # s in reach(f, v)
     base_cost: np.ndarray  # |sites|: cost_factor x occupied-bed cost (GBP a bed-year)
     bed_carbon: np.ndarray  # |sites|: tCO2e a bed-year (occupied bed-days x site factor)
+    ward_cost: np.ndarray  # |sites|: running cost of a ward per bed at target occupancy (GBP)
+    ward_carbon: np.ndarray  # |sites|: estate carbon of a ward per bed at target occupancy (t)
 
 
 def arc_blocks(data) -> list[Block]:
@@ -66,12 +68,20 @@ def arc_blocks(data) -> list[Block]:
         base = factor["cost_factor"].to_numpy(float) * float(svc["cost_per_occupied_bed_gbp"])
         carbon = (DAYS_PER_YEAR * float(svc["carbon_kg_per_bed_day"]) / 1000.0
                   * factor["carbon_factor"].to_numpy(float))
-        blocks.append(Block(v, fps, sites, km, allowed, same, reach, base, carbon))
+        per_bed = 1.0 / data.beds_per_ward_at_occupancy(v)
+        ward_cost = factor["cost_factor"].to_numpy(float) * float(svc["cost_per_ward_gbp"]) * per_bed
+        ward_carbon = (factor["carbon_factor"].to_numpy(float) * float(svc["beds_per_ward"])
+                       * float(svc["estate_carbon_t_per_bed_year"]) * per_bed)
+        blocks.append(Block(v, fps, sites, km, allowed, same, reach, base, carbon, ward_cost, ward_carbon))
     return blocks
 
 
-def reduced_costs(data, block: Block, t: int, duals: RowDuals) -> np.ndarray:
-    """Reduced cost of ``place[f,s,v,t]`` for every arc of `block` in year `t` (GBP)."""
+def reduced_costs(data, block: Block, t: int, duals: RowDuals, room: set | None = None) -> np.ndarray:
+    """Reduced cost of ``place[f,s,v,t]`` for every arc of `block` in year `t` (GBP).
+
+    With `room` (the (s, t) whose site could hold another ward), a full site's capacity dual is
+    capped at the running cost and estate carbon of a ward per bed: the arc is priced as if one
+    more ward could be kept or added there (a heuristic, see ``price_arcs``)."""
     cfg = data.config
     v = block.service
     visit_t_per_km = 2.0 * cfg.travel.visits_per_patient_year * cfg.travel.car_kg_per_km / 1000.0
@@ -86,7 +96,12 @@ def reduced_costs(data, block: Block, t: int, duals: RowDuals) -> np.ndarray:
 
     fps, sites = block.footprints, block.sites
     rc -= column("demand_balance", [(f, v, t) for f in fps])[:, None]
-    rc -= column("ward_capacity", [(s, v, t) for s in sites])[None, :]
+    capacity = column("ward_capacity", [(s, v, t) for s in sites])
+    if room is not None:
+        ward = data.discount[t] * (block.ward_cost + price * block.ward_carbon)
+        can = np.array([(s, t) in room for s in sites], dtype=bool)
+        capacity = np.where(can, np.maximum(capacity, -ward), capacity)
+    rc -= capacity[None, :]
     share = float(data.service.at[v, "in_hub_share"])
     in_hub = column("in_hub_share", [(f, v, t) for f in fps])
     if share > 0 and in_hub.any():
@@ -111,9 +126,14 @@ class Priced:
 
 
 def price_arcs(data, blocks: list[Block], duals: RowDuals, in_model: set[Arc],
-               per_need: int, rel_tol: float = 1e-7) -> Priced:
+               per_need: int, rel_tol: float = 1e-7, room: set | None = None) -> Priced:
     """The left-out arcs whose reduced cost is below $-10^{-7}$ of their objective coefficient
-    (and 1e-6 GBP) in some year, at most `per_need` a need pair (the most negative first)."""
+    (and 1e-6 GBP) in some year, at most `per_need` a need pair (the most negative first).
+
+    With `room`, capacity duals are capped as in ``reduced_costs``: with the plan's wards fixed a
+    full site's capacity dual says nothing of a ward the MIP could keep or add there for an arc
+    left out, so the exact pricing alone can stop at a plan whose better neighbour needs that
+    arc. This pass finds such arcs; it proves nothing."""
     added: list[Arc] = []
     negative, most, left_out = 0, 0.0, 0
     for block in blocks:
@@ -125,7 +145,7 @@ def price_arcs(data, blocks: list[Block], duals: RowDuals, in_model: set[Arc],
             continue
         worst = np.full(block.km.shape, np.inf)
         for t in data.years:
-            rc = reduced_costs(data, block, t, duals)
+            rc = reduced_costs(data, block, t, duals, room)
             scale = data.discount[t] * (block.base_cost[None, :] + block.km)
             tol = np.maximum(rel_tol * scale, 1e-6)
             worst = np.minimum(worst, np.where(rc < -tol, rc, np.inf))

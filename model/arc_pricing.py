@@ -30,11 +30,12 @@ import highspy
 import numpy as np
 
 from model.arc_costs import RowDuals, arc_blocks, price_arcs
-from model.arcs import ordered_arcs
+from model.arcs import choose_arcs, nearest_k, ordered_arcs
 from model.config import SolverConfig
 from model.formulation import formulate
 from model.formulation.builder import Formulation
 from model.formulation.levers import named_start, start_map
+from model.formulation.roles import Kind
 from model.inputs import ModelInputs
 from model.solve import Compiled, SolveOutcome, compile_model, load_columns, run_compiled
 
@@ -98,8 +99,18 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
     per_need = max(1, _k(options.arcs))
     formulation, compiled = _build(data, report)
     lp_deadline = time.perf_counter() + LP_SHARE * options.time_limit
+    k = _k(options.arcs)
     while len(report.rounds) < MAX_ROUNDS:
-        value, duals = _lp_duals(compiled, options, lp_deadline - time.perf_counter())
+        value, duals, status = _lp_duals(compiled, formulation, options, lp_deadline - time.perf_counter())
+        if status == highspy.HighsModelStatus.kInfeasible and len(arcs) < report.arcs_possible:
+            k *= 2  # nearest:K alone cannot meet the rules (e.g. in-hub shares): widen, not price
+            report.note = f"nearest:{_k(options.arcs)} infeasible, widened to nearest:{k}"
+            arcs |= set(choose_arcs(data.need_pairs, data.sites, set(data.existing_wards), data.km,
+                                    data.config.policy.max_placement_km, f"nearest:{k}",
+                                    data.hub_of_footprint, data.hub_of_site))
+            data = replace(data, arcs=ordered_arcs(data, arcs))
+            formulation, compiled = _build(data, report)
+            continue
         if value is None:
             report.note = "the LP relaxation was not solved in its share of the time"
             break
@@ -121,7 +132,7 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         if not outcome.has_solution:
             report.note = f"the MIP found no solution ({outcome.termination})"
             break
-        value, duals = _fixed_lp(h, compiled, deadline - time.perf_counter())
+        value, duals = _fixed_lp(h, compiled, formulation, deadline - time.perf_counter())
         if value is None:
             report.note = "the LP with the integer decisions fixed was not solved"
             break
@@ -129,9 +140,12 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         report.fixed_lp_objective = value
         priced = price_arcs(data, blocks, duals, arcs, per_need)
         _record(report, "mip", priced, value, len(arcs))
+        report.plan_priced = not priced.added
+        if not priced.added:  # proved; then the arcs that would pay with one more ward
+            priced = price_arcs(data, blocks, duals, arcs, per_need, room=_room(formulation))
+            _record(report, "mip, a ward more", priced, value, len(arcs))
         say(f"pricing arcs (plan's LP): {len(priced.added):,} added")
         if not priced.added:
-            report.plan_priced = True
             break
         if time.perf_counter() >= deadline or len(report.rounds) >= MAX_ROUNDS:
             report.note = f"{len(priced.added):,} arcs still priced in when the time ran out"
@@ -148,9 +162,17 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
 
 
 def _k(spec: str) -> int:
-    from model.arcs import nearest_k
-
     return nearest_k(spec) or 1
+
+
+def _room(formulation: Formulation) -> set[tuple[str, int]]:
+    """(s, t) where the plan's site could hold one more ward."""
+    m, data = formulation.model, formulation.data
+    max_wards = data.site["max_wards"].to_dict()
+    used: dict[tuple[str, int], float] = {}
+    for (s, _v, t), var in m.wards.items():
+        used[(s, t)] = used.get((s, t), 0.0) + (var.value or 0.0)
+    return {key for key, n in used.items() if n + 1 <= max_wards[key[0]] + 1e-6}
 
 
 def _build(data: ModelInputs, report: ArcReport) -> tuple[Formulation, Compiled]:
@@ -177,10 +199,11 @@ def _highs(compiled: Compiled, seconds: float) -> highspy.Highs:
     return h
 
 
-def _lp_duals(compiled: Compiled, options: SolverConfig, seconds: float) -> tuple[float | None, RowDuals]:
-    """The LP relaxation's value and row duals (None if not solved to optimality in time)."""
+def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfig, seconds: float):
+    """The LP relaxation's value and row duals (None if not solved to optimality in time), and
+    HiGHS's model status."""
     if seconds <= 0:
-        return None, {}
+        return None, {}, highspy.HighsModelStatus.kTimeLimit
     h = _highs(compiled, seconds)
     h.setOptionValue("threads", int(options.threads))
     lp = compiled.lp
@@ -190,11 +213,13 @@ def _lp_duals(compiled: Compiled, options: SolverConfig, seconds: float) -> tupl
         h.passModel(lp)
     finally:
         lp.integrality_ = integrality
+    _free_implied(h, compiled, formulation)
     h.run()
-    return optimal_duals(h, compiled)
+    return *optimal_duals(h, compiled), h.getModelStatus()
 
 
-def _fixed_lp(h: highspy.Highs, compiled: Compiled, seconds: float) -> tuple[float | None, RowDuals]:
+def _fixed_lp(h: highspy.Highs, compiled: Compiled, formulation: Formulation,
+              seconds: float) -> tuple[float | None, RowDuals]:
     """Fix the integer columns at the incumbent, solve the LP left, load its solution (the same
     integer decisions, its placements optimal) and return its value and row duals."""
     values = np.asarray(h.getSolution().col_value, dtype=float)
@@ -208,11 +233,28 @@ def _fixed_lp(h: highspy.Highs, compiled: Compiled, seconds: float) -> tuple[flo
                                 np.array([highspy.HighsVarType.kContinuous] * len(cols)))
         h.changeColsBounds(len(cols), cols, fixed, fixed)
     h.setOptionValue("output_flag", False)
+    _free_implied(h, compiled, formulation)
     h.run()
     value, duals = optimal_duals(h, compiled)
     if value is not None:
         load_columns(compiled, h.getSolution().col_value)
     return value, duals
+
+
+def _free_implied(h: highspy.Highs, compiled: Compiled, formulation: Formulation) -> None:
+    """Drop the implied rows (role IMPLIED: aggregate capacity, linking) from the LP to price on.
+
+    They remove no solution of the LP relaxation, so its optimum is unchanged and a dual of the LP
+    without them is a dual of the LP with them (0 on theirs). With the wards fixed they are rows
+    on unmet need alone, and HiGHS's dual may carry unmet need's cost on them instead of on the
+    demand rows: valid for the exact pricing, but it hides from the ward pass what an unmet bed
+    costs its footprint.
+    """
+    names = {row.component.local_name for row in formulation.rows if row.role.kind == Kind.IMPLIED}
+    rows = np.array([i for i, con in enumerate(compiled.rows) if con.parent_component().local_name in names],
+                    dtype=np.int32)
+    if len(rows):
+        h.changeRowsBounds(len(rows), rows, np.full(len(rows), -np.inf), np.full(len(rows), np.inf))
 
 
 def optimal_duals(h: highspy.Highs, compiled: Compiled) -> tuple[float | None, RowDuals]:
