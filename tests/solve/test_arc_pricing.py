@@ -9,7 +9,7 @@ from pathlib import Path
 import highspy
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from model.arc_costs import arc_blocks, reduced_costs
@@ -162,8 +162,13 @@ def estates(draw) -> Tiny:
 
 @settings(max_examples=20, deadline=None)
 @given(tiny=estates(), k=st.integers(1, 2))
-def test_restricting_never_lowers_and_pricing_restores(tiny, k):
-    """Fewer arcs never cost less; priced back in, the answer is the full model's."""
+def test_restricting_never_lowers_and_pricing_is_bounded(tiny, k):
+    """Fewer arcs never cost less; priced back in, never more than the restricted answer, never
+    less than the full model's, and the full model's answer lies within the bound over every arc
+    that the pricing proved. (Equal to the full model's answer in 60 of 60 random estates of this
+    kind tried while writing this, but not always: see test_consolidation_is_not_proved.)"""
+    note(f"sites {[(r['site'], r['lat'], r['max_wards']) for r in tiny.sites]}, wards {tiny.site_services}, "
+         f"need {tiny.demand[::3]}, in-hub {tiny.services[0]['in_hub_share']}")
     full = solve(formulate(tiny.inputs()).model, EXACT)
     tiny.config["solver"]["arcs"] = f"nearest:{k}"
     data = tiny.inputs()
@@ -173,8 +178,33 @@ def test_restricting_never_lowers_and_pricing_restores(tiny, k):
         assert not restricted.has_solution and not priced.has_solution
         return
     tol = 1e-6 * max(1.0, abs(full.objective))
+    assert report.plan_priced and report.lp_priced
+    assert priced.objective >= full.objective - tol
     if restricted.has_solution:
         assert restricted.objective >= full.objective - tol
-    assert report.plan_priced and report.lp_priced
-    assert priced.objective == pytest.approx(full.objective, rel=1e-6, abs=1e-3)
+        assert priced.objective <= restricted.objective + tol
     assert report.lp_bound <= full.objective + tol  # the bound over every arc is a bound
+
+
+def test_consolidation_is_not_proved():
+    """What pricing cannot see: F and FG (111 km apart) each need 5 beds, each has a 10-bed ward
+    of its own (S0, S2; S1 in F is empty and full-size). Per year: a ward 100,000, a bed 10,000,
+    a km 40 (travel value).
+    - full model: one ward for both, the other closed: 100,000 + 10 x 10,000 + 5 x 111.2 km x 40
+      = 222,239 a year (666,717 over 3 years);
+    - nearest:1 (F-S0, FG-S2): both wards kept, 2 x 100,000 + 10 x 10,000 = 300,000 (900,000).
+    The cross arcs price at +4,447 (travel) in the plan's LP, where neither ward is full, and the
+    LP relaxation, where wards are divisible, needs no consolidation: so no arc is added, the
+    plan is "priced" but not the full model's. The bound over every arc (the LP relaxation,
+    100,000 + 100,000 a year = 600,000) says so: 33% from the optimum, which the report gives."""
+    tiny = (Tiny().set(value_of_travel_gbp_per_km=40.0)
+            .site("S0", "F", wards={"med": 1}, max_wards=1).site("S1", "F", wards={"med": 0}, max_wards=1)
+            .site("S2", "FG", wards={"med": 1}, max_wards=1).need("F", "med", 5).need("FG", "med", 5))
+    full = solve(formulate(tiny.inputs()).model, EXACT)
+    assert full.objective == pytest.approx(666_717, abs=1)
+    tiny.config["solver"]["arcs"] = "nearest:1"
+    _formulation, priced, report = solve_priced(tiny.inputs(), EXACT.model_copy(update={"arcs": "nearest:1"}))
+    assert priced.objective == pytest.approx(900_000)
+    assert report.plan_priced and report.lp_bound == pytest.approx(600_000)
+    assert report.gap_rel_all_arcs == pytest.approx(1 / 3)
+    assert report.gap_rel_all_arcs >= (priced.objective - full.objective) / priced.objective
