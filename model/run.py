@@ -16,9 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from model.arc_pricing import ArcReport, solve_priced
 from model.data import ScenarioData, load_scenario, revalidate
 from model.diagnosis import elastic_diagnosis, render_diagnosis, summary_line
-from model.arc_pricing import ArcReport, solve_priced
 from model.errors import InfeasibleError, NoSolutionError, OutputError, Problem, ScenarioError
 from model.formulation import formulate, model_size, presolve_checks
 from model.gis import write_gis_outputs
@@ -169,7 +169,8 @@ def solve_scenario(
             _write_diagnosis(result, out, [], findings)
         else:
             say(f"solving ({size['variables']:,} variables, {size['integer_variables']:,} integer, "
-                f"{size['constraints']:,} constraints)" if size else f"solving on {scenario.config.solver.arcs} arcs")
+                f"{size['constraints']:,} constraints)" if size
+                else f"solving on {scenario.config.solver.arcs} arcs")
             log_file = out / "solver.log" if out is not None else None
             if restricted:  # built and solved round by round, pricing the arcs left out
                 formulation, outcome, arc_report = solve_priced(inputs, scenario.config.solver, log_file,

@@ -150,7 +150,8 @@ def estates(draw) -> Tiny:
     """Two footprints 111 km apart (one a hub each), two to five units along the line between
     and beyond them, each with 0-2 wards of 10 beds and room for 1-3; need of 5-30 beds in each
     footprint; travel valued at 40 GBP a km, so distance matters; an in-hub share of 0 or 50%."""
-    tiny = Tiny().set(value_of_travel_gbp_per_km=40.0).service("med", in_hub_share=draw(st.sampled_from([0.0, 0.5])))
+    share = draw(st.sampled_from([0.0, 0.5]))
+    tiny = Tiny().set(value_of_travel_gbp_per_km=40.0).service("med", in_hub_share=share)
     for k in range(draw(st.integers(2, 5))):
         lat = draw(st.floats(52.5, 54.5, allow_nan=False))
         tiny.site(f"S{k}", "F" if lat < 53.5 else "FG", wards={"med": draw(st.integers(0, 2))},
