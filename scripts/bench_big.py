@@ -62,7 +62,8 @@ def work(spec: dict) -> dict:
         except BedplanError as exc:
             return {"name": spec["name"], "arcs": spec["arcs"], "status": type(exc).__name__,
                     "total_seconds": time.perf_counter() - start, "peak_mb": _peak_mb(),
-                    "phases": _phases(marks, start, time.perf_counter())}
+                    "phases": _phases(marks, start, time.perf_counter()), "load": os.getloadavg(),
+                    "messages": [(round(t - start, 1), msg) for msg, t in marks]}
     total = time.perf_counter() - start
     phases = _phases(marks, start, start + total)
     build = result.manifest["build_seconds"]
@@ -80,6 +81,7 @@ def work(spec: dict) -> dict:
         "arcs_initial": arc.get("arcs_initial"), "arcs_final": arc.get("arcs_final"),
         "arcs_possible": arc.get("arcs_possible"), "rounds": len(arc.get("rounds", [])),
         "note": arc.get("note", ""), "load": os.getloadavg(),
+        "messages": [(round(t - start, 1), msg) for msg, t in marks],
     }
 
 
@@ -143,6 +145,11 @@ def render(info: dict, rows: list[dict], args: argparse.Namespace, started: floa
             f"{_f(r.get('total_seconds'), '{:.1f}')} | {_f(r.get('peak_mb'))} | {_f(r.get('objective'))} | "
             f"{_pct(r.get('gap_rel'))} | {_pct(r.get('gap_all_arcs'))} | {priced} | {built} | "
             f"{_f(r.get('rounds'))} | {_f((r.get('load') or [None])[0], '{:.2f}')} |")
+    for r in rows:
+        if r.get("messages"):
+            stages = "; ".join(f"{t:.0f} s {msg}" for t, msg in r["messages"][:16])
+            more = f" (+{len(r['messages']) - 16} more)" if len(r["messages"]) > 16 else ""
+            lines.append(f"- {r['name']}, {r['arcs']}, stages: {stages}{more}.")
     pairs = {}
     for r in rows:
         if r.get("objective") is not None:
