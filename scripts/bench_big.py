@@ -189,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="one small row (a smoke test)")
     parser.add_argument("--only", default="same,big", help="same (against the full model), big")
+    parser.add_argument("--sizes", default=None, help="only these sizes, e.g. 44x100x5x4,200x300x5x4")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--doc", type=Path, default=DOC)
     parser.add_argument("--no-doc", action="store_true")
@@ -199,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     started, info = time.time(), machine()
     only = set(args.only.split(","))
     plan = QUICK if args.quick else [r for r in BIG + SAME if r[0] in only]  # the targets first
+    if args.sizes:
+        plan = [r for r in plan if "x".join(str(n) for n in r[1:5]) in args.sizes.split(",")]
     rows = []
     for kind, z, s, y, v, arcs, limit, gap in plan:
         name = f"synthetic {z} zones x {s} sites x {y} years x {v} services"
