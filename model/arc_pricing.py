@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 MAX_ROUNDS = 50
 LP_SHARE = 0.4  # of the time limit, at most, for step 1 (the relaxation's pricing)
+RESERVE = 0.1  # of the time limit, kept from each MIP for the LP with the integers fixed
 
 
 @dataclass
@@ -125,14 +126,15 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         formulation, compiled = _build(data, report)
     start = None
     while True:
-        remaining = max(1.0, deadline - time.perf_counter())
+        remaining = max(1.0, deadline - time.perf_counter() - RESERVE * options.time_limit)
         run_options = options.model_copy(update={"time_limit": remaining})
         mip_start = start_map(formulation.model, start)
         outcome, h = run_compiled(compiled, run_options, log_file, stream, mip_start)
         if not outcome.has_solution:
             report.note = f"the MIP found no solution ({outcome.termination})"
             break
-        value, duals = _fixed_lp(h, compiled, formulation, deadline - time.perf_counter())
+        value, duals = _fixed_lp(h, compiled, formulation,
+                                 max(deadline - time.perf_counter(), RESERVE * options.time_limit))
         if value is None:
             report.note = "the LP with the integer decisions fixed was not solved"
             break
