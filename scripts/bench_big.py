@@ -145,6 +145,7 @@ def render(info: dict, rows: list[dict], args: argparse.Namespace, started: floa
             f"{_f(r.get('total_seconds'), '{:.1f}')} | {_f(r.get('peak_mb'))} | {_f(r.get('objective'))} | "
             f"{_pct(r.get('gap_rel'))} | {_pct(r.get('gap_all_arcs'))} | {priced} | {built} | "
             f"{_f(r.get('rounds'))} | {_f((r.get('load') or [None])[0], '{:.2f}')} |")
+    lines.append("")
     for r in rows:
         if r.get("messages"):
             stages = "; ".join(f"{t:.0f} s {msg}" for t, msg in r["messages"][:16])
