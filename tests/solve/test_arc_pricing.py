@@ -24,7 +24,10 @@ from model.solve import compile_model, solve
 from tests.factory import Tiny
 
 ROOT = Path(__file__).resolve().parents[2]
-EXACT = SolverConfig(time_limit=60, mip_gap=0.0, threads=1)
+# Limits that never bind on these tiny models, even on a crowded machine: the LP pricing gets a
+# share of the time limit in wall-clock seconds, and a starved process once ran out of it.
+SLOW_OK = {"time_limit": 600, "mip_gap": 0.0, "threads": 1}
+EXACT = SolverConfig(**SLOW_OK)
 
 
 def _synthetic():
@@ -47,7 +50,8 @@ def far_arc() -> Tiny:
     - priced: the arc to B has reduced cost 10,000 - 40,000 (F's demand dual, the unmet bed)
       = -30,000 < 0, so it is added back and the answer is the full model's, 1,050,000.
     """
-    return (Tiny().site("A", "F", wards={"med": 1}, max_wards=1)
+    return (Tiny().set(solver=dict(SLOW_OK))
+            .site("A", "F", wards={"med": 1}, max_wards=1)
             .site("B", "FG", wards={"med": 1}, max_wards=1)
             .need("F", "med", 15))
 
@@ -151,7 +155,8 @@ def estates(draw) -> Tiny:
     and beyond them, each with 0-2 wards of 10 beds and room for 1-3; need of 5-30 beds in each
     footprint; travel valued at 40 GBP a km, so distance matters; an in-hub share of 0 or 50%."""
     share = draw(st.sampled_from([0.0, 0.5]))
-    tiny = Tiny().set(value_of_travel_gbp_per_km=40.0).service("med", in_hub_share=share)
+    tiny = (Tiny().set(value_of_travel_gbp_per_km=40.0, solver=dict(SLOW_OK))
+            .service("med", in_hub_share=share))
     for k in range(draw(st.integers(2, 5))):
         lat = draw(st.floats(52.5, 54.5, allow_nan=False))
         tiny.site(f"S{k}", "F" if lat < 53.5 else "FG", wards={"med": draw(st.integers(0, 2))},
@@ -198,7 +203,7 @@ def test_consolidation_is_not_proved():
     LP relaxation, where wards are divisible, needs no consolidation: so no arc is added, the
     plan is "priced" but not the full model's. The bound over every arc (the LP relaxation,
     100,000 + 100,000 a year = 600,000) says so: 33% from the optimum, which the report gives."""
-    tiny = (Tiny().set(value_of_travel_gbp_per_km=40.0)
+    tiny = (Tiny().set(value_of_travel_gbp_per_km=40.0, solver=dict(SLOW_OK))
             .site("S0", "F", wards={"med": 1}, max_wards=1).site("S1", "F", wards={"med": 0}, max_wards=1)
             .site("S2", "FG", wards={"med": 1}, max_wards=1).need("F", "med", 5).need("FG", "med", 5))
     full = solve(formulate(tiny.inputs()).model, EXACT)
