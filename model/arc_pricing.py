@@ -216,6 +216,7 @@ def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfi
     finally:
         lp.integrality_ = integrality
     _free_implied(h, compiled, formulation)
+    h.setOptionValue("time_limit", h.getRunTime() + max(1.0, float(seconds)))  # its clock runs already
     h.run()
     return *optimal_duals(h, compiled), h.getModelStatus()
 
@@ -229,7 +230,8 @@ def _fixed_lp(h: highspy.Highs, compiled: Compiled, formulation: Formulation,
     cols = np.array([j for j, kind in enumerate(kinds) if kind == highspy.HighsVarType.kInteger],
                     dtype=np.int32)
     fixed = np.round(values[cols])
-    h.setOptionValue("time_limit", max(1.0, float(seconds)))
+    # HiGHS's time limit counts from the object's first run: the MIP's time is already on it.
+    h.setOptionValue("time_limit", h.getRunTime() + max(1.0, float(seconds)))
     if len(cols):
         h.changeColsIntegrality(len(cols), cols,
                                 np.array([highspy.HighsVarType.kContinuous] * len(cols)))
