@@ -50,10 +50,12 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	@touch $(BENCH_STAMP)
 
-# Slow tests (OR-Library optima), then the performance tables into docs/performance.md.
+# Slow tests (OR-Library optima), then the performance tables into docs/performance.md
+# (scripts/bench_big.py: big geographies with restricted arcs, about 1 h more).
 bench: $(STAMP) $(BENCH_STAMP)
 	$(PY) -m pytest -q -m slow $(ARGS)
 	$(PY) scripts/bench.py
+	$(PY) scripts/bench_big.py
 
 data: $(STAMP)
 	$(PY) scripts/build_england.py

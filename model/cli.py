@@ -65,6 +65,8 @@ def solve(
     time_limit: Annotated[float | None, typer.Option(help="Solver time limit, seconds.")] = None,
     mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
     threads: Annotated[int | None, typer.Option(help="Solver threads.")] = None,
+    arcs: Annotated[str | None, typer.Option(
+        help="Placement arcs: all, or nearest:K (the K nearest sites, then the rest priced in).")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where run folders are written.")] = Path("runs"),
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Skip the do-nothing run.")] = False,
     no_breakdown: Annotated[bool, typer.Option(
@@ -82,7 +84,7 @@ def solve(
     from model.run import solve_scenario
 
     solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap,
-                                "threads": threads}.items() if v is not None}
+                                "threads": threads, "arcs": arcs}.items() if v is not None}
     _check_flags(solver)
     overrides = {"solver": solver} if solver else None
     stream = sys.stdout if show_log else None

@@ -133,6 +133,11 @@ class SolverConfig(_Strict):
     time_limit: float = Field(60.0, gt=0, le=1e7, description="Seconds.")
     mip_gap: float = Field(1e-3, ge=0, le=1, description="Relative MIP gap to stop at.")
     threads: int = Field(2, ge=1, le=256)
+    arcs: str = Field(
+        "all", pattern=r"^(all|nearest:[1-9][0-9]{0,3})$",
+        description="Placement arcs built: `all`, or `nearest:K` (each footprint's K nearest sites "
+                    "per service and its K nearest in its own hub; the left-out arcs are then priced "
+                    "against the duals and added back until none would improve the plan).")
     options: dict[str, bool | int | float | str] = Field(
         default_factory=dict,
         description="Further HiGHS options that change the search (see SEARCH_OPTIONS).",

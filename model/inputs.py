@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from model.arcs import choose_arcs
 from model.data import ScenarioData
 from model.distances import distance_matrix
 from model.errors import ScenarioError
@@ -153,16 +154,11 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
 
     need_pairs = sorted({(f, v) for (f, v, _t) in demand if v in inpatient})
     max_km = policy.max_placement_km
-    arcs = [
-        (f, s, v)
-        for (f, v) in need_pairs
-        for s in sites.index
-        if (s, v) in existing and (max_km is None or km.at[f, s] <= max_km)
-    ]
-
     hub_of_fp = footprints["hub"].to_dict()
     fp_of_site = sites["footprint"].to_dict()
     hub_of_site = {s: hub_of_fp[f] for s, f in fp_of_site.items()}
+    arcs = choose_arcs(need_pairs, list(sites.index), set(existing), km, max_km, cfg.solver.arcs,
+                       hub_of_fp, hub_of_site)
 
     pathway = [(r.from_service, r.to_service) for r in scenario.pathway.itertuples(index=False)]
     pathway_share = {(r.from_service, r.to_service): float(r.share)

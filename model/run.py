@@ -16,9 +16,10 @@ from typing import Any
 
 import pandas as pd
 
+from model.arc_pricing import ArcReport, solve_priced
 from model.data import ScenarioData, load_scenario, revalidate
 from model.diagnosis import elastic_diagnosis, render_diagnosis, summary_line
-from model.errors import InfeasibleError, NoSolutionError, OutputError
+from model.errors import InfeasibleError, NoSolutionError, OutputError, Problem, ScenarioError
 from model.formulation import formulate, model_size, presolve_checks
 from model.gis import write_gis_outputs
 from model.inputs import ModelInputs, build_inputs
@@ -142,7 +143,13 @@ def solve_scenario(
     say("checking capacity against the rules")
     findings = presolve_checks(inputs)
     m, formulation, size, build_seconds, start_values = None, None, {}, 0.0, None
-    if not findings:
+    restricted, arc_report = scenario.config.solver.arcs != "all", None
+    if restricted and prepare is not None:
+        raise ScenarioError([Problem(str(scenario.input_files.get("scenario.yaml", "scenario.yaml")),
+                                     None, "solver.arcs", scenario.config.solver.arcs,
+                                     "restricted arcs (nearest:K) are for bedplan solve only; use "
+                                     "`all` for the frontier and alternatives")])
+    if not findings and not restricted:
         say("building model")
         start = time.perf_counter()
         formulation = formulate(inputs)
@@ -162,10 +169,17 @@ def solve_scenario(
             _write_diagnosis(result, out, [], findings)
         else:
             say(f"solving ({size['variables']:,} variables, {size['integer_variables']:,} integer, "
-                f"{size['constraints']:,} constraints)")
+                f"{size['constraints']:,} constraints)" if size
+                else f"solving on {scenario.config.solver.arcs} arcs")
             log_file = out / "solver.log" if out is not None else None
-            outcome = solve(m, scenario.config.solver, log_file=log_file, stream=solver_stream,
-                            mip_start=start_values)
+            if restricted:  # built and solved round by round, pricing the arcs left out
+                formulation, outcome, arc_report = solve_priced(inputs, scenario.config.solver, log_file,
+                                                                solver_stream, say)
+                m, size = formulation.model, model_size(formulation.model)
+                build_seconds = arc_report.build_seconds
+            else:
+                outcome = solve(m, scenario.config.solver, log_file=log_file, stream=solver_stream,
+                                mip_start=start_values)
             if outcome.status == SolveStatus.INFEASIBLE:
                 result = RunResult(scenario, inputs, outcome,
                                    _manifest(scenario, inputs, size, build_seconds, run_id, outcome),
@@ -174,8 +188,9 @@ def solve_scenario(
                 _write_diagnosis(result, out, elastic_diagnosis(formulation, scenario.config.solver), [])
             else:
                 pricing = PricingRequest(price, price_only, workers, scheduler)
-                result = _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
-                                 (baseline, baseline and levers), say, out, solver_stream, pricing)
+                result = _finish(scenario, formulation.data, formulation, size, build_seconds, run_id,
+                                 outcome, (baseline, baseline and levers), say, out, solver_stream, pricing,
+                                 arc_report)
     result.run_dir = folder.final
     _raise_for_status(result)
     return result
@@ -223,10 +238,14 @@ class PricingRequest:
 
 
 def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome, baseline, say, out,
-            stream, pricing: PricingRequest = PricingRequest()):
+            stream, pricing: PricingRequest = PricingRequest(), arc_report: ArcReport | None = None):
     m = formulation.model
     with_baseline, with_levers = baseline
     manifest = _manifest(scenario, inputs, size, build_seconds, run_id, outcome)
+    if arc_report is not None:
+        manifest["arc_pricing"] = {**arc_report.as_dict(), "statements": arc_report.statements()}
+        if not arc_report.plan_priced or (arc_report.gap_rel_all_arcs or 0.0) > (outcome.gap_rel or 0.0):
+            manifest["warnings"].append(" ".join(arc_report.statements()[1:3]))
     result = RunResult(scenario=scenario, inputs=inputs, outcome=outcome, manifest=manifest,
                        run_dir=None, size=size)
     if not outcome.has_solution:

@@ -6,7 +6,7 @@ import io
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import highspy
@@ -72,13 +72,6 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
     candidates, best first: each is tried in turn (its integer values fixed, the rest an LP) and
     the first feasible one, completed by that LP, is the start (`start_choice` says which).
     """
-    # HiGHS keeps one global thread scheduler per process and refuses a different `threads`
-    # on a later solve (status "unknown"); reset it so every solve gets the threads it asks for.
-    highspy.Highs.resetGlobalScheduler(True)
-    solver_options = highs_options(options)
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        solver_options["log_file"] = str(log_file)
     start = time.perf_counter()
     try:
         compiled = compile_model(m)
@@ -88,6 +81,22 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
                             objective=None, bound=None, gap_abs=None, gap_rel=None,
                             seconds=time.perf_counter() - start, solver=solver_version(),
                             log_file=str(log_file) if log_file else None)
+    outcome, _h = run_compiled(compiled, options, log_file, stream, mip_start, start)
+    return outcome
+
+
+def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | None = None, stream=None,
+                 mip_start=None, start: float | None = None) -> tuple[SolveOutcome, highspy.Highs]:
+    """Solve a compiled model with HiGHS, load its solution into the Pyomo variables, and return
+    the outcome with the HiGHS object (whose duals and model a caller may read or re-solve)."""
+    # HiGHS keeps one global thread scheduler per process and refuses a different `threads`
+    # on a later solve (status "unknown"); reset it so every solve gets the threads it asks for.
+    highspy.Highs.resetGlobalScheduler(True)
+    start = time.perf_counter() if start is None else start
+    solver_options = highs_options(options)
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        solver_options["log_file"] = str(log_file)
     log_text = io.StringIO()  # read back for what HiGHS made of the MIP start
     outputs = (stream, log_text) if stream is not None else (log_text,)
     with capture_output(output=TeeStream(*outputs), capture_fd=True):
@@ -116,7 +125,7 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
         outcome.start_choice = choice
     log.info("HiGHS: %s (%s) objective=%s bound=%s in %.2fs", outcome.status, outcome.termination,
              outcome.objective, outcome.bound, outcome.seconds)
-    return outcome
+    return outcome, h
 
 
 def _start_columns(compiled: Compiled, start) -> tuple[np.ndarray, np.ndarray]:
@@ -166,6 +175,7 @@ class Compiled:
     columns: list  # VarData per column
     column_of: dict[int, int]  # id(VarData) -> column
     model: pyo.ConcreteModel
+    rows: list = field(default_factory=list)  # ConstraintData per row (a ranged row gives two)
 
 
 def compile_model(m: pyo.ConcreteModel) -> Compiled:
@@ -197,7 +207,8 @@ def compile_model(m: pyo.ConcreteModel) -> Compiled:
     if any(integer):
         lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                            for i in integer]
-    return Compiled(lp, columns, {id(v): k for k, v in enumerate(columns)}, m)
+    return Compiled(lp, columns, {id(v): k for k, v in enumerate(columns)}, m,
+                    [row.constraint for row in repn.rows])
 
 
 _TERMINATION = {

@@ -97,6 +97,9 @@ def render_summary(data: ModelInputs, outcome: SolveOutcome, decisions: pd.DataF
         + manifest["run_id"] + "`.",
         "",
     ]
+    arcs = manifest.get("arc_pricing")
+    if arcs:  # solver.arcs nearest:K: what the pricing proved over every arc, and what not
+        lines += ["**Restricted arcs.** " + " ".join(arcs["statements"]), ""]
     lines += ["## Against doing nothing", ""]
     all_years, final = headline(kpis, "all"), headline(kpis, last)
     if baseline_terms is not None and "baseline" in all_years:
