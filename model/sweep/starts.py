@@ -32,7 +32,7 @@ def distance(a: dict[str, Any], b: dict[str, Any], spans: dict[str, float]) -> f
     """Distance between two variants' parameter values: numbers scaled by the parameter's span
     over the sweep, anything else 0 when equal and 1 when not."""
     total = 0.0
-    for name in set(a) | set(b):
+    for name in sorted(set(a) | set(b)):  # a fixed order: the same sum, so the same ties
         x, y = _number(a.get(name)), _number(b.get(name))
         if x is not None and y is not None:
             total += (abs(x - y) / spans[name]) if spans.get(name) else 0.0
