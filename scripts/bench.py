@@ -54,9 +54,9 @@ SKIPPED = [
     ("1,000 zones or 1,000 sites",
      "1,000 zones x 1,000 sites x 4 services x 5 years is about 7 million placement variables "
      "within the 400 km limit (each zone reaches ~450 sites per service): Pyomo needs about 1 kB "
-     "a variable (7 GB) and HiGHS's root LP alone would not finish in the hour on 2 cores; "
-     "1,000 zones x 100 sites (about 0.7 million) is the size of the 200 x 300 x 10 x 8 row, which "
-     "already shows where such models stand"),
+     "a variable (7 GB) and HiGHS's root LP alone would not finish in the hour on 2 cores "
+     "with every arc; `scripts/bench_big.py` (also run by `make bench`) tries it with placements "
+     "restricted to the nearest sites and the rest priced in"),
     ("the other mixed combinations (e.g. 44 zones x 300 sites, 200 zones x 100 sites)",
      "each is bracketed by the rows measured; left out to keep `make bench` within the hour"),
 ]
