@@ -141,7 +141,9 @@ def first_feasible_start(compiled: Compiled, candidates: list, options: SolverCo
     check = highspy.Highs()
     check.setOptionValue("output_flag", False)
     check.setOptionValue("threads", int(options.threads))
-    check.setOptionValue("time_limit", float(options.time_limit))
+    # an LP when the candidate gives every integer column; a small MIP when the variant frees an
+    # integer the plan had fixed (a shorter lead time): either way a tenth of the limit at most
+    check.setOptionValue("time_limit", 0.1 * float(options.time_limit))
     check.passModel(compiled.lp)
     lower = np.asarray(compiled.lp.col_lower_, dtype=np.double)
     upper = np.asarray(compiled.lp.col_upper_, dtype=np.double)
