@@ -445,19 +445,20 @@ def render(info: dict, orlib: list[dict], spopt: dict[str, dict], scale: list[di
     return "\n".join(lines)
 
 
-def write_doc(doc: Path, body: str) -> None:
-    """Replace the generated block of the issue-7 section (creating the section if needed)."""
+def write_doc(doc: Path, body: str, heading: str = HEADING, begin: str = BEGIN, end: str = END) -> None:
+    """Replace the generated block between `begin` and `end` under `heading` (the issue-7 section
+    by default; `scripts/bench_big.py` passes its own), creating the section if needed."""
     text = doc.read_text(encoding="utf-8") if doc.exists() else "# Performance\n"
-    block = f"{BEGIN}\n{body.rstrip()}\n{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
+    block = f"{begin}\n{body.rstrip()}\n{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        _, tail = rest.split(end, 1)
         text = head + block + tail
-    elif HEADING in text:
-        head, rest = text.split(HEADING, 1)
-        text = head + HEADING + "\n\n" + block + "\n" + rest
+    elif heading in text:
+        head, rest = text.split(heading, 1)
+        text = head + heading + "\n\n" + block + "\n" + rest
     else:
-        text = text.rstrip() + f"\n\n{HEADING}\n\n{block}\n"
+        text = text.rstrip() + f"\n\n{heading}\n\n{block}\n"
     doc.write_text(text, encoding="utf-8")
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import RESULT, _peak_mb, _phases, machine  # noqa: E402  (beside this script)
+from bench import RESULT, _peak_mb, _phases, machine, write_doc  # noqa: E402  (beside this script)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
@@ -170,21 +170,6 @@ def render(info: dict, rows: list[dict], args: argparse.Namespace, started: floa
     return "\n".join(lines) + "\n"
 
 
-def write_doc(doc: Path, body: str) -> None:
-    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Performance\n"
-    block = f"{BEGIN}\n{body.rstrip()}\n{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        _, tail = rest.split(END, 1)
-        text = head + block + tail
-    elif HEADING in text:
-        head, rest = text.split(HEADING, 1)
-        text = head + HEADING + "\n\n" + block + "\n" + rest
-    else:
-        text = text.rstrip() + f"\n\n{HEADING}\n\n{block}\n"
-    doc.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -213,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(row)
             print(f"{name} {which}: {row}", flush=True)
             if not args.no_doc:  # after every row: a long series stopped half-way keeps what it measured
-                write_doc(args.doc, render(info, rows, args, started))
+                write_doc(args.doc, render(info, rows, args, started), HEADING, BEGIN, END)
     print(render(info, rows, args, started))
     return 0
 
