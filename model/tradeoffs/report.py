@@ -22,18 +22,25 @@ KPI_COLUMNS = ("mean_km", "in_hub_share", "unmet_beds", "worst_footprint", "wors
                "gini_mean_km", "share_over_far_km")
 
 
+def reference_rows(records: dict[str, dict[str, Any]], primary: str) -> list[dict[str, Any]]:
+    """The weighted-sum plan's row and doing nothing's (solved with it), when solved."""
+    weighted = records.get("weighted")
+    if weighted is None:
+        return []
+    rows = [_row("weighted_sum", "weighted", weighted, None, primary)]
+    if weighted.get("do_nothing"):
+        rows.append(_row("do_nothing", "do_nothing", {**weighted["do_nothing"], "run_dir":
+                                                      weighted.get("run_dir")}, None, primary))
+    return rows
+
+
 def frontier_table(objectives: list[str], points: int, records: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """One row per grid point (loosest first), then the weighted-sum plan and doing nothing."""
     rows = []
     for i in range(points):
         rec = records.get(f"grid-{i:02d}", {"status": "pending", "reason": "not solved yet"})
         rows.append(_row("frontier", f"grid-{i:02d}", rec, i, objectives[0]))
-    weighted = records.get("weighted")
-    if weighted is not None:
-        rows.append(_row("weighted_sum", "weighted", weighted, None, objectives[0]))
-        if weighted.get("do_nothing"):
-            rows.append(_row("do_nothing", "do_nothing", {**weighted["do_nothing"], "run_dir":
-                                                          weighted.get("run_dir")}, None, objectives[0]))
+    rows += reference_rows(records, objectives[0])
     table = pd.DataFrame(rows)
     if "worst_km" in objectives:
         # the Dinkelbach iteration's proven lower bound of each point's worst km (at its cost)

@@ -24,6 +24,7 @@ from model.tradeoffs.report import (
     _row,
     efficient_points,
     final_config,
+    reference_rows,
     unchanged_sites,
     ward_changes,
 )
@@ -44,12 +45,7 @@ def frontier_table3(objectives: list[str], points: int, records: dict[str, dict[
         row = _row("frontier", label, rec, i2, objectives[0])
         row.update(index3=i3, e3=rec.get("e3"), slack3=rec.get("slack3"))
         rows.append(row)
-    weighted = records.get("weighted")
-    if weighted is not None:
-        rows.append(_row("weighted_sum", "weighted", weighted, None, objectives[0]))
-        if weighted.get("do_nothing"):
-            rows.append(_row("do_nothing", "do_nothing", {**weighted["do_nothing"], "run_dir":
-                                                          weighted.get("run_dir")}, None, objectives[0]))
+    rows += reference_rows(records, objectives[0])
     table = pd.DataFrame(rows)
     _mark_points(table, objectives)
     return table
