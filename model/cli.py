@@ -67,6 +67,8 @@ def solve(
     threads: Annotated[int | None, typer.Option(help="Solver threads.")] = None,
     arcs: Annotated[str | None, typer.Option(
         help="Placement arcs: all, or nearest:K (the K nearest sites, then the rest priced in).")] = None,
+    first_plan: Annotated[str | None, typer.Option(
+        help="highs, or relax_and_fix (a first plan year by year before HiGHS's search).")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where run folders are written.")] = Path("runs"),
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Skip the do-nothing run.")] = False,
     no_breakdown: Annotated[bool, typer.Option(
@@ -83,8 +85,8 @@ def solve(
     """Solve a scenario and write runs/<scenario>/<run-id>/ (with report.html and report.pdf)."""
     from model.run import solve_scenario
 
-    solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap,
-                                "threads": threads, "arcs": arcs}.items() if v is not None}
+    solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap, "threads": threads,
+                                "arcs": arcs, "first_plan": first_plan}.items() if v is not None}
     _check_flags(solver)
     overrides = {"solver": solver} if solver else None
     stream = sys.stdout if show_log else None
@@ -441,9 +443,14 @@ def frontier(
              "the others bounded on the grid.")
     ] = "cost,carbon",
     points: Annotated[int, typer.Option(help="Grid points, the two ends included.")] = 9,
+    supported: Annotated[int, typer.Option(
+        help="Weighted-sum solves before the grid whose plans start its points (0: none; "
+             "two linear objectives).")] = 0,
     time_limit: Annotated[float | None, typer.Option(help="Solver time limit per solve, seconds.")] = None,
     mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
     threads: Annotated[int | None, typer.Option(help="Solver threads per solve.")] = None,
+    first_plan: Annotated[str | None, typer.Option(
+        help="highs, or relax_and_fix (a first plan year by year for a solve with no start).")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Results go to RUNS_DIR/frontiers/<name>/.")] = Path("runs"),
     workers: Annotated[int | None, typer.Option(help="Local worker processes (default: one a core).")] = None,
     scheduler: Annotated[str | None, typer.Option(
@@ -453,8 +460,8 @@ def frontier(
     a rerun reuses the points already solved."""
     from model.tradeoffs import run_frontier
 
-    solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap,
-                                "threads": threads}.items() if v is not None}
+    solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap, "threads": threads,
+                                "first_plan": first_plan}.items() if v is not None}
     _check_flags(solver)
     chosen = [o.strip() for o in objectives.split(",") if o.strip()]
 
@@ -467,7 +474,8 @@ def frontier(
 
     _run_resumable(lambda: run_frontier(scenario, chosen, points, runs_dir,
                                         {"solver": solver} if solver else None, workers=workers,
-                                        scheduler=scheduler, on_event=on_event), "points")
+                                        scheduler=scheduler, on_event=on_event,
+                                        supported=supported), "points")
 
 
 @app.command()
@@ -478,6 +486,8 @@ def alternatives(
     time_limit: Annotated[float | None, typer.Option(help="Solver time limit per solve, seconds.")] = None,
     mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
     threads: Annotated[int | None, typer.Option(help="Solver threads per solve.")] = None,
+    first_plan: Annotated[str | None, typer.Option(
+        help="highs, or relax_and_fix (a first plan year by year for a solve with no start).")] = None,
     runs_dir: Annotated[Path, typer.Option(
         help="Results go to RUNS_DIR/alternatives/<name>/.")] = Path("runs"),
     workers: Annotated[int | None, typer.Option(
@@ -489,8 +499,8 @@ def alternatives(
     full run; which decisions every good plan shares and which are a matter of choice."""
     from model.tradeoffs.alternatives import run_alternatives
 
-    solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap,
-                                "threads": threads}.items() if v is not None}
+    solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap, "threads": threads,
+                                "first_plan": first_plan}.items() if v is not None}
     _check_flags(solver)
 
     def on_event(_kind: str, info: dict) -> None:

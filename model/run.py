@@ -366,6 +366,8 @@ def _manifest(scenario: ScenarioData, inputs: ModelInputs, size: dict[str, int],
         "gap_rel": outcome.gap_rel,
         "build_seconds": build_seconds,
         "solve_seconds": outcome.seconds,
+        "start_used": outcome.start_used,
+        "first_plan": outcome.first_plan,
         "model_size": size,
         "years": inputs.years,
         "warnings": [f"solver stopped ({outcome.termination}) before proving optimality: the "

@@ -21,6 +21,7 @@ from pyomo.core.staleflag import StaleFlagManager
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from model.config import SolverConfig
+from model.first_plan import FirstPlan, column_years, relax_and_fix
 from model.vocabulary import SOLVED, SolveStatus
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class SolveOutcome:
     log_file: str | None
     start_used: bool | None = None  # None: no MIP start offered; else whether HiGHS found it feasible
     start_choice: int | None = None  # of several candidate starts, the one used (0 = the first)
+    first_plan: dict | None = None  # what `solver.first_plan` did before HiGHS's search (FirstPlan)
 
     @property
     def has_solution(self) -> bool:
@@ -104,28 +106,45 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
         h.setOptionValue("log_to_console", True)
         for key, value in solver_options.items():
             h.setOptionValue(key, value)
-        choice = None
+        choice, completed, first = None, None, None
         if isinstance(mip_start, list):
             choice, completed = first_feasible_start(compiled, mip_start, options)
-            if completed is not None:
-                solution = highspy.HighsSolution()
-                solution.col_value = completed
-                solution.value_valid = True
+        if completed is None and not (mip_start and not isinstance(mip_start, list)):
+            completed, first = _first_plan(compiled, options)
+            if first is not None:  # the heuristic's seconds come out of the solve's time limit
+                h.setOptionValue("time_limit", max(1.0, float(options.time_limit) - first.seconds))
         h.passModel(compiled.lp)
-        if isinstance(mip_start, list):
-            if choice is not None:
-                h.setSolution(solution)
-        elif mip_start:
+        if completed is not None:
+            solution = highspy.HighsSolution()
+            solution.col_value = completed
+            solution.value_valid = True
+            h.setSolution(solution)
+        elif mip_start and not isinstance(mip_start, list):
             cols, vals = _start_columns(compiled, mip_start)
             h.setSolution(len(cols), cols, vals)
         h.run()
     outcome = _outcome(h, compiled, time.perf_counter() - start, log_file)
-    if mip_start:
+    if mip_start or first is not None:
         outcome.start_used = START_FEASIBLE in log_text.getvalue()
         outcome.start_choice = choice
+    if first is not None:
+        outcome.first_plan = first.as_dict()
     log.info("HiGHS: %s (%s) objective=%s bound=%s in %.2fs", outcome.status, outcome.termination,
              outcome.objective, outcome.bound, outcome.seconds)
     return outcome, h
+
+
+def _first_plan(compiled: Compiled, options: SolverConfig) -> tuple[np.ndarray | None, FirstPlan | None]:
+    """A plan from `options.first_plan` for a MIP that has no start: (column values or None, its
+    account), or (None, None) when the option is off or the model has no integer column."""
+    if options.first_plan != "relax_and_fix" or not len(compiled.lp.integrality_):
+        return None, None
+    values, first = relax_and_fix(compiled.lp, column_years(compiled.columns), options.time_limit,
+                                  options.threads)
+    print(f"relax-and-fix over {len(first.steps)} years: "
+          + (f"a plan of {first.objective:.6g} in {first.seconds:.1f}s" if values is not None
+             else f"no plan ({first.steps[-1]['status'] if first.steps else 'no years'})"))
+    return values, first
 
 
 def _start_columns(compiled: Compiled, start) -> tuple[np.ndarray, np.ndarray]:

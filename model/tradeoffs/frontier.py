@@ -29,7 +29,14 @@ from model.sweep.runner import dask_client
 from model.sweep.store import sweep_lock
 from model.tradeoffs.augmecon import Grid, chunks
 from model.tradeoffs.objectives import OBJECTIVES
-from model.tradeoffs.points import grid_label, solve_chunk, solve_payoff, solve_weighted
+from model.tradeoffs.points import (
+    grid_label,
+    solve_chunk,
+    solve_payoff,
+    solve_supported,
+    solve_weighted,
+    supported_weights,
+)
 from model.tradeoffs.report import write_frontier_report
 from model.tradeoffs.report3 import write_frontier_report3
 from model.tradeoffs.store import plan_digest, read_record, read_start, write_plan, write_record
@@ -92,11 +99,19 @@ def check_objectives(objectives: list[str]) -> None:
 def run_frontier(scenario: str | Path, objectives: list[str], points: int = 9,
                  runs_root: str | Path = "runs", overrides: dict[str, Any] | None = None,
                  workers: int | None = None, scheduler: str | None = None, client: Any = None,
-                 on_event: Callable[[str, dict[str, Any]], None] | None = None) -> FrontierRun:
-    """Solve and report a frontier into RUNS_ROOT/frontiers/<scenario>-<obj1>-<obj2>/."""
+                 on_event: Callable[[str, dict[str, Any]], None] | None = None,
+                 supported: int = 0) -> FrontierRun:
+    """Solve and report a frontier into RUNS_ROOT/frontiers/<scenario>-<obj1>-<obj2>/.
+
+    `supported` > 0 (two linear objectives only): that many weighted-sum solves between the
+    payoff table and the grid, whose plans start the grid points (`solve_supported`)."""
     check_objectives(objectives)
     if points < 2:
         raise ScenarioError([Problem("command line", None, None, points, "--points: at least 2")])
+    if supported < 0 or (supported and (len(objectives) != 2 or not OBJECTIVES[objectives[1]].linear)):
+        raise ScenarioError([Problem("command line", None, None, supported,
+                                     "--supported: a count >= 0, for two objectives that are both "
+                                     "linear (not worst_km, not three objectives)")])
     started = time.perf_counter()
     emit = on_event or (lambda _kind, _info: None)
     scenario = Path(scenario).resolve()
@@ -105,7 +120,7 @@ def run_frontier(scenario: str | Path, objectives: list[str], points: int = 9,
     settings = {"objectives": objectives, "points": points, "overrides": overrides or {}, "eps": EPS}
     digest = plan_digest(scenario, settings)
     base = {"scenario": str(scenario), "out": str(out), "digest": digest, "overrides": overrides,
-            "eps": EPS, "primary": objectives[0]}
+            "eps": EPS, "primary": objectives[0], "objectives": objectives, "supported": supported}
     run = FrontierRun(folder=out)
     with sweep_lock(out):
         write_plan(out, {"scenario": config.name, "scenario_folder": str(scenario),
@@ -184,6 +199,7 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
         task = {**base, "grid": {"objective": grid.objective, "best": grid.best, "worst": grid.worst,
                                  "points": grid.points},
                 "primary_range": primary_range}
+        task["supported"] = _supported(client, base, run, emit)
         n = len(client.scheduler_info().get("workers", {})) or 1
         runs = chunks(interior, n)
         emit("start", {"phase": "grid", "todo": len(interior)})
@@ -197,6 +213,41 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
         record = read_record(out, grid_label(i), base["digest"])
         if record is not None:
             run.records[grid_label(i)] = record
+
+
+def _supported(client: Any, base: dict[str, Any], run: FrontierRun,
+               emit: Callable[[str, dict[str, Any]], None]) -> list[dict[str, Any]]:
+    """Phase 1b (``--supported N``): N weighted-sum solves in parallel, at prices of the second
+    objective spread around the payoff table's average trade-off; each starts from the solved
+    plan that is best for its weight. Their records (plans) start the grid points."""
+    out = Path(base["out"])
+    first, second = base["objectives"]
+    low, high = run.records["payoff-0"], run.records["payoff-1"]
+    weights = supported_weights(low["objectives"], high["objectives"], first, second,
+                                base["supported"])
+    records, futures = [], {}
+    for k, weight in enumerate(weights):
+        label = f"supported-{k + 1:02d}"
+        record = read_record(out, label, base["digest"])
+        if record is not None and read_start(out, label) is not None:
+            records.append(record)
+            run.reused.append(label)
+            continue
+        order = sorted(("weighted", "payoff-0", "payoff-1"), key=lambda c: (
+            run.records[c]["objectives"][first] + weight * run.records[c]["objectives"][second]))
+        futures[label] = client.submit(solve_supported, base, weight, label, order, pure=False)
+    if futures:
+        emit("start", {"phase": "supported plans (grid starts)", "todo": len(futures)})
+    for label, future in futures.items():
+        try:
+            record = future.result()
+        except (InfeasibleError, NoSolutionError) as exc:  # a start the grid can do without
+            log.info("%s: %s", label, exc)
+            continue
+        records.append(record)
+        run.solved.append(label)
+        emit("point", record)
+    return records
 
 
 def _phases3(client: Any, base: dict[str, Any], objectives: list[str], points: int, run: FrontierRun,

@@ -90,7 +90,7 @@ def _scale(value: float) -> float:
 
 def add_tradeoff(formulation: Any, primary: str, upper: dict[str, float] | None = None,
                  equal: dict[str, tuple[float, float]] | None = None, eps: float = 1e-3,
-                 primary_range: float = 1.0) -> None:
+                 primary_range: float = 1.0, weights: dict[str, float] | None = None) -> None:
     r"""Replace the weighted objective of `formulation` by one step of the method.
 
     With `upper` :math:`\{k: u_k\}` (the lexicographic stages of the payoff table) the rows
@@ -106,7 +106,8 @@ def add_tradeoff(formulation: Any, primary: str, upper: dict[str, float] | None 
     objective's range in the payoff table, so that the augmentation is a share
     :math:`\varepsilon` of that range rather than of 1 GBP, and stays above the solver's
     tolerances). The rows join the formulation's rows as policy rows, so an infeasible slice's
-    diagnosis names them.
+    diagnosis names them. With `weights` :math:`\{k: w_k\}` the objective is the weighted sum
+    :math:`f_1 + \sum_k w_k f_k` instead (a supported point of the frontier).
     """
     m = formulation.model
     upper = upper or {}
@@ -132,5 +133,7 @@ def add_tradeoff(formulation: Any, primary: str, upper: dict[str, float] | None 
         formulation.rows.append(Row("tradeoff", m.tradeoff_epsilon, POLICY))
         augmentation = sum(10.0 ** -i * m.tradeoff_slack[k] / max(equal[k][1], 1e-9)
                            for i, k in enumerate(equal))
+    weighted = sum(w * OBJECTIVES[k].expr(m) for k, w in (weights or {}).items())
     m.tradeoff_objective = pyo.Objective(
-        expr=OBJECTIVES[primary].expr(m) - eps * primary_range * augmentation, sense=pyo.minimize)
+        expr=OBJECTIVES[primary].expr(m) + weighted - eps * primary_range * augmentation,
+        sense=pyo.minimize)

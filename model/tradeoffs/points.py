@@ -105,6 +105,59 @@ def solve_weighted(task: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def supported_weights(low: dict[str, float], high: dict[str, float], first: str, second: str,
+                      count: int) -> list[float]:
+    """`count` prices of the constrained objective in the primary's units, log-spaced from a
+    quarter to four times the payoff table's average trade-off (low, high: the two rows'
+    objectives): the weights of the weighted-sum solves whose plans start the grid points."""
+    drop = low[second] - high[second]
+    rise = high[first] - low[first]
+    if count < 1 or drop <= 0 or rise <= 0:
+        return []
+    average = rise / drop
+    if count == 1:
+        return [average]
+    return [average * 4.0 ** (2.0 * k / (count - 1) - 1.0) for k in range(count)]
+
+
+def solve_supported(task: dict[str, Any], weight: float, label: str, candidates: list[str]
+                    ) -> dict[str, Any]:
+    r"""A supported efficient plan: minimise :math:`f_1 + w f_2` (`task`'s primary and
+    constrained objectives, `weight` in the primary's units per unit of the second). Optimal, it
+    lies on the frontier; here it is a MIP start for the grid points it meets (a plan whose
+    :math:`f_2` is within a point's bound is feasible for that point). Starts from `candidates`
+    (labels of plans already solved, best first for this weight: every one is feasible)."""
+    started = time.perf_counter()
+    out = Path(task["out"])
+    first, second = task["objectives"]
+    named = [read_start(out, c) for c in candidates]
+    state: dict[str, Any] = {}
+
+    def prepare(formulation):
+        m = formulation.model
+        state["m"] = m
+        add_tradeoff(formulation, first, weights={second: weight})
+        return start_map(m, next(n for n in named if n)) if any(named) else None
+
+    result = _solve(task, prepare)
+    write_start(out, label, named_start(state["m"]))
+    record = _record(task, label, result, started, kind="supported", weight=weight,
+                     start_from=next((c for c, n in zip(candidates, named, strict=True) if n), None))
+    write_record(out, label, record)
+    return record
+
+
+def grid_starts(records: list[dict[str, Any]], primary: str, objective: str, e: float,
+                fallback: str) -> list[str]:
+    """The labels of the plans to offer a grid point ``objective <= e`` as MIP starts: the plan
+    with the least `primary` among `records` (solved plans) that already meets the bound, then
+    `fallback` (the payoff row minimising `objective`, which meets every bound)."""
+    meeting = [r for r in records if r.get("status") in ("optimal", "feasible")
+               and r["objectives"][objective] <= e and r["label"] != fallback]
+    best = min(meeting, key=lambda r: r["objectives"][primary], default=None)
+    return ([best["label"]] if best else []) + [fallback]
+
+
 def _hair(value: float) -> float:
     """`value` with a hair of room for rounding only: a solved plan stays feasible."""
     return value + 1e-7 * max(abs(value), 1.0)
@@ -205,11 +258,13 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
     Every point starts from the plan of `start_label`, the payoff row that minimises the
     constrained objective: it meets every slice's bound, so it is always a feasible MIP start.
     The previous point's plan never is: a slice the bypass does not skip is one that plan breaks.
+    With supported plans (``task["supported"]``, their records), a point is first offered the
+    cheapest of them that meets its bound (`grid_starts`), usually far closer to its optimum.
     """
     out = Path(task["out"])
     grid = Grid(**task["grid"])
     outer = _outer(task)
-    named = read_start(out, start_label)
+    supported = task.get("supported") or []
     records: list[dict[str, Any]] = []
     solved_now: list[str] = []
     position = 0
@@ -222,7 +277,9 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
         label = label_of(i)
         record = read_record(out, label, task["digest"])
         if record is None:
-            record = _solve_point(task, grid, i, named)
+            offered = grid_starts(supported, task["primary"], grid.objective, grid.value(i),
+                                  start_label)
+            record = _solve_point(task, grid, i, [(c, read_start(out, c)) for c in offered])
             write_record(out, label, record)
             solved_now.append(label)
         records.append(record)
@@ -284,8 +341,13 @@ def _bounded_worst_km(formulation: Any, primary: str, e: float, start: Any,
     return integer_start(m)
 
 
-def _solve_point(task: dict[str, Any], grid: Grid, i: int, named: dict[str, float] | None) -> dict[str, Any]:
+def _solve_point(task: dict[str, Any], grid: Grid, i: int, candidates: list[tuple[str, list | None]]
+                 ) -> dict[str, Any]:
+    """One grid point; `candidates` (label, plan) are its MIP starts, best first: with one, HiGHS
+    checks it; with more, the first feasible one (one LP each) is handed over."""
     started = time.perf_counter()
+    candidates = [(c, n) for c, n in candidates if n]
+    named = candidates[-1][1] if candidates else None  # the payoff row: feasible for every slice
     state: dict[str, Any] = {}
     e = grid.value(i)
     outer = _outer(task)
@@ -302,6 +364,8 @@ def _solve_point(task: dict[str, Any], grid: Grid, i: int, named: dict[str, floa
                                      start_map(formulation.model, named), state)
         add_tradeoff(formulation, task["primary"], equal=equal, eps=task["eps"],
                      primary_range=task["primary_range"])
+        if len(candidates) > 1:
+            return [start_map(formulation.model, n) for _, n in candidates]
         return start_map(formulation.model, named)
 
     try:
@@ -319,6 +383,12 @@ def _solve_point(task: dict[str, Any], grid: Grid, i: int, named: dict[str, floa
         extra = _outer_fields(outer)
         if outer:
             extra["slack3"] = max(float(pyo.value(m.tradeoff_slack[outer["grid"].objective])), 0.0)
+        if len(candidates) > 1:
+            choice = result.outcome.start_choice
+            extra["start_from"] = candidates[choice][0] if choice is not None else None
+        elif candidates:
+            extra["start_from"] = candidates[0][0]
+        extra["start_used"] = result.outcome.start_used
         return _record(task, label, result, started, kind="grid", e=e, index=i, slack=max(slack, 0.0),
                        **extra)
     # the slack AUGMECON2's bypass needs, measured: every bound between the plan's worst km

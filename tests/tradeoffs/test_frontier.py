@@ -28,9 +28,11 @@ import pytest
 from typer.testing import CliRunner
 
 from model.cli import app
+from model.errors import ScenarioError
 from model.sweep import dask_client
 from model.tradeoffs import run_frontier
 from model.tradeoffs.augmecon import Grid, bypass, chunks, dominated_by, knee
+from model.tradeoffs.store import POINTS_DIR
 from tests.factory import Tiny
 
 
@@ -187,3 +189,51 @@ def test_early_exit_on_an_infeasible_slice(tmp_path):
     assert [r.get("objectives", {}).get("carbon") for r in records[:3]] == [60.0, 40.0, 20.0]
     assert solved == ["grid-00", "grid-01", "grid-02", "grid-03"]
     assert "early exit" in records[4]["reason"]
+
+
+def test_supported_weights_and_grid_starts_by_hand():
+    from model.tradeoffs.points import grid_starts, supported_weights
+
+    # payoff rows (2,0): 2.4m, 60 t and (0,2): 2.6m, 20 t: on average £200k for 40 t, £5,000/t;
+    # three weights log-spaced from a quarter to four times that: 1,250, 5,000, 20,000
+    low, high = {"cost": 2.4e6, "carbon": 60.0}, {"cost": 2.6e6, "carbon": 20.0}
+    assert supported_weights(low, high, "cost", "carbon", 3) == pytest.approx([1250.0, 5000.0, 20000.0])
+    assert supported_weights(low, high, "cost", "carbon", 1) == pytest.approx([5000.0])
+    assert supported_weights(low, low, "cost", "carbon", 3) == []  # no trade-off: no weight
+    plans = [{"label": "s1", "status": "optimal", "objectives": {"cost": 2.4e6, "carbon": 60.0}},
+             {"label": "s2", "status": "feasible", "objectives": {"cost": 2.5e6, "carbon": 40.0}},
+             {"label": "s3", "status": "optimal", "objectives": {"cost": 2.6e6, "carbon": 20.0}},
+             {"label": "s4", "status": "no_solution"}]
+    # carbon <= 50: s2 (40 t) is the cheapest plan meeting it; <= 10: none, the payoff row only
+    assert grid_starts(plans, "cost", "carbon", 50.0, "payoff-1") == ["s2", "payoff-1"]
+    assert grid_starts(plans, "cost", "carbon", 60.0, "payoff-1") == ["s1", "payoff-1"]
+    assert grid_starts(plans, "cost", "carbon", 10.0, "payoff-1") == ["payoff-1"]
+
+
+def test_supported_plans_start_the_grid_and_change_no_point(frontier, client, tmp_path):
+    """--supported 2 on the two-site case: weights £1,250/t and £20,000/t (a quarter and four
+    times £5,000/t). At £1,250/t: (2,0) 2.4m + 60 x 1,250 = 2.475m beats (1,1) 2.55m and (0,2)
+    2.625m; at £20,000/t: (0,2) 2.6m + 0.4m = 3.0m beats (1,1) 3.3m and (2,0) 3.6m. Grid point
+    carbon <= 50 starts from the cheapest of them within 50 t, (0,2): supported-02. The
+    frontier is the same as without them."""
+    _root, _folder, plain = frontier
+    folder = two_sites().write(tmp_path / "two_sites")
+    run = run_frontier(folder, ["cost", "carbon"], points=5, runs_root=tmp_path / "runs",
+                       client=client, supported=2)
+    assert {"supported-01", "supported-02"} <= set(run.solved)
+    records = {p.stem: json.loads(p.read_text()) for p in (run.folder / POINTS_DIR).glob("*.json")}
+    assert records["supported-01"]["weight"] == pytest.approx(1250.0)
+    assert (records["supported-01"]["objectives"]["cost"], records["supported-01"]["objectives"]["carbon"]) \
+        == pytest.approx((2.4e6, 60.0))
+    assert (records["supported-02"]["objectives"]["cost"], records["supported-02"]["objectives"]["carbon"]) \
+        == pytest.approx((2.6e6, 20.0))
+    assert records["grid-01"]["start_from"] == "supported-02"
+    columns = ["label", "status", "cost", "carbon"]
+    assert pd.read_csv(run.folder / "frontier.csv")[columns].equals(
+        pd.read_csv(plain.folder / "frontier.csv")[columns])
+    again = run_frontier(folder, ["cost", "carbon"], points=5, runs_root=tmp_path / "runs",
+                         client=client, supported=2)
+    assert again.solved == [] and {"supported-01", "supported-02"} <= set(again.reused)
+    with pytest.raises(ScenarioError, match="--supported"):
+        run_frontier(folder, ["cost", "carbon", "patient_km"], points=3, runs_root=tmp_path / "runs",
+                     client=client, supported=2)

@@ -1,0 +1,120 @@
+"""A first plan by relax-and-fix over the years, for solves HiGHS would start from nothing.
+
+On England the bound is within 0.1% of the optimum after about 45 s, but HiGHS's first plan comes
+from the sub-MIP it runs at the end of the root, minutes later (and with one thread, as a sweep
+variant runs, often not within its limit). Relax-and-fix finds a plan in a fraction of that by
+solving the years one at a time: step k keeps the integer columns of years <= k integer, fixes
+those of years < k at the values the earlier steps chose, and relaxes those of later years to
+continuous, so every step still sees the whole horizon (as an LP beyond year k):
+
+.. math::
+
+    \\min c^\\top x \\;\\text{s.t.}\\; Ax \\lessgtr b,\\;
+    x_j = \\hat x_j \\;(t_j < k),\\; x_j \\in \\mathbb{Z} \\;(t_j = k),\\;
+    x_j \\in \\mathbb{R} \\;(t_j > k)
+
+where :math:`t_j` is the year of integer column j (the last index of its variable). Integer
+columns with no year stay integer in every step. The last step's solution is feasible for the
+whole model: it is handed to HiGHS as a complete MIP start. It proves nothing (each step stops at
+a 1% gap), and a step that finds no solution (an earlier year's choice left none) ends the
+heuristic without a plan; the solve then goes on as without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+
+import highspy
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+STEP_GAP = 0.01  # each year's MIP stops here: the plan is a start, not an answer
+BUDGET_SHARE = 0.5  # of the solve's time limit, at most, for all the steps together
+
+
+@dataclass
+class FirstPlan:
+    """What relax-and-fix did: `objective` is None when it found no plan."""
+
+    method: str
+    objective: float | None
+    seconds: float
+    steps: list[dict]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def column_years(columns: list) -> np.ndarray:
+    """The year of each column (the last index of its variable when that is an int), else -1."""
+    years = np.full(len(columns), -1, dtype=np.int64)
+    for k, var in enumerate(columns):
+        index = var.index()
+        last = index[-1] if isinstance(index, tuple) and index else index
+        if isinstance(last, (int, np.integer)) and not isinstance(last, bool):
+            years[k] = int(last)
+    return years
+
+
+def relax_and_fix(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, threads: int
+                  ) -> tuple[np.ndarray | None, FirstPlan]:
+    """(the column values of a feasible plan or None, the account) for the MIP `lp`, solving the
+    years of its integer columns in turn within `BUDGET_SHARE` of `time_limit`."""
+    start = time.perf_counter()
+    integer = np.array([int(v) != 0 for v in lp.integrality_], dtype=bool) if len(lp.integrality_) \
+        else np.zeros(lp.num_col_, dtype=bool)
+    stages = sorted({int(y) for y in years[integer] if y >= 0})
+    budget = BUDGET_SHARE * float(time_limit)
+    steps: list[dict] = []
+    lower0 = np.asarray(lp.col_lower_, dtype=np.double)
+    upper0 = np.asarray(lp.col_upper_, dtype=np.double)
+    chosen = np.full(lp.num_col_, np.nan)
+    values = None
+    if not stages:
+        return None, FirstPlan("relax_and_fix", None, 0.0, steps)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", int(threads))
+    h.setOptionValue("mip_rel_gap", STEP_GAP)
+    h.passModel(lp)
+    every = np.arange(lp.num_col_, dtype=np.int32)
+    for position, year in enumerate(stages):
+        left = budget - (time.perf_counter() - start)
+        if left <= 0:
+            steps.append({"year": year, "status": "no time left"})
+            values = None
+            break
+        # the time left shared by the steps still to come; an easy year leaves more for a hard one
+        h.setOptionValue("time_limit", left / (len(stages) - position))
+        later = integer & (years > year)
+        kinds = np.where(later, highspy.HighsVarType.kContinuous.value,
+                         np.where(integer, highspy.HighsVarType.kInteger.value,
+                                  highspy.HighsVarType.kContinuous.value)).astype(np.uint8)
+        h.changeColsIntegrality(len(every), every, kinds)
+        earlier = integer & (years >= 0) & (years < year)
+        lower, upper = lower0.copy(), upper0.copy()
+        lower[earlier] = upper[earlier] = chosen[earlier]
+        h.changeColsBounds(len(every), every, lower, upper)
+        step_start = time.perf_counter()
+        h.run()
+        info = h.getInfo()
+        found = info.primal_solution_status == 2
+        steps.append({"year": year, "status": h.modelStatusToString(h.getModelStatus()),
+                      "objective": info.objective_function_value if found else None,
+                      "seconds": round(time.perf_counter() - step_start, 3)})
+        log.info("relax-and-fix %s: %s", year, steps[-1])
+        if not found:
+            values = None
+            break
+        values = np.asarray(h.getSolution().col_value, dtype=np.double)
+        now = integer & (years == year)
+        chosen[now] = np.round(values[now])
+    if values is not None:
+        # the last step's integer columns are integral to HiGHS's tolerance: round them exactly
+        values = values.copy()
+        values[integer] = np.round(values[integer])
+    objective = steps[-1]["objective"] if values is not None else None
+    return values, FirstPlan("relax_and_fix", objective, time.perf_counter() - start, steps)
