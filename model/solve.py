@@ -8,6 +8,7 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import highspy
 import numpy as np
@@ -63,8 +64,17 @@ def highs_options(options: SolverConfig) -> dict[str, object]:
             "mip_rel_gap": float(options.mip_gap), "threads": int(options.threads)}
 
 
+@dataclass
+class FirstPlanFirst:
+    """A MIP start (or list of candidates) to fall back on after `solver.first_plan`'s heuristic:
+    for a start that is feasible but poor, such as the optimum's plan for a search that must
+    move away from it (near-optimal alternatives). A `prepare` callback may return one."""
+
+    fallback: Any
+
+
 def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = None,
-          stream=None, mip_start=None) -> SolveOutcome:
+          stream=None, mip_start=None, first_plan_first: bool = False) -> SolveOutcome:
     """Solve `m` with HiGHS; load the solution if there is one. Never raises for a bad status.
 
     The model goes to HiGHS as matrices (Pyomo's standard-form compiler, then one ``passModel``)
@@ -73,8 +83,13 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
     variables only) is handed to HiGHS as a partial MIP start. A list of them is a list of
     candidates, best first: each is tried in turn (its integer values fixed, the rest an LP) and
     the first feasible one, completed by that LP, is the start (`start_choice` says which).
+    `options.first_plan`'s heuristic runs when no start is feasible; with `first_plan_first`,
+    before the starts, which are then the fallback (for a start that is feasible but poor, such
+    as the optimum's plan for a search that moves away from it).
     """
     start = time.perf_counter()
+    if isinstance(mip_start, FirstPlanFirst):
+        mip_start, first_plan_first = mip_start.fallback, True
     try:
         compiled = compile_model(m)
     except InfeasibleConstraintException as exc:  # a row with no free variable left, violated
@@ -83,12 +98,13 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
                             objective=None, bound=None, gap_abs=None, gap_rel=None,
                             seconds=time.perf_counter() - start, solver=solver_version(),
                             log_file=str(log_file) if log_file else None)
-    outcome, _h = run_compiled(compiled, options, log_file, stream, mip_start, start)
+    outcome, _h = run_compiled(compiled, options, log_file, stream, mip_start, start, first_plan_first)
     return outcome
 
 
 def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | None = None, stream=None,
-                 mip_start=None, start: float | None = None) -> tuple[SolveOutcome, highspy.Highs]:
+                 mip_start=None, start: float | None = None, first_plan_first: bool = False
+                 ) -> tuple[SolveOutcome, highspy.Highs]:
     """Solve a compiled model with HiGHS, load its solution into the Pyomo variables, and return
     the outcome with the HiGHS object (whose duals and model a caller may read or re-solve)."""
     # HiGHS keeps one global thread scheduler per process and refuses a different `threads`
@@ -107,19 +123,21 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
         for key, value in solver_options.items():
             h.setOptionValue(key, value)
         choice, completed, first = None, None, None
-        if isinstance(mip_start, list):
-            choice, completed = first_feasible_start(compiled, mip_start, options)
-        if completed is None and not (mip_start and not isinstance(mip_start, list)):
+        if first_plan_first:
             completed, first = _first_plan(compiled, options)
-            if first is not None:  # the heuristic's seconds come out of the solve's time limit
-                h.setOptionValue("time_limit", max(1.0, float(options.time_limit) - first.seconds))
+        if completed is None and isinstance(mip_start, list):
+            choice, completed = first_feasible_start(compiled, mip_start, options)
+        if completed is None and first is None and not (mip_start and not isinstance(mip_start, list)):
+            completed, first = _first_plan(compiled, options)
+        if first is not None:  # the heuristic's seconds come out of the solve's time limit
+            h.setOptionValue("time_limit", max(1.0, float(options.time_limit) - first.seconds))
         h.passModel(compiled.lp)
-        if completed is not None:
+        if completed is not None:  # a candidate start or the heuristic's plan, completed
             solution = highspy.HighsSolution()
             solution.col_value = completed
             solution.value_valid = True
             h.setSolution(solution)
-        elif mip_start and not isinstance(mip_start, list):
+        elif mip_start and not isinstance(mip_start, list):  # one start: HiGHS checks it
             cols, vals = _start_columns(compiled, mip_start)
             h.setSolution(len(cols), cols, vals)
         h.run()

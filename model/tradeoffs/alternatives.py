@@ -24,8 +24,10 @@ ward would score for nothing). The distance reported (``model.tradeoffs.plans.di
 exact: site-years where one plan has wards and the other none, plus ward-years of difference.
 
 The alternatives are solved one after another (each depends on all before it), on the Dask
-cluster of ``--workers``/``--scheduler`` like the other commands; every one starts from the
-optimum's plan, which meets the budget, and each is a full run folder. An alternative that
+cluster of ``--workers``/``--scheduler`` like the other commands; each starts from the latest
+plan found (the optimum's for the first), which meets the budget, or with
+``solver.first_plan: relax_and_fix`` from a plan found year by year for the distance objective
+(the latest plan when that finds none); each is a full run folder. An alternative that
 repeats a plan already found is recorded as a ``repeat`` and ends the search: with the same
 plans to move away from, every later one would repeat it too. A rerun reuses what the same
 scenario and slack already solved (after the same plans).
@@ -47,6 +49,7 @@ from model.data import load_scenario
 from model.errors import InfeasibleError, NoSolutionError, Problem, ScenarioError
 from model.formulation.levers import named_start, start_map
 from model.formulation.roles import POLICY, Row
+from model.solve import FirstPlanFirst
 from model.sweep.bundle import content_digest
 from model.sweep.runner import dask_client
 from model.sweep.store import sweep_lock
@@ -136,13 +139,18 @@ def solve_alternative(task: dict[str, Any], label: str, budget: float,
                       plans: list[dict[str, int]], after: str) -> dict[str, Any]:
     started = time.perf_counter()
     out = Path(task["out"])
-    start = read_start(out, "optimum")
+    # the latest plan found: within the budget, like the optimum, but already some way from the
+    # plans before it (the optimum's plan scores nothing on the distance objective)
+    start_from = task.get("latest") or "optimum"
+    start = read_start(out, start_from) or read_start(out, "optimum")
     state: dict[str, Any] = {}
 
     def prepare(formulation):
         add_alternative(formulation, budget, plans)
         state["m"] = formulation.model
-        return start_map(formulation.model, start)
+        # with `solver.first_plan: relax_and_fix`, a plan found year by year for the distance
+        # objective first; the latest plan if that finds none
+        return FirstPlanFirst(start_map(formulation.model, start))
 
     try:
         result = _solve(task, prepare)
@@ -151,8 +159,13 @@ def solve_alternative(task: dict[str, Any], label: str, budget: float,
                   "reason": str(exc), "kind": "alternative", "budget": budget, "after": after}
         write_record(out, label, record)
         return record
+    outcome = result.outcome
     record = _record(task, label, result, started, kind="alternative", budget=budget, after=after,
-                     distance_objective=float(pyo.value(state["m"].alternative_objective)))
+                     distance_objective=float(pyo.value(state["m"].alternative_objective)),
+                     start_from="relax-and-fix" if outcome.first_plan and outcome.first_plan["objective"]
+                     is not None else start_from,
+                     start_used=outcome.start_used)
+    write_start(out, label, named_start(state["m"]))
     write_record(out, label, record)
     return record
 
@@ -211,8 +224,9 @@ def _solve_all(client: Any, task: dict[str, Any], slack: float, count: int, run:
         record = read_record(out, label, task["digest"])
         after = content_digest(plans)  # a record made after other plans is solved again
         if record is None or record.get("budget") != budget or record.get("after") != after:
-            record = client.submit(solve_alternative, task, label, budget, list(plans), after,
-                                   pure=False).result()
+            latest = next((r["label"] for r in reversed(run.records) if r.get("plan")), "optimum")
+            record = client.submit(solve_alternative, {**task, "latest": latest}, label, budget,
+                                   list(plans), after, pure=False).result()
             run.solved.append(label)
         else:
             run.reused.append(label)

@@ -10,7 +10,7 @@ from pyomo.common.collections import ComponentMap
 
 from model.config import SolverConfig
 from model.first_plan import column_years, relax_and_fix
-from model.solve import compile_model, solve
+from model.solve import FirstPlanFirst, compile_model, solve
 from model.vocabulary import SolveStatus
 
 # presolve off: HiGHS's presolve solves models this small outright, and then never says whether
@@ -123,3 +123,17 @@ def test_the_demo_optimum_does_not_move():
     assert outcome.first_plan["objective"] >= outcome.bound - 1e-6
     assert len(outcome.first_plan["steps"]) == 5  # 2017-2021
     assert result.manifest["first_plan"] == outcome.first_plan and result.manifest["start_used"]
+
+
+def test_first_plan_first_runs_the_heuristic_before_a_start():
+    m = build_early_or_late()
+    given = ComponentMap([(m.build[2020], 1), (m.build[2021], 0)])  # the optimum itself
+    outcome = solve(m, RELAX_AND_FIX, mip_start=FirstPlanFirst(given))
+    assert outcome.first_plan["objective"] == pytest.approx(8.0)  # ran, and its plan was offered
+    assert outcome.objective == pytest.approx(5.0)
+    # the heuristic finds nothing: the given start is the fallback, and HiGHS takes it
+    m = build_then_stranded()
+    given = ComponentMap([(m.build[2020], 1), (m.wards[2021], 1)])
+    outcome = solve(m, RELAX_AND_FIX, mip_start=FirstPlanFirst(given))
+    assert outcome.first_plan["objective"] is None and outcome.start_used is True
+    assert outcome.objective == pytest.approx(6.0)

@@ -64,6 +64,23 @@ def test_each_alternative_is_within_the_slack_and_different(alternatives):
     assert [distance(solved[0]["plan"], r["plan"]) for r in solved[1:]] == [4, 4]
     repeat = run.records[-1]
     assert repeat["label"] == "alt-03" and repeat["status"] == "repeat"
+    # each starts from the latest plan found: within the budget, and already away from the optimum
+    assert [r["start_from"] for r in run.records[1:]] == ["optimum", "alt-01", "alt-02"]
+
+
+def test_relax_and_fix_starts_an_alternative(tmp_path):
+    """With `first_plan: relax_and_fix` the distance objective gets its own first plan (one
+    year here, so the heuristic's one step is the whole alternative: B or C); the plans are
+    those of the default run."""
+    folder = instance().write(tmp_path / "mga")
+    with dask_client(workers=1) as client:
+        run = run_alternatives(folder, slack=0.02, count=1, runs_root=tmp_path / "runs", client=client,
+                               overrides={"solver": {"first_plan": "relax_and_fix"}})
+    optimum, alternative = run.records
+    assert alternative["start_from"] == "relax-and-fix" and alternative["status"] == "optimal"
+    assert alternative["objective"] <= 1.02 * optimum["objective"] + 1e-6
+    built = {s for s in "ABCD" if alternative["plan"][f"w|{s}|med|2020"]}
+    assert built in ({"B"}, {"C"})
 
 
 def test_agreement_table_matches_the_plans(alternatives):
