@@ -69,10 +69,11 @@ def footprint_km(formulation: Any) -> dict[str, tuple[Any, Any]]:
     services_of: dict[str, list[str]] = {}
     for f, v in data.need_pairs:
         services_of.setdefault(f, []).append(v)
+    arc_km = data.arc_km()  # one indexing step, not a km.at per arc
     out = {}
     for f, services in services_of.items():
         arcs = [(s, v) for v in services for s in terms.arcs_by_need.get((f, v), [])]
-        km = sum(float(data.km.at[f, s]) * m.place[f, s, v, t] for s, v in arcs for t in m.T) \
+        km = sum(arc_km[f, s] * m.place[f, s, v, t] for s, v in arcs for t in m.T) \
             + unmet_km * sum(m.unmet[f, v, t] for v in services for t in m.T)
         patients = sum(m.place[f, s, v, t] for s, v in arcs for t in m.T) \
             + sum(m.unmet[f, v, t] for v in services for t in m.T)

@@ -42,6 +42,7 @@ def add_fairness(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) ->
     m.FAIR_FOOTPRINTS = pyo.Set(initialize=[f for f in data.footprints if f in services_of],
                                 ordered=True)
     unmet_km = policy.unmet_km
+    arc_km = data.arc_km() if cap is not None else {}  # one indexing step, not a km.at per arc
 
     def patients(f, t):
         return sum(sum(m.place[f, s, v, t] for s in terms.arcs_by_need.get((f, v), []))
@@ -50,7 +51,7 @@ def add_fairness(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) ->
     def mean_km_cap(_m, f, t):
         if cap is None or t < data.in_hub_from:
             return pyo.Constraint.Skip
-        km = (sum(float(data.km.at[f, s]) * m.place[f, s, v, t]
+        km = (sum(arc_km[f, s] * m.place[f, s, v, t]
                   for v in services_of[f] for s in terms.arcs_by_need.get((f, v), []))
               + unmet_km * sum(m.unmet[f, v, t] for v in services_of[f]))
         return km <= cap * patients(f, t)
