@@ -30,12 +30,13 @@ from model.sweep.store import sweep_lock
 from model.tradeoffs.augmecon import Grid, chunks
 from model.tradeoffs.objectives import OBJECTIVES
 from model.tradeoffs.points import (
+    below_segment,
     grid_label,
+    open_segments,
     solve_chunk,
     solve_payoff,
     solve_supported,
     solve_weighted,
-    supported_weights,
 )
 from model.tradeoffs.report import write_frontier_report
 from model.tradeoffs.report3 import write_frontier_report3
@@ -217,37 +218,53 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
 
 def _supported(client: Any, base: dict[str, Any], run: FrontierRun,
                emit: Callable[[str, dict[str, Any]], None]) -> list[dict[str, Any]]:
-    """Phase 1b (``--supported N``): N weighted-sum solves in parallel, at prices of the second
-    objective spread around the payoff table's average trade-off; each starts from the solved
-    plan that is best for its weight. Their records (plans) start the grid points."""
+    """Phase 1b (``--supported N``): up to N weighted-sum solves by the dichotomic (NISE)
+    search, round by round in parallel: each solves at the slope between two neighbouring
+    supported plans (the payoff rows to begin with); a plan found below that segment splits it,
+    one on it closes it. Each starts from the better of the segment's two plans for its weight.
+    Their records (plans) start the grid points."""
     out = Path(base["out"])
     first, second = base["objectives"]
-    low, high = run.records["payoff-0"], run.records["payoff-1"]
-    weights = supported_weights(low["objectives"], high["objectives"], first, second,
-                                base["supported"])
-    records, futures = [], {}
-    for k, weight in enumerate(weights):
-        label = f"supported-{k + 1:02d}"
-        record = read_record(out, label, base["digest"])
-        if record is not None and read_start(out, label) is not None:
-            records.append(record)
-            run.reused.append(label)
-            continue
-        order = sorted(("weighted", "payoff-0", "payoff-1"), key=lambda c: (
-            run.records[c]["objectives"][first] + weight * run.records[c]["objectives"][second]))
-        futures[label] = client.submit(solve_supported, base, weight, label, order, pure=False)
-    if futures:
+    known = {label: run.records[label] for label in ("payoff-0", "payoff-1")}
+    closed: set[tuple[str, str]] = set()
+    found: list[dict[str, Any]] = []
+    count = 0
+    while count < base["supported"]:
+        segments = open_segments(list(known.values()), first, second, closed)[:base["supported"] - count]
+        if not segments:
+            break
+        futures = {}
+        for weight, left, right in segments:
+            count += 1
+            label = f"supported-{count:02d}"
+            record = read_record(out, label, base["digest"])
+            if record is not None and read_start(out, label) is not None \
+                    and abs(record.get("weight", -1) - weight) <= 1e-9 * weight:
+                run.reused.append(label)
+                futures[label] = (record, weight, left, right)
+                continue
+            order = sorted((left, right), key=lambda c: known[c]["objectives"][first]
+                           + weight * known[c]["objectives"][second])
+            futures[label] = (client.submit(solve_supported, base, weight, label, order, pure=False),
+                              weight, left, right)
         emit("start", {"phase": "supported plans (grid starts)", "todo": len(futures)})
-    for label, future in futures.items():
-        try:
-            record = future.result()
-        except (InfeasibleError, NoSolutionError) as exc:  # a start the grid can do without
-            log.info("%s: %s", label, exc)
-            continue
-        records.append(record)
-        run.solved.append(label)
-        emit("point", record)
-    return records
+        for label, (future, weight, left, right) in futures.items():
+            try:
+                record = future if isinstance(future, dict) else future.result()
+            except (InfeasibleError, NoSolutionError) as exc:  # a start the grid can do without
+                log.info("%s: %s", label, exc)
+                closed.add((left, right))
+                continue
+            if not isinstance(future, dict):
+                run.solved.append(label)
+                emit("point", record)
+            found.append(record)
+            if record["status"] in ("optimal", "feasible") and below_segment(
+                    record, known[left], weight, first, second):
+                known[label] = record
+            else:
+                closed.add((left, right))
+    return found
 
 
 def _phases3(client: Any, base: dict[str, Any], objectives: list[str], points: int, run: FrontierRun,

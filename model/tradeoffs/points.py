@@ -105,19 +105,31 @@ def solve_weighted(task: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def supported_weights(low: dict[str, float], high: dict[str, float], first: str, second: str,
-                      count: int) -> list[float]:
-    """`count` prices of the constrained objective in the primary's units, log-spaced from a
-    quarter to four times the payoff table's average trade-off (low, high: the two rows'
-    objectives): the weights of the weighted-sum solves whose plans start the grid points."""
-    drop = low[second] - high[second]
-    rise = high[first] - low[first]
-    if count < 1 or drop <= 0 or rise <= 0:
-        return []
-    average = rise / drop
-    if count == 1:
-        return [average]
-    return [average * 4.0 ** (2.0 * k / (count - 1) - 1.0) for k in range(count)]
+def open_segments(plans: list[dict[str, Any]], first: str, second: str,
+                  closed: set[tuple[str, str]]) -> list[tuple[float, str, str]]:
+    """The dichotomic (NISE) search's next weighted-sum solves: for each pair of neighbouring
+    supported plans (by `second`, loosest first) not yet `closed`, (weight, left, right) with the
+    weight that makes the two equal, :math:`w = (f_1^{right} - f_1^{left}) / (f_2^{left} -
+    f_2^{right})`: the slope of the segment between them."""
+    ordered = sorted(plans, key=lambda r: -r["objectives"][second])
+    out = []
+    for left, right in zip(ordered, ordered[1:], strict=False):
+        drop = left["objectives"][second] - right["objectives"][second]
+        rise = right["objectives"][first] - left["objectives"][first]
+        flat = drop <= 1e-9 * max(abs(left["objectives"][second]), 1.0) or rise <= 0
+        if flat or (left["label"], right["label"]) in closed:
+            continue
+        out.append((rise / drop, left["label"], right["label"]))
+    return out
+
+
+def below_segment(plan: dict[str, Any], left: dict[str, Any], weight: float, first: str,
+                  second: str) -> bool:
+    """Whether `plan` (solved at `weight`) lies below the segment from `left` at that weight by
+    more than its proven gap: a new supported point, so the search splits the segment."""
+    value = plan["objectives"][first] + weight * plan["objectives"][second]
+    line = left["objectives"][first] + weight * left["objectives"][second]
+    return value < line - max(plan.get("gap_abs") or 0.0, 1e-9 * abs(line))
 
 
 def solve_supported(task: dict[str, Any], weight: float, label: str, candidates: list[str]

@@ -191,15 +191,30 @@ def test_early_exit_on_an_infeasible_slice(tmp_path):
     assert "early exit" in records[4]["reason"]
 
 
-def test_supported_weights_and_grid_starts_by_hand():
-    from model.tradeoffs.points import grid_starts, supported_weights
+def test_dichotomic_search_and_grid_starts_by_hand():
+    from model.tradeoffs.points import below_segment, grid_starts, open_segments
 
-    # payoff rows (2,0): 2.4m, 60 t and (0,2): 2.6m, 20 t: on average £200k for 40 t, £5,000/t;
-    # three weights log-spaced from a quarter to four times that: 1,250, 5,000, 20,000
-    low, high = {"cost": 2.4e6, "carbon": 60.0}, {"cost": 2.6e6, "carbon": 20.0}
-    assert supported_weights(low, high, "cost", "carbon", 3) == pytest.approx([1250.0, 5000.0, 20000.0])
-    assert supported_weights(low, high, "cost", "carbon", 1) == pytest.approx([5000.0])
-    assert supported_weights(low, low, "cost", "carbon", 3) == []  # no trade-off: no weight
+    def plan(label, cost, carbon, gap=0.0):
+        return {"label": label, "status": "optimal", "gap_abs": gap,
+                "objectives": {"cost": cost, "carbon": carbon}}
+
+    p0, p1 = plan("payoff-0", 2.4e6, 60.0), plan("payoff-1", 2.6e6, 20.0)
+    # the payoff rows' segment: £200k for 40 t, £5,000/t
+    assert open_segments([p1, p0], "cost", "carbon", set()) == [
+        (pytest.approx(5000.0), "payoff-0", "payoff-1")]
+    # at £5,000/t the segment is worth 2.4m + 60 x 5,000 = 2.7m: a plan at 2.45m, 40 t is worth
+    # 2.65m, below it (a new supported point); one at 2.5m, 40 t is on it; and 2.45m with a
+    # proven gap of £60k is within the gap of it
+    assert below_segment(plan("s", 2.45e6, 40.0), p0, 5000.0, "cost", "carbon")
+    assert not below_segment(plan("s", 2.5e6, 40.0), p0, 5000.0, "cost", "carbon")
+    assert not below_segment(plan("s", 2.45e6, 40.0, gap=6e4), p0, 5000.0, "cost", "carbon")
+    # the split: (2.45m - 2.4m) / (60 - 40) = £2,500/t and (2.6m - 2.45m) / (40 - 20) = £7,500/t
+    s = plan("s", 2.45e6, 40.0)
+    assert open_segments([p0, s, p1], "cost", "carbon", set()) == [
+        (pytest.approx(2500.0), "payoff-0", "s"), (pytest.approx(7500.0), "s", "payoff-1")]
+    assert open_segments([p0, s, p1], "cost", "carbon", {("payoff-0", "s")}) == [
+        (pytest.approx(7500.0), "s", "payoff-1")]
+    assert open_segments([p0, plan("same", 2.4e6, 60.0)], "cost", "carbon", set()) == []
     plans = [{"label": "s1", "status": "optimal", "objectives": {"cost": 2.4e6, "carbon": 60.0}},
              {"label": "s2", "status": "feasible", "objectives": {"cost": 2.5e6, "carbon": 40.0}},
              {"label": "s3", "status": "optimal", "objectives": {"cost": 2.6e6, "carbon": 20.0}},
@@ -211,29 +226,30 @@ def test_supported_weights_and_grid_starts_by_hand():
 
 
 def test_supported_plans_start_the_grid_and_change_no_point(frontier, client, tmp_path):
-    """--supported 2 on the two-site case: weights £1,250/t and £20,000/t (a quarter and four
-    times £5,000/t). At £1,250/t: (2,0) 2.4m + 60 x 1,250 = 2.475m beats (1,1) 2.55m and (0,2)
-    2.625m; at £20,000/t: (0,2) 2.6m + 0.4m = 3.0m beats (1,1) 3.3m and (2,0) 3.6m. Grid point
-    carbon <= 50 starts from the cheapest of them within 50 t, (0,2): supported-02. The
-    frontier is the same as without them."""
+    """--supported 2 on the two-site case, whose three efficient plans lie on one line: the
+    first weighted-sum solve is at the payoff rows' slope, £5,000/t, where every efficient plan
+    is worth 2.7m ((2,0): 2.4m + 60 x 5,000; (1,1): 2.5m + 40 x 5,000; (0,2): 2.6m + 20 x 5,000).
+    Whichever it returns lies on the segment, which closes it: one solve, not two. Grid point
+    carbon <= 50 starts from it if it meets 50 t, else from the payoff row. The frontier is the
+    same as without it."""
     _root, _folder, plain = frontier
     folder = two_sites().write(tmp_path / "two_sites")
     run = run_frontier(folder, ["cost", "carbon"], points=5, runs_root=tmp_path / "runs",
                        client=client, supported=2)
-    assert {"supported-01", "supported-02"} <= set(run.solved)
-    records = {p.stem: json.loads(p.read_text()) for p in (run.folder / POINTS_DIR).glob("*.json")}
-    assert records["supported-01"]["weight"] == pytest.approx(1250.0)
-    assert (records["supported-01"]["objectives"]["cost"], records["supported-01"]["objectives"]["carbon"]) \
-        == pytest.approx((2.4e6, 60.0))
-    assert (records["supported-02"]["objectives"]["cost"], records["supported-02"]["objectives"]["carbon"]) \
-        == pytest.approx((2.6e6, 20.0))
-    assert records["grid-01"]["start_from"] == "supported-02"
+    assert "supported-01" in run.solved and "supported-02" not in run.solved
+    records = {p.stem: json.loads(p.read_text()) for p in (run.folder / POINTS_DIR).glob("*.json")
+               if not p.stem.endswith(".start")}
+    found = records["supported-01"]
+    assert found["weight"] == pytest.approx(5000.0)
+    assert found["objectives"]["cost"] + 5000.0 * found["objectives"]["carbon"] == pytest.approx(2.7e6)
+    expected = "supported-01" if found["objectives"]["carbon"] <= 50.0 else "payoff-1"
+    assert records["grid-01"]["start_from"] == expected
     columns = ["label", "status", "cost", "carbon"]
     assert pd.read_csv(run.folder / "frontier.csv")[columns].equals(
         pd.read_csv(plain.folder / "frontier.csv")[columns])
     again = run_frontier(folder, ["cost", "carbon"], points=5, runs_root=tmp_path / "runs",
                          client=client, supported=2)
-    assert again.solved == [] and {"supported-01", "supported-02"} <= set(again.reused)
+    assert again.solved == [] and "supported-01" in again.reused
     with pytest.raises(ScenarioError, match="--supported"):
         run_frontier(folder, ["cost", "carbon", "patient_km"], points=3, runs_root=tmp_path / "runs",
                      client=client, supported=2)
