@@ -269,9 +269,11 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
 
     Every point starts from the plan of `start_label`, the payoff row that minimises the
     constrained objective: it meets every slice's bound, so it is always a feasible MIP start.
-    The previous point's plan never is: a slice the bypass does not skip is one that plan breaks.
+    The previous point's plan is one only when that point stopped at its limit inside the bound
+    (a proven optimum's slack would have bypassed every slice its plan meets).
     With supported plans (``task["supported"]``, their records), a point is first offered the
-    cheapest of them that meets its bound (`grid_starts`), usually far closer to its optimum.
+    cheapest of them, or of the points solved before it, that meets its bound (`grid_starts`),
+    usually far closer to its optimum. Only a proven optimum bypasses the slices its slack covers.
     """
     out = Path(task["out"])
     grid = Grid(**task["grid"])
@@ -289,7 +291,7 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
         label = label_of(i)
         record = read_record(out, label, task["digest"])
         if record is None:
-            offered = grid_starts(supported, task["primary"], grid.objective, grid.value(i),
+            offered = grid_starts(supported + records, task["primary"], grid.objective, grid.value(i),
                                   start_label)
             record = _solve_point(task, grid, i, [(c, read_start(out, c)) for c in offered])
             write_record(out, label, record)
@@ -304,7 +306,10 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
                 records.append(skipped)
             break
         jump = 0
-        if record["status"] in ("optimal", "feasible"):
+        # only a proven optimum's slack says the next slices have the same optimum: a plan
+        # stopped at the limit (with a slack, as when it kept a start far inside the bound) says
+        # nothing about them, and they are solved, starting from it if it is the best start
+        if record["status"] == "optimal":
             jump = min(bypass(record["slack"], grid.step), len(indices) - position - 1)
             for j in indices[position + 1: position + 1 + jump]:
                 same = {**record, "label": label_of(j), "status": "bypassed", "same_as": label,

@@ -253,3 +253,31 @@ def test_supported_plans_start_the_grid_and_change_no_point(frontier, client, tm
     with pytest.raises(ScenarioError, match="--supported"):
         run_frontier(folder, ["cost", "carbon", "patient_km"], points=3, runs_root=tmp_path / "runs",
                      client=client, supported=2)
+
+
+def test_only_a_proven_optimum_bypasses(tmp_path, monkeypatch):
+    """A point stopped at its limit with a plan well inside its bound (slack 25 t on a 10 t step)
+    says nothing about the next slices: they are solved, offered that plan first (it meets
+    their bounds and is the cheapest that does). A proven optimum with the same slack bypasses
+    two slices. (The solves are stand-ins: a tiny model cannot be made to stop at its limit.)"""
+    from model.tradeoffs import points
+
+    offered = {}
+
+    def fake_point(task, grid, i, candidates):
+        offered[i] = [label for label, _plan in candidates]
+        status = task["status_of"](i)
+        return {"label": points.grid_label(i), "status": status, "slack": 25.0, "e": grid.value(i),
+                "objectives": {"cost": 100.0 + i, "carbon": grid.value(i) - 25.0}}
+
+    monkeypatch.setattr(points, "_solve_point", fake_point)
+    monkeypatch.setattr(points, "read_start", lambda _out, label: [["wards", [label], 1]])
+    grid = {"objective": "carbon", "best": 20.0, "worst": 60.0, "points": 5}  # 60, 50, 40, 30, 20
+    base = {"out": str(tmp_path / "a"), "digest": "d", "primary": "cost", "grid": grid}
+    records, solved = points.solve_chunk({**base, "status_of": lambda i: "feasible"}, [1, 2, 3], "payoff-1")
+    assert solved == ["grid-01", "grid-02", "grid-03"]
+    # grid-02 (<= 40): grid-01's plan has 25 t (50 - 25) and is the cheapest meeting 40
+    assert offered[2] == ["grid-01", "payoff-1"] and offered[1] == ["payoff-1"]
+    base["out"] = str(tmp_path / "b")
+    records, solved = points.solve_chunk({**base, "status_of": lambda i: "optimal"}, [1, 2, 3], "payoff-1")
+    assert solved == ["grid-01"] and [r["status"] for r in records] == ["optimal", "bypassed", "bypassed"]
