@@ -201,6 +201,7 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
                                  "points": grid.points},
                 "primary_range": primary_range}
         task["supported"] = _supported(client, base, run, emit)
+        run.records.update({r["label"]: r for r in task["supported"]})
         n = len(client.scheduler_info().get("workers", {})) or 1
         runs = chunks(interior, n)
         emit("start", {"phase": "grid", "todo": len(interior)})

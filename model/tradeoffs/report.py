@@ -22,6 +22,10 @@ KPI_COLUMNS = ("mean_km", "in_hub_share", "unmet_beds", "worst_footprint", "wors
                "gini_mean_km", "share_over_far_km")
 
 
+# rows that are points of the frontier: grid points, and the supported points of `--supported`
+FRONTIER_KINDS = ("frontier", "supported")
+
+
 def reference_rows(records: dict[str, dict[str, Any]], primary: str) -> list[dict[str, Any]]:
     """The weighted-sum plan's row and doing nothing's (solved with it), when solved."""
     weighted = records.get("weighted")
@@ -40,6 +44,9 @@ def frontier_table(objectives: list[str], points: int, records: dict[str, dict[s
     for i in range(points):
         rec = records.get(f"grid-{i:02d}", {"status": "pending", "reason": "not solved yet"})
         rows.append(_row("frontier", f"grid-{i:02d}", rec, i, objectives[0]))
+    # the weighted-sum solves of `--supported`: efficient points too (within their gaps)
+    rows += [_row("supported", label, records[label], None, objectives[0])
+             for label in sorted(records) if label.startswith("supported-")]
     rows += reference_rows(records, objectives[0])
     table = pd.DataFrame(rows)
     if "worst_km" in objectives:
@@ -86,7 +93,8 @@ def _mark_points(table: pd.DataFrame, objectives: list[str]) -> None:
     table["point"] = ""
     table["dominated_by"] = ""
     table["dominated_within_gap"] = False
-    solved = table[(table["kind"] == "frontier") & table["status"].isin(SOLVED)]
+    on_frontier = table["kind"].isin(FRONTIER_KINDS)
+    solved = table[on_frontier & table["status"].isin(SOLVED)]
     if solved.empty:
         return
     # one name per distinct plan: the same objective values (to 9 significant digits) found by
@@ -104,17 +112,17 @@ def _mark_points(table: pd.DataFrame, objectives: list[str]) -> None:
         if not by:
             continue
         mine = table["point"] == name_of_run[row.run_dir]
-        table.loc[mine & (table["kind"] == "frontier"), "dominated_by"] = " ".join(
+        table.loc[mine & on_frontier, "dominated_by"] = " ".join(
             name_of_run[distinct.iloc[j]["run_dir"]] for j in by)
         i = distinct.index.get_loc(row.Index)
         margin = min(values[i, 0] - values[j, 0] for j in by)
-        table.loc[mine & (table["kind"] == "frontier"), "dominated_within_gap"] = bool(
+        table.loc[mine & on_frontier, "dominated_within_gap"] = bool(
             any(margin <= gaps[i] + gaps[j] + 1e-9 for j in by))
 
 
 def efficient_points(table: pd.DataFrame, objectives: list[str]) -> pd.DataFrame:
     """The distinct frontier plans, cheapest in the primary objective first."""
-    solved = table[(table["kind"] == "frontier") & table["status"].isin(SOLVED)]
+    solved = table[table["kind"].isin(FRONTIER_KINDS) & table["status"].isin(SOLVED)]
     return solved.drop_duplicates("point").sort_values(objectives[0]).reset_index(drop=True)
 
 
@@ -246,6 +254,13 @@ def _summary(out: Path, objectives: list[str], points: int, table: pd.DataFrame,
              f"{second.label} bounded on a grid of {points} values between its best and worst "
              f"in the payoff table. Grid points: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
              + f" ({len(efficient)} distinct plans); {seconds / 60:.1f} min.", ""]
+    supported = table[table["kind"] == "supported"]
+    if not supported.empty:
+        lines += [f"Supported points (`--supported`: weighted sums of the two objectives, each at "
+                  f"the price between two neighbouring points, a corner of the frontier where "
+                  f"proven): {len(supported)}, "
+                  + ", ".join(f"{v} {k}" for k, v in sorted(supported['status'].value_counts().items()))
+                  + ". They are points of the frontier like the grid's, with their own gaps.", ""]
     if "worst_km" in objectives:
         lines += ["The worst footprint's mean km is a ratio (its km over its patients, both "
                   "decided by the plan): each point minimises cost under the bound (exact linear "

@@ -244,9 +244,14 @@ def test_supported_plans_start_the_grid_and_change_no_point(frontier, client, tm
     assert found["objectives"]["cost"] + 5000.0 * found["objectives"]["carbon"] == pytest.approx(2.7e6)
     expected = "supported-01" if found["objectives"]["carbon"] <= 50.0 else "payoff-1"
     assert records["grid-01"]["start_from"] == expected
-    columns = ["label", "status", "cost", "carbon"]
-    assert pd.read_csv(run.folder / "frontier.csv")[columns].equals(
-        pd.read_csv(plain.folder / "frontier.csv")[columns])
+    columns = ["label", "status", "cost", "carbon", "point"]
+    table, before = (pd.read_csv(r.folder / "frontier.csv") for r in (run, plain))
+    grid = table[table["kind"] == "frontier"][columns].reset_index(drop=True)
+    assert grid.equals(before[before["kind"] == "frontier"][columns].reset_index(drop=True))
+    # the supported point is one of the three efficient plans, named as the grid names it
+    row = table[table["label"] == "supported-01"].iloc[0]
+    assert row["kind"] == "supported" and row["status"] == "optimal"
+    assert row["point"] in set(grid["point"].dropna()) and not isinstance(row["dominated_by"], str)
     again = run_frontier(folder, ["cost", "carbon"], points=5, runs_root=tmp_path / "runs",
                          client=client, supported=2)
     assert again.solved == [] and "supported-01" in again.reused
