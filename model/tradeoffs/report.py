@@ -94,7 +94,9 @@ def _mark_points(table: pd.DataFrame, objectives: list[str]) -> None:
     table["dominated_by"] = ""
     table["dominated_within_gap"] = False
     on_frontier = table["kind"].isin(FRONTIER_KINDS)
-    solved = table[on_frontier & table["status"].isin(SOLVED)]
+    # a plan found by several solves is shown with the least of their gaps (the strongest proof
+    # about it: a grid point's solve and a weighted sum's bound it differently)
+    solved = _least_gap_first(table[on_frontier & table["status"].isin(SOLVED)])
     if solved.empty:
         return
     # one name per distinct plan: the same objective values (to 9 significant digits) found by
@@ -120,9 +122,15 @@ def _mark_points(table: pd.DataFrame, objectives: list[str]) -> None:
             any(margin <= gaps[i] + gaps[j] + 1e-9 for j in by))
 
 
+def _least_gap_first(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows.assign(_gap=rows["gap_abs"].fillna(np.inf)).sort_values("_gap", kind="stable").drop(
+        columns="_gap")
+
+
 def efficient_points(table: pd.DataFrame, objectives: list[str]) -> pd.DataFrame:
-    """The distinct frontier plans, cheapest in the primary objective first."""
-    solved = table[table["kind"].isin(FRONTIER_KINDS) & table["status"].isin(SOLVED)]
+    """The distinct frontier plans, cheapest in the primary objective first (each from its solve
+    with the least gap)."""
+    solved = _least_gap_first(table[table["kind"].isin(FRONTIER_KINDS) & table["status"].isin(SOLVED)])
     return solved.drop_duplicates("point").sort_values(objectives[0]).reset_index(drop=True)
 
 
@@ -211,6 +219,12 @@ def _plots(out: Path, table: pd.DataFrame, efficient: pd.DataFrame, objectives: 
             ax.plot(efficient[other] / scale, efficient["cost"] / 1e6, "o-" if on_frontier else "o",
                     color="#1b6ca8", label="frontier points" if on_frontier else
                     f"points of the {' / '.join(objectives)} frontier")
+            # each point's proven gap: its true optimum lies between the plan and the bound below
+            gaps = efficient["gap_abs"].fillna(0.0).clip(lower=0.0) / 1e6
+            if (gaps > 0).any():
+                ax.errorbar(efficient[other] / scale, efficient["cost"] / 1e6,
+                            yerr=[gaps, 0.0 * gaps], fmt="none", ecolor="#1b6ca8", alpha=0.5,
+                            capsize=3, label="proven gap (bound to plan)")
             for row in efficient.itertuples():
                 ax.annotate(row.point, (getattr(row, other) / scale, row.cost / 1e6),
                             textcoords="offset points", xytext=(5, 5), fontsize=8)

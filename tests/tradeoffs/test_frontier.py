@@ -32,6 +32,7 @@ from model.errors import ScenarioError
 from model.sweep import dask_client
 from model.tradeoffs import run_frontier
 from model.tradeoffs.augmecon import Grid, bypass, chunks, dominated_by, knee
+from model.tradeoffs.report import efficient_points
 from model.tradeoffs.store import POINTS_DIR
 from tests.factory import Tiny
 
@@ -286,3 +287,24 @@ def test_only_a_proven_optimum_bypasses(tmp_path, monkeypatch):
     base["out"] = str(tmp_path / "b")
     records, solved = points.solve_chunk({**base, "status_of": lambda i: "optimal"}, [1, 2, 3], "payoff-1")
     assert solved == ["grid-01"] and [r["status"] for r in records] == ["optimal", "bypassed", "bypassed"]
+
+
+def test_a_plan_found_twice_shows_its_least_gap():
+    """A grid point stopped at its limit on a supported plan (gap £186m against its slice's
+    bound) and the weighted sum that found the plan (gap £2.5m): one point, shown with £2.5m."""
+    from model.tradeoffs.report import frontier_table
+
+    def rec(label, cost, carbon, gap, **extra):
+        return {"label": label, "status": "optimal" if gap < 1e7 else "feasible", "gap_abs": gap,
+                "objectives": {"cost": cost, "carbon": carbon, "patient_km": 1.0},
+                "run_dir": f"runs/{label}", **extra}
+
+    records = {"grid-00": rec("grid-00", 4.99e9, 558e3, 1.7e7),
+               "grid-01": rec("grid-01", 5.216e9, 513e3, 1.86e8, e=548e3),
+               "supported-01": rec("supported-01", 5.216e9, 513e3, 2.5e6, weight=6789.0)}
+    table = frontier_table(["cost", "carbon"], 2, records)
+    efficient = efficient_points(table, ["cost", "carbon"])
+    assert efficient["label"].tolist() == ["grid-00", "supported-01"]
+    assert efficient["gap_abs"].tolist() == [1.7e7, 2.5e6]
+    named = table.set_index("label")["point"]
+    assert named["grid-01"] == named["supported-01"] != named["grid-00"]
