@@ -221,9 +221,9 @@ def _supported(client: Any, base: dict[str, Any], run: FrontierRun,
                emit: Callable[[str, dict[str, Any]], None]) -> list[dict[str, Any]]:
     """Phase 1b (``--supported N``): up to N weighted-sum solves by the dichotomic (NISE)
     search, round by round in parallel: each solves at the slope between two neighbouring
-    supported plans (the payoff rows to begin with); a plan found below that segment splits it,
-    one on it closes it. Each starts from the better of the segment's two plans for its weight.
-    Their records (plans) start the grid points."""
+    supported plans (the payoff rows to begin with); a plan found below that segment, apart from
+    its ends, splits it; otherwise the segment is closed. Each starts from the better of the
+    segment's two plans for its weight. Their records (plans) start the grid points."""
     out = Path(base["out"])
     first, second = base["objectives"]
     known = {label: run.records[label] for label in ("payoff-0", "payoff-1")}
@@ -261,7 +261,7 @@ def _supported(client: Any, base: dict[str, Any], run: FrontierRun,
                 emit("point", record)
             found.append(record)
             if record["status"] in ("optimal", "feasible") and below_segment(
-                    record, known[left], weight, first, second):
+                    record, known[left], known[right], weight, first, second):
                 known[label] = record
             else:
                 closed.add((left, right))

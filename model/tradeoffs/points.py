@@ -123,13 +123,18 @@ def open_segments(plans: list[dict[str, Any]], first: str, second: str,
     return out
 
 
-def below_segment(plan: dict[str, Any], left: dict[str, Any], weight: float, first: str,
-                  second: str) -> bool:
-    """Whether `plan` (solved at `weight`) lies below the segment from `left` at that weight by
-    more than its proven gap: a new supported point, so the search splits the segment."""
+def below_segment(plan: dict[str, Any], left: dict[str, Any], right: dict[str, Any], weight: float,
+                  first: str, second: str) -> bool:
+    """Whether `plan` (solved at `weight`, the slope between `left` and `right`) is a new corner
+    that splits the segment: worth less than the segment at that weight (a real plan below it:
+    the segment is not on the frontier's hull, whatever the solve's gap), and apart from both
+    ends by more than 1% of the segment's extent in `second` (not the same plan found again
+    with a few tonnes' difference inside the solver's gap)."""
     value = plan["objectives"][first] + weight * plan["objectives"][second]
     line = left["objectives"][first] + weight * left["objectives"][second]
-    return value < line - max(plan.get("gap_abs") or 0.0, 1e-9 * abs(line))
+    extent = abs(left["objectives"][second] - right["objectives"][second])
+    apart = min(abs(plan["objectives"][second] - end["objectives"][second]) for end in (left, right))
+    return value < line - 1e-9 * abs(line) and apart > 0.01 * extent
 
 
 def solve_supported(task: dict[str, Any], weight: float, label: str, candidates: list[str]

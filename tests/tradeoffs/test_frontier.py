@@ -204,11 +204,13 @@ def test_dichotomic_search_and_grid_starts_by_hand():
     assert open_segments([p1, p0], "cost", "carbon", set()) == [
         (pytest.approx(5000.0), "payoff-0", "payoff-1")]
     # at £5,000/t the segment is worth 2.4m + 60 x 5,000 = 2.7m: a plan at 2.45m, 40 t is worth
-    # 2.65m, below it (a new supported point); one at 2.5m, 40 t is on it; and 2.45m with a
-    # proven gap of £60k is within the gap of it
-    assert below_segment(plan("s", 2.45e6, 40.0), p0, 5000.0, "cost", "carbon")
-    assert not below_segment(plan("s", 2.5e6, 40.0), p0, 5000.0, "cost", "carbon")
-    assert not below_segment(plan("s", 2.45e6, 40.0, gap=6e4), p0, 5000.0, "cost", "carbon")
+    # 2.65m, below it (a new corner; a gap of £60k does not make the plan any less real); one at
+    # 2.5m, 40 t is on it; one at 2.39m, 59.9 t is below (2.6895m) but within 1% of the
+    # segment's 40 t of an end (0.1 t from 60 t): the same plan again, not a corner
+    assert below_segment(plan("s", 2.45e6, 40.0), p0, p1, 5000.0, "cost", "carbon")
+    assert below_segment(plan("s", 2.45e6, 40.0, gap=6e4), p0, p1, 5000.0, "cost", "carbon")
+    assert not below_segment(plan("s", 2.5e6, 40.0), p0, p1, 5000.0, "cost", "carbon")
+    assert not below_segment(plan("s", 2.39e6, 59.9), p0, p1, 5000.0, "cost", "carbon")
     # the split: (2.45m - 2.4m) / (60 - 40) = £2,500/t and (2.6m - 2.45m) / (40 - 20) = £7,500/t
     s = plan("s", 2.45e6, 40.0)
     assert open_segments([p0, s, p1], "cost", "carbon", set()) == [
