@@ -190,6 +190,9 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
                                           "e": grid.value(i), "index": i, "slack": 0.0,
                                           "same_as": record["label"]})
     interior = list(range(1, points - 1))
+    # the corners first (`--supported`): points of the frontier themselves, and the grid's starts
+    supported = _supported(client, base, run, emit) if grid.range > 0 else []
+    run.records.update({r["label"]: r for r in supported})
     if grid.range <= 0 or not interior:
         log.info("the objectives do not conflict (or no interior point): the frontier is the "
                  "payoff table")
@@ -200,8 +203,7 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
         task = {**base, "grid": {"objective": grid.objective, "best": grid.best, "worst": grid.worst,
                                  "points": grid.points},
                 "primary_range": primary_range}
-        task["supported"] = _supported(client, base, run, emit)
-        run.records.update({r["label"]: r for r in task["supported"]})
+        task["supported"] = supported
         n = len(client.scheduler_info().get("workers", {})) or 1
         runs = chunks(interior, n)
         emit("start", {"phase": "grid", "todo": len(interior)})

@@ -258,6 +258,12 @@ def test_supported_plans_start_the_grid_and_change_no_point(frontier, client, tm
     again = run_frontier(folder, ["cost", "carbon"], points=5, runs_root=tmp_path / "runs",
                          client=client, supported=2)
     assert again.solved == [] and "supported-01" in again.reused
+    # no interior grid point (--points 2): the corners are still sought, and are the frontier's
+    # middle
+    ends = run_frontier(folder, ["cost", "carbon"], points=2, runs_root=tmp_path / "ends",
+                        client=client, supported=1)
+    assert "supported-01" in ends.solved
+    assert (pd.read_csv(ends.folder / "frontier.csv")["kind"] == "supported").sum() == 1
     with pytest.raises(ScenarioError, match="--supported"):
         run_frontier(folder, ["cost", "carbon", "patient_km"], points=3, runs_root=tmp_path / "runs",
                      client=client, supported=2)
