@@ -250,7 +250,9 @@ def _supported(client: Any, base: dict[str, Any], run: FrontierRun,
                            + weight * known[c]["objectives"][second])
             futures[label] = (client.submit(solve_supported, base, weight, label, order, pure=False),
                               weight, left, right)
-        emit("start", {"phase": "supported plans (grid starts)", "todo": len(futures)})
+        todo = sum(not isinstance(f, dict) for f, *_rest in futures.values())
+        if todo:
+            emit("start", {"phase": "corners of the frontier (--supported)", "todo": todo})
         for label, (future, weight, left, right) in futures.items():
             try:
                 record = future if isinstance(future, dict) else future.result()
