@@ -444,8 +444,8 @@ def frontier(
     ] = "cost,carbon",
     points: Annotated[int, typer.Option(help="Grid points, the two ends included.")] = 9,
     supported: Annotated[int, typer.Option(
-        help="Weighted-sum solves before the grid whose plans start its points (0: none; "
-             "two linear objectives).")] = 0,
+        help="Up to N weighted-sum solves for the frontier's corners: points of it, and the "
+             "grid points' starts (0: none; two linear objectives).")] = 0,
     time_limit: Annotated[float | None, typer.Option(help="Solver time limit per solve, seconds.")] = None,
     mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
     threads: Annotated[int | None, typer.Option(help="Solver threads per solve.")] = None,

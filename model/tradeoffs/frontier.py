@@ -255,7 +255,7 @@ def _supported(client: Any, base: dict[str, Any], run: FrontierRun,
             emit("start", {"phase": "corners of the frontier (--supported)", "todo": todo})
         for label, (future, weight, left, right) in futures.items():
             try:
-                record = future if isinstance(future, dict) else future.result()
+                record = future if isinstance(future, dict) else _result(future, base, label)
             except (InfeasibleError, NoSolutionError) as exc:  # a start the grid can do without
                 log.info("%s: %s", label, exc)
                 closed.add((left, right))
