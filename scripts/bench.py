@@ -251,18 +251,22 @@ WORKERS = {"scenario": work_scenario, "orlib": work_orlib, "spopt": work_spopt}
 # Driver side.
 
 
-def run_worker(spec: dict, timeout: float) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
+def run_worker(spec: dict, timeout: float, script: str = __file__, keys: tuple[str, ...] = ("name",)
+               ) -> dict:
+    """`script --worker spec` in a fresh Python process (its own peak memory, a fresh HiGHS); its
+    result line, or the spec's `keys` with the error."""
+    cmd = [sys.executable, str(Path(script).resolve()), "--worker", json.dumps(spec)]
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    failed = {k: spec[k] for k in keys}
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
     except subprocess.TimeoutExpired:
-        return {"name": spec["name"], "error": f"no answer within {timeout:.0f} s"}
+        return {**failed, "error": f"no answer within {timeout:.0f} s"}
     for line in proc.stdout.splitlines():
         if line.startswith(RESULT):
             return json.loads(line[len(RESULT):])
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-    return {"name": spec["name"], "error": " | ".join(tail) or f"exit {proc.returncode}"}
+    return {**failed, "error": " | ".join(tail) or f"exit {proc.returncode}"}
 
 
 def machine() -> dict:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import RESULT, _peak_mb, _phases, machine, write_doc  # noqa: E402  (beside this script)
+from bench import RESULT, _peak_mb, _phases, machine, run_worker, write_doc  # noqa: E402  (beside this script)
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
@@ -83,22 +82,6 @@ def work(spec: dict) -> dict:
         "note": arc.get("note", ""), "load": os.getloadavg(),
         "messages": [(round(t - start, 1), msg) for msg, t in marks],
     }
-
-
-def run_worker(spec: dict, timeout: float) -> dict:
-    """`work(spec)` in a fresh Python process (its own peak memory, a fresh HiGHS)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", json.dumps(spec)]
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
-    except subprocess.TimeoutExpired:
-        return {"name": spec["name"], "arcs": spec["arcs"], "error": f"no answer within {timeout:.0f} s"}
-    for line in proc.stdout.splitlines():
-        if line.startswith(RESULT):
-            return json.loads(line[len(RESULT):])
-    tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-    return {"name": spec["name"], "arcs": spec["arcs"],
-            "error": " | ".join(tail) or f"exit {proc.returncode}"}
 
 
 def _f(value, fmt: str = "{:,.0f}") -> str:
@@ -194,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         for which in ([arcs, "all"] if kind == "same" else [arcs]):
             spec = {"name": name, "size": [z, s, y, v], "arcs": which, "time_limit": limit,
                     "mip_gap": gap, "threads": args.threads}
-            row = run_worker(spec, timeout=3 * limit + 900)
+            row = run_worker(spec, timeout=3 * limit + 900, script=__file__, keys=("name", "arcs"))
             rows.append(row)
             print(f"{name} {which}: {row}", flush=True)
             if not args.no_doc:  # after every row: a long series stopped half-way keeps what it measured
