@@ -483,6 +483,12 @@ def alternatives(
     scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
     slack: Annotated[float, typer.Option(help="Objective within this share of the optimum.")] = 0.02,
     count: Annotated[int, typer.Option(help="Alternatives to look for.")] = 5,
+    method: Annotated[str, typer.Option(
+        help="price (a price on likeness to the plans found, searched to stay within the slack), "
+             "or distance (the most distant plan within the slack: exact, but slow on big "
+             "scenarios).")] = "price",
+    tries: Annotated[int, typer.Option(
+        help="Method price: solves per alternative (more for a more distant plan).")] = 2,
     time_limit: Annotated[float | None, typer.Option(help="Solver time limit per solve, seconds.")] = None,
     mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
     threads: Annotated[int | None, typer.Option(help="Solver threads per solve.")] = None,
@@ -503,13 +509,18 @@ def alternatives(
                                 "first_plan": first_plan}.items() if v is not None}
     _check_flags(solver)
 
-    def on_event(_kind: str, info: dict) -> None:
+    def on_event(kind: str, info: dict) -> None:
+        if kind == "try":
+            console.log(f"{info.get('label')} at £{info.get('price'):,.4g} a unit of distance: "
+                        f"{info.get('verdict')}")
+            return
         console.log(f"{info.get('label')}: {info.get('status')}"
                     + (f" ({info['reason']})" if info.get("reason") else ""))
 
     _run_resumable(lambda: run_alternatives(scenario, slack, count, runs_dir,
                                             {"solver": solver} if solver else None, workers=workers,
-                                            scheduler=scheduler, on_event=on_event), "plans")
+                                            scheduler=scheduler, on_event=on_event, method=method,
+                                            tries=tries), "plans")
 
 
 def _run_resumable(run_it, kept: str) -> None:

@@ -1,6 +1,7 @@
 """The report of `bedplan alternatives`: each plan's KPIs side by side (``alternatives.csv``),
 the agreement per site and service (``agreement.csv``: in every good plan, in none, or a
-matter of choice), a map of the agreement per site, and ``summary.md``."""
+matter of choice), a map of the agreement per site, every try of the price search
+(``tries.csv``, method `price`), and ``summary.md``."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def plans_table(records: list[dict[str, Any]], slack: float) -> pd.DataFrame:
             plan = r["plan"]
             last = max(int(k.rsplit("|", 1)[1]) for k in plan)
             others = [distance(plan, q["plan"]) for q in solved if q is not r]
-            row.update({"objective_gbp": r["objective"],
+            row.update({"price_per_unit": r.get("price"), "objective_gbp": r["objective"],
                         "above_optimum": (r["objective"] / z - 1.0) if z else None,
                         "within_slack": bool(z is not None and r["objective"] <= z + slack * abs(z) + 1e-6),
                         **{k: v for k, v in r["objectives"].items()}, **r["kpis"],
@@ -85,8 +86,17 @@ def site_verdicts(agreement: pd.DataFrame) -> pd.Series:
                       for s in wards_min.index})
 
 
+def tries_table(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Every solve of the price search: the alternative it was for, its price a unit of
+    distance, and what its plan was (within the budget, over it, a repeat; `kept` marks the
+    plan each alternative kept)."""
+    rows = [{"alternative": r["label"], **t, "kept": t.get("label") == r.get("kept_try")}
+            for r in records for t in r.get("tries", [])]
+    return pd.DataFrame(rows)
+
+
 def write_alternatives_report(out: Path, scenario: Path, slack: float, records: list[dict[str, Any]],
-                              seconds: float) -> list[Path]:
+                              seconds: float, method: str = "price") -> list[Path]:
     data = load_scenario(scenario)
     sites = data.tables["sites"]
     existing = {(s, v): int(n) for s, v, n in zip(data.tables["site_services"]["site"],
@@ -97,9 +107,14 @@ def write_alternatives_report(out: Path, scenario: Path, slack: float, records: 
     write_csv(plans, out / "alternatives.csv")
     write_csv(agreement, out / "agreement.csv")
     files = [out / "alternatives.csv", out / "agreement.csv"]
+    tries = tries_table(records)
+    if not tries.empty:
+        write_csv(tries, out / "tries.csv")
+        files.append(out / "tries.csv")
     if not agreement.empty:
         files.append(_map(out, data, sites, site_verdicts(agreement)))
-    (out / "summary.md").write_text(_summary(plans, agreement, slack, seconds), encoding="utf-8")
+    (out / "summary.md").write_text(_summary(plans, agreement, slack, seconds, method, len(tries)),
+                                    encoding="utf-8")
     return files + [out / "summary.md"]
 
 
@@ -133,14 +148,19 @@ def _map(out: Path, data: Any, sites: pd.DataFrame, verdicts: pd.Series) -> Path
     return out / "map.png"
 
 
-def _summary(plans: pd.DataFrame, agreement: pd.DataFrame, slack: float, seconds: float) -> str:
+def _summary(plans: pd.DataFrame, agreement: pd.DataFrame, slack: float, seconds: float,
+             method: str = "price", tries: int = 0) -> str:
     solved = plans[plans["status"].isin(SOLVED)]
+    how = ("each the most distant, on site and ward decisions, from the optimum and the "
+           "alternatives before it that its solve could prove within the slack" if method == "distance"
+           else "each found by pricing its likeness to the optimum and the alternatives before it "
+           f"(site and ward decisions), the price searched so that the plan stays within the slack "
+           f"({tries} solves in all, tries.csv); each is within the slack and differs from every plan "
+           "before it, but a more distant plan within the slack may exist")
     lines = [f"# Near-optimal alternatives (within {slack:.1%} of the optimum)", "",
              f"{len(solved) - 1 if len(solved) else 0} alternatives found beside the optimum "
              f"({len(plans) - len(solved)} more asked for: a repeat or no solution, see "
-             f"alternatives.csv), each as different as possible "
-             f"from the optimum and the alternatives before it on site and ward decisions; "
-             f"{seconds / 60:.1f} min.", ""]
+             f"alternatives.csv), {how}; {seconds / 60:.1f} min.", ""]
     if solved.empty:
         return "\n".join(lines + ["No plan has a solution."]) + "\n"
     lines += ["| plan | objective | above optimum | cost | carbon (tCO2e) | patient-km | mean km | "

@@ -1,36 +1,54 @@
 r"""`bedplan alternatives`: near-optimal plans as different as possible from the optimum and
 from each other (modelling to generate alternatives, as PyPSA's MGA and Calliope's SPORES do).
 
-The optimum is solved as usual (objective :math:`z^*`, the incumbent). Alternative k keeps every
-rule and adds the budget row `alternative_budget`
+The optimum is solved as usual (objective :math:`z^*`, the incumbent); an alternative's
+*budget* is :math:`(1+\sigma)\, z^*`, the whole weighted objective (``total_cost``'s expression)
+within the slack :math:`\sigma` of the optimum. Its distance from the plans P found so far (the
+optimum and alternatives 1..k-1) is measured on site and ward decisions by the linear score
 
 .. math::
 
-    \sum_t \beta_t(\dots) \le (1+\sigma)\, z^*
-
-(the whole weighted objective, ``total_cost``'s expression, within the slack :math:`\sigma` of
-the optimum), and maximises, as `alternative_objective`, its distance on site and ward
-decisions from the optimum and alternatives 1..k-1 (the plans P):
-
-.. math::
-
-    \max \sum_{p\in P} \sum_{s,v,t} d(wards_{s,v,t}; w^p_{s,v,t}, U_s),\qquad
+    D(x) = \sum_{p\in P} \sum_{s,v,t} d(wards_{s,v,t}; w^p_{s,v,t}, U_s),\qquad
     d(x; x^p, U) = \begin{cases} (x - x^p)/U & x^p < U/2 \\ (x^p - x)/U & \text{otherwise}\end{cases}
 
 each ward count pushed towards the far end of its range from where plan p has it, scaled by
-its range :math:`U` (the site's ``max_wards``), so emptying or filling a site counts 1. It is
-linear, with no extra variable; ``operate`` is left out on purpose (a site kept open without a
-ward would score for nothing). The distance reported (``model.tradeoffs.plans.distance``) is
-exact: site-years where one plan has wards and the other none, plus ward-years of difference.
+its range :math:`U` (the site's ``max_wards``), so emptying or filling a site counts 1. It has
+no extra variable; ``operate`` is left out on purpose (a site kept open without a ward would
+score for nothing). The distance reported (``model.tradeoffs.plans.distance``) is exact:
+site-years where one plan has wards and the other none, plus ward-years of difference.
+
+Two methods (``--method``):
+
+``distance``
+    The budget row `alternative_budget`, :math:`\text{objective} \le (1+\sigma) z^*`, and
+    :math:`\max D(x)` as `alternative_objective`: the most distant plan within the budget, when
+    the solve is proven. On England HiGHS finds no plan better than its start in minutes: the
+    pure distance objective's relaxation says little about where the cheap plans are.
+``price`` (the default)
+    No budget row: :math:`\min\ \text{objective} - \lambda\, D(x)/|P|` (`alternative_objective`;
+    :math:`D/|P|` is `alternative_distance`), a price :math:`\lambda` per unit of distance from
+    the plans found, as Calliope's SPORES prices a plan's likeness to the last. Each solve is
+    like a weighted-sum corner of the frontier, which HiGHS solves in seconds to minutes. The
+    plan's objective is then checked against the budget exactly. The price is searched: the
+    first is :math:`\sigma |z^*| / 25` (25 units of distance, say five sites emptied for five
+    years, worth the whole slack), later alternatives start at the price the one before kept;
+    a plan over the budget divides the price by 4, a plan that repeats one already found (or
+    one within the budget, to seek a more distant one) multiplies it by 4, and once both ends
+    are known the next price is their geometric mean. After ``tries`` solves (default 2) the
+    plan within the budget farthest from its nearest earlier plan is kept; up to three more
+    solves are made while none is within it. Every try is a run folder and a row of
+    ``tries.csv``. What is proved: each plan kept is within the budget (checked on the plan,
+    whatever the gap), and differs from every plan before it; not that no plan within the
+    budget is more distant.
 
 The alternatives are solved one after another (each depends on all before it), on the Dask
 cluster of ``--workers``/``--scheduler`` like the other commands; each starts from the latest
-plan found (the optimum's for the first), which meets the budget, or with
-``solver.first_plan: relax_and_fix`` from a plan found year by year for the distance objective
-(the latest plan when that finds none); each is a full run folder. An alternative that
-repeats a plan already found is recorded as a ``repeat`` and ends the search: with the same
-plans to move away from, every later one would repeat it too. A rerun reuses what the same
-scenario and slack already solved (after the same plans).
+plan found (the optimum's for the first), or with ``solver.first_plan: relax_and_fix`` from a
+plan found year by year for its objective (the latest plan when that finds none); each is a
+full run folder. An alternative that repeats a plan already found (at every price tried) is
+recorded as a ``repeat`` and ends the search: with the same plans to move away from, every
+later one would repeat it too. A rerun reuses what the same scenario, slack and method already
+solved (after the same plans).
 """
 
 from __future__ import annotations
@@ -68,6 +86,14 @@ from model.tradeoffs.store import (
 
 log = logging.getLogger(__name__)
 ALTERNATIVES_DIR = "alternatives"
+METHODS = ("price", "distance")
+#: the first price spreads the slack over this much distance (see the module docstring)
+FIRST_PRICE_UNITS = 25.0
+PRICE_STEP = 4.0
+#: solves a price search may add while none of its plans is within the budget
+EXTRA_TRIES = 3
+TRY_FIELDS = ("label", "price", "verdict", "status", "objective", "distance_to_nearest", "gap_abs",
+              "solve_seconds", "run_dir")
 
 
 @dataclass
@@ -80,25 +106,39 @@ class AlternativesRun:
     files: list[Path] = field(default_factory=list)
 
 
+def similarity_weights(m: Any, plans: list[dict[str, int]]) -> ComponentMap:
+    """Each ward variable's coefficient in the distance score D of the module docstring (its
+    constant part left out: it moves no decision)."""
+    weights = ComponentMap()
+    for (s, v, t), var in m.wards.items():
+        span = float(var.ub or 0)
+        if span <= 0:
+            continue
+        for plan in plans:
+            sign = 1.0 if plan.get(f"w|{s}|{v}|{t}", 0) < span / 2 else -1.0
+            weights[var] = weights.get(var, 0.0) + sign / span
+    return weights
+
+
 def add_alternative(formulation: Any, budget: float, plans: list[dict[str, int]]) -> None:
-    """The budget row and the distance objective of the module docstring."""
+    """Method `distance`: the budget row and the distance objective of the module docstring."""
     m = formulation.model
     m.alternative_budget = pyo.Constraint(expr=m.total_cost.expr <= budget)
     formulation.rows.append(Row("alternative", m.alternative_budget, POLICY))
     m.total_cost.deactivate()
-    weights = ComponentMap()
-
-    def push(var, key: str, span: float) -> None:
-        if span <= 0:
-            return
-        for plan in plans:
-            sign = 1.0 if plan.get(key, 0) < span / 2 else -1.0
-            weights[var] = weights.get(var, 0.0) + sign / span
-
-    for (s, v, t), var in m.wards.items():
-        push(var, f"w|{s}|{v}|{t}", float(var.ub or 0))
+    weights = similarity_weights(m, plans)
     m.alternative_objective = pyo.Objective(expr=sum(w * var for var, w in weights.items() if w),
                                             sense=pyo.maximize)
+
+
+def add_priced_alternative(formulation: Any, price: float, plans: list[dict[str, int]]) -> None:
+    """Method `price`: the objective less `price` per unit of mean distance from `plans`."""
+    m = formulation.model
+    weights = similarity_weights(m, plans)
+    m.alternative_distance = pyo.Expression(
+        expr=sum(w * var for var, w in weights.items() if w) / len(plans))
+    m.total_cost.deactivate()
+    m.alternative_objective = pyo.Objective(expr=m.total_cost.expr - price * m.alternative_distance)
 
 
 def _solve(task: dict[str, Any], prepare):
@@ -170,13 +210,75 @@ def solve_alternative(task: dict[str, Any], label: str, budget: float,
     return record
 
 
+def solve_priced(task: dict[str, Any], label: str, price: float, budget: float,
+                 plans: list[dict[str, int]], after: str) -> dict[str, Any]:
+    """One try of method `price`: the plan that minimises the objective less `price` per unit
+    of distance from `plans`, checked against `budget`, and its distance from the nearest."""
+    started = time.perf_counter()
+    out = Path(task["out"])
+    start_from = task.get("latest") or "optimum"
+    start = read_start(out, start_from) or read_start(out, "optimum")
+    state: dict[str, Any] = {}
+
+    def prepare(formulation):
+        add_priced_alternative(formulation, price, plans)
+        state["m"] = formulation.model
+        return FirstPlanFirst(start_map(formulation.model, start))
+
+    base = {"kind": "alternative", "method": "price", "price": price, "budget": budget, "after": after}
+    try:
+        result = _solve(task, prepare)
+    except (InfeasibleError, NoSolutionError) as exc:
+        record = {"label": label, "digest": task["digest"], **base, "status": "no_solution",
+                  "reason": str(exc), "verdict": "no plan"}
+        write_record(out, label, record)
+        return record
+    outcome = result.outcome
+    record = _record(task, label, result, started, **base,
+                     distance_objective=float(pyo.value(state["m"].alternative_distance)),
+                     start_from="relax-and-fix" if outcome.first_plan and outcome.first_plan["objective"]
+                     is not None else start_from,
+                     start_used=outcome.start_used)
+    nearest = min(((distance(q, record["plan"]), i) for i, q in enumerate(plans)))
+    record["distance_to_nearest"], record["nearest"] = nearest
+    record["verdict"] = ("over budget" if record["objective"] > budget + 1e-9 * abs(budget)
+                         else "repeat" if nearest[0] == 0 else "within budget")
+    write_start(out, label, named_start(state["m"]))
+    write_record(out, label, record)
+    return record
+
+
+def next_price(low: float | None, high: float | None) -> float:
+    """The next price of the search: between a price whose plan was within the budget or a
+    repeat (`low`) and one whose plan was over it (`high`), their geometric mean; else a step
+    past the one end known."""
+    if low is not None and high is not None:
+        return (low * high) ** 0.5
+    if high is not None:
+        return high / PRICE_STEP
+    assert low is not None
+    return low * PRICE_STEP
+
+
+def keep_plan(tries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Of a price search's tries, the plan within the budget farthest from its nearest earlier
+    plan (the cheaper of two as far); None when no try was within it."""
+    fits = [t for t in tries if t.get("verdict") == "within budget"]
+    return min(fits, key=lambda t: (-t["distance_to_nearest"], t["objective"])) if fits else None
+
+
 def run_alternatives(scenario: str | Path, slack: float = 0.02, count: int = 5,
                      runs_root: str | Path = "runs", overrides: dict[str, Any] | None = None,
                      workers: int | None = None, scheduler: str | None = None, client: Any = None,
-                     on_event: Any = None) -> AlternativesRun:
-    """The optimum and `count` alternatives within `slack` of it, into
-    RUNS_ROOT/alternatives/<scenario>-slack<slack>/, and their report."""
+                     on_event: Any = None, method: str = "price", tries: int = 2) -> AlternativesRun:
+    """The optimum and `count` alternatives within `slack` of it by `method` (`tries` solves
+    each for `price`), into RUNS_ROOT/alternatives/<scenario>-slack<slack>/ (with `-distance`
+    for that method), and their report."""
     problems = []
+    if method not in METHODS:
+        problems.append(Problem("command line", None, None, method, f"--method: one of {', '.join(METHODS)}"))
+    if not 1 <= tries <= 10:
+        problems.append(Problem("command line", None, None, tries, "--tries: 1 to 10"))
     if not 0 < slack <= 1:
         problems.append(Problem("command line", None, None, slack, "--slack: a share in (0, 1], e.g. 0.02"))
     if not 1 <= count <= 50:
@@ -187,8 +289,11 @@ def run_alternatives(scenario: str | Path, slack: float = 0.02, count: int = 5,
     emit = on_event or (lambda _kind, _info: None)
     scenario = Path(scenario).resolve()
     config = load_scenario(scenario, overrides).config
-    out = Path(runs_root).resolve() / ALTERNATIVES_DIR / f"{config.name}-slack{slack:g}"
-    settings = {"slack": slack, "overrides": overrides or {}}
+    suffix = "" if method == "price" else f"-{method}"
+    out = Path(runs_root).resolve() / ALTERNATIVES_DIR / f"{config.name}-slack{slack:g}{suffix}"
+    settings = {"slack": slack, "overrides": overrides or {}, "method": method}
+    if method == "price":
+        settings["tries"] = tries
     digest = plan_digest(scenario, settings)
     task = {"scenario": str(scenario), "out": str(out), "digest": digest, "overrides": overrides}
     run = AlternativesRun(folder=out)
@@ -196,17 +301,19 @@ def run_alternatives(scenario: str | Path, slack: float = 0.02, count: int = 5,
         write_plan(out, {"scenario": config.name, "scenario_file": str(scenario / SCENARIO_FILE),
                          **settings, "count": count, "digest": digest})
         if client is not None:
-            _solve_all(client, task, slack, count, run, emit)
+            _solve_all(client, task, slack, count, run, emit, tries if method == "price" else 0)
         else:
             with dask_client(workers or 1, scheduler) as own:
-                _solve_all(own, task, slack, count, run, emit)
+                _solve_all(own, task, slack, count, run, emit, tries if method == "price" else 0)
         run.seconds = time.perf_counter() - started
-        run.files = write_alternatives_report(out, scenario, slack, run.records, run.seconds)
+        run.files = write_alternatives_report(out, scenario, slack, run.records, run.seconds, method)
     return run
 
 
 def _solve_all(client: Any, task: dict[str, Any], slack: float, count: int, run: AlternativesRun,
-               emit: Any) -> None:
+               emit: Any, tries: int) -> None:
+    """The optimum, then the alternatives in turn: by the price search when `tries` > 0, else
+    by the distance objective within the budget row."""
     out = Path(task["out"])
     optimum = read_record(out, "optimum", task["digest"])
     if optimum is None:
@@ -219,14 +326,20 @@ def _solve_all(client: Any, task: dict[str, Any], slack: float, count: int, run:
     z = optimum["solved_objective"]
     budget = z + slack * abs(z)
     plans = [optimum["plan"]]
+    price = slack * abs(z) / FIRST_PRICE_UNITS
     for k in range(1, count + 1):
         label = f"alt-{k:02d}"
         record = read_record(out, label, task["digest"])
         after = content_digest(plans)  # a record made after other plans is solved again
         if record is None or record.get("budget") != budget or record.get("after") != after:
             latest = next((r["label"] for r in reversed(run.records) if r.get("plan")), "optimum")
-            record = client.submit(solve_alternative, {**task, "latest": latest}, label, budget,
-                                   list(plans), after, pure=False).result()
+            if tries:
+                record = _price_search(client, {**task, "latest": latest}, label, price, budget, plans,
+                                       after, tries, run, emit)
+                write_record(out, label, record)
+            else:
+                record = client.submit(solve_alternative, {**task, "latest": latest}, label, budget,
+                                       list(plans), after, pure=False).result()
             run.solved.append(label)
         else:
             run.reused.append(label)
@@ -244,8 +357,67 @@ def _solve_all(client: Any, task: dict[str, Any], slack: float, count: int, run:
         run.records.append(record)
         emit("plan", record)
         if record["status"] == "repeat":
-            log.info("%s repeats %s: no further distinct plan from the distance objective", label,
-                     record["same_as"])
+            log.info("%s repeats %s: no further distinct plan", label, record.get("same_as"))
+            break
+        if not record.get("plan"):  # with the same plans to move away from, the next would fail too
             break
         if record.get("plan"):
             plans.append(record["plan"])
+            price = record.get("price") or price
+
+
+def _price_search(client: Any, task: dict[str, Any], label: str, price: float, budget: float,
+                  plans: list[dict[str, int]], after: str, tries: int, run: AlternativesRun,
+                  emit: Any) -> dict[str, Any]:
+    """Method `price` for one alternative (module docstring): its tries, each a record
+    `<label>.try<i>` reused by a rerun, and the record of the plan kept (with every try)."""
+    out = Path(task["out"])
+    done: list[dict[str, Any]] = []
+    low = high = None
+    for i in range(1, tries + EXTRA_TRIES + 1):
+        key = f"{label}.try{i}"
+        record = read_record(out, key, task["digest"])
+        asked = (budget, after, price)
+        if record is None or (record.get("budget"), record.get("after"), record.get("price")) != asked:
+            kept = keep_plan(done)
+            start = {**task, "latest": kept["label"]} if kept else task  # the farthest plan yet
+            record = client.submit(solve_priced, start, key, price, budget, list(plans), after,
+                                   pure=False).result()
+            run.solved.append(key)
+        else:
+            run.reused.append(key)
+        done.append(record)
+        emit("try", record)
+        log.info("%s at £%.4g a unit of distance: %s", key, price, record.get("verdict"))
+        if record.get("verdict") == "over budget":
+            high = price if high is None else min(high, price)
+        elif record.get("verdict") in ("within budget", "repeat"):
+            low = price if low is None else max(low, price)
+        else:  # no plan within the time limit: nothing learnt about the price
+            break
+        if (keep_plan(done) and i >= tries) or (low and high and high / low < 1.5):
+            break
+        price = next_price(low, high)
+    summary = [{k: getattr(t.get(k), "value", t.get(k)) for k in TRY_FIELDS} for t in done]  # enums as text
+    kept = keep_plan(done)
+    if kept is not None:
+        return {**kept, "label": label, "tries": summary, "kept_try": kept["label"]}
+    repeats = [t for t in done if t.get("verdict") == "repeat"]
+    prices = sorted(t["price"] for t in done)
+    if repeats:
+        status = "repeat"
+        reason = (f"at every price tried (£{prices[0]:,.4g} to £{prices[-1]:,.4g} a unit of distance) the "
+                  "plan repeated one already found or cost more than the budget")
+    else:
+        status = "no_solution"
+        reason = (f"no plan within the budget at the prices tried (£{prices[0]:,.4g} to £{prices[-1]:,.4g} "
+                  "a unit of distance)" if done and done[-1].get("verdict") == "over budget"
+                  else done[-1].get("reason", "no plan"))
+    return {"label": label, "digest": task["digest"], "kind": "alternative", "method": "price",
+            "status": status, "reason": reason, "budget": budget, "after": after, "tries": summary,
+            **({"same_as": _plan_label(repeats[-1]["nearest"])} if repeats else {})}
+
+
+def _plan_label(index: int) -> str:
+    """The label of plans[index] in the search (the optimum, then the alternatives in turn)."""
+    return "optimum" if index == 0 else f"alt-{index:02d}"

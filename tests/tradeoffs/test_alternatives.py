@@ -15,7 +15,26 @@ Alternative 1 moves away from {A}: every unused candidate is pushed up, A down: 
 C is not what decides it: both score the same distance, the first found wins; either is
 right). Alternative 2 moves away from {A, B or C}: the remaining one scores 2 (unused in both
 plans), the others 0, so it is the third candidate. Alternative 3 moves away from {A, B, C}:
-each scores the same, so it repeats one of them and the search ends.
+each scores the same, so it repeats one of them and the search ends. (Method `distance`.)
+
+Method `price` (the default) on the same case: the budget is 1.326m, the first price
+lambda = 0.02 x 1.3m / 25 = 1,040 a unit of distance, and each try minimises
+cost - lambda x D / |P|, D the distance score (the constant part left out: E, always kept,
+adds the same to every plan):
+
+- alt-01, from {A}: D = -E - A + B + C + D. E+A: 1.300m + 2 x 1,040 = 1,302,080 (A and E
+  both at their plan's value); E+B: 1,301,000 + 0; E+C: 1,302,000; E+D: 1,400,000. So B (within
+  the budget, distance 4 from A). Try 2 at 4 x 1,040 = 4,160: B again (B and C score alike, B is
+  cheaper). Kept: try 1 (as far, and found first at the same cost); the next price 1,040.
+- alt-02, from {A, B}: D/2 = (-2E + 0A + 0B + 2C + 2D)/2 = -E + C + D (A's and B's pushes
+  cancel). E+A: 1,300,000 + 1,040 = 1,301,040; E+B: 1,302,040; E+C: 1,302,000. A: a repeat of the
+  optimum, so the price goes up to 4,160: E+A 1,304,160, E+B 1,305,160, E+C 1,302,000: C,
+  within the budget. Kept: try 2.
+- alt-03, from {A, B, C}: D/3 = -E + (A + B + C)/3 + D, so E+A scores -2/3 and E+D 0. At
+  4,160: E+A 1,300,000 + 4,160 x 2/3 = 1,302,773, less than E+D's 1,400,000: a repeat; 16,640 and 66,560
+  repeat too (A: 1,311,093, 1,344,373 against D's 1,400,000); at 266,240 E+D (1,400,000 against
+  A's 1,477,493) is over the budget; their geometric mean 133,120 repeats A (1,388,747). Five
+  tries, none within the budget and new: a repeat, the search ends.
 """
 
 from __future__ import annotations
@@ -24,7 +43,7 @@ import pandas as pd
 import pytest
 
 from model.sweep import dask_client
-from model.tradeoffs.alternatives import run_alternatives
+from model.tradeoffs.alternatives import keep_plan, next_price, run_alternatives
 from model.tradeoffs.plans import distance
 from tests.factory import Tiny
 
@@ -42,9 +61,69 @@ def alternatives(tmp_path_factory):
     root = tmp_path_factory.mktemp("alternatives")
     folder = instance().write(root / "mga")
     with dask_client(workers=1) as client:
+        run = run_alternatives(folder, slack=0.02, count=3, runs_root=root / "runs", client=client,
+                               method="distance")
+        again = run_alternatives(folder, slack=0.02, count=3, runs_root=root / "runs", client=client,
+                                 method="distance")
+    return run, again
+
+
+@pytest.fixture(scope="module")
+def priced(tmp_path_factory):
+    root = tmp_path_factory.mktemp("priced")
+    folder = instance().write(root / "mga")
+    with dask_client(workers=1) as client:
         run = run_alternatives(folder, slack=0.02, count=3, runs_root=root / "runs", client=client)
         again = run_alternatives(folder, slack=0.02, count=3, runs_root=root / "runs", client=client)
     return run, again
+
+
+def test_the_price_search_by_hand(priced):
+    run, _again = priced
+    assert run.folder.name == "tiny-slack0.02"  # the default method's folder
+    optimum, alt1, alt2, alt3 = run.records
+    assert optimum["objective"] == pytest.approx(1.3e6)
+    trail = [[(t["price"], t["verdict"]) for t in r["tries"]] for r in (alt1, alt2, alt3)]
+    assert trail == [[(1040, "within budget"), (4160, "within budget")],
+                     [(1040, "repeat"), (4160, "within budget")],
+                     [(4160, "repeat"), (16640, "repeat"), (66560, "repeat"), (266240, "over budget"),
+                      (133120, "repeat")]]
+    built = [{s for s in "ABCD" if r["plan"][f"w|{s}|med|2020"]} for r in (optimum, alt1, alt2)]
+    assert built == [{"A"}, {"B"}, {"C"}]
+    kept = [(r["kept_try"], r["price"], r["objective"]) for r in (alt1, alt2)]
+    assert kept == [("alt-01.try1", 1040, pytest.approx(1.301e6)),
+                    ("alt-02.try2", 4160, pytest.approx(1.302e6))]
+    assert [alt1["distance_to_nearest"], alt2["distance_to_nearest"]] == [4, 4]
+    assert alt3["status"] == "repeat" and alt3["same_as"] == "optimum" and "plan" not in alt3
+    over = alt3["tries"][3]
+    assert over["objective"] == pytest.approx(1.4e6) and over["objective"] > 1.02 * 1.3e6
+
+
+def test_every_try_is_in_tries_csv_and_a_rerun_solves_none(priced):
+    run, again = priced
+    tries = pd.read_csv(run.folder / "tries.csv")
+    assert len(tries) == 9 and tries["kept"].sum() == 2
+    assert list(tries.loc[tries["kept"], "label"]) == ["alt-01.try1", "alt-02.try2"]
+    for run_dir in tries["run_dir"]:
+        assert (run.folder / run_dir / "manifest.json").exists()
+    plans = pd.read_csv(run.folder / "alternatives.csv").set_index("plan")
+    assert plans.loc[["optimum", "alt-01", "alt-02"], "within_slack"].all()
+    assert list(plans["price_per_unit"].iloc[1:3]) == [1040, 4160]
+    assert "tries.csv" in (run.folder / "summary.md").read_text()
+    assert again.solved == []
+    assert [r["label"] for r in again.records] == ["optimum", "alt-01", "alt-02", "alt-03"]
+
+
+def test_next_price_and_the_plan_kept_by_hand():
+    assert next_price(10.0, None) == 40.0 and next_price(None, 40.0) == 10.0
+    assert next_price(10.0, 40.0) == pytest.approx(20.0)  # sqrt(10 x 40)
+    tries = [{"label": "a", "verdict": "within budget", "distance_to_nearest": 4, "objective": 2.0},
+             {"label": "b", "verdict": "over budget", "distance_to_nearest": 9, "objective": 9.0},
+             {"label": "c", "verdict": "within budget", "distance_to_nearest": 6, "objective": 3.0},
+             {"label": "d", "verdict": "within budget", "distance_to_nearest": 6, "objective": 2.5},
+             {"label": "e", "verdict": "repeat", "distance_to_nearest": 0, "objective": 1.0}]
+    assert keep_plan(tries)["label"] == "d"  # farthest (6), then cheaper; never one over budget
+    assert keep_plan(tries[1:2] + tries[4:]) is None
 
 
 def test_each_alternative_is_within_the_slack_and_different(alternatives):
@@ -75,7 +154,7 @@ def test_relax_and_fix_starts_an_alternative(tmp_path):
     folder = instance().write(tmp_path / "mga")
     with dask_client(workers=1) as client:
         run = run_alternatives(folder, slack=0.02, count=1, runs_root=tmp_path / "runs", client=client,
-                               overrides={"solver": {"first_plan": "relax_and_fix"}})
+                               overrides={"solver": {"first_plan": "relax_and_fix"}}, method="distance")
     optimum, alternative = run.records
     assert alternative["start_from"] == "relax-and-fix" and alternative["status"] == "optimal"
     assert alternative["objective"] <= 1.02 * optimum["objective"] + 1e-6
@@ -123,6 +202,9 @@ def test_bad_flags_exit_2_and_no_plan_exits_3(tmp_path):
     result = CliRunner().invoke(app, ["alternatives", str(folder), "--count", "0", "--mip-gap", "-1",
                                       *runs])
     assert result.exit_code == 2
+    result = CliRunner().invoke(app, ["alternatives", str(folder), "--method", "spores", "--tries", "0",
+                                      *runs])
+    assert result.exit_code == 2 and "--method" in result.output and "--tries" in result.output
     # 20 beds of need, at most 10 beds anywhere (E's ward; no candidate) and no unmet need: no plan
     tiny = Tiny().set(horizon_years=1).site("E", wards={"med": 1}, max_wards=1)
     stuck = tiny.need("F", "med", 20).policy(allow_unmet=False).write(tmp_path / "stuck")
