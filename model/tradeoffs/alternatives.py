@@ -248,16 +248,16 @@ def solve_priced(task: dict[str, Any], label: str, price: float, budget: float,
     return record
 
 
-def next_price(low: float | None, high: float | None) -> float:
-    """The next price of the search: between a price whose plan was within the budget or a
-    repeat (`low`) and one whose plan was over it (`high`), their geometric mean; else a step
-    past the one end known."""
+def next_prices(low: float | None, high: float | None, width: int = 1) -> list[float]:
+    """The next round of `width` prices: between a price whose plan was within the budget or a
+    repeat (`low`) and one whose plan was over it (`high`), evenly spaced on a log scale (one:
+    their geometric mean); else steps of PRICE_STEP past the one end known."""
     if low is not None and high is not None:
-        return (low * high) ** 0.5
+        return [low * (high / low) ** ((j + 1) / (width + 1)) for j in range(width)]
     if high is not None:
-        return high / PRICE_STEP
+        return [high / PRICE_STEP ** (j + 1) for j in range(width)]
     assert low is not None
-    return low * PRICE_STEP
+    return [low * PRICE_STEP ** (j + 1) for j in range(width)]
 
 
 def keep_plan(tries: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -369,35 +369,47 @@ def _solve_all(client: Any, task: dict[str, Any], slack: float, count: int, run:
 def _price_search(client: Any, task: dict[str, Any], label: str, price: float, budget: float,
                   plans: list[dict[str, int]], after: str, tries: int, run: AlternativesRun,
                   emit: Any) -> dict[str, Any]:
-    """Method `price` for one alternative (module docstring): its tries, each a record
-    `<label>.try<i>` reused by a rerun, and the record of the plan kept (with every try)."""
+    """Method `price` for one alternative (module docstring): its tries, in rounds of as many
+    prices as the cluster has workers, each a record `<label>.try<i>` reused by a rerun, and
+    the record of the plan kept (with every try)."""
     out = Path(task["out"])
+    width = max(1, len(client.scheduler_info().get("workers", {})))
     done: list[dict[str, Any]] = []
     low = high = None
-    for i in range(1, tries + EXTRA_TRIES + 1):
-        key = f"{label}.try{i}"
-        record = read_record(out, key, task["digest"])
-        asked = (budget, after, price)
-        if record is None or (record.get("budget"), record.get("after"), record.get("price")) != asked:
-            kept = keep_plan(done)
-            start = {**task, "latest": kept["label"]} if kept else task  # the farthest plan yet
-            record = client.submit(solve_priced, start, key, price, budget, list(plans), after,
-                                   pure=False).result()
-            run.solved.append(key)
-        else:
-            run.reused.append(key)
-        done.append(record)
-        emit("try", record)
-        log.info("%s at £%.4g a unit of distance: %s", key, price, record.get("verdict"))
-        if record.get("verdict") == "over budget":
-            high = price if high is None else min(high, price)
-        elif record.get("verdict") in ("within budget", "repeat"):
-            low = price if low is None else max(low, price)
-        else:  # no plan within the time limit: nothing learnt about the price
+    prices = [price * PRICE_STEP**j for j in range(width)]
+    while prices:
+        kept = keep_plan(done)
+        start = {**task, "latest": kept["label"]} if kept else task  # the farthest plan yet
+        pending = []
+        for price in prices:
+            key = f"{label}.try{len(done) + len(pending) + 1}"
+            record = read_record(out, key, task["digest"])
+            if record is None or (record.get("budget"), record.get("after"), record.get("price")) != (
+                    budget, after, price):
+                pending.append(client.submit(solve_priced, start, key, price, budget, list(plans), after,
+                                             pure=False))
+                run.solved.append(key)
+            else:
+                pending.append(record)
+                run.reused.append(key)
+        stop = False
+        for item in pending:
+            record = item if isinstance(item, dict) else item.result()
+            done.append(record)
+            emit("try", record)
+            log.info("%s at £%.4g a unit of distance: %s", record["label"], record["price"],
+                     record.get("verdict"))
+            if record.get("verdict") == "over budget":
+                high = record["price"] if high is None else min(high, record["price"])
+            elif record.get("verdict") in ("within budget", "repeat"):
+                low = record["price"] if low is None else max(low, record["price"])
+            else:  # no plan within the time limit: nothing learnt about the price
+                stop = True
+        left = tries + EXTRA_TRIES - len(done)
+        closed = low is not None and high is not None and high / low < 1.5
+        if stop or closed or left <= 0 or (keep_plan(done) and len(done) >= tries):
             break
-        if (keep_plan(done) and i >= tries) or (low and high and high / low < 1.5):
-            break
-        price = next_price(low, high)
+        prices = next_prices(low, high, width)[:left]
     summary = [{k: getattr(t.get(k), "value", t.get(k)) for k in TRY_FIELDS} for t in done]  # enums as text
     kept = keep_plan(done)
     if kept is not None:

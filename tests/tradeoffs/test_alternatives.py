@@ -17,24 +17,25 @@ right). Alternative 2 moves away from {A, B or C}: the remaining one scores 2 (u
 plans), the others 0, so it is the third candidate. Alternative 3 moves away from {A, B, C}:
 each scores the same, so it repeats one of them and the search ends. (Method `distance`.)
 
-Method `price` (the default) on the same case: the budget is 1.326m, the first price
-lambda = 0.02 x 1.3m / 25 = 1,040 a unit of distance, and each try minimises
-cost - lambda x D / |P|, D the distance score (the constant part left out: E, always kept,
-adds the same to every plan):
+Method `price` (the default) on the same case, on two workers (so two prices a round): the
+budget is 1.326m, the first price lambda = 0.02 x 1.3m / 25 = 1,040 a unit of distance, and each
+try minimises cost - lambda x D / |P|, D the distance score (the constant part left out: E,
+always kept, adds the same to every plan):
 
-- alt-01, from {A}: D = -E - A + B + C + D. E+A: 1.300m + 2 x 1,040 = 1,302,080 (A and E
-  both at their plan's value); E+B: 1,301,000 + 0; E+C: 1,302,000; E+D: 1,400,000. So B (within
-  the budget, distance 4 from A). Try 2 at 4 x 1,040 = 4,160: B again (B and C score alike, B is
-  cheaper). Kept: try 1 (as far, and found first at the same cost); the next price 1,040.
+- alt-01, from {A}: D = -E - A + B + C + D. At 1,040: E+A 1.300m + 2 x 1,040 = 1,302,080 (A and
+  E both at their plan's value); E+B 1,301,000 + 0; E+C 1,302,000; E+D 1,400,000. So B (within
+  the budget, distance 4 from A); at 4,160, the round's other price, B again (B and C score
+  alike, B is cheaper). Kept: try 1 (as far, as cheap, found first); the next price 1,040.
 - alt-02, from {A, B}: D/2 = (-2E + 0A + 0B + 2C + 2D)/2 = -E + C + D (A's and B's pushes
-  cancel). E+A: 1,300,000 + 1,040 = 1,301,040; E+B: 1,302,040; E+C: 1,302,000. A: a repeat of the
-  optimum, so the price goes up to 4,160: E+A 1,304,160, E+B 1,305,160, E+C 1,302,000: C,
-  within the budget. Kept: try 2.
-- alt-03, from {A, B, C}: D/3 = -E + (A + B + C)/3 + D, so E+A scores -2/3 and E+D 0. At
-  4,160: E+A 1,300,000 + 4,160 x 2/3 = 1,302,773, less than E+D's 1,400,000: a repeat; 16,640 and 66,560
-  repeat too (A: 1,311,093, 1,344,373 against D's 1,400,000); at 266,240 E+D (1,400,000 against
-  A's 1,477,493) is over the budget; their geometric mean 133,120 repeats A (1,388,747). Five
-  tries, none within the budget and new: a repeat, the search ends.
+  cancel). At 1,040: E+A 1,300,000 + 1,040 = 1,301,040; E+B 1,302,040; E+C 1,302,000: A, a
+  repeat of the optimum. At 4,160: E+A 1,304,160, E+B 1,305,160, E+C 1,302,000: C, within the
+  budget. Kept: try 2; the next price 4,160.
+- alt-03, from {A, B, C}: D/3 = -E + (A + B + C)/3 + D, so E+A scores -2/3 and E+D 0; E+D costs
+  1,400,000 and E+A 1,300,000 + 2/3 lambda. At 4,160 and 16,640: A (1,302,773, 1,311,093), repeats;
+  at 66,560 and 266,240: A (1,344,373) a repeat, and E+D (A: 1,477,493) over the budget; one try
+  left, at 66,560 x 4^(1/3) = 105,657 (a third of the way from 66,560 to 266,240 on a log
+  scale): A (1,370,438), a repeat. Five tries, none within the budget and new: a repeat, the
+  search ends.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ import pandas as pd
 import pytest
 
 from model.sweep import dask_client
-from model.tradeoffs.alternatives import keep_plan, next_price, run_alternatives
+from model.tradeoffs.alternatives import keep_plan, next_prices, run_alternatives
 from model.tradeoffs.plans import distance
 from tests.factory import Tiny
 
@@ -72,7 +73,7 @@ def alternatives(tmp_path_factory):
 def priced(tmp_path_factory):
     root = tmp_path_factory.mktemp("priced")
     folder = instance().write(root / "mga")
-    with dask_client(workers=1) as client:
+    with dask_client(workers=2) as client:
         run = run_alternatives(folder, slack=0.02, count=3, runs_root=root / "runs", client=client)
         again = run_alternatives(folder, slack=0.02, count=3, runs_root=root / "runs", client=client)
     return run, again
@@ -87,7 +88,7 @@ def test_the_price_search_by_hand(priced):
     assert trail == [[(1040, "within budget"), (4160, "within budget")],
                      [(1040, "repeat"), (4160, "within budget")],
                      [(4160, "repeat"), (16640, "repeat"), (66560, "repeat"), (266240, "over budget"),
-                      (133120, "repeat")]]
+                      (pytest.approx(105657.4, abs=0.1), "repeat")]]
     built = [{s for s in "ABCD" if r["plan"][f"w|{s}|med|2020"]} for r in (optimum, alt1, alt2)]
     assert built == [{"A"}, {"B"}, {"C"}]
     kept = [(r["kept_try"], r["price"], r["objective"]) for r in (alt1, alt2)]
@@ -114,9 +115,13 @@ def test_every_try_is_in_tries_csv_and_a_rerun_solves_none(priced):
     assert [r["label"] for r in again.records] == ["optimum", "alt-01", "alt-02", "alt-03"]
 
 
-def test_next_price_and_the_plan_kept_by_hand():
-    assert next_price(10.0, None) == 40.0 and next_price(None, 40.0) == 10.0
-    assert next_price(10.0, 40.0) == pytest.approx(20.0)  # sqrt(10 x 40)
+def test_next_prices_and_the_plan_kept_by_hand():
+    assert next_prices(10.0, None) == [40.0] and next_prices(None, 40.0) == [10.0]
+    assert next_prices(10.0, 40.0) == [pytest.approx(20.0)]  # sqrt(10 x 40)
+    # two workers: two prices a round; between 10 and 270, a third and two thirds of the way on
+    # a log scale: 10 x 27^(1/3) = 30, 10 x 27^(2/3) = 90
+    assert next_prices(10.0, None, 2) == [40.0, 160.0] and next_prices(None, 160.0, 2) == [40.0, 10.0]
+    assert next_prices(10.0, 270.0, 2) == [pytest.approx(30.0), pytest.approx(90.0)]
     tries = [{"label": "a", "verdict": "within budget", "distance_to_nearest": 4, "objective": 2.0},
              {"label": "b", "verdict": "over budget", "distance_to_nearest": 9, "objective": 9.0},
              {"label": "c", "verdict": "within budget", "distance_to_nearest": 6, "objective": 3.0},
