@@ -361,9 +361,8 @@ def _solve_all(client: Any, task: dict[str, Any], slack: float, count: int, run:
             break
         if not record.get("plan"):  # with the same plans to move away from, the next would fail too
             break
-        if record.get("plan"):
-            plans.append(record["plan"])
-            price = record.get("price") or price
+        plans.append(record["plan"])
+        price = record.get("price") or price  # the next search starts where this one kept its plan
 
 
 def _price_search(client: Any, task: dict[str, Any], label: str, price: float, budget: float,
