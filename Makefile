@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SCENARIO ?= data/scenarios/england
 ARGS ?=
+# test files run in this many processes (pytest-xdist; each file's tests stay in one process)
+TEST_WORKERS ?= 2
 SWEEP ?=
 
 .PHONY: help setup solve validate sweep test lint bench data docs clean-venv
@@ -14,7 +16,7 @@ help:
 	@echo "make solve [SCENARIO=data/scenarios/...] [ARGS='--time-limit 120']  solve a scenario into runs/"
 	@echo "make validate [SCENARIO=...]  check a scenario's input"
 	@echo "make sweep SWEEP=data/sweeps/<file>.yaml [ARGS='--workers 2']  sensitivity sweep into runs/sweeps/"
-	@echo "make test                     run the test suite"
+	@echo "make test [TEST_WORKERS=1]    run the test suite (2 processes by default)"
 	@echo "make lint                     ruff"
 	@echo "make bench                    slow tests + benchmarks into docs/performance.md (~1 h)"
 	@echo "make data                    rebuild data/reference and data/scenarios/england from ../shared/data"
@@ -39,7 +41,7 @@ sweep: $(STAMP)
 	$(VENV)/bin/bedplan sweep $(SWEEP) $(ARGS)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -m "not slow" $(ARGS)
+	$(PY) -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check model tests scripts
