@@ -100,7 +100,7 @@ def render(info: dict, rows: list[dict], args: argparse.Namespace, started: floa
         f"`scripts/bench_big.py` on {info['nproc']} cores ({info['cpu']}), {info['ram_gb']:.0f} GB; "
         f"load average at the start {info['load'][0]:.2f}, {info['load'][1]:.2f}, {info['load'][2]:.2f}; "
         f"HiGHS {metadata.version('highspy')}, Pyomo {metadata.version('pyomo')}; "
-        f"{args.threads} solver threads; run under `nice` beside other work on the machine.",
+        f"{args.threads} solver threads, niceness {os.nice(0)} (the load column says what else ran).",
         "",
         "*Build s*: every round's Pyomo build and compilation; *solve s*: HiGHS (LP relaxations, "
         "MIPs, LPs with the integers fixed) and pricing; *gap (arcs built)*: the MIP's proven gap "

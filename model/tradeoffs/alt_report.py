@@ -174,7 +174,11 @@ def _summary(plans: pd.DataFrame, agreement: pd.DataFrame, slack: float, seconds
     counts = agreement["verdict"].value_counts().to_dict() if not agreement.empty else {}
     lines += ["", "Distance: site-years where one plan has wards and the other none, plus "
               "ward-years of difference. Each plan's gap is its own proven gap; objectives closer "
-              "than the gaps are not distinguishable.", "",
+              "than the gaps are not distinguishable."
+              + (" An alternative found by price has the gap of its priced objective (the objective "
+                 "less the price times its distance from the plans before it): no plan does better "
+                 "on that by more than the gap; its objective's place within the slack is exact."
+                 if method == "price" else ""), "",
               "## Agreement per site and service (final-year wards)", "",
               f"- {EVERY}: {counts.get(EVERY, 0)}", f"- {CHOICE}: {counts.get(CHOICE, 0)}",
               f"- {NONE}: {counts.get(NONE, 0)}", ""]
