@@ -151,8 +151,9 @@ def _map(out: Path, data: Any, sites: pd.DataFrame, verdicts: pd.Series) -> Path
 def _summary(plans: pd.DataFrame, agreement: pd.DataFrame, slack: float, seconds: float,
              method: str = "price", tries: int = 0) -> str:
     solved = plans[plans["status"].isin(SOLVED)]
-    how = ("each the most distant, on site and ward decisions, from the optimum and the "
-           "alternatives before it that its solve could prove within the slack" if method == "distance"
+    how = ("each the plan within the slack most distant, on site and ward decisions, from the "
+           "optimum and the alternatives before it that its solve found (proven most distant where "
+           "its status is optimal)" if method == "distance"
            else "each found by pricing its likeness to the optimum and the alternatives before it "
            f"(site and ward decisions), the price searched so that the plan stays within the slack "
            f"({tries} solves in all, tries.csv); each is within the slack and differs from every plan "

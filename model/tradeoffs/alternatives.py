@@ -30,11 +30,14 @@ Two methods (``--method``):
     the plans found, as Calliope's SPORES prices a plan's likeness to the last. Each solve is
     like a weighted-sum corner of the frontier, which HiGHS solves in seconds to minutes. The
     plan's objective is then checked against the budget exactly. The price is searched: the
-    first is :math:`\sigma |z^*| / 25` (25 units of distance, say five sites emptied for five
-    years, worth the whole slack), later alternatives start at the price the one before kept;
-    a plan over the budget divides the price by 4, a plan that repeats one already found (or
-    one within the budget, to seek a more distant one) multiplies it by 4, and once both ends
-    are known the next price is their geometric mean. After ``tries`` solves (default 2) the
+    first is :math:`\sigma |z^*| / 25` (25 units of distance, say one service emptied at five
+    sites for five years, worth the whole slack), later alternatives start at the price the one
+    before kept. Prices are tried in rounds of as many as the cluster has workers (the first
+    round: the price and 4, 16, ... times it): after a plan over the budget the next round is
+    below the least such price (a quarter, a sixteenth, ...), after plans that repeat one
+    already found or are within the budget (to seek a more distant one) above the greatest
+    (4, 16, ... times), and once both ends are known it is spaced evenly between them on a log
+    scale (one worker: their geometric mean). After ``tries`` solves (default 2) the
     plan within the budget farthest from its nearest earlier plan is kept; up to three more
     solves are made while none is within it. Every try is a run folder and a row of
     ``tries.csv``. What is proved: each plan kept is within the budget (checked on the plan,
@@ -326,7 +329,7 @@ def _solve_all(client: Any, task: dict[str, Any], slack: float, count: int, run:
     z = optimum["solved_objective"]
     budget = z + slack * abs(z)
     plans = [optimum["plan"]]
-    price = slack * abs(z) / FIRST_PRICE_UNITS
+    price = max(slack * abs(z) / FIRST_PRICE_UNITS, 1.0)  # £1 a unit when the optimum costs nothing
     for k in range(1, count + 1):
         label = f"alt-{k:02d}"
         record = read_record(out, label, task["digest"])
