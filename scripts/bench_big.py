@@ -49,7 +49,10 @@ def work(spec: dict) -> dict:
     from model.run import solve_scenario
 
     z, s, y, v = spec["size"]
-    with tempfile.TemporaryDirectory() as tmp:
+    # the solver's log beside the runs (git ignores runs/): where a row's time went
+    log_path = ROOT / "runs" / "bench-big" / f"{z}x{s}x{y}x{v}-{spec['arcs'].replace(':', '')}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, log_path.open("w", encoding="utf-8") as stream:
         folder = generate(Path(tmp) / "synthetic", z, s, y, v, seed=0)
         overrides = {"solver": {"time_limit": spec["time_limit"], "mip_gap": spec["mip_gap"],
                                 "threads": spec["threads"], "arcs": spec["arcs"]}}
@@ -57,12 +60,14 @@ def work(spec: dict) -> dict:
         start = time.perf_counter()
         try:
             result = solve_scenario(folder, runs_root=None, overrides=overrides, baseline=False,
-                                    progress=lambda msg: marks.append((msg, time.perf_counter())))
+                                    progress=lambda msg: marks.append((msg, time.perf_counter())),
+                                    solver_stream=stream)
         except BedplanError as exc:
             return {"name": spec["name"], "arcs": spec["arcs"], "status": type(exc).__name__,
                     "total_seconds": time.perf_counter() - start, "peak_mb": _peak_mb(),
                     "phases": _phases(marks, start, time.perf_counter()), "load": os.getloadavg(),
-                    "messages": [(round(t - start, 1), msg) for msg, t in marks]}
+                    "messages": [(round(t - start, 1), msg) for msg, t in marks],
+                    "solver_log": str(log_path.relative_to(ROOT))}
     total = time.perf_counter() - start
     phases = _phases(marks, start, start + total)
     build = result.manifest["build_seconds"]
@@ -81,6 +86,7 @@ def work(spec: dict) -> dict:
         "arcs_possible": arc.get("arcs_possible"), "rounds": len(arc.get("rounds", [])),
         "note": arc.get("note", ""), "load": os.getloadavg(),
         "messages": [(round(t - start, 1), msg) for msg, t in marks],
+        "solver_log": str(log_path.relative_to(ROOT)),
     }
 
 
@@ -133,7 +139,8 @@ def render(info: dict, rows: list[dict], args: argparse.Namespace, started: floa
         if r.get("messages"):
             stages = "; ".join(f"{t:.0f} s {msg}" for t, msg in r["messages"][:16])
             more = f" (+{len(r['messages']) - 16} more)" if len(r["messages"]) > 16 else ""
-            lines.append(f"- {r['name']}, {r['arcs']}, stages: {stages}{more}.")
+            log = f" Solver log: `{r['solver_log']}`." if r.get("solver_log") else ""
+            lines.append(f"- {r['name']}, {r['arcs']}, stages: {stages}{more}.{log}")
     pairs = {}
     for r in rows:
         if r.get("objective") is not None:
