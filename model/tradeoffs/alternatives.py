@@ -178,38 +178,48 @@ def solve_optimum(task: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-def solve_alternative(task: dict[str, Any], label: str, budget: float,
-                      plans: list[dict[str, int]], after: str) -> dict[str, Any]:
+def _solve_from_latest(task: dict[str, Any], label: str, add: Any, score: str,
+                       base: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Solve one alternative: `add(formulation)` sets its objective (and rows); the solve starts
+    from the latest plan found (`task["latest"]`, else the optimum's) or, with
+    `solver.first_plan: relax_and_fix`, from a plan found year by year for that objective first.
+    Returns its record (with the value of the model's `score` component) and whether it has a
+    plan; the caller writes it."""
     started = time.perf_counter()
     out = Path(task["out"])
-    # the latest plan found: within the budget, like the optimum, but already some way from the
-    # plans before it (the optimum's plan scores nothing on the distance objective)
+    # the latest plan found is already some way from the plans before it (the optimum's plan
+    # scores nothing on the distance)
     start_from = task.get("latest") or "optimum"
     start = read_start(out, start_from) or read_start(out, "optimum")
     state: dict[str, Any] = {}
 
     def prepare(formulation):
-        add_alternative(formulation, budget, plans)
+        add(formulation)
         state["m"] = formulation.model
-        # with `solver.first_plan: relax_and_fix`, a plan found year by year for the distance
-        # objective first; the latest plan if that finds none
         return FirstPlanFirst(start_map(formulation.model, start))
 
     try:
         result = _solve(task, prepare)
     except (InfeasibleError, NoSolutionError) as exc:
-        record = {"label": label, "digest": task["digest"], "status": "no_solution",
-                  "reason": str(exc), "kind": "alternative", "budget": budget, "after": after}
-        write_record(out, label, record)
-        return record
+        return {"label": label, "digest": task["digest"], **base, "status": "no_solution",
+                "reason": str(exc)}, False
     outcome = result.outcome
-    record = _record(task, label, result, started, kind="alternative", budget=budget, after=after,
-                     distance_objective=float(pyo.value(state["m"].alternative_objective)),
+    record = _record(task, label, result, started, **base,
+                     distance_objective=float(pyo.value(getattr(state["m"], score))),
                      start_from="relax-and-fix" if outcome.first_plan and outcome.first_plan["objective"]
                      is not None else start_from,
                      start_used=outcome.start_used)
     write_start(out, label, named_start(state["m"]))
-    write_record(out, label, record)
+    return record, True
+
+
+def solve_alternative(task: dict[str, Any], label: str, budget: float,
+                      plans: list[dict[str, int]], after: str) -> dict[str, Any]:
+    """Method `distance`: the plan most distant from `plans` within `budget`."""
+    record, _found = _solve_from_latest(
+        task, label, lambda f: add_alternative(f, budget, plans), "alternative_objective",
+        {"kind": "alternative", "budget": budget, "after": after})
+    write_record(Path(task["out"]), label, record)
     return record
 
 
@@ -217,37 +227,17 @@ def solve_priced(task: dict[str, Any], label: str, price: float, budget: float,
                  plans: list[dict[str, int]], after: str) -> dict[str, Any]:
     """One try of method `price`: the plan that minimises the objective less `price` per unit
     of distance from `plans`, checked against `budget`, and its distance from the nearest."""
-    started = time.perf_counter()
-    out = Path(task["out"])
-    start_from = task.get("latest") or "optimum"
-    start = read_start(out, start_from) or read_start(out, "optimum")
-    state: dict[str, Any] = {}
-
-    def prepare(formulation):
-        add_priced_alternative(formulation, price, plans)
-        state["m"] = formulation.model
-        return FirstPlanFirst(start_map(formulation.model, start))
-
-    base = {"kind": "alternative", "method": "price", "price": price, "budget": budget, "after": after}
-    try:
-        result = _solve(task, prepare)
-    except (InfeasibleError, NoSolutionError) as exc:
-        record = {"label": label, "digest": task["digest"], **base, "status": "no_solution",
-                  "reason": str(exc), "verdict": "no plan"}
-        write_record(out, label, record)
-        return record
-    outcome = result.outcome
-    record = _record(task, label, result, started, **base,
-                     distance_objective=float(pyo.value(state["m"].alternative_distance)),
-                     start_from="relax-and-fix" if outcome.first_plan and outcome.first_plan["objective"]
-                     is not None else start_from,
-                     start_used=outcome.start_used)
-    nearest = min(((distance(q, record["plan"]), i) for i, q in enumerate(plans)))
-    record["distance_to_nearest"], record["nearest"] = nearest
-    record["verdict"] = ("over budget" if record["objective"] > budget + 1e-9 * abs(budget)
-                         else "repeat" if nearest[0] == 0 else "within budget")
-    write_start(out, label, named_start(state["m"]))
-    write_record(out, label, record)
+    record, found = _solve_from_latest(
+        task, label, lambda f: add_priced_alternative(f, price, plans), "alternative_distance",
+        {"kind": "alternative", "method": "price", "price": price, "budget": budget, "after": after})
+    if not found:
+        record["verdict"] = "no plan"
+    else:
+        nearest = min((distance(q, record["plan"]), i) for i, q in enumerate(plans))
+        record["distance_to_nearest"], record["nearest"] = nearest
+        record["verdict"] = ("over budget" if record["objective"] > budget + 1e-9 * abs(budget)
+                             else "repeat" if nearest[0] == 0 else "within budget")
+    write_record(Path(task["out"]), label, record)
     return record
 
 
