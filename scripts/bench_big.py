@@ -52,6 +52,7 @@ def work(spec: dict) -> dict:
     # the solver's log beside the runs (git ignores runs/): where a row's time went
     log_path = ROOT / "runs" / "bench-big" / f"{z}x{s}x{y}x{v}-{spec['arcs'].replace(':', '')}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    solver_log = str(log_path.relative_to(ROOT))
     with tempfile.TemporaryDirectory() as tmp, log_path.open("w", encoding="utf-8") as stream:
         folder = generate(Path(tmp) / "synthetic", z, s, y, v, seed=0)
         overrides = {"solver": {"time_limit": spec["time_limit"], "mip_gap": spec["mip_gap"],
@@ -67,7 +68,7 @@ def work(spec: dict) -> dict:
                     "total_seconds": time.perf_counter() - start, "peak_mb": _peak_mb(),
                     "phases": _phases(marks, start, time.perf_counter()), "load": os.getloadavg(),
                     "messages": [(round(t - start, 1), msg) for msg, t in marks],
-                    "solver_log": str(log_path.relative_to(ROOT))}
+                    "solver_log": solver_log}
     total = time.perf_counter() - start
     phases = _phases(marks, start, start + total)
     build = result.manifest["build_seconds"]
@@ -86,7 +87,7 @@ def work(spec: dict) -> dict:
         "arcs_possible": arc.get("arcs_possible"), "rounds": len(arc.get("rounds", [])),
         "note": arc.get("note", ""), "load": os.getloadavg(),
         "messages": [(round(t - start, 1), msg) for msg, t in marks],
-        "solver_log": str(log_path.relative_to(ROOT)),
+        "solver_log": solver_log,
     }
 
 

@@ -321,10 +321,10 @@ def _solve_all(client: Any, task: dict[str, Any], slack: float, count: int, run:
     plans = [optimum["plan"]]
     price = max(slack * abs(z) / FIRST_PRICE_UNITS, 1.0)  # £1 a unit when the optimum costs nothing
     for k in range(1, count + 1):
-        label = f"alt-{k:02d}"
+        label = _plan_label(k)
         record = read_record(out, label, task["digest"])
         after = content_digest(plans)  # a record made after other plans is solved again
-        if record is None or record.get("budget") != budget or record.get("after") != after:
+        if not _asked(record, budget=budget, after=after):
             latest = next((r["label"] for r in reversed(run.records) if r.get("plan")), "optimum")
             if tries:
                 record = _price_search(client, {**task, "latest": latest}, label, price, budget, plans,
@@ -358,7 +358,7 @@ def _solve_all(client: Any, task: dict[str, Any], slack: float, count: int, run:
         price = record.get("price") or price  # the next search starts where this one kept its plan
 
 
-def _price_search(client: Any, task: dict[str, Any], label: str, price: float, budget: float,
+def _price_search(client: Any, task: dict[str, Any], label: str, first_price: float, budget: float,
                   plans: list[dict[str, int]], after: str, tries: int, run: AlternativesRun,
                   emit: Any) -> dict[str, Any]:
     """Method `price` for one alternative (module docstring): its tries, in rounds of as many
@@ -368,7 +368,7 @@ def _price_search(client: Any, task: dict[str, Any], label: str, price: float, b
     width = max(1, len(client.scheduler_info().get("workers", {})))
     done: list[dict[str, Any]] = []
     low = high = None
-    prices = [price * PRICE_STEP**j for j in range(width)]
+    prices = [first_price * PRICE_STEP**j for j in range(width)]
     while prices:
         kept = keep_plan(done)
         start = {**task, "latest": kept["label"]} if kept else task  # the farthest plan yet
@@ -376,8 +376,7 @@ def _price_search(client: Any, task: dict[str, Any], label: str, price: float, b
         for price in prices:
             key = f"{label}.try{len(done) + len(pending) + 1}"
             record = read_record(out, key, task["digest"])
-            if record is None or (record.get("budget"), record.get("after"), record.get("price")) != (
-                    budget, after, price):
+            if not _asked(record, budget=budget, after=after, price=price):
                 pending.append(client.submit(solve_priced, start, key, price, budget, list(plans), after,
                                              pure=False))
                 run.solved.append(key)
@@ -420,6 +419,12 @@ def _price_search(client: Any, task: dict[str, Any], label: str, price: float, b
     return {"label": label, "digest": task["digest"], "kind": "alternative", "method": "price",
             "status": status, "reason": reason, "budget": budget, "after": after, "tries": summary,
             **({"same_as": _plan_label(repeats[-1]["nearest"])} if repeats else {})}
+
+
+def _asked(record: dict[str, Any] | None, **asked: Any) -> bool:
+    """Whether a stored record answers the same question (budget, plans before it, price): only
+    then is it reused."""
+    return record is not None and all(record.get(k) == v for k, v in asked.items())
 
 
 def _plan_label(index: int) -> str:
