@@ -137,9 +137,7 @@ def price_arcs(data, blocks: list[Block], duals: RowDuals, in_model: set[Arc],
     added: list[Arc] = []
     negative, most, left_out = 0, 0.0, 0
     for block in blocks:
-        present = np.array([[(f, s, block.service) in in_model for s in block.sites]
-                            for f in block.footprints], dtype=bool)
-        candidates = block.allowed & ~present
+        candidates = _left_out(block, in_model)
         left_out += int(candidates.sum())
         if not candidates.any():
             continue
@@ -162,3 +160,41 @@ def price_arcs(data, blocks: list[Block], duals: RowDuals, in_model: set[Arc],
     return Priced(added, negative, most, left_out)
 
 
+
+
+def _left_out(block: Block, in_model: set[Arc]) -> np.ndarray:
+    """The block's possible arcs that the model does not have."""
+    present = np.array([[(f, s, block.service) in in_model for s in block.sites]
+                        for f in block.footprints], dtype=bool)
+    return block.allowed & ~present
+
+
+def lagrangian_bound(data, blocks: list[Block], duals: RowDuals, in_model: set[Arc],
+                     value: float) -> float:
+    r"""A lower bound on the full model (every arc) from one restricted LP relaxation's optimum.
+
+    `value` is the restricted LP's optimum and `duals` its row duals. Relax every row with these
+    duals (Lagrange): the restricted LP's own columns contribute `value` (the duals are optimal
+    for them), and a left-out column ``place[f,s,v,t]`` contributes
+    $\min_{0 \le x \le u} \bar c\,x = \min(0, \bar c)\,u$, where
+    $u_{s,v} = b_v o_v \overline{W}_s$ (``max_wards`` times beds per ward at target occupancy)
+    bounds every placement at site s in any feasible plan (``ward_capacity``). So
+
+    .. math::
+
+        L = z^{LP}_{ARCS} + \sum_{(f,s,v) \notin ARCS,\,t} \min(0, \bar c_{f,s,v,t})\, u_{s,v}
+            \;\le\; z^{LP}_{all} \;\le\; z^{MIP}_{all}.
+
+    It holds after any round of pricing, converged or not; when no left-out arc has a negative
+    reduced cost it is $z^{LP}_{ARCS}$ itself (Farley's bound in column generation)."""
+    max_wards = data.site["max_wards"]
+    total = value
+    for block in blocks:
+        candidates = _left_out(block, in_model)
+        if not candidates.any():
+            continue
+        beds = data.beds_per_ward_at_occupancy(block.service) * max_wards.loc[block.sites].to_numpy(float)
+        upper = np.where(candidates, beds[None, :], 0.0)
+        for t in data.years:
+            total += float((np.minimum(reduced_costs(data, block, t, duals), 0.0) * upper).sum())
+    return total

@@ -75,6 +75,11 @@ def test_far_arc_priced_in_when_nearest_site_is_full(tmp_path):
     assert report["arcs_initial"] == 1 and report["arcs_final"] == 2
     assert report["rounds"][0]["most_negative_gbp"] == pytest.approx(-30_000)  # one year's arc
     assert report["gap_rel_all_arcs"] is not None
+    # The first round's Lagrangian bound over every arc (arc_costs.lagrangian_bound): the
+    # restricted LP's 1,200,000, plus for F->B in each of 3 years its reduced cost -30,000 times
+    # the most B could place, 1 ward x 10 beds: 1,200,000 - 3 x 30,000 x 10 = 300,000. The second
+    # round prices nothing, so its bound is its LP value, the relaxation over every arc (900,000).
+    assert [r["bound_all_arcs"] for r in report["rounds"][:2]] == pytest.approx([300_000, 900_000])
 
 
 def test_all_arcs_is_the_old_arc_set(tmp_path):
@@ -176,6 +181,7 @@ def test_restricting_never_lowers_and_pricing_is_bounded(tiny, k):
     note(f"sites {[(r['site'], r['lat'], r['max_wards']) for r in tiny.sites]}, wards {tiny.site_services}, "
          f"need {tiny.demand[::3]}, in-hub {tiny.services[0]['in_hub_share']}")
     full = solve(formulate(tiny.inputs()).model, EXACT)
+    relaxation = _lp_relaxation(tiny.inputs()) if full.has_solution else None  # over every arc
     tiny.config["solver"]["arcs"] = f"nearest:{k}"
     data = tiny.inputs()
     restricted = solve(formulate(data).model, EXACT)
@@ -190,6 +196,38 @@ def test_restricting_never_lowers_and_pricing_is_bounded(tiny, k):
         assert restricted.objective >= full.objective - tol
         assert priced.objective <= restricted.objective + tol
     assert report.lp_bound <= full.objective + tol  # the bound over every arc is a bound
+    for lp_round in (r for r in report.rounds if r["phase"] == "lp"):  # each round's, converged or not
+        assert lp_round["bound_all_arcs"] <= relaxation + tol
+
+
+def _lp_relaxation(data) -> float:
+    """The LP relaxation's optimum of `data`'s model over its own arc set."""
+    lp = compile_model(formulate(data).model).lp
+    lp.integrality_ = []
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(lp)
+    h.run()
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return h.getInfo().objective_function_value
+
+
+def test_pricing_cut_short_still_bounds_every_arc(monkeypatch):
+    """far_arc with nearest:1 and a single round of pricing allowed (as when a big model's time
+    runs out): the LP relaxation's pricing stops before it converges (F->B is added, but the
+    relaxation is not solved again), so the bound over every arc is the first round's Lagrangian
+    bound, 300,000 (test_far_arc_priced_in_when_nearest_site_is_full has the arithmetic). The MIP,
+    with F->B, finds the full model's 1,050,000: a gap over every arc of (1,050,000 - 300,000) /
+    1,050,000 = 71.429%, stated as a Lagrangian bound."""
+    monkeypatch.setattr("model.arc_pricing.MAX_ROUNDS", 1)
+    tiny = far_arc()
+    tiny.config["solver"]["arcs"] = "nearest:1"
+    _formulation, priced, report = solve_priced(tiny.inputs(), EXACT.model_copy(update={"arcs": "nearest:1"}))
+    assert not report.lp_priced
+    assert priced.objective == pytest.approx(1_050_000)
+    assert report.lp_bound == pytest.approx(300_000)
+    assert report.gap_rel_all_arcs == pytest.approx(750_000 / 1_050_000)
+    assert any("Lagrangian bound" in line and "71.429%" in line for line in report.statements())
 
 
 def test_consolidation_is_not_proved():
