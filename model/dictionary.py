@@ -2,8 +2,9 @@
 
 This module drives three things: the loader (which columns to read and how to parse them), the
 validator (types, ranges, allowed values, references between tables) and
-``docs/data-dictionary.md`` (rendered by :func:`render_markdown`; a test fails if the committed
-document differs from what this module renders).
+``docs/data-dictionary.md`` (rendered by :func:`render_markdown`, which adds the trade-off
+commands' outputs from ``model/tradeoffs/files.py``; a test fails if the committed document
+differs from what this module renders).
 """
 
 from __future__ import annotations
@@ -349,4 +350,7 @@ def render_markdown() -> str:
                 f"{default} | {col.range_text()} | {ref} | {col.description} |"
             )
         lines.append("")
+    from model.tradeoffs.files import markdown as tradeoff_outputs  # outputs, after the inputs
+
+    lines += tradeoff_outputs()
     return "\n".join(lines)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from model.data import load_scenario
 from model.outputs import write_csv
+from model.tradeoffs.files import AGREEMENT, ALTERNATIVES, TRIES, conform
 from model.tradeoffs.plans import distance
 
 SOLVED = ("optimal", "feasible")
@@ -104,13 +105,13 @@ def write_alternatives_report(out: Path, scenario: Path, slack: float, records: 
                                                    data.tables["site_services"]["wards"], strict=True)}
     plans = plans_table(records, slack)
     agreement = agreement_table(records, sites, existing)
-    write_csv(plans, out / "alternatives.csv")
-    write_csv(agreement, out / "agreement.csv")
-    files = [out / "alternatives.csv", out / "agreement.csv"]
+    write_csv(conform(ALTERNATIVES, plans), out / ALTERNATIVES.file)
+    write_csv(conform(AGREEMENT, agreement), out / AGREEMENT.file)
+    files = [out / ALTERNATIVES.file, out / AGREEMENT.file]
     tries = tries_table(records)
     if not tries.empty:
-        write_csv(tries, out / "tries.csv")
-        files.append(out / "tries.csv")
+        write_csv(conform(TRIES, tries), out / TRIES.file)
+        files.append(out / TRIES.file)
     if not agreement.empty:
         files.append(_map(out, data, sites, site_verdicts(agreement)))
     (out / "summary.md").write_text(_summary(plans, agreement, slack, seconds, method, len(tries)),

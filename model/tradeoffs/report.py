@@ -13,10 +13,11 @@ import pandas as pd
 
 from model.outputs import write_csv
 from model.tradeoffs.augmecon import dominated_by, knee
+from model.tradeoffs.files import FRONTIER, conform
 from model.tradeoffs.objectives import OBJECTIVES
 
 log = logging.getLogger(__name__)
-FRONTIER_CSV = "frontier.csv"
+FRONTIER_CSV = FRONTIER.file
 SOLVED = ("optimal", "feasible", "bypassed")
 KPI_COLUMNS = ("mean_km", "in_hub_share", "unmet_beds", "worst_footprint", "worst_footprint_mean_km",
                "gini_mean_km", "share_over_far_km")
@@ -188,7 +189,7 @@ def decision_changes(out: Path, points: pd.DataFrame) -> tuple[list[str], list[s
 def write_frontier_report(out: Path, objectives: list[str], points: int,
                           records: dict[str, dict[str, Any]], seconds: float) -> list[Path]:
     table = frontier_table(objectives, points, records)
-    write_csv(table, out / FRONTIER_CSV)
+    write_csv(conform(FRONTIER, table), out / FRONTIER_CSV)
     written = [out / FRONTIER_CSV]
     efficient = efficient_points(table, objectives)
     written += _plots(out, table, efficient, objectives)

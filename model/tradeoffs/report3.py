@@ -14,6 +14,7 @@ import pandas as pd
 
 from model.outputs import write_csv
 from model.tradeoffs.augmecon import knee
+from model.tradeoffs.files import FRONTIER, conform
 from model.tradeoffs.objectives import OBJECTIVES
 from model.tradeoffs.report import (
     FRONTIER_CSV,
@@ -80,7 +81,7 @@ def axis_steps(table: pd.DataFrame, objectives: list[str]) -> pd.DataFrame:
 def write_frontier_report3(out: Path, objectives: list[str], points: int,
                            records: dict[str, dict[str, Any]], seconds: float) -> list[Path]:
     table = frontier_table3(objectives, points, records)
-    write_csv(table, out / FRONTIER_CSV)
+    write_csv(conform(FRONTIER, table), out / FRONTIER_CSV)
     efficient = efficient_points(table, objectives)
     written = [out / FRONTIER_CSV] + _projections(out, table, efficient, objectives)
     (out / "summary.md").write_text(_summary(out, objectives, points, table, efficient, records, seconds),
