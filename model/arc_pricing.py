@@ -20,6 +20,7 @@ relaxation's (step 1). ``ArcReport`` says which of these were reached.
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import highspy
 import numpy as np
+from pyomo.common.tee import TeeStream, capture_output
 
 from model.arc_costs import RowDuals, arc_blocks, lagrangian_bound, price_arcs
 from model.arcs import choose_arcs, nearest_k, ordered_arcs
@@ -105,8 +107,10 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
     formulation, compiled = _build(data, report)
     lp_deadline = time.perf_counter() + LP_SHARE * options.time_limit
     k = _k(options.arcs)
+    lp_logs: list[str] = []  # the relaxations' HiGHS logs, put before the MIP's in the run's log
     while len(report.rounds) < MAX_ROUNDS:
-        value, duals, status = _lp_duals(compiled, formulation, options, lp_deadline - time.perf_counter())
+        value, duals, status = _lp_duals(compiled, formulation, options, lp_deadline - time.perf_counter(),
+                                         stream, lp_logs, len(arcs))
         if status == highspy.HighsModelStatus.kInfeasible and len(arcs) < report.arcs_possible:
             k *= 2  # nearest:K alone cannot meet the rules (e.g. in-hub shares): widen, not price
             report.note = f"nearest:{_k(options.arcs)} infeasible, widened to nearest:{k}"
@@ -163,6 +167,8 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         data = replace(data, arcs=ordered_arcs(data, arcs))
         formulation, compiled = _build(data, report)
     report.arcs_final = len(arcs)
+    if log_file is not None and lp_logs:
+        _prepend(log_file, lp_logs)
     if outcome.objective is not None and report.lp_bound is not None:
         report.gap_rel_all_arcs = max(0.0, outcome.objective - report.lp_bound) / max(
             abs(outcome.objective), 1e-9)
@@ -208,9 +214,10 @@ def _highs(compiled: Compiled, seconds: float) -> highspy.Highs:
     return h
 
 
-def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfig, seconds: float):
+def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfig, seconds: float,
+              stream=None, logs: list[str] | None = None, arcs: int = 0):
     """The LP relaxation's value and row duals (None if not solved to optimality in time), and
-    HiGHS's model status."""
+    HiGHS's model status. HiGHS's log goes to `stream` and is appended to `logs`."""
     if seconds <= 0:
         return None, {}, highspy.HighsModelStatus.kTimeLimit
     h = _highs(compiled, seconds)
@@ -228,8 +235,24 @@ def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfi
         lp.integrality_ = integrality
     _free_implied(h, compiled, formulation)
     h.setOptionValue("time_limit", h.getRunTime() + max(1.0, float(seconds)))  # its clock runs already
-    h.run()
+    text = io.StringIO()
+    text.write(f"=== arc pricing: LP relaxation on {arcs:,} arcs, at most {seconds:.0f} s ===\n")
+    with capture_output(output=TeeStream(*((stream, text) if stream is not None else (text,))),
+                        capture_fd=True):
+        h.setOptionValue("output_flag", True)
+        h.setOptionValue("log_to_console", True)
+        h.run()
+    if logs is not None:
+        logs.append(text.getvalue())
     return *optimal_duals(h, compiled), h.getModelStatus()
+
+
+def _prepend(log_file: Path, lp_logs: list[str]) -> None:
+    """The run's solver log: the relaxations' logs, then the MIPs' (HiGHS rewrites the file on
+    each MIP, so the relaxations' are put back in front of the last one's)."""
+    mip = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file.write_text("".join(lp_logs) + ("=== the MIP ===\n" + mip if mip else ""), encoding="utf-8")
 
 
 def _fixed_lp(h: highspy.Highs, compiled: Compiled, formulation: Formulation,

@@ -283,3 +283,7 @@ def test_summary_says_what_was_proved(tmp_path):
     assert "Proved over every arc: within 14.286% of the optimum" in summary
     assert "The MIP's own gap is proven over the arcs built only" in summary
     assert any("14.286%" in w for w in result.manifest["warnings"])  # wider than the MIP's gap
+    log = (result.run_dir / "solver.log").read_text()  # where the time went: relaxations, then the MIP
+    assert log.startswith("=== arc pricing: LP relaxation on 1 arcs")
+    assert log.count("=== arc pricing: LP relaxation") == 2 and "Interior point" in log
+    assert log.index("=== arc pricing: LP relaxation on 2 arcs") < log.index("=== the MIP ===")
