@@ -159,7 +159,8 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         say(f"pricing arcs (plan's LP): {len(priced.added):,} added")
         if not priced.added:
             break
-        if time.perf_counter() >= deadline or len(report.rounds) >= MAX_ROUNDS:
+        if not room_for_another_mip(deadline - time.perf_counter(), options.time_limit) \
+                or len(report.rounds) >= MAX_ROUNDS:
             report.note = f"{len(priced.added):,} arcs still priced in when the time ran out"
             break
         start = named_start(formulation.model)
@@ -173,6 +174,15 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         report.gap_rel_all_arcs = max(0.0, outcome.objective - report.lp_bound) / max(
             abs(outcome.objective), 1e-9)
     return formulation, outcome, report
+
+
+def room_for_another_mip(seconds_left: float, time_limit: float) -> bool:
+    """Whether to solve the MIP again with the arcs just priced in: only with at least
+    RESERVE of the time limit for it besides the RESERVE kept for its fixed LP. A MIP given
+    less stops at its start with a weaker bound than the last one proved (measured: a 44 x 100
+    x 5 x 4 run re-solved with 1 s a round ended with a 705% gap instead of about 0.3%), so the
+    plan of the last full MIP is kept instead, not priced, and the summary says so."""
+    return seconds_left >= 2 * RESERVE * time_limit
 
 
 def _k(spec: str) -> int:

@@ -13,7 +13,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from model.arc_costs import arc_blocks, reduced_costs
-from model.arc_pricing import optimal_duals, solve_priced
+from model.arc_pricing import optimal_duals, room_for_another_mip, solve_priced
 from model.arcs import choose_arcs
 from model.config import SolverConfig
 from model.data import load_scenario
@@ -228,6 +228,14 @@ def test_pricing_cut_short_still_bounds_every_arc(monkeypatch):
     assert report.lp_bound == pytest.approx(300_000)
     assert report.gap_rel_all_arcs == pytest.approx(750_000 / 1_050_000)
     assert any("Lagrangian bound" in line and "71.429%" in line for line in report.statements())
+
+
+def test_another_mip_only_with_time_for_it():
+    """With a 300 s limit the reserve is 30 s: another MIP round needs 30 s for itself and 30 s
+    for its fixed LP, so 60 s left is enough and 59 s is not (the last full MIP's plan is kept)."""
+    assert room_for_another_mip(60.0, 300.0)
+    assert not room_for_another_mip(59.0, 300.0)
+    assert not room_for_another_mip(-1.0, 300.0)
 
 
 def test_consolidation_is_not_proved():
