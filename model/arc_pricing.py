@@ -10,12 +10,14 @@ generation over the placement columns (docs/formulation.md, "Restricted arcs and
    bound valid for the full model.
 2. *MIP*: solve the MIP on that arc set; fix its integer decisions at the incumbent and solve the
    LP that is left; price the left-out arcs against that LP's duals; if any would lower the cost,
-   add them and solve the MIP again from the incumbent (a feasible MIP start), until none would.
-   The plan's placements, unmet need, delays and community places are then optimal over every
-   arc for its integer decisions.
+   add them and solve the MIP again from the incumbent (a feasible MIP start), until none would
+   (or too little time is left for another MIP: ``room_for_another_mip``). The plan's
+   placements, unmet need, delays and community places are then optimal over every arc for its
+   integer decisions.
 
 The MIP's own bound is proven only over the arcs built; the bound over every arc is the LP
-relaxation's (step 1). ``ArcReport`` says which of these were reached.
+relaxation's (step 1), or, when its pricing did not converge, the best round's Lagrangian bound
+(``model.arc_costs.lagrangian_bound``). ``ArcReport`` says which of these were reached.
 """
 
 from __future__ import annotations
