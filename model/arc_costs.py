@@ -160,8 +160,6 @@ def price_arcs(data, blocks: list[Block], duals: RowDuals, in_model: set[Arc],
     return Priced(added, negative, most, left_out)
 
 
-
-
 def _left_out(block: Block, in_model: set[Arc]) -> np.ndarray:
     """The block's possible arcs that the model does not have."""
     present = np.array([[(f, s, block.service) in in_model for s in block.sites]

@@ -350,7 +350,8 @@ def render_markdown() -> str:
                 f"{default} | {col.range_text()} | {ref} | {col.description} |"
             )
         lines.append("")
-    from model.tradeoffs.files import markdown as tradeoff_outputs  # outputs, after the inputs
+    # imported here: the model.tradeoffs package imports the loader, which imports this module
+    from model.tradeoffs.files import markdown as tradeoff_outputs
 
     lines += tradeoff_outputs()
     return "\n".join(lines)
