@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from model.fairness import fairness, gini, weighted_quantile
@@ -142,6 +142,7 @@ def test_weighted_quantile_and_gini_by_hand():
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(loose=st.floats(0.0, 120.0), tighter=st.floats(0.0, 60.0))
+@example(loose=5.960464477539063e-08, tighter=1.0)  # once failed on solver tolerances (below)
 def test_a_tighter_cap_never_costs_less(tmp_path_factory, loose, tighter):
     # more freedom never costs more: lowering the cap by `tighter` km cannot lower the objective
     # (caps below 0 km leave no plan; keep both at or above A's 0 km... F's best mean with two
@@ -150,4 +151,7 @@ def test_a_tighter_cap_never_costs_less(tmp_path_factory, loose, tighter):
     folder = tmp_path_factory.mktemp("cap")
     a = solve(two_hubs().policy(max_footprint_mean_km=loose), folder, "loose")
     b = solve(two_hubs().policy(max_footprint_mean_km=tight), folder, "tight")
-    assert b.outcome.objective >= a.outcome.objective - 1e-6
+    # compared through the loose plan's proven bound: the two objectives may differ by solver
+    # tolerances (a found example: 2,800,000.0000036 loose against 2,800,000.0 tight)
+    floor = min(a.outcome.objective, a.outcome.bound if a.outcome.bound is not None else math.inf)
+    assert b.outcome.objective >= floor - 1e-9 * abs(floor)
