@@ -31,7 +31,6 @@ from pathlib import Path
 
 import highspy
 import numpy as np
-from pyomo.common.tee import TeeStream, capture_output
 
 from model.arc_costs import RowDuals, arc_blocks, lagrangian_bound, price_arcs
 from model.arcs import choose_arcs, nearest_k, ordered_arcs
@@ -41,7 +40,7 @@ from model.formulation.builder import Formulation
 from model.formulation.levers import named_start, start_map
 from model.formulation.roles import Kind
 from model.inputs import ModelInputs
-from model.solve import Compiled, SolveOutcome, compile_model, load_columns, run_compiled
+from model.solve import Compiled, SolveOutcome, compile_model, load_columns, run_compiled, solver_output
 
 log = logging.getLogger(__name__)
 
@@ -249,8 +248,7 @@ def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfi
     h.setOptionValue("time_limit", h.getRunTime() + max(1.0, float(seconds)))  # its clock runs already
     text = io.StringIO()
     text.write(f"=== arc pricing: LP relaxation on {arcs:,} arcs, at most {seconds:.0f} s ===\n")
-    with capture_output(output=TeeStream(*((stream, text) if stream is not None else (text,))),
-                        capture_fd=True):
+    with solver_output(stream, text):
         h.setOptionValue("output_flag", True)
         h.setOptionValue("log_to_console", True)
         h.run()

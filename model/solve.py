@@ -102,6 +102,13 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
     return outcome
 
 
+def solver_output(stream, text: io.StringIO):
+    """A context in which HiGHS's console output (C level included) goes to `text` and, if
+    given, `stream`."""
+    return capture_output(output=TeeStream(*((stream, text) if stream is not None else (text,))),
+                          capture_fd=True)
+
+
 def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | None = None, stream=None,
                  mip_start=None, start: float | None = None, first_plan_first: bool = False
                  ) -> tuple[SolveOutcome, highspy.Highs]:
@@ -116,8 +123,7 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
         log_file.parent.mkdir(parents=True, exist_ok=True)
         solver_options["log_file"] = str(log_file)
     log_text = io.StringIO()  # read back for what HiGHS made of the MIP start
-    outputs = (stream, log_text) if stream is not None else (log_text,)
-    with capture_output(output=TeeStream(*outputs), capture_fd=True):
+    with solver_output(stream, log_text):
         h = highspy.Highs()
         h.setOptionValue("log_to_console", True)
         for key, value in solver_options.items():
