@@ -138,11 +138,13 @@ class SolverConfig(_Strict):
         description="Placement arcs built: `all`, or `nearest:K` (each footprint's K nearest sites "
                     "per service and its K nearest in its own hub; the left-out arcs are then priced "
                     "against the duals and added back until none would improve the plan).")
-    first_plan: Literal["highs", "relax_and_fix"] = Field(
+    first_plan: Literal["highs", "relax_and_fix", "lp_neighbourhood"] = Field(
         "highs",
         description="How a solve with no MIP start gets its first plan: `highs` (HiGHS's own "
-                    "heuristics), or `relax_and_fix` (the years solved one at a time, later years "
-                    "relaxed, within half the time limit; its plan is HiGHS's start).")
+                    "heuristics), `relax_and_fix` (the years solved one at a time, later years "
+                    "relaxed), or `lp_neighbourhood` (the LP relaxation, then the MIP with each "
+                    "ward count within one of the relaxation's); either within half the time "
+                    "limit, its plan HiGHS's start.")
     options: dict[str, bool | int | float | str] = Field(
         default_factory=dict,
         description="Further HiGHS options that change the search (see SEARCH_OPTIONS).",

@@ -1,4 +1,5 @@
-"""A first plan by relax-and-fix over the years, for solves HiGHS would start from nothing.
+"""A first plan for solves HiGHS would start from nothing: relax-and-fix over the years, or the
+neighbourhood of the LP relaxation's ward counts.
 
 On England the bound is within 0.1% of the optimum after about 45 s, but HiGHS's first plan comes
 from the sub-MIP it runs at the end of the root, minutes later (and with one thread, as a sweep
@@ -18,6 +19,19 @@ columns with no year stay integer in every step. The last step's solution is fea
 whole model: it is handed to HiGHS as a complete MIP start. It proves nothing (each step stops at
 a 1% gap), and a step that finds no solution (an earlier year's choice left none) ends the
 heuristic without a plan; the solve then goes on as without it.
+
+The neighbourhood (`lp_neighbourhood`, after Berthold's RENS, widened by one ward up) solves the
+LP relaxation :math:`\bar x`, then the whole MIP with each ward count boxed near it,
+
+.. math::
+
+    \\lfloor \\bar x_j \\rfloor \\le x_j \\le \\lceil \\bar x_j \\rceil + 1 \\quad (j \\in \\text{wards})
+
+and every other column as in the model. The box keeps the wards where the relaxation puts them
+(one more than it asks, since the exact rounding box [floor, ceil] had no plan on England) and
+leaves sites, builds, removals, conversions and placements free, so HiGHS's own search on that
+smaller MIP finds a plan close to the relaxation's value quickly. Its plan is a complete start;
+it proves nothing about the whole model, and a box with no plan in its time leaves none.
 """
 
 from __future__ import annotations
@@ -118,3 +132,68 @@ def relax_and_fix(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, thr
         values[integer] = np.round(values[integer])
     objective = steps[-1]["objective"] if values is not None else None
     return values, FirstPlan("relax_and_fix", objective, time.perf_counter() - start, steps)
+
+
+def ward_columns(columns: list, name: str = "wards") -> np.ndarray:
+    """Which columns belong to the variable `name` (the ward counts the neighbourhood boxes)."""
+    return np.array([var.parent_component().local_name == name for var in columns], dtype=bool)
+
+
+def ward_box(relaxed: np.ndarray, lower: np.ndarray, upper: np.ndarray, wards: np.ndarray,
+             tolerance: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+    """The bounds of the neighbourhood: [floor, ceil + 1] of the relaxation's value on `wards`,
+    within the model's own bounds; every other column keeps its bounds. `tolerance` treats a
+    value within it of an integer as that integer (floor(1.9999999) is 2)."""
+    box_lower, box_upper = lower.copy(), upper.copy()
+    value = relaxed[wards]
+    box_lower[wards] = np.maximum(lower[wards], np.floor(value + tolerance))
+    box_upper[wards] = np.minimum(upper[wards], np.ceil(value - tolerance) + 1)
+    return box_lower, box_upper
+
+
+def lp_neighbourhood(lp: highspy.HighsLp, wards: np.ndarray, time_limit: float, threads: int,
+                     gap: float) -> tuple[np.ndarray | None, FirstPlan]:
+    """(the column values of a feasible plan or None, the account) for the MIP `lp`: its LP
+    relaxation, then the MIP with the `wards` columns boxed by `ward_box`, solved to `gap`,
+    both within `BUDGET_SHARE` of `time_limit`."""
+    start = time.perf_counter()
+    budget = BUDGET_SHARE * float(time_limit)
+    integrality = np.asarray([int(v) for v in lp.integrality_], dtype=np.uint8) if len(lp.integrality_) \
+        else np.zeros(lp.num_col_, dtype=np.uint8)
+    every = np.arange(lp.num_col_, dtype=np.int32)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", int(threads))
+    h.setOptionValue("time_limit", budget)
+    h.passModel(lp)
+    h.changeColsIntegrality(len(every), every, np.zeros(lp.num_col_, dtype=np.uint8))
+    h.run()
+    steps = [_step("relaxation", h, start)]
+    log.info("LP neighbourhood, relaxation: %s", steps[-1])
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None, FirstPlan("lp_neighbourhood", None, time.perf_counter() - start, steps)
+    relaxed = np.asarray(h.getSolution().col_value, dtype=np.double)
+    lower, upper = ward_box(relaxed, np.asarray(lp.col_lower_, dtype=np.double),
+                            np.asarray(lp.col_upper_, dtype=np.double), wards & (integrality != 0))
+    h.changeColsIntegrality(len(every), every, integrality)
+    h.changeColsBounds(len(every), every, lower, upper)
+    h.setOptionValue("mip_rel_gap", float(gap))
+    h.setOptionValue("time_limit", max(1.0, budget - (time.perf_counter() - start)))
+    box_start = time.perf_counter()
+    h.run()
+    steps.append(_step("neighbourhood", h, box_start))
+    log.info("LP neighbourhood, the box: %s", steps[-1])
+    if h.getInfo().primal_solution_status != 2:
+        return None, FirstPlan("lp_neighbourhood", None, time.perf_counter() - start, steps)
+    values = np.asarray(h.getSolution().col_value, dtype=np.double).copy()
+    integer = integrality != 0
+    values[integer] = np.round(values[integer])  # integral to HiGHS's tolerance: exactly so
+    return values, FirstPlan("lp_neighbourhood", steps[-1]["objective"], time.perf_counter() - start, steps)
+
+
+def _step(stage: str, h: highspy.Highs, since: float) -> dict:
+    info = h.getInfo()
+    found = info.primal_solution_status == 2
+    return {"stage": stage, "status": h.modelStatusToString(h.getModelStatus()),
+            "objective": info.objective_function_value if found else None,
+            "seconds": round(time.perf_counter() - since, 3)}

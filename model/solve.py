@@ -22,7 +22,7 @@ from pyomo.core.staleflag import StaleFlagManager
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from model.config import SolverConfig
-from model.first_plan import FirstPlan, column_years, relax_and_fix
+from model.first_plan import FirstPlan, column_years, lp_neighbourhood, relax_and_fix, ward_columns
 from model.vocabulary import SOLVED, SolveStatus
 
 log = logging.getLogger(__name__)
@@ -160,14 +160,21 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
 
 def _first_plan(compiled: Compiled, options: SolverConfig) -> tuple[np.ndarray | None, FirstPlan | None]:
     """A plan from `options.first_plan` for a MIP that has no start: (column values or None, its
-    account), or (None, None) when the option is off or the model has no integer column."""
-    if options.first_plan != "relax_and_fix" or not len(compiled.lp.integrality_):
+    account), or (None, None) when the option is `highs` or the model has no integer column."""
+    if options.first_plan == "highs" or not len(compiled.lp.integrality_):
         return None, None
-    values, first = relax_and_fix(compiled.lp, column_years(compiled.columns), options.time_limit,
-                                  options.threads)
-    print(f"relax-and-fix over {len(first.steps)} years: "
-          + (f"a plan of {first.objective:.6g} in {first.seconds:.1f}s" if values is not None
-             else f"no plan ({first.steps[-1]['status'] if first.steps else 'no years'})"))
+    if options.first_plan == "relax_and_fix":
+        values, first = relax_and_fix(compiled.lp, column_years(compiled.columns), options.time_limit,
+                                      options.threads)
+        done = f"relax-and-fix over {len(first.steps)} years"
+        failed = first.steps[-1]["status"] if first.steps else "no years"
+    else:
+        values, first = lp_neighbourhood(compiled.lp, ward_columns(compiled.columns), options.time_limit,
+                                         options.threads, options.mip_gap)
+        done = "the LP relaxation's neighbourhood"
+        failed = f"{first.steps[-1]['stage']}: {first.steps[-1]['status']}"
+    print(f"{done}: " + (f"a plan of {first.objective:.6g} in {first.seconds:.1f}s" if values is not None
+                         else f"no plan ({failed})"))
     return values, first
 
 
