@@ -46,8 +46,8 @@ Two methods (``--method``):
 
 The alternatives are solved one after another (each depends on all before it), on the Dask
 cluster of ``--workers``/``--scheduler`` like the other commands; each starts from the latest
-plan found (the optimum's for the first), or with ``solver.first_plan: relax_and_fix`` from a
-plan found year by year for its objective (the latest plan when that finds none); each is a
+plan found (the optimum's for the first), or with a ``solver.first_plan`` heuristic from a plan
+it found for its objective (the latest plan when that finds none); each is a
 full run folder. An alternative that repeats a plan already found (at every price tried) is
 recorded as a ``repeat`` and ends the search: with the same plans to move away from, every
 later one would repeat it too. A rerun reuses what the same scenario, slack and method already
@@ -182,7 +182,7 @@ def _solve_from_latest(task: dict[str, Any], label: str, add: Any, score: str,
                        base: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Solve one alternative: `add(formulation)` sets its objective (and rows); the solve starts
     from the latest plan found (`task["latest"]`, else the optimum's) or, with
-    `solver.first_plan: relax_and_fix`, from a plan found year by year for that objective first.
+    a `solver.first_plan` heuristic, from a plan it found for that objective first.
     Returns its record (with the value of the model's `score` component) and whether it has a
     plan; the caller writes it."""
     started = time.perf_counter()
@@ -206,8 +206,8 @@ def _solve_from_latest(task: dict[str, Any], label: str, add: Any, score: str,
     outcome = result.outcome
     record = _record(task, label, result, started, **base,
                      distance_objective=float(pyo.value(getattr(state["m"], score))),
-                     start_from="relax-and-fix" if outcome.first_plan and outcome.first_plan["objective"]
-                     is not None else start_from,
+                     start_from=outcome.first_plan["method"].replace("_", "-") if outcome.first_plan
+                     and outcome.first_plan["objective"] is not None else start_from,
                      start_used=outcome.start_used)
     write_start(out, label, named_start(state["m"]))
     return record, True

@@ -1,6 +1,6 @@
-"""Relax-and-fix over the years (`solver.first_plan: relax_and_fix`): the plan it hands HiGHS is
-feasible and worked by hand, a failed step leaves the solve as without it, and the optimum never
-moves."""
+"""The first-plan heuristics (`solver.first_plan`): relax-and-fix over the years and the LP
+relaxation's neighbourhood. The plan each hands HiGHS is feasible and worked by hand, a failed
+step leaves the solve as without it, and the optimum never moves."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ import pytest
 from pyomo.common.collections import ComponentMap
 
 from model.config import SolverConfig
-from model.first_plan import column_years, relax_and_fix
+from model.first_plan import column_years, lp_neighbourhood, relax_and_fix, ward_box, ward_columns
 from model.solve import FirstPlanFirst, compile_model, solve
 from model.vocabulary import SolveStatus
 
 # presolve off: HiGHS's presolve solves models this small outright, and then never says whether
 # the start it was given was feasible (`start_used` reads that from its log)
 RELAX_AND_FIX = SolverConfig(time_limit=30, mip_gap=0.0, threads=1, first_plan="relax_and_fix",
+                             options={"presolve": "off"})
+NEIGHBOURHOOD = SolverConfig(time_limit=30, mip_gap=0.0, threads=1, first_plan="lp_neighbourhood",
                              options={"presolve": "off"})
 HIGHS = SolverConfig(time_limit=30, mip_gap=0.0, threads=1, options={"presolve": "off"})
 
@@ -137,3 +139,100 @@ def test_first_plan_first_runs_the_heuristic_before_a_start():
     outcome = solve(m, RELAX_AND_FIX, mip_start=FirstPlanFirst(given))
     assert outcome.first_plan["objective"] is None and outcome.start_used is True
     assert outcome.objective == pytest.approx(6.0)
+
+
+def build_two_sites() -> pyo.ConcreteModel:
+    """Three beds needed; a ward has 2 beds; a ward costs 10 at A, which costs 5 to operate, and
+    11 at B, which costs nothing to operate.
+
+    LP relaxation: a bed at A costs (10 + 5/10)/2 = 5.25 (operate[A] at a tenth a ward), at B
+    5.5, so wards[A] = 1.5, operate[A] = 0.15: 15 + 0.75 = 15.75. The box: wards[A] in
+    [floor 1.5, ceil 1.5 + 1] = [1, 3], wards[B] in [0, ceil 0 + 1] = [0, 1]; in it, wards[A] +
+    wards[B] >= 2 is met best by (2, 0): 20 + 5 = 25 ((1, 1): 10 + 5 + 11 = 26). The optimum is
+    outside the box: (0, 2), 22, which HiGHS then finds from the plan of 25."""
+    m = pyo.ConcreteModel()
+    m.wards = pyo.Var(["A", "B"], domain=pyo.NonNegativeIntegers, bounds=(0, 10))
+    m.operate = pyo.Var(domain=pyo.Binary)
+    m.beds = pyo.Constraint(expr=2 * m.wards["A"] + 2 * m.wards["B"] >= 3)
+    m.site_maximum = pyo.Constraint(expr=m.wards["A"] <= 10 * m.operate)
+    m.cost = pyo.Objective(expr=10 * m.wards["A"] + 5 * m.operate + 11 * m.wards["B"])
+    return m
+
+
+def build_wards_in_threes() -> pyo.ConcreteModel:
+    """Wards come three at a time (wards = 3 unit) and a unit must be built (6 unit >= 1).
+
+    LP relaxation: unit = 1/6, wards = 0.5, cost 0.5. The box is [0, ceil 0.5 + 1] = [0, 2], but
+    the only plan has wards = 3: the neighbourhood has none, and the solve finds 3 without it."""
+    m = pyo.ConcreteModel()
+    m.wards = pyo.Var(domain=pyo.NonNegativeIntegers, bounds=(0, 9))
+    m.unit = pyo.Var(domain=pyo.Binary)
+    m.threes = pyo.Constraint(expr=m.wards == 3 * m.unit)
+    m.needed = pyo.Constraint(expr=6 * m.unit >= 1)
+    m.cost = pyo.Objective(expr=m.wards)
+    return m
+
+
+def test_the_ward_box_by_hand():
+    import numpy as np
+
+    relaxed = np.array([1.5, 2.0000000001, 0.0, 7.3, 0.4])
+    lower, upper = np.zeros(5), np.array([10.0, 10, 10, 8, 1])
+    wards = np.array([True, True, True, True, False])  # the last is not a ward count
+    box_lower, box_upper = ward_box(relaxed, lower, upper, wards)
+    # floors 1, 2 (2.0000000001 is 2), 0, 7; ceilings + 1: 3, 3, 1, 9 cut to its bound 8
+    assert box_lower.tolist() == [1, 2, 0, 7, 0]
+    assert box_upper.tolist() == [3, 3, 1, 8, 1]
+    assert lower.tolist() == [0] * 5  # the model's bounds are not changed
+
+
+def test_ward_columns_are_those_of_the_wards_variable():
+    compiled = compile_model(build_two_sites())
+    names = [v.name for v, ward in zip(compiled.columns, ward_columns(compiled.columns), strict=True) if ward]
+    assert sorted(names) == ["wards[A]", "wards[B]"]
+
+
+def test_the_neighbourhood_worked_by_hand():
+    compiled = compile_model(build_two_sites())
+    values, plan = lp_neighbourhood(compiled.lp, ward_columns(compiled.columns), 30, 1, 0.0)
+    assert values is not None
+    chosen = {compiled.columns[k].name: values[k] for k in range(len(values))}
+    assert chosen["wards[A]"] == 2 and chosen["wards[B]"] == 0 and chosen["operate"] == 1
+    assert [s["stage"] for s in plan.steps] == ["relaxation", "neighbourhood"]
+    assert [s["objective"] for s in plan.steps] == pytest.approx([15.75, 25.0])
+    assert plan.method == "lp_neighbourhood" and plan.objective == pytest.approx(25.0)
+
+
+def test_the_solve_leaves_the_neighbourhood_for_the_optimum():
+    m = build_two_sites()
+    outcome = solve(m, NEIGHBOURHOOD)
+    assert outcome.status == SolveStatus.OPTIMAL and outcome.objective == pytest.approx(22.0)
+    assert outcome.first_plan["objective"] == pytest.approx(25.0) and outcome.start_used is True
+    assert round(m.wards["A"].value) == 0 and round(m.wards["B"].value) == 2
+
+
+def test_a_neighbourhood_without_a_plan_leaves_none():
+    compiled = compile_model(build_wards_in_threes())
+    values, plan = lp_neighbourhood(compiled.lp, ward_columns(compiled.columns), 30, 1, 0.0)
+    assert values is None and plan.objective is None
+    assert plan.steps[0]["objective"] == pytest.approx(0.5)
+    assert plan.steps[1]["status"] == "Infeasible"
+    outcome = solve(build_wards_in_threes(), NEIGHBOURHOOD)
+    assert outcome.status == SolveStatus.OPTIMAL and outcome.objective == pytest.approx(3.0)
+    assert outcome.start_used is False and outcome.first_plan["objective"] is None
+
+
+def test_the_demo_optimum_does_not_move_from_the_neighbourhood():
+    """The demo's regression lock (317,780,043.779, its 0.01% gap) from the neighbourhood's plan:
+    the same optimum within the gap, the plan no better than the bound, the box's own objective
+    no better than the relaxation's."""
+    from model.run import solve_scenario
+
+    result = solve_scenario("data/scenarios/demo", runs_root=None, baseline=False, levers=False,
+                            price=False, overrides={"solver": {"first_plan": "lp_neighbourhood"}})
+    outcome = result.outcome
+    assert outcome.status == SolveStatus.OPTIMAL
+    assert outcome.objective == pytest.approx(317_780_043.779, rel=1e-4)
+    relaxation, box = outcome.first_plan["steps"]
+    assert relaxation["objective"] <= outcome.bound + 1e-6 <= box["objective"] + 2e-6
+    assert result.manifest["first_plan"] == outcome.first_plan and result.manifest["start_used"]
