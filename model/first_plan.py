@@ -62,6 +62,17 @@ class FirstPlan:
         return asdict(self)
 
 
+def quiet_highs(threads: int) -> highspy.Highs:
+    """A HiGHS instance with no output, on `threads` threads. HiGHS keeps one thread scheduler a
+    process and answers "Not Set" to a solve asking for other threads than the last one's (a
+    heuristic on 1 thread after a 2-thread solve found no plan): it is reset first."""
+    highspy.Highs.resetGlobalScheduler(True)
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", int(threads))
+    return h
+
+
 def column_years(columns: list) -> np.ndarray:
     """The year of each column (the last index of its variable when that is an int), else -1."""
     years = np.full(len(columns), -1, dtype=np.int64)
@@ -89,9 +100,7 @@ def relax_and_fix(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, thr
     values = None
     if not stages:
         return None, FirstPlan("relax_and_fix", None, 0.0, steps)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", int(threads))
+    h = quiet_highs(threads)
     h.setOptionValue("mip_rel_gap", STEP_GAP)
     h.passModel(lp)
     every = np.arange(lp.num_col_, dtype=np.int32)
@@ -161,9 +170,7 @@ def lp_neighbourhood(lp: highspy.HighsLp, wards: np.ndarray, time_limit: float, 
     integrality = np.asarray([int(v) for v in lp.integrality_], dtype=np.uint8) if len(lp.integrality_) \
         else np.zeros(lp.num_col_, dtype=np.uint8)
     every = np.arange(lp.num_col_, dtype=np.int32)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", int(threads))
+    h = quiet_highs(threads)
     h.setOptionValue("time_limit", budget)
     h.passModel(lp)
     h.changeColsIntegrality(len(every), every, np.zeros(lp.num_col_, dtype=np.uint8))

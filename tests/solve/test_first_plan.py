@@ -233,3 +233,23 @@ def test_the_demo_optimum_does_not_move_from_the_neighbourhood():
     relaxation, box = outcome.first_plan["steps"]
     assert relaxation["objective"] <= outcome.bound + 1e-6 <= box["objective"] + 2e-6
     assert result.manifest["first_plan"] == outcome.first_plan and result.manifest["start_used"]
+
+
+def test_the_heuristics_run_after_a_solve_on_other_threads():
+    """HiGHS keeps one thread scheduler a process: after a 2-thread solve, a 1-thread heuristic
+    used to get "Not Set" and no plan (found in a fresh clone's `make test`, whose workers run
+    the test files in any order). Each now finds the plan worked out above."""
+    import highspy
+
+    two_sites = compile_model(build_two_sites())
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("threads", 2)
+    h.passModel(two_sites.lp)
+    h.run()
+    early_or_late = compile_model(build_early_or_late())
+    assert relax_and_fix(early_or_late.lp, column_years(early_or_late.columns), 30, 1)[1].objective \
+        == pytest.approx(8.0)
+    h.run()
+    assert lp_neighbourhood(two_sites.lp, ward_columns(two_sites.columns), 30, 1, 0.0)[1].objective \
+        == pytest.approx(25.0)
