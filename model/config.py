@@ -143,8 +143,8 @@ class SolverConfig(_Strict):
         description="How a solve with no MIP start gets its first plan: `highs` (HiGHS's own "
                     "heuristics), `relax_and_fix` (the years solved one at a time, later years "
                     "relaxed), or `lp_neighbourhood` (the LP relaxation, then the MIP with each "
-                    "ward count within one of the relaxation's); either within half the time "
-                    "limit, its plan HiGHS's start.")
+                    "ward count between the relaxation's rounded down and rounded up plus one); "
+                    "either within half the time limit, its plan HiGHS's start.")
     options: dict[str, bool | int | float | str] = Field(
         default_factory=dict,
         description="Further HiGHS options that change the search (see SEARCH_OPTIONS).",
