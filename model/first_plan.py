@@ -21,14 +21,14 @@ a 1% gap), and a step that finds no solution (an earlier year's choice left none
 heuristic without a plan; the solve then goes on as without it.
 
 The neighbourhood (`lp_neighbourhood`, after Berthold's RENS, widened by one ward up) solves the
-LP relaxation :math:`\bar x`, then the whole MIP with each ward count boxed near it,
+LP relaxation :math:`\\bar x`, then the whole MIP with each ward count boxed near it,
 
 .. math::
 
     \\lfloor \\bar x_j \\rfloor \\le x_j \\le \\lceil \\bar x_j \\rceil + 1 \\quad (j \\in \\text{wards})
 
 and every other column as in the model. The box keeps the wards where the relaxation puts them
-(one more than it asks, since the exact rounding box [floor, ceil] had no plan on England) and
+(with one ward more above the rounding up: the exact box [floor, ceil] had no plan on England) and
 leaves sites, builds, removals, conversions and placements free, so HiGHS's own search on that
 smaller MIP finds a plan close to the relaxation's value quickly. Its plan is a complete start;
 it proves nothing about the whole model, and a box with no plan in its time leaves none.
