@@ -35,6 +35,7 @@ import numpy as np
 from model.arc_costs import RowDuals, arc_blocks, lagrangian_bound, price_arcs
 from model.arcs import choose_arcs, nearest_k, ordered_arcs
 from model.config import SolverConfig
+from model.first_plan import quiet_highs
 from model.formulation import formulate
 from model.formulation.builder import Formulation
 from model.formulation.levers import named_start, start_map
@@ -217,22 +218,14 @@ def _record(report: ArcReport, phase: str, priced, value: float, arcs: int,
              priced.negative, len(priced.added))
 
 
-def _highs(compiled: Compiled, seconds: float) -> highspy.Highs:
-    highspy.Highs.resetGlobalScheduler(True)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", max(1.0, float(seconds)))
-    return h
-
-
 def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfig, seconds: float,
               stream=None, logs: list[str] | None = None, arcs: int = 0):
     """The LP relaxation's value and row duals (None if not solved to optimality in time), and
     HiGHS's model status. HiGHS's log goes to `stream` and is appended to `logs`."""
     if seconds <= 0:
         return None, {}, highspy.HighsModelStatus.kTimeLimit
-    h = _highs(compiled, seconds)
-    h.setOptionValue("threads", int(options.threads))
+    h = quiet_highs(options.threads)
+    h.setOptionValue("time_limit", max(1.0, float(seconds)))
     # Interior point, then crossover to a vertex: on 200 zones x 300 sites x 10 years x 8 services
     # (nearest:8; 101,692 rows, 237,101 columns) 148 s, where dual simplex had not finished in 400 s
     # (docs/performance.md, "Big geographies").

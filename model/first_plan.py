@@ -89,8 +89,7 @@ def relax_and_fix(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, thr
     """(the column values of a feasible plan or None, the account) for the MIP `lp`, solving the
     years of its integer columns in turn within `BUDGET_SHARE` of `time_limit`."""
     start = time.perf_counter()
-    integer = np.array([int(v) != 0 for v in lp.integrality_], dtype=bool) if len(lp.integrality_) \
-        else np.zeros(lp.num_col_, dtype=bool)
+    integer = integrality_of(lp) != 0
     stages = sorted({int(y) for y in years[integer] if y >= 0})
     budget = BUDGET_SHARE * float(time_limit)
     steps: list[dict] = []
@@ -123,13 +122,9 @@ def relax_and_fix(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, thr
         h.changeColsBounds(len(every), every, lower, upper)
         step_start = time.perf_counter()
         h.run()
-        info = h.getInfo()
-        found = info.primal_solution_status == 2
-        steps.append({"year": year, "status": h.modelStatusToString(h.getModelStatus()),
-                      "objective": info.objective_function_value if found else None,
-                      "seconds": round(time.perf_counter() - step_start, 3)})
+        steps.append({"year": year, **_step(h, step_start)})
         log.info("relax-and-fix %s: %s", year, steps[-1])
-        if not found:
+        if steps[-1]["objective"] is None:
             values = None
             break
         values = np.asarray(h.getSolution().col_value, dtype=np.double)
@@ -167,40 +162,49 @@ def lp_neighbourhood(lp: highspy.HighsLp, wards: np.ndarray, time_limit: float, 
     both within `BUDGET_SHARE` of `time_limit`."""
     start = time.perf_counter()
     budget = BUDGET_SHARE * float(time_limit)
-    integrality = np.asarray([int(v) for v in lp.integrality_], dtype=np.uint8) if len(lp.integrality_) \
-        else np.zeros(lp.num_col_, dtype=np.uint8)
+    integrality = integrality_of(lp)
+    integer = integrality != 0
     every = np.arange(lp.num_col_, dtype=np.int32)
     h = quiet_highs(threads)
     h.setOptionValue("time_limit", budget)
     h.passModel(lp)
     h.changeColsIntegrality(len(every), every, np.zeros(lp.num_col_, dtype=np.uint8))
     h.run()
-    steps = [_step("relaxation", h, start)]
+    steps = [{"stage": "relaxation", **_step(h, start)}]
     log.info("LP neighbourhood, relaxation: %s", steps[-1])
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None, FirstPlan("lp_neighbourhood", None, time.perf_counter() - start, steps)
     relaxed = np.asarray(h.getSolution().col_value, dtype=np.double)
     lower, upper = ward_box(relaxed, np.asarray(lp.col_lower_, dtype=np.double),
-                            np.asarray(lp.col_upper_, dtype=np.double), wards & (integrality != 0))
+                            np.asarray(lp.col_upper_, dtype=np.double), wards & integer)
     h.changeColsIntegrality(len(every), every, integrality)
     h.changeColsBounds(len(every), every, lower, upper)
     h.setOptionValue("mip_rel_gap", float(gap))
     h.setOptionValue("time_limit", max(1.0, budget - (time.perf_counter() - start)))
     box_start = time.perf_counter()
     h.run()
-    steps.append(_step("neighbourhood", h, box_start))
+    steps.append({"stage": "neighbourhood", **_step(h, box_start)})
     log.info("LP neighbourhood, the box: %s", steps[-1])
-    if h.getInfo().primal_solution_status != 2:
+    if steps[-1]["objective"] is None:
         return None, FirstPlan("lp_neighbourhood", None, time.perf_counter() - start, steps)
     values = np.asarray(h.getSolution().col_value, dtype=np.double).copy()
-    integer = integrality != 0
     values[integer] = np.round(values[integer])  # integral to HiGHS's tolerance: exactly so
     return values, FirstPlan("lp_neighbourhood", steps[-1]["objective"], time.perf_counter() - start, steps)
 
 
-def _step(stage: str, h: highspy.Highs, since: float) -> dict:
+def integrality_of(lp: highspy.HighsLp) -> np.ndarray:
+    """Each column's HiGHS variable type as a number (0 continuous), all 0 for an LP (whose
+    integrality list is empty)."""
+    if not len(lp.integrality_):
+        return np.zeros(lp.num_col_, dtype=np.uint8)
+    return np.asarray([int(v) for v in lp.integrality_], dtype=np.uint8)
+
+
+def _step(h: highspy.Highs, since: float) -> dict:
+    """A step's account: HiGHS's status, the objective of its solution (None without one), and
+    the seconds since `since`."""
     info = h.getInfo()
     found = info.primal_solution_status == 2
-    return {"stage": stage, "status": h.modelStatusToString(h.getModelStatus()),
+    return {"status": h.modelStatusToString(h.getModelStatus()),
             "objective": info.objective_function_value if found else None,
             "seconds": round(time.perf_counter() - since, 3)}

@@ -22,7 +22,14 @@ from pyomo.core.staleflag import StaleFlagManager
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from model.config import SolverConfig
-from model.first_plan import FirstPlan, column_years, lp_neighbourhood, relax_and_fix, ward_columns
+from model.first_plan import (
+    FirstPlan,
+    column_years,
+    lp_neighbourhood,
+    quiet_highs,
+    relax_and_fix,
+    ward_columns,
+)
 from model.vocabulary import SOLVED, SolveStatus
 
 log = logging.getLogger(__name__)
@@ -188,9 +195,7 @@ def first_feasible_start(compiled: Compiled, candidates: list, options: SolverCo
     """(index, completed column values) of the first candidate start whose integer values admit a
     feasible solution: each is checked by one LP (its values fixed as bounds), as HiGHS checks
     one start; (None, None) when none does."""
-    check = highspy.Highs()
-    check.setOptionValue("output_flag", False)
-    check.setOptionValue("threads", int(options.threads))
+    check = quiet_highs(options.threads)
     # an LP when the candidate gives every integer column; a small MIP when the variant frees an
     # integer the plan had fixed (a shorter lead time): either way a tenth of the limit at most
     check.setOptionValue("time_limit", 0.1 * float(options.time_limit))
