@@ -110,9 +110,13 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
     lp_deadline = time.perf_counter() + LP_SHARE * options.time_limit
     k = _k(options.arcs)
     lp_logs: list[str] = []  # the relaxations' HiGHS logs, put before the MIP's in the run's log
+    relaxed_wards: dict[tuple, float] = {}  # the last relaxation solved: its ward counts, by name
     while len(report.rounds) < MAX_ROUNDS:
-        value, duals, status = _lp_duals(compiled, formulation, options, lp_deadline - time.perf_counter(),
-                                         stream, lp_logs, len(arcs))
+        seconds = lp_deadline - time.perf_counter()
+        value, duals, status, solved = _lp_duals(compiled, formulation, options, seconds, stream, lp_logs,
+                                                 len(arcs))
+        if value is not None:
+            relaxed_wards = solved
         if status == highspy.HighsModelStatus.kInfeasible and len(arcs) < report.arcs_possible:
             k *= 2  # nearest:K alone cannot meet the rules (e.g. in-hub shares): widen, not price
             report.note = f"nearest:{_k(options.arcs)} infeasible, widened to nearest:{k}"
@@ -141,7 +145,8 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         remaining = max(1.0, deadline - time.perf_counter() - RESERVE * options.time_limit)
         run_options = options.model_copy(update={"time_limit": remaining})
         mip_start = start_map(formulation.model, start)
-        outcome, h = run_compiled(compiled, run_options, log_file, stream, mip_start)
+        outcome, h = run_compiled(compiled, run_options, log_file, stream, mip_start,
+                                  relaxation=_by_column(compiled, relaxed_wards))
         if not outcome.has_solution:
             report.note = f"the MIP found no solution ({outcome.termination})"
             break
@@ -247,7 +252,26 @@ def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfi
         h.run()
     if logs is not None:
         logs.append(text.getvalue())
-    return *optimal_duals(h, compiled), h.getModelStatus()
+    value, duals = optimal_duals(h, compiled)
+    return value, duals, h.getModelStatus(), _ward_values(h, compiled) if value is not None else {}
+
+
+def _ward_values(h: highspy.Highs, compiled: Compiled) -> dict[tuple, float]:
+    """The ward counts of the relaxation `h` solved, by (variable, index): a model built again
+    with more arcs has the same ward columns (arcs add placement columns only), so its
+    `lp_neighbourhood` can start from them without solving the relaxation again."""
+    values = h.getSolution().col_value
+    return {(var.parent_component().local_name, var.index()): values[j]
+            for j, var in enumerate(compiled.columns) if var.parent_component().local_name == "wards"}
+
+
+def _by_column(compiled: Compiled, named: dict[tuple, float]) -> np.ndarray | None:
+    """`named` (from `_ward_values`) as one value per column of `compiled`, NaN where it has none;
+    None when it is empty."""
+    if not named:
+        return None
+    return np.array([named.get((var.parent_component().local_name, var.index()), np.nan)
+                     for var in compiled.columns], dtype=np.double)
 
 
 def _prepend(log_file: Path, lp_logs: list[str]) -> None:

@@ -147,8 +147,10 @@ def ward_box(relaxed: np.ndarray, lower: np.ndarray, upper: np.ndarray, wards: n
              tolerance: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
     """The bounds of the neighbourhood: [floor, ceil + 1] of the relaxation's value on `wards`,
     within the model's own bounds; every other column keeps its bounds. `tolerance` treats a
-    value within it of an integer as that integer (floor(1.9999999) is 2)."""
+    value within it of an integer as that integer (floor(1.9999999) is 2). A ward column whose
+    relaxed value is NaN (not in the relaxation given) keeps its bounds."""
     box_lower, box_upper = lower.copy(), upper.copy()
+    wards = wards & ~np.isnan(relaxed)  # a column the relaxation did not have keeps its bounds
     value = relaxed[wards]
     box_lower[wards] = np.maximum(lower[wards], np.floor(value + tolerance))
     box_upper[wards] = np.minimum(upper[wards], np.ceil(value - tolerance) + 1)
@@ -156,10 +158,11 @@ def ward_box(relaxed: np.ndarray, lower: np.ndarray, upper: np.ndarray, wards: n
 
 
 def lp_neighbourhood(lp: highspy.HighsLp, wards: np.ndarray, time_limit: float, threads: int,
-                     gap: float) -> tuple[np.ndarray | None, FirstPlan]:
+                     gap: float, relaxed: np.ndarray | None = None) -> tuple[np.ndarray | None, FirstPlan]:
     """(the column values of a feasible plan or None, the account) for the MIP `lp`: its LP
     relaxation, then the MIP with the `wards` columns boxed by `ward_box`, solved to `gap`,
-    both within `BUDGET_SHARE` of `time_limit`."""
+    both within `BUDGET_SHARE` of `time_limit`. `relaxed`, an LP relaxation's column values
+    solved already (NaN for a column it did not have), replaces the first step."""
     start = time.perf_counter()
     budget = BUDGET_SHARE * float(time_limit)
     integrality = integrality_of(lp)
@@ -168,13 +171,16 @@ def lp_neighbourhood(lp: highspy.HighsLp, wards: np.ndarray, time_limit: float, 
     h = quiet_highs(threads)
     h.setOptionValue("time_limit", budget)
     h.passModel(lp)
-    h.changeColsIntegrality(len(every), every, np.zeros(lp.num_col_, dtype=np.uint8))
-    h.run()
-    steps = [{"stage": "relaxation", **_step(h, start)}]
-    log.info("LP neighbourhood, relaxation: %s", steps[-1])
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None, FirstPlan("lp_neighbourhood", None, time.perf_counter() - start, steps)
-    relaxed = np.asarray(h.getSolution().col_value, dtype=np.double)
+    if relaxed is None:
+        h.changeColsIntegrality(len(every), every, np.zeros(lp.num_col_, dtype=np.uint8))
+        h.run()
+        steps = [{"stage": "relaxation", **_step(h, start)}]
+        log.info("LP neighbourhood, relaxation: %s", steps[-1])
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None, FirstPlan("lp_neighbourhood", None, time.perf_counter() - start, steps)
+        relaxed = np.asarray(h.getSolution().col_value, dtype=np.double)
+    else:
+        steps = [{"stage": "relaxation", "status": "given", "objective": None, "seconds": 0.0}]
     lower, upper = ward_box(relaxed, np.asarray(lp.col_lower_, dtype=np.double),
                             np.asarray(lp.col_upper_, dtype=np.double), wards & integer)
     h.changeColsIntegrality(len(every), every, integrality)

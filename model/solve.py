@@ -117,10 +117,12 @@ def solver_output(stream, text: io.StringIO):
 
 
 def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | None = None, stream=None,
-                 mip_start=None, start: float | None = None, first_plan_first: bool = False
-                 ) -> tuple[SolveOutcome, highspy.Highs]:
+                 mip_start=None, start: float | None = None, first_plan_first: bool = False,
+                 relaxation: np.ndarray | None = None) -> tuple[SolveOutcome, highspy.Highs]:
     """Solve a compiled model with HiGHS, load its solution into the Pyomo variables, and return
-    the outcome with the HiGHS object (whose duals and model a caller may read or re-solve)."""
+    the outcome with the HiGHS object (whose duals and model a caller may read or re-solve).
+    `relaxation` (column values of an LP relaxation already solved, NaN where it has none) spares
+    `lp_neighbourhood` its own."""
     # HiGHS keeps one global thread scheduler per process and refuses a different `threads`
     # on a later solve (status "unknown"); reset it so every solve gets the threads it asks for.
     highspy.Highs.resetGlobalScheduler(True)
@@ -137,11 +139,11 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             h.setOptionValue(key, value)
         choice, completed, first = None, None, None
         if first_plan_first:
-            completed, first = _first_plan(compiled, options)
+            completed, first = _first_plan(compiled, options, relaxation)
         if completed is None and isinstance(mip_start, list):
             choice, completed = first_feasible_start(compiled, mip_start, options)
         if completed is None and first is None and not (mip_start and not isinstance(mip_start, list)):
-            completed, first = _first_plan(compiled, options)
+            completed, first = _first_plan(compiled, options, relaxation)
         if first is not None:  # the heuristic's seconds come out of the solve's time limit
             h.setOptionValue("time_limit", max(1.0, float(options.time_limit) - first.seconds))
         h.passModel(compiled.lp)
@@ -165,7 +167,8 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
     return outcome, h
 
 
-def _first_plan(compiled: Compiled, options: SolverConfig) -> tuple[np.ndarray | None, FirstPlan | None]:
+def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarray | None = None
+                ) -> tuple[np.ndarray | None, FirstPlan | None]:
     """A plan from `options.first_plan` for a MIP that has no start: (column values or None, its
     account), or (None, None) when the option is `highs` or the model has no integer column."""
     if options.first_plan == "highs" or not len(compiled.lp.integrality_):
@@ -177,7 +180,7 @@ def _first_plan(compiled: Compiled, options: SolverConfig) -> tuple[np.ndarray |
         failed = first.steps[-1]["status"] if first.steps else "no years"
     else:
         values, first = lp_neighbourhood(compiled.lp, ward_columns(compiled.columns), options.time_limit,
-                                         options.threads, options.mip_gap)
+                                         options.threads, options.mip_gap, relaxation)
         done = "the LP relaxation's neighbourhood"
         failed = f"{first.steps[-1]['stage']}: {first.steps[-1]['status']}"
     print(f"{done}: " + (f"a plan of {first.objective:.6g} in {first.seconds:.1f}s" if values is not None

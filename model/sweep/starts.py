@@ -17,7 +17,11 @@ from model.sweep.store import Variant
 
 # plans kept in memory for later variants (each is a few hundred kB for England)
 KEPT_PLANS = 32
-NEAREST = 2  # solved variants offered to a variant, nearest first, before the base plan
+# solved variants offered to a variant, nearest first, before the base plan: the nearest in the
+# parameters is often not feasible for a variant that raises demand (it needs a plan with at least
+# its demand, which may be further off in the other parameters), and one that is not costs its LP
+# check a fraction of a second
+NEAREST = 8
 
 
 def _number(value: Any) -> float | None:

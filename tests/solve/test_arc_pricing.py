@@ -82,6 +82,19 @@ def test_far_arc_priced_in_when_nearest_site_is_full(tmp_path):
     assert [r["bound_all_arcs"] for r in report["rounds"][:2]] == pytest.approx([300_000, 900_000])
 
 
+def test_the_neighbourhood_starts_from_the_pricings_relaxation(tmp_path):
+    """With `first_plan: lp_neighbourhood` the MIP's first plan is sought around the last LP
+    relaxation the pricing solved (its ward counts carried over by name to the model with the
+    arcs it added), not a relaxation solved again; the answer is far_arc's, 1,050,000."""
+    tiny = far_arc()
+    tiny.config["solver"].update(arcs="nearest:1", first_plan="lp_neighbourhood")
+    priced = solve_scenario(tiny.write(tmp_path / "priced"), runs_root=None, baseline=False)
+    assert priced.outcome.objective == pytest.approx(1_050_000)
+    relaxation, box = priced.outcome.first_plan["steps"]
+    assert relaxation["status"] == "given" and box["stage"] == "neighbourhood"
+    assert box["objective"] == pytest.approx(1_050_000)
+
+
 def test_all_arcs_is_the_old_arc_set(tmp_path):
     """`all` keeps every arc within max_placement_km, in need-pair then site order."""
     folder = _synthetic()(tmp_path / "s", zones=10, sites=14, years=2, services=2, seed=3,

@@ -173,6 +173,10 @@ def test_the_ward_box_by_hand():
     assert box_lower.tolist() == [1, 2, 0, 7, 0]
     assert box_upper.tolist() == [3, 3, 1, 8, 1]
     assert lower.tolist() == [0] * 5  # the model's bounds are not changed
+    # a ward column the relaxation did not have (NaN) keeps the model's bounds
+    relaxed[1] = np.nan
+    box_lower, box_upper = ward_box(relaxed, lower, upper, wards)
+    assert box_lower.tolist() == [1, 0, 0, 7, 0] and box_upper.tolist() == [3, 10, 1, 8, 1]
 
 
 def test_ward_columns_are_those_of_the_wards_variable():
@@ -190,6 +194,30 @@ def test_the_neighbourhood_worked_by_hand():
     assert [s["stage"] for s in plan.steps] == ["relaxation", "neighbourhood"]
     assert [s["objective"] for s in plan.steps] == pytest.approx([15.75, 25.0])
     assert plan.method == "lp_neighbourhood" and plan.objective == pytest.approx(25.0)
+
+
+def test_the_neighbourhood_of_a_given_relaxation():
+    """A relaxation solved already (as the arc pricing's) is not solved again. Given the LP's own
+    (wards[A] = 1.5, wards[B] = 0), the same box and plan, 25. Given wards[A] = 0, wards[B] =
+    1.5 (a relaxation of another model, the box's centre only): wards[A] in [0, 1], wards[B] in
+    [1, 3]: (0, 2) costs 22, the optimum ((1, 1): 10 + 5 + 11 = 26)."""
+    import numpy as np
+
+    compiled = compile_model(build_two_sites())
+    names = [v.name for v in compiled.columns]
+
+    def relaxation(**wards) -> np.ndarray:
+        return np.array([wards.get(name[len("wards["):-1], np.nan) if name.startswith("wards[") else 0.15
+                         for name in names])
+
+    values, plan = lp_neighbourhood(compiled.lp, ward_columns(compiled.columns), 30, 1, 0.0,
+                                    relaxation(A=1.5, B=0.0))
+    assert plan.steps[0] == {"stage": "relaxation", "status": "given", "objective": None, "seconds": 0.0}
+    assert plan.objective == pytest.approx(25.0)
+    values, plan = lp_neighbourhood(compiled.lp, ward_columns(compiled.columns), 30, 1, 0.0,
+                                    relaxation(A=0.0, B=1.5))
+    chosen = dict(zip(names, values, strict=True))
+    assert plan.objective == pytest.approx(22.0) and (chosen["wards[A]"], chosen["wards[B]"]) == (0, 2)
 
 
 def test_the_solve_leaves_the_neighbourhood_for_the_optimum():

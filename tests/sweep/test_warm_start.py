@@ -9,7 +9,7 @@ import json
 import pandas as pd
 import pytest
 
-from model.sweep import RESULTS_FILE, dask_client, run_sweep
+from model.sweep import RESULTS_FILE, dask_client, run_sweep, starts
 from model.sweep.starts import StartPool, distance, spans_of
 from model.sweep.store import BASE_PLAN_FILE, Variant
 from tests.sweep.test_sweep import write_sweep
@@ -19,14 +19,15 @@ def _variant(index: int, **values) -> Variant:
     return Variant(index=index, label=",".join(f"{k}={v}" for k, v in values.items()), values=values)
 
 
-def test_nearest_solved_variants_come_first_then_the_base_plan():
+def test_nearest_solved_variants_come_first_then_the_base_plan(monkeypatch):
     # carbon spans 0..400, demand 0.9..1.1 over the sweep. From (100, 1.05):
     # a = (0, 1.1): 100/400 + 0.05/0.2 = 0.25 + 0.25 = 0.5
     # b = (400, 1.05): 300/400 + 0 = 0.75
-    # c = (100, 0.9): 0 + 0.15/0.2 = 0.75
-    # d = (150, 1.05): 50/400 = 0.125  -> nearest d, then a; two are offered, then the base plan
+    # c = (200, 0.9): 100/400 + 0.15/0.2 = 0.25 + 0.75 = 1.0
+    # d = (150, 1.05): 50/400 = 0.125  -> d, a, b, c, then the base plan; with NEAREST = 2,
+    # d and a only
     a, b, c, d = (_variant(1, carbon=0, demand=1.1), _variant(2, carbon=400, demand=1.05),
-                  _variant(3, carbon=100, demand=0.9), _variant(4, carbon=150, demand=1.05))
+                  _variant(3, carbon=200, demand=0.9), _variant(4, carbon=150, demand=1.05))
     target = _variant(5, carbon=100, demand=1.05)
     spans = spans_of([a, b, c, d, target])
     assert spans == {"carbon": 400, "demand": pytest.approx(0.2)}
@@ -37,8 +38,12 @@ def test_nearest_solved_variants_come_first_then_the_base_plan():
         pool.add(v, [["wards", ["X", "med", 2020], v.index]])
     pool.add(target, None)  # a variant without a plan offers nothing
     plans, labels = pool.candidates(target)
+    assert labels == ["variant carbon=150,demand=1.05", "variant carbon=0,demand=1.1",
+                      "variant carbon=400,demand=1.05", "variant carbon=200,demand=0.9", "base plan"]
+    assert [p[0][2] for p in plans[:4]] == [4, 1, 2, 3] and plans[4] == [["operate", ["X", 2020], 1]]
+    monkeypatch.setattr(starts, "NEAREST", 2)
+    plans, labels = pool.candidates(target)
     assert labels == ["variant carbon=150,demand=1.05", "variant carbon=0,demand=1.1", "base plan"]
-    assert [p[0][2] for p in plans[:2]] == [4, 1] and plans[2] == [["operate", ["X", 2020], 1]]
     # a text parameter counts 1 when it differs
     assert distance({"policy": "a"}, {"policy": "b"}, {}) == 1.0
 
