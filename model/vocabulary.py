@@ -20,8 +20,8 @@ class SiteAction(StrEnum):
 class SolveStatus(StrEnum):
     """What a solve proved (``manifest.json: status``)."""
 
-    OPTIMAL = "optimal"  # proven within the requested gap
-    FEASIBLE = "feasible"  # stopped by a limit with a solution
+    OPTIMAL = "optimal"  # proven within the requested gap (by HiGHS, or at a limit: see solve._outcome)
+    FEASIBLE = "feasible"  # stopped by a limit with a solution not proven within the gap
     INFEASIBLE = "infeasible"
     NO_SOLUTION = "no_solution"  # stopped by a limit without a solution
     ERROR = "error"
