@@ -390,6 +390,9 @@ def sweep(
                 console.log(f"base plan for the variants' MIP starts: {info['status']}"
                             + (f" (gap {gap:.3%})" if gap is not None else "")
                             + (f": {info['reason']}" if info.get("reason") else ""), highlight=False)
+            elif kind == "waiting":
+                console.log(f"variant {info['variant']} waits for more plans ({info['reason']})",
+                            highlight=False)
             else:
                 counts["ok" if info["status"] in SOLVED else "failed"] += 1
                 bar.update(task, advance=1, status=f"[green]{counts['ok']} solved[/] "

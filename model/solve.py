@@ -80,6 +80,17 @@ class FirstPlanFirst:
     fallback: Any
 
 
+@dataclass
+class StartsOrWait:
+    """Candidate starts for a solve that would rather wait than start from nothing: when none
+    of them is feasible, HiGHS is not run (no solution, termination `noFeasibleStart`) and
+    `none_feasible` is set, so that the caller can try again once more plans exist (a sweep
+    variant waiting for its neighbours'). A `prepare` callback may return one."""
+
+    candidates: list
+    none_feasible: bool = False
+
+
 def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = None,
           stream=None, mip_start=None, first_plan_first: bool = False) -> SolveOutcome:
     """Solve `m` with HiGHS; load the solution if there is one. Never raises for a bad status.
@@ -97,6 +108,9 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
     start = time.perf_counter()
     if isinstance(mip_start, FirstPlanFirst):
         mip_start, first_plan_first = mip_start.fallback, True
+    wait = mip_start if isinstance(mip_start, StartsOrWait) else None
+    if wait is not None:
+        mip_start = wait.candidates
     try:
         compiled = compile_model(m)
     except InfeasibleConstraintException as exc:  # a row with no free variable left, violated
@@ -105,7 +119,8 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
                             objective=None, bound=None, gap_abs=None, gap_rel=None,
                             seconds=time.perf_counter() - start, solver=solver_version(),
                             log_file=str(log_file) if log_file else None)
-    outcome, _h = run_compiled(compiled, options, log_file, stream, mip_start, start, first_plan_first)
+    outcome, _h = run_compiled(compiled, options, log_file, stream, mip_start, start, first_plan_first,
+                               wait=wait)
     return outcome
 
 
@@ -118,7 +133,8 @@ def solver_output(stream, text: io.StringIO):
 
 def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | None = None, stream=None,
                  mip_start=None, start: float | None = None, first_plan_first: bool = False,
-                 relaxation: np.ndarray | None = None) -> tuple[SolveOutcome, highspy.Highs]:
+                 relaxation: np.ndarray | None = None, wait: StartsOrWait | None = None
+                 ) -> tuple[SolveOutcome, highspy.Highs]:
     """Solve a compiled model with HiGHS, load its solution into the Pyomo variables, and return
     the outcome with the HiGHS object (whose duals and model a caller may read or re-solve).
     `relaxation` (column values of an LP relaxation already solved, NaN where it has none) spares
@@ -142,6 +158,12 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             completed, first = _first_plan(compiled, options, relaxation)
         if completed is None and isinstance(mip_start, list):
             choice, completed = first_feasible_start(compiled, mip_start, options)
+        if wait is not None and completed is None:
+            wait.none_feasible = True
+            log.info("no candidate start is feasible: the solve waits for more plans")
+            return SolveOutcome(status=SolveStatus.NO_SOLUTION, termination="noFeasibleStart", objective=None,
+                                bound=None, gap_abs=None, gap_rel=None, seconds=time.perf_counter() - start,
+                                solver=solver_version(), log_file=None, start_used=False), h
         if completed is None and first is None and not (mip_start and not isinstance(mip_start, list)):
             completed, first = _first_plan(compiled, options, relaxation)
         if first is not None:  # the heuristic's seconds come out of the solve's time limit

@@ -44,6 +44,9 @@ from model.sweep.store import (
 
 log = logging.getLogger(__name__)
 
+# a variant none of whose starts was feasible, sent back to the queue (never written as a result)
+WAITING = "waiting"
+
 # one flattened base per worker process, kept for its life: every variant on the worker extends it
 # rather than writing the whole base to disk again
 _BASE_DIRS: dict[str, tempfile.TemporaryDirectory] = {}
@@ -96,15 +99,18 @@ def solve_base_plan(bundle: dict[str, Any], solver: dict[str, Any] | None = None
 
 def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
                   baseline: bool = False, starts: list[list[Any]] | None = None,
-                  start_labels: list[str] | None = None) -> dict[str, Any]:
+                  start_labels: list[str] | None = None, wait: bool = False) -> dict[str, Any]:
     """Solve one variant; never raises for a bad variant: the status and reason say what happened.
 
     `starts` are candidate MIP starts (plans as [component, index, value] rows, nearest first);
-    the first feasible one is used and the record says which (`start_from`).
+    the first feasible one is used and the record says which (`start_from`). With `wait`, a
+    variant none of whose starts is feasible is not solved: its status is `waiting` (the
+    runner offers it again once other variants have added their plans).
     Returns a record (JSON-able) with a `decisions` DataFrame and the variant's own `plan`.
     """
     from model.formulation.levers import named_start, start_map
     from model.run import solve_scenario
+    from model.solve import StartsOrWait
 
     start = time.perf_counter()
     record: dict[str, Any] = {"variant": key, "status": "error", "reason": "",
@@ -114,13 +120,17 @@ def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
         folder = Path(tmp)
         content = {"extends": str(_base_dir(bundle)), **overrides}
         (folder / SCENARIO_FILE).write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
+        held: dict[str, Any] = {}
         try:
             # a variant's fixed decisions are kept, not priced (one re-solve each)
-            held: dict[str, Any] = {}
 
             def prepare(formulation):
                 held["model"] = formulation.model
-                return [start_map(formulation.model, plan) for plan in starts] if starts else None
+                if not starts:
+                    return None
+                candidates = [start_map(formulation.model, plan) for plan in starts]
+                held["wait"] = StartsOrWait(candidates) if wait else None
+                return held["wait"] or candidates
 
             result = solve_scenario(folder, runs_root=None, baseline=baseline, levers=False, price=False,
                                     prepare=prepare)
@@ -137,9 +147,12 @@ def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
         except InfeasibleError as exc:
             record.update(status="infeasible", reason=_clean(str(exc), folder))
         except NoSolutionError as exc:
-            # a feasible start is a solution: none of the offered starts was feasible
-            record.update(status="no_solution", reason=_clean(str(exc), folder), start_from="none",
-                          start_used=False if starts else None)
+            if held.get("wait") is not None and held["wait"].none_feasible:
+                record.update(status=WAITING, reason=f"none of the {len(starts or [])} plans offered is "
+                              "feasible for it", start_from="none", start_used=False)
+            else:  # a feasible start is a solution: none of the offered starts was feasible
+                record.update(status="no_solution", reason=_clean(str(exc), folder), start_from="none",
+                              start_used=False if starts else None)
         except Exception as exc:  # a bug: recorded, and tried again on the next run
             tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
             record.update(status="error", reason=f"{type(exc).__name__}: {exc}",
@@ -266,7 +279,8 @@ def run_sweep(sweep: Sweep | str | Path, runs_root: str | Path = "runs", workers
 
     `client` (a ``distributed.Client``) is used as given; otherwise one is opened on `scheduler`
     or on a LocalCluster of `workers` processes. `on_event(kind, info)` is called with
-    ("start", {total, todo, done}) and ("variant", record) as each variant finishes.
+    ("start", {total, todo, done}), ("variant", record) as each variant finishes, and
+    ("waiting", record) when a variant goes back to the queue for want of a feasible start.
     """
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep)
@@ -340,21 +354,36 @@ def _execute(sweep: Sweep, todo: list[Variant], client: Any, vdir: Path, run: Sw
         pool = StartPool(run.variants, _base_start(sweep, client, bundle, vdir.parent, emit))
     queue = list(todo)
     by_future = {}
+    in_flight = 2 * max(run.workers, 1)
+    # Variants none of whose offered plans was feasible wait here for more plans (a demand-raising
+    # variant needs one with at least its demand; a cold solve at one thread often finds no plan
+    # within its limit). A variant waits only if plans were added since its last try, so each
+    # plan is tried at most once per variant; when nothing else is running, the first one waiting
+    # goes ahead without a start.
+    parked: list[Variant] = []
+    tried_at: dict[str, int] = {}  # the pool's plan count when each variant last waited
 
     def submit_next() -> None:
         v = queue.pop(0)
         starts, labels = pool.candidates(v) if pool is not None else ([], [])
+        wait = bool(starts) and tried_at.get(v.key, -1) < pool.added
         future = client.submit(solve_variant, bundle, v.overrides, v.key, sweep.spec.baseline, starts,
-                               labels, key=f"bedplan-variant-{v.key}-{secrets.token_hex(3)}",
+                               labels, wait, key=f"bedplan-variant-{v.key}-{secrets.token_hex(3)}",
                                pure=False)
         by_future[future] = v
         pending_futures.add(future)
 
+    def fill() -> None:
+        while queue and len(by_future) < in_flight:
+            submit_next()
+        if not by_future and parked:
+            queue.append(parked.pop(0))
+            submit_next()
+
     # a few more tasks than workers keep every worker busy; the rest wait for the plans of the
     # variants solved before them (their nearest solved neighbours are the better MIP starts)
     pending_futures = as_completed([])
-    for _ in range(min(len(queue), 2 * max(run.workers, 1))):
-        submit_next()
+    fill()
     try:
         for future in pending_futures:
             v = by_future.pop(future)
@@ -363,11 +392,19 @@ def _execute(sweep: Sweep, todo: list[Variant], client: Any, vdir: Path, run: Sw
             except Exception as exc:  # a lost worker (KilledWorker) or a transport failure
                 outcome = {"record": {"variant": v.key, "status": "error",
                                       "reason": f"{type(exc).__name__}: {exc}"}, "decisions": None}
+            if outcome["record"]["status"] == WAITING:
+                tried_at[v.key] = pool.added
+                parked.append(v)
+                log.info("variant %s (%s) waits for more plans: %s", v.key, v.label,
+                         outcome["record"]["reason"])
+                emit("waiting", outcome["record"])
+                fill()
+                continue
             record = write_variant(vdir, v, outcome)
-            if pool is not None:
-                pool.add(v, outcome.get("plan"))
-            if queue:
-                submit_next()
+            if pool is not None and pool.add(v, outcome.get("plan")):
+                queue.extend(parked)  # a new plan: the waiting variants try it, after the rest
+                parked.clear()
+            fill()
             run.solved.append(v.key)
             if record["status"] not in SOLVED:
                 run.failed.append(v.key)

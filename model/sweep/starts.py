@@ -61,10 +61,15 @@ class StartPool:
         self.spans = spans_of(variants)
         self.base_plan = base_plan or None
         self.solved: deque[tuple[Variant, list]] = deque(maxlen=KEPT_PLANS)
+        self.added = 0  # plans added so far (the deque keeps the latest KEPT_PLANS)
 
-    def add(self, variant: Variant, plan: list | None) -> None:
-        if plan:
-            self.solved.append((variant, plan))
+    def add(self, variant: Variant, plan: list | None) -> bool:
+        """Keep `variant`'s plan; False when it has none."""
+        if not plan:
+            return False
+        self.solved.append((variant, plan))
+        self.added += 1
+        return True
 
     def candidates(self, variant: Variant) -> tuple[list[list], list[str]]:
         """(plans, where each comes from): the nearest solved variants, then the base plan."""

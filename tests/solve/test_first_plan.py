@@ -10,7 +10,7 @@ from pyomo.common.collections import ComponentMap
 
 from model.config import SolverConfig
 from model.first_plan import column_years, lp_neighbourhood, relax_and_fix, ward_box, ward_columns
-from model.solve import FirstPlanFirst, compile_model, solve
+from model.solve import FirstPlanFirst, StartsOrWait, compile_model, solve
 from model.vocabulary import SolveStatus
 
 # presolve off: HiGHS's presolve solves models this small outright, and then never says whether
@@ -98,6 +98,22 @@ def test_a_list_of_infeasible_candidates_falls_back_to_relax_and_fix():
     infeasible = ComponentMap([(m.build[2020], 0), (m.build[2021], 0)])  # no place in 2021
     outcome = solve(m, RELAX_AND_FIX, mip_start=[infeasible])
     assert outcome.start_choice is None and outcome.first_plan["objective"] == pytest.approx(8.0)
+    assert outcome.objective == pytest.approx(5.0)
+
+
+def test_a_solve_that_would_rather_wait_runs_nothing_without_a_feasible_start():
+    """`StartsOrWait`: no candidate feasible (no place in 2021) -> HiGHS is not run, no
+    solution, `none_feasible` set; a feasible one (build in 2020) -> the usual solve, cost 5."""
+    m = build_early_or_late()
+    wait = StartsOrWait([ComponentMap([(m.build[2020], 0), (m.build[2021], 0)])])
+    outcome = solve(m, RELAX_AND_FIX, mip_start=wait)
+    assert wait.none_feasible and outcome.status == SolveStatus.NO_SOLUTION
+    assert outcome.termination == "noFeasibleStart" and outcome.first_plan is None
+    m = build_early_or_late()
+    wait = StartsOrWait([ComponentMap([(m.build[2020], 0), (m.build[2021], 0)]),
+                         ComponentMap([(m.build[2020], 1), (m.build[2021], 0)])])
+    outcome = solve(m, HIGHS, mip_start=wait)
+    assert not wait.none_feasible and outcome.start_choice == 1
     assert outcome.objective == pytest.approx(5.0)
 
 

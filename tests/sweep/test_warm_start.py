@@ -12,6 +12,7 @@ import pytest
 from model.sweep import RESULTS_FILE, dask_client, run_sweep, starts
 from model.sweep.starts import StartPool, distance, spans_of
 from model.sweep.store import BASE_PLAN_FILE, Variant
+from tests.factory import Tiny
 from tests.sweep.test_sweep import write_sweep
 
 
@@ -98,3 +99,32 @@ def test_warm_start_changes_nothing_beyond_the_gaps(tmp_path, client):
     again = run_sweep(warm, runs_root=runs, client=client)
     assert len(again.solved) == 1
     assert (warm_run.folder / BASE_PLAN_FILE).stat().st_mtime_ns == before
+
+
+def test_a_variant_without_a_feasible_start_waits_for_a_neighbours_plan(tmp_path, client):
+    """One unit A in hub H (1 ward of 10 beds, up to 10), all of F's medium need in the hub:
+    the base (10 beds) keeps 1 ward, a plan infeasible for 11 or 12 beds (they need 2). Both
+    variants wait (their only plan does not fit); with nothing else running the first one back
+    goes ahead without a start, and its plan (2 wards, 20 beds) then starts the other. Each
+    optimum is a cold sweep's."""
+    tiny = (Tiny().site("A", wards={"med": 1}).service("med", in_hub_share=1.0).need("F", "med", 10))
+    base = tiny.write(tmp_path / "tiny")
+    parameters = [{"name": "need", "table": "demand", "column": "beds", "op": "scale",
+                   "values": [1.2, 1.1]}]
+    events: list[tuple[str, dict]] = []
+    runs = tmp_path / "runs"
+    warm = run_sweep(write_sweep(tmp_path / "warm", "warm", base=base, design="grid", parameters=parameters),
+                     runs_root=runs, client=client, on_event=lambda kind, info: events.append((kind, info)))
+    cold = run_sweep(write_sweep(tmp_path / "cold", "cold", base=base, design="grid", parameters=parameters,
+                                 warm_start=False), runs_root=runs, client=client)
+    waited = sorted(info["variant"] for kind, info in events if kind == "waiting")
+    assert len(waited) == 2 and len(set(waited)) == 2
+    w = pd.read_parquet(warm.folder / RESULTS_FILE).set_index("label")
+    c = pd.read_parquet(cold.folder / RESULTS_FILE).set_index("label")
+    assert (w["status"] == "optimal").all() and len(w) == 2
+    assert sorted(w["start_from"]) == sorted(["none", f"variant {w.index[w['start_from'] == 'none'][0]}"])
+    for label in w.index:
+        assert w.at[label, "objective"] == pytest.approx(c.at[label, "objective"], rel=1e-9), label
+    # a wait is never written as a result: one record a variant, the solved one
+    records = [json.loads(p.read_text()) for p in (warm.folder / "variants").glob("*.json")]
+    assert sorted(r["status"] for r in records) == ["optimal", "optimal"]
