@@ -105,7 +105,8 @@ def test_a_scale_row_names_its_first_plan_heuristic():
            "highs_seconds": 180.0, "first_plan": "lp_neighbourhood"}
     info = {"nproc": 2, "cpu": "cpu", "ram_gb": 24, "python": "3", "load": (1.0, 1.0, 1.0)}
     args = argparse.Namespace(time_limit=300, mip_gap=0.001, threads=2, quick=True)
-    text = bench.render(info, [], {}, [row, {**row, "name": "plain", "first_plan": "highs"}], args, time.time())
+    rows = [row, {**row, "name": "plain", "first_plan": "highs"}]
+    text = bench.render(info, [], {}, rows, args, time.time())
     lines = [line for line in text.splitlines() if line.startswith(("| England", "| plain"))]
     assert "| optimal (first plan: lp_neighbourhood) |" in lines[0]
     assert "| optimal |" in lines[1]
