@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 # a variant none of whose starts was feasible, sent back to the queue (never written as a result)
 WAITING = "waiting"
+MAX_WAITS = 3  # times a variant waits for more plans before it goes ahead without a start
 
 # one flattened base per worker process, kept for its life: every variant on the worker extends it
 # rather than writing the whole base to disk again
@@ -359,14 +360,16 @@ def _execute(sweep: Sweep, todo: list[Variant], client: Any, vdir: Path, run: Sw
     # variant needs one with at least its demand; a cold solve at one thread often finds no plan
     # within its limit). A variant waits only if plans were added since its last try, so each
     # plan is tried at most once per variant; when nothing else is running, the first one waiting
-    # goes ahead without a start.
+    # goes ahead without a start. A waiting variant goes back to the end of the queue when a plan
+    # comes, and waits at most MAX_WAITS times (each wait costs a build and the plans' LP checks).
     parked: list[Variant] = []
     tried_at: dict[str, int] = {}  # the pool's plan count when each variant last waited
+    waits: dict[str, int] = {}
 
     def submit_next() -> None:
         v = queue.pop(0)
         starts, labels = pool.candidates(v) if pool is not None else ([], [])
-        wait = bool(starts) and tried_at.get(v.key, -1) < pool.added
+        wait = bool(starts) and waits.get(v.key, 0) < MAX_WAITS and tried_at.get(v.key, -1) < pool.added
         future = client.submit(solve_variant, bundle, v.overrides, v.key, sweep.spec.baseline, starts,
                                labels, wait, key=f"bedplan-variant-{v.key}-{secrets.token_hex(3)}",
                                pure=False)
@@ -394,6 +397,7 @@ def _execute(sweep: Sweep, todo: list[Variant], client: Any, vdir: Path, run: Sw
                                       "reason": f"{type(exc).__name__}: {exc}"}, "decisions": None}
             if outcome["record"]["status"] == WAITING:
                 tried_at[v.key] = pool.added
+                waits[v.key] = waits.get(v.key, 0) + 1
                 parked.append(v)
                 log.info("variant %s (%s) waits for more plans: %s", v.key, v.label,
                          outcome["record"]["reason"])

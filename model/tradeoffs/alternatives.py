@@ -33,11 +33,12 @@ Two methods (``--method``):
     first is :math:`\sigma |z^*| / 25` (25 units of distance, say one service emptied at five
     sites for five years, worth the whole slack), later alternatives start at the price the one
     before kept. Prices are tried in rounds of as many as the cluster has workers (the first
-    round: the price and 4, 16, ... times it): after a plan over the budget the next round is
-    below the least such price (a quarter, a sixteenth, ...), after plans that repeat one
-    already found or are within the budget (to seek a more distant one) above the greatest
-    (4, 16, ... times), and once both ends are known it is spaced evenly between them on a log
-    scale (one worker: their geometric mean). After ``tries`` solves (default 2) the
+    round: the price and 4, 16, ... times it; or, when the alternative before found a price over
+    its budget, the price and points evenly between the two on a log scale): after a plan over
+    the budget the next round is below the least such price (a quarter, a sixteenth, ...), after
+    plans that repeat one already found or are within the budget (to seek a more distant one)
+    above the greatest (4, 16, ... times), and once both ends are known it is spaced evenly
+    between them on a log scale (one worker: their geometric mean). After ``tries`` solves (default 2) the
     plan within the budget farthest from its nearest earlier plan is kept; up to three more
     solves are made while none is within it. Every try is a run folder and a row of
     ``tries.csv``. What is proved: each plan kept is within the budget (checked on the plan,
@@ -241,6 +242,17 @@ def solve_priced(task: dict[str, Any], label: str, price: float, budget: float,
     return record
 
 
+def first_round(price: float, over: float | None, width: int = 1) -> list[float]:
+    """An alternative's first round of `width` prices from `price`: with no price known to be
+    over the budget, it and PRICE_STEP, PRICE_STEP^2, ... times it; with `over` (the least price
+    the alternative before found over its budget), it and points evenly between the two on a log
+    scale (width 2: their geometric mean), so that no try of the round repeats a price already
+    seen to overspend."""
+    if over is None or over <= price:
+        return [price * PRICE_STEP**j for j in range(width)]
+    return [price * (over / price) ** (j / width) for j in range(width)]
+
+
 def next_prices(low: float | None, high: float | None, width: int = 1) -> list[float]:
     """The next round of `width` prices: between a price whose plan was within the budget or a
     repeat (`low`) and one whose plan was over it (`high`), evenly spaced on a log scale (one:
@@ -320,6 +332,7 @@ def _solve_all(client: Any, task: dict[str, Any], slack: float, count: int, run:
     budget = z + slack * abs(z)
     plans = [optimum["plan"]]
     price = max(slack * abs(z) / FIRST_PRICE_UNITS, 1.0)  # £1 a unit when the optimum costs nothing
+    over = None  # the least price the search before found over its budget
     for k in range(1, count + 1):
         label = _plan_label(k)
         record = read_record(out, label, task["digest"])
@@ -328,7 +341,7 @@ def _solve_all(client: Any, task: dict[str, Any], slack: float, count: int, run:
             latest = next((r["label"] for r in reversed(run.records) if r.get("plan")), "optimum")
             if tries:
                 record = _price_search(client, {**task, "latest": latest}, label, price, budget, plans,
-                                       after, tries, run, emit)
+                                       after, tries, run, emit, over)
                 write_record(out, label, record)
             else:
                 record = client.submit(solve_alternative, {**task, "latest": latest}, label, budget,
@@ -355,12 +368,13 @@ def _solve_all(client: Any, task: dict[str, Any], slack: float, count: int, run:
         if not record.get("plan"):  # with the same plans to move away from, the next would fail too
             break
         plans.append(record["plan"])
-        price = record.get("price") or price  # the next search starts where this one kept its plan
+        # the next search starts where this one kept its plan, below the least price it found over
+        price, over = record.get("price") or price, record.get("price_over")
 
 
 def _price_search(client: Any, task: dict[str, Any], label: str, first_price: float, budget: float,
                   plans: list[dict[str, int]], after: str, tries: int, run: AlternativesRun,
-                  emit: Any) -> dict[str, Any]:
+                  emit: Any, over: float | None = None) -> dict[str, Any]:
     """Method `price` for one alternative (module docstring): its tries, in rounds of as many
     prices as the cluster has workers, each a record `<label>.try<i>` reused by a rerun, and
     the record of the plan kept (with every try)."""
@@ -368,7 +382,7 @@ def _price_search(client: Any, task: dict[str, Any], label: str, first_price: fl
     width = max(1, len(client.scheduler_info().get("workers", {})))
     done: list[dict[str, Any]] = []
     low = high = None
-    prices = [first_price * PRICE_STEP**j for j in range(width)]
+    prices = first_round(first_price, over, width)
     while prices:
         kept = keep_plan(done)
         start = {**task, "latest": kept["label"]} if kept else task  # the farthest plan yet
@@ -404,7 +418,7 @@ def _price_search(client: Any, task: dict[str, Any], label: str, first_price: fl
     summary = [{k: getattr(t.get(k), "value", t.get(k)) for k in TRY_FIELDS} for t in done]  # enums as text
     kept = keep_plan(done)
     if kept is not None:
-        return {**kept, "label": label, "tries": summary, "kept_try": kept["label"]}
+        return {**kept, "label": label, "tries": summary, "kept_try": kept["label"], "price_over": high}
     repeats = [t for t in done if t.get("verdict") == "repeat"]
     prices = sorted(t["price"] for t in done)
     if repeats:

@@ -44,7 +44,7 @@ import pandas as pd
 import pytest
 
 from model.sweep import dask_client
-from model.tradeoffs.alternatives import keep_plan, next_prices, run_alternatives
+from model.tradeoffs.alternatives import first_round, keep_plan, next_prices, run_alternatives
 from model.tradeoffs.plans import distance
 from tests.factory import Tiny
 
@@ -95,6 +95,8 @@ def test_the_price_search_by_hand(priced):
     assert kept == [("alt-01.try1", 1040, pytest.approx(1.301e6)),
                     ("alt-02.try2", 4160, pytest.approx(1.302e6))]
     assert [alt1["distance_to_nearest"], alt2["distance_to_nearest"]] == [4, 4]
+    # no price was over the budget in either search, so each next first round steps by 4
+    assert alt1["price_over"] is None and alt2["price_over"] is None
     assert alt3["status"] == "repeat" and alt3["same_as"] == "optimum" and "plan" not in alt3
     over = alt3["tries"][3]
     assert over["objective"] == pytest.approx(1.4e6) and over["objective"] > 1.02 * 1.3e6
@@ -114,6 +116,16 @@ def test_every_try_is_in_tries_csv_and_a_rerun_solves_none(priced):
     assert "tries.csv" in summary and "gap of its priced objective" in summary
     assert again.solved == []
     assert [r["label"] for r in again.records] == ["optimum", "alt-01", "alt-02", "alt-03"]
+
+
+def test_the_first_round_by_hand():
+    # nothing known over the budget: the price, then steps of 4
+    assert first_round(10.0, None, 2) == [10.0, 40.0] and first_round(10.0, None) == [10.0]
+    # 40 was over the budget before: the price and sqrt(10 x 40) = 20; three wide below 80:
+    # 10, 20, 40 (a factor 80/10 = 8 in three equal steps of 2)
+    assert first_round(10.0, 40.0, 2) == [10.0, pytest.approx(20.0)]
+    assert first_round(10.0, 80.0, 3) == [10.0, pytest.approx(20.0), pytest.approx(40.0)]
+    assert first_round(10.0, 10.0, 2) == [10.0, 40.0]  # no room below it: as if nothing were known
 
 
 def test_next_prices_and_the_plan_kept_by_hand():
