@@ -123,8 +123,6 @@ def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
         (folder / SCENARIO_FILE).write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
         held: dict[str, Any] = {}
         try:
-            # a variant's fixed decisions are kept, not priced (one re-solve each)
-
             def prepare(formulation):
                 held["model"] = formulation.model
                 if not starts:
@@ -133,6 +131,7 @@ def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
                 held["wait"] = StartsOrWait(candidates) if wait else None
                 return held["wait"] or candidates
 
+            # a variant's fixed decisions are kept, not priced (one re-solve each)
             result = solve_scenario(folder, runs_root=None, baseline=baseline, levers=False, price=False,
                                     prepare=prepare)
             record.update(_solved_record(result))
