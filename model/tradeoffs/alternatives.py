@@ -33,17 +33,17 @@ Two methods (``--method``):
     first is :math:`\sigma |z^*| / 25` (25 units of distance, say one service emptied at five
     sites for five years, worth the whole slack), later alternatives start at the price the one
     before kept. Prices are tried in rounds of as many as the cluster has workers (the first
-    round: the price and 4, 16, ... times it; or, when the alternative before found a price over
-    its budget, the price and points evenly between the two on a log scale): after a plan over
-    the budget the next round is below the least such price (a quarter, a sixteenth, ...), after
-    plans that repeat one already found or are within the budget (to seek a more distant one)
-    above the greatest (4, 16, ... times), and once both ends are known it is spaced evenly
-    between them on a log scale (one worker: their geometric mean). After ``tries`` solves (default 2) the
-    plan within the budget farthest from its nearest earlier plan is kept; up to three more
-    solves are made while none is within it. Every try is a run folder and a row of
-    ``tries.csv``. What is proved: each plan kept is within the budget (checked on the plan,
-    whatever the gap), and differs from every plan before it; not that no plan within the
-    budget is more distant.
+    round: the price and 4, 16, ... times it; or, when an alternative before found a price over
+    its budget, the price and points evenly between it and the latest such on a log scale,
+    while that is above it): after a plan over the budget the next round is below the least
+    such price (a quarter, a sixteenth, ...), after plans that repeat one already found or are
+    within the budget (to seek a more distant one) above the greatest (4, 16, ... times), and
+    once both ends are known it is spaced evenly between them on a log scale (one worker: their
+    geometric mean). After ``tries`` solves (default 2) the plan within the budget farthest from
+    its nearest earlier plan is kept; up to three more solves are made while none is within it.
+    Every try is a run folder and a row of ``tries.csv``. What is proved: each plan kept is
+    within the budget (checked on the plan, whatever the gap), and differs from every plan
+    before it; not that no plan within the budget is more distant.
 
 The alternatives are solved one after another (each depends on all before it), on the Dask
 cluster of ``--workers``/``--scheduler`` like the other commands; each starts from the latest
@@ -245,9 +245,9 @@ def solve_priced(task: dict[str, Any], label: str, price: float, budget: float,
 def first_round(price: float, over: float | None, width: int = 1) -> list[float]:
     """An alternative's first round of `width` prices from `price`: with no price known to be
     over the budget, it and PRICE_STEP, PRICE_STEP^2, ... times it; with `over` (the least price
-    the alternative before found over its budget), it and points evenly between the two on a log
-    scale (width 2: their geometric mean), so that no try of the round repeats a price already
-    seen to overspend."""
+    an earlier search found over its budget) above it, it and points evenly between the two on
+    a log scale (width 2: their geometric mean), so that the round does not spend a try on a
+    price that has overspent before."""
     if over is None or over <= price:
         return [price * PRICE_STEP**j for j in range(width)]
     return [price * (over / price) ** (j / width) for j in range(width)]
@@ -332,7 +332,7 @@ def _solve_all(client: Any, task: dict[str, Any], slack: float, count: int, run:
     budget = z + slack * abs(z)
     plans = [optimum["plan"]]
     price = max(slack * abs(z) / FIRST_PRICE_UNITS, 1.0)  # £1 a unit when the optimum costs nothing
-    over = None  # the least price the search before found over its budget
+    over = None  # the least price the latest search to find one found over its budget
     for k in range(1, count + 1):
         label = _plan_label(k)
         record = read_record(out, label, task["digest"])
@@ -368,8 +368,9 @@ def _solve_all(client: Any, task: dict[str, Any], slack: float, count: int, run:
         if not record.get("plan"):  # with the same plans to move away from, the next would fail too
             break
         plans.append(record["plan"])
-        # the next search starts where this one kept its plan, below the least price it found over
-        price, over = record.get("price") or price, record.get("price_over")
+        # the next search starts where this one kept its plan, below the least price found over
+        # the budget so far (by this search, or else by one before)
+        price, over = record.get("price") or price, record.get("price_over") or over
 
 
 def _price_search(client: Any, task: dict[str, Any], label: str, first_price: float, budget: float,
