@@ -357,9 +357,9 @@ def _execute(sweep: Sweep, todo: list[Variant], client: Any, vdir: Path, run: Sw
     in_flight = 2 * max(run.workers, 1)
     # Variants none of whose offered plans was feasible wait here for more plans (a demand-raising
     # variant needs one with at least its demand; a cold solve at one thread often finds no plan
-    # within its limit). A variant waits only if plans were added since its last try, so each
-    # plan is tried at most once per variant; when nothing else is running, the first one waiting
-    # goes ahead without a start. A waiting variant goes back to the end of the queue when a plan
+    # within its limit). A variant waits only if plans were added since its last try, so it is
+    # never offered the same plans twice running; when nothing else is running, the first one
+    # waiting goes ahead without a start. A waiting variant goes back to the end of the queue when a plan
     # comes, and waits at most MAX_WAITS times (each wait costs a build and the plans' LP checks).
     parked: list[Variant] = []
     tried_at: dict[str, int] = {}  # the pool's plan count when each variant last waited
