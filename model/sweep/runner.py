@@ -358,9 +358,10 @@ def _execute(sweep: Sweep, todo: list[Variant], client: Any, vdir: Path, run: Sw
     # Variants none of whose offered plans was feasible wait here for more plans (a demand-raising
     # variant needs one with at least its demand; a cold solve at one thread often finds no plan
     # within its limit). A variant waits only if plans were added since its last try, so it is
-    # never offered the same plans twice running; when nothing else is running, the first one
-    # waiting goes ahead without a start. A waiting variant goes back to the end of the queue when a plan
-    # comes, and waits at most MAX_WAITS times (each wait costs a build and the plans' LP checks).
+    # never offered the same plans twice running; when nothing else is running, the one farthest
+    # from every plan goes ahead without a start. A waiting variant goes back to the end of the
+    # queue when a plan comes, and waits at most MAX_WAITS times (each wait costs a build and
+    # the plans' LP checks).
     parked: list[Variant] = []
     tried_at: dict[str, int] = {}  # the pool's plan count when each variant last waited
     waits: dict[str, int] = {}
@@ -379,7 +380,11 @@ def _execute(sweep: Sweep, todo: list[Variant], client: Any, vdir: Path, run: Sw
         while queue and len(by_future) < in_flight:
             submit_next()
         if not by_future and parked:
-            queue.append(parked.pop(0))
+            # the waiting variant farthest from every plan goes first: its own plan is the likeliest
+            # to fit the others (the highest demand, when demand is what keeps them waiting)
+            farthest = max(parked, key=pool.nearest_distance)
+            parked.remove(farthest)
+            queue.append(farthest)
             submit_next()
 
     # a few more tasks than workers keep every worker busy; the rest wait for the plans of the

@@ -71,6 +71,11 @@ class StartPool:
         self.added += 1
         return True
 
+    def nearest_distance(self, variant: Variant) -> float:
+        """The distance from `variant` to the nearest solved variant with a plan (inf if none)."""
+        return min((distance(variant.values, v.values, self.spans) for v, _plan in self.solved),
+                   default=math.inf)
+
     def candidates(self, variant: Variant) -> tuple[list[list], list[str]]:
         """(plans, where each comes from): the nearest solved variants, then the base plan."""
         near = sorted(self.solved, key=lambda item: distance(variant.values, item[0].values, self.spans))

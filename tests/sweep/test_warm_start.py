@@ -47,6 +47,10 @@ def test_nearest_solved_variants_come_first_then_the_base_plan(monkeypatch):
     assert labels == ["variant carbon=150,demand=1.05", "variant carbon=0,demand=1.1", "base plan"]
     # a text parameter counts 1 when it differs
     assert distance({"policy": "a"}, {"policy": "b"}, {}) == 1.0
+    # the nearest solved variant with a plan, for the waiting variant to go first: the target's
+    # is d (0.125); with nothing solved yet, infinitely far
+    assert pool.nearest_distance(target) == pytest.approx(0.125)
+    assert StartPool([a, target], base_plan=None).nearest_distance(target) == float("inf")
 
 
 @pytest.fixture(scope="module")
@@ -103,28 +107,33 @@ def test_warm_start_changes_nothing_beyond_the_gaps(tmp_path, client):
 
 def test_a_variant_without_a_feasible_start_waits_for_a_neighbours_plan(tmp_path, client):
     """One unit A in hub H (1 ward of 10 beds, up to 10), all of F's medium need in the hub:
-    the base (10 beds) keeps 1 ward, a plan infeasible for 11 or 12 beds (they need 2). Both
-    variants wait (their only plan does not fit); with nothing else running the first one back
-    goes ahead without a start, and its plan (2 wards, 20 beds) then starts the other. Each
-    optimum is a cold sweep's."""
+    the base (10 beds) keeps 1 ward, and so does x 0.9 (9 beds, from the base plan); that plan
+    is infeasible for x 1.1 and x 1.2 (11 and 12 beds need 2 wards). Both wait (however the
+    workers interleave, every plan they are offered has 1 ward); with nothing else running, the
+    one farthest from every plan goes ahead without a start: x 1.2 (|1.2 - 0.9| / 0.3 = 1.0
+    against x 1.1's 0.2 / 0.3), and its plan (2 wards, 20 beds) then starts x 1.1. Each optimum
+    is a cold sweep's."""
     tiny = (Tiny().site("A", wards={"med": 1}).service("med", in_hub_share=1.0).need("F", "med", 10))
     base = tiny.write(tmp_path / "tiny")
     parameters = [{"name": "need", "table": "demand", "column": "beds", "op": "scale",
-                   "values": [1.2, 1.1]}]
+                   "values": [1.1, 1.2, 0.9]}]
     events: list[tuple[str, dict]] = []
     runs = tmp_path / "runs"
     warm = run_sweep(write_sweep(tmp_path / "warm", "warm", base=base, design="grid", parameters=parameters),
                      runs_root=runs, client=client, on_event=lambda kind, info: events.append((kind, info)))
     cold = run_sweep(write_sweep(tmp_path / "cold", "cold", base=base, design="grid", parameters=parameters,
                                  warm_start=False), runs_root=runs, client=client)
-    waited = sorted(info["variant"] for kind, info in events if kind == "waiting")
-    assert len(waited) == 2 and len(set(waited)) == 2
     w = pd.read_parquet(warm.folder / RESULTS_FILE).set_index("label")
     c = pd.read_parquet(cold.folder / RESULTS_FILE).set_index("label")
-    assert (w["status"] == "optimal").all() and len(w) == 2
-    assert sorted(w["start_from"]) == sorted(["none", f"variant {w.index[w['start_from'] == 'none'][0]}"])
-    for label in w.index:
-        assert w.at[label, "objective"] == pytest.approx(c.at[label, "objective"], rel=1e-9), label
+    label = {round(float(need), 1): name for name, need in w["need"].items()}
+    waited = {info["variant"] for kind, info in events if kind == "waiting"}
+    assert waited == set(w.loc[[label[1.1], label[1.2]], "variant"])
+    assert (w["status"] == "optimal").all() and len(w) == 3
+    assert w.at[label[0.9], "start_from"] == "base plan"
+    assert w.at[label[1.2], "start_from"] == "none"
+    assert w.at[label[1.1], "start_from"] == f"variant {label[1.2]}"
+    for name in w.index:
+        assert w.at[name, "objective"] == pytest.approx(c.at[name, "objective"], rel=1e-9), name
     # a wait is never written as a result: one record a variant, the solved one
     records = [json.loads(p.read_text()) for p in (warm.folder / "variants").glob("*.json")]
-    assert sorted(r["status"] for r in records) == ["optimal", "optimal"]
+    assert sorted(r["status"] for r in records) == ["optimal"] * 3
