@@ -380,8 +380,9 @@ def _execute(sweep: Sweep, todo: list[Variant], client: Any, vdir: Path, run: Sw
         while queue and len(by_future) < in_flight:
             submit_next()
         if not by_future and parked:
-            # the waiting variant farthest from every plan goes first: its own plan is the likeliest
-            # to fit the others (the highest demand, when demand is what keeps them waiting)
+            # the waiting variant farthest from every plan goes first: the one the plans found cover
+            # least, so its own plan adds the most (a heuristic: the distance weighs every
+            # parameter alike, not only the one that keeps them waiting)
             farthest = max(parked, key=pool.nearest_distance)
             parked.remove(farthest)
             queue.append(farthest)
