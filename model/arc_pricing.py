@@ -228,7 +228,7 @@ def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfi
     """The LP relaxation's value and row duals (None if not solved to optimality in time), and
     HiGHS's model status. HiGHS's log goes to `stream` and is appended to `logs`."""
     if seconds <= 0:
-        return None, {}, highspy.HighsModelStatus.kTimeLimit
+        return None, {}, highspy.HighsModelStatus.kTimeLimit, {}
     h = quiet_highs(options.threads)
     h.setOptionValue("time_limit", max(1.0, float(seconds)))
     # Interior point, then crossover to a vertex: on 200 zones x 300 sites x 10 years x 8 services

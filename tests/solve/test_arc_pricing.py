@@ -95,6 +95,22 @@ def test_the_neighbourhood_starts_from_the_pricings_relaxation(tmp_path):
     assert box["objective"] == pytest.approx(1_050_000)
 
 
+def test_no_time_for_the_relaxation_leaves_the_mip_to_it(tmp_path, monkeypatch):
+    """No share of the limit for the pricing's relaxation (LP_SHARE 0): no relaxation is solved,
+    the MIP on the arcs built runs as it is (nearest:1, far_arc's 1,200,000 before pricing, then
+    priced by the plan's LP to the full model's 1,050,000), and no bound over every arc is
+    claimed. (The relaxation's early return once had one value fewer than its caller unpacks.)"""
+    import model.arc_pricing as arc_pricing
+
+    monkeypatch.setattr(arc_pricing, "LP_SHARE", 0.0)
+    tiny = far_arc()
+    tiny.config["solver"].update(arcs="nearest:1", first_plan="lp_neighbourhood")
+    priced = solve_scenario(tiny.write(tmp_path / "priced"), runs_root=None, baseline=False)
+    report = priced.manifest["arc_pricing"]
+    assert report["lp_bound"] is None and report["rounds"][0]["phase"] == "mip"
+    assert priced.outcome.objective == pytest.approx(1_050_000)
+
+
 def test_all_arcs_is_the_old_arc_set(tmp_path):
     """`all` keeps every arc within max_placement_km, in need-pair then site order."""
     folder = _synthetic()(tmp_path / "s", zones=10, sites=14, years=2, services=2, seed=3,
