@@ -35,7 +35,7 @@ import numpy as np
 from model.arc_costs import RowDuals, arc_blocks, lagrangian_bound, price_arcs
 from model.arcs import choose_arcs, nearest_k, ordered_arcs
 from model.config import SolverConfig
-from model.first_plan import quiet_highs
+from model.first_plan import quiet_highs, ward_columns
 from model.formulation import formulate
 from model.formulation.builder import Formulation
 from model.formulation.levers import named_start, start_map
@@ -111,12 +111,13 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
     k = _k(options.arcs)
     lp_logs: list[str] = []  # the relaxations' HiGHS logs, put before the MIP's in the run's log
     relaxed_wards: dict[tuple, float] = {}  # the last relaxation solved: its ward counts, by name
+    keep_wards = options.first_plan == "lp_neighbourhood"  # the only reader of relaxed_wards
     while len(report.rounds) < MAX_ROUNDS:
         seconds = lp_deadline - time.perf_counter()
-        value, duals, status, solved = _lp_duals(compiled, formulation, options, seconds, stream, lp_logs,
-                                                 len(arcs))
-        if value is not None:
-            relaxed_wards = solved
+        value, duals, status, h = _lp_duals(compiled, formulation, options, seconds, stream, lp_logs,
+                                            len(arcs))
+        if value is not None and keep_wards:
+            relaxed_wards = _ward_values(h, compiled)
         if status == highspy.HighsModelStatus.kInfeasible and len(arcs) < report.arcs_possible:
             k *= 2  # nearest:K alone cannot meet the rules (e.g. in-hub shares): widen, not price
             report.note = f"nearest:{_k(options.arcs)} infeasible, widened to nearest:{k}"
@@ -145,8 +146,9 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         remaining = max(1.0, deadline - time.perf_counter() - RESERVE * options.time_limit)
         run_options = options.model_copy(update={"time_limit": remaining})
         mip_start = start_map(formulation.model, start)
-        outcome, h = run_compiled(compiled, run_options, log_file, stream, mip_start,
-                                  relaxation=_by_column(compiled, relaxed_wards))
+        # the first-plan heuristic runs only on a MIP without a start
+        relaxation = _by_column(compiled, relaxed_wards) if start is None else None
+        outcome, h = run_compiled(compiled, run_options, log_file, stream, mip_start, relaxation=relaxation)
         if not outcome.has_solution:
             report.note = f"the MIP found no solution ({outcome.termination})"
             break
@@ -225,10 +227,11 @@ def _record(report: ArcReport, phase: str, priced, value: float, arcs: int,
 
 def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfig, seconds: float,
               stream=None, logs: list[str] | None = None, arcs: int = 0):
-    """The LP relaxation's value and row duals (None if not solved to optimality in time), and
-    HiGHS's model status. HiGHS's log goes to `stream` and is appended to `logs`."""
+    """The LP relaxation's value and row duals (None if not solved to optimality in time),
+    HiGHS's model status and the HiGHS object (None when there was no time to run it). HiGHS's
+    log goes to `stream` and is appended to `logs`."""
     if seconds <= 0:
-        return None, {}, highspy.HighsModelStatus.kTimeLimit, {}
+        return None, {}, highspy.HighsModelStatus.kTimeLimit, None
     h = quiet_highs(options.threads)
     h.setOptionValue("time_limit", max(1.0, float(seconds)))
     # Interior point, then crossover to a vertex: on 200 zones x 300 sites x 10 years x 8 services
@@ -253,25 +256,26 @@ def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfi
     if logs is not None:
         logs.append(text.getvalue())
     value, duals = optimal_duals(h, compiled)
-    return value, duals, h.getModelStatus(), _ward_values(h, compiled) if value is not None else {}
+    return value, duals, h.getModelStatus(), h
 
 
 def _ward_values(h: highspy.Highs, compiled: Compiled) -> dict[tuple, float]:
-    """The ward counts of the relaxation `h` solved, by (variable, index): a model built again
-    with more arcs has the same ward columns (arcs add placement columns only), so its
-    `lp_neighbourhood` can start from them without solving the relaxation again."""
+    """The ward counts of the relaxation `h` solved, by index: a model built again with more
+    arcs has the same ward columns (arcs add placement columns only), so its `lp_neighbourhood`
+    can start from them without solving the relaxation again."""
     values = h.getSolution().col_value
-    return {(var.parent_component().local_name, var.index()): values[j]
-            for j, var in enumerate(compiled.columns) if var.parent_component().local_name == "wards"}
+    return {compiled.columns[j].index(): values[j] for j in np.flatnonzero(ward_columns(compiled.columns))}
 
 
 def _by_column(compiled: Compiled, named: dict[tuple, float]) -> np.ndarray | None:
-    """`named` (from `_ward_values`) as one value per column of `compiled`, NaN where it has none;
-    None when it is empty."""
+    """`named` (from `_ward_values`) on the ward columns of `compiled`, NaN on every other column
+    and on a ward column it has no value for; None when it is empty."""
     if not named:
         return None
-    return np.array([named.get((var.parent_component().local_name, var.index()), np.nan)
-                     for var in compiled.columns], dtype=np.double)
+    out = np.full(len(compiled.columns), np.nan)
+    for j in np.flatnonzero(ward_columns(compiled.columns)):
+        out[j] = named.get(compiled.columns[j].index(), np.nan)
+    return out
 
 
 def _prepend(log_file: Path, lp_logs: list[str]) -> None:
