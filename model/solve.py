@@ -115,13 +115,17 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
         compiled = compile_model(m)
     except InfeasibleConstraintException as exc:  # a row with no free variable left, violated
         log.info("HiGHS not called: %s", exc)
-        return SolveOutcome(status=SolveStatus.INFEASIBLE, termination="provenInfeasible",
-                            objective=None, bound=None, gap_abs=None, gap_rel=None,
-                            seconds=time.perf_counter() - start, solver=solver_version(),
-                            log_file=str(log_file) if log_file else None)
+        return _not_run(SolveStatus.INFEASIBLE, "provenInfeasible", start, log_file)
     outcome, _h = run_compiled(compiled, options, log_file, stream, mip_start, start, first_plan_first,
                                wait=wait)
     return outcome
+
+
+def _not_run(status: str, termination: str, since: float, log_file: Path | None) -> SolveOutcome:
+    """The outcome of a solve that ended before HiGHS ran: no solution, no bound."""
+    return SolveOutcome(status=status, termination=termination, objective=None, bound=None, gap_abs=None,
+                        gap_rel=None, seconds=time.perf_counter() - since, solver=solver_version(),
+                        log_file=str(log_file) if log_file else None)
 
 
 def solver_output(stream, text: io.StringIO):
@@ -161,9 +165,9 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
         if wait is not None and completed is None:
             wait.none_feasible = True
             log.info("no candidate start is feasible: the solve waits for more plans")
-            return SolveOutcome(status=SolveStatus.NO_SOLUTION, termination="noFeasibleStart", objective=None,
-                                bound=None, gap_abs=None, gap_rel=None, seconds=time.perf_counter() - start,
-                                solver=solver_version(), log_file=None, start_used=False), h
+            outcome = _not_run(SolveStatus.NO_SOLUTION, "noFeasibleStart", start, None)
+            outcome.start_used = False
+            return outcome, h
         if completed is None and first is None and not (mip_start and not isinstance(mip_start, list)):
             completed, first = _first_plan(compiled, options, relaxation)
         if first is not None:  # the heuristic's seconds come out of the solve's time limit
