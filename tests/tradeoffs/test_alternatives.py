@@ -228,3 +228,31 @@ def test_bad_flags_exit_2_and_no_plan_exits_3(tmp_path):
     stuck = tiny.need("F", "med", 20).policy(allow_unmet=False).write(tmp_path / "stuck")
     result = CliRunner().invoke(app, ["alternatives", str(stuck), "--workers", "1", *runs])
     assert result.exit_code == 3, result.output
+
+
+def test_each_search_starts_where_the_last_kept_its_plan_below_the_price_over(tmp_path, monkeypatch):
+    """The hand-over between searches in `_solve_all` (the searches are stand-ins: on the tiny
+    instance no search finds a price over its budget before the last). alt-01 starts at the
+    first price, 0.02 x 1,000,000 / 25 = 800, keeps its plan at 800 and found 3,200 over the
+    budget; alt-02 starts at 800 with 3,200 as the price over; it keeps a plan at 1,600 and
+    finds none over, so alt-03 starts at 1,600 with alt-01's 3,200 still the price over."""
+    from model.tradeoffs import alternatives
+    from model.tradeoffs.store import write_record
+
+    asked = []
+    kept = {"alt-01": (800.0, 3200.0), "alt-02": (1600.0, None), "alt-03": (1600.0, None)}
+
+    def fake_search(client, task, label, first_price, budget, plans, after, tries, run, emit, over=None):
+        asked.append((label, first_price, over))
+        price, price_over = kept[label]
+        return {"label": label, "status": "optimal", "price": price, "price_over": price_over,
+                "plan": {f"w|{label}|med|2020": 1}, "budget": budget, "after": after}
+
+    monkeypatch.setattr(alternatives, "_price_search", fake_search)
+    out = tmp_path / "alt"
+    write_record(out, "optimum", {"label": "optimum", "digest": "d", "status": "optimal",
+                                  "solved_objective": 1_000_000.0, "plan": {"w|opt|med|2020": 1}})
+    run = alternatives.AlternativesRun(folder=out)
+    alternatives._solve_all(None, {"out": str(out), "digest": "d"}, 0.02, 3, run, lambda *_: None, 2)
+    assert asked == [("alt-01", 800.0, None), ("alt-02", 800.0, 3200.0), ("alt-03", 1600.0, 3200.0)]
+    assert [r["label"] for r in run.records] == ["optimum", "alt-01", "alt-02", "alt-03"]
