@@ -25,6 +25,7 @@ from model.config import SolverConfig
 from model.first_plan import (
     FirstPlan,
     column_years,
+    crossover,
     lp_neighbourhood,
     quiet_highs,
     relax_and_fix,
@@ -50,7 +51,7 @@ class SolveOutcome:
     log_file: str | None
     start_used: bool | None = None  # None: no MIP start offered; else whether HiGHS found it feasible
     start_choice: int | None = None  # of several candidate starts, the one used (0 = the first)
-    first_plan: dict | None = None  # what `solver.first_plan` did before HiGHS's search (FirstPlan)
+    first_plan: dict | None = None  # what `solver.first_plan` (or the crossover) did before HiGHS's search
 
     @property
     def has_solution(self) -> bool:
@@ -91,6 +92,19 @@ class StartsOrWait:
     none_feasible: bool = False
 
 
+@dataclass
+class BetweenPlans:
+    """Candidate starts (best first) and other plans (`parents`, ComponentMaps like a start's,
+    feasible or not): the first feasible candidate, completed, is improved by the crossover
+    (`model.first_plan.crossover`: the MIP boxed between its integer values and the parents',
+    within a share of the limit, its seconds out of the solve's) before HiGHS starts from it.
+    For a point of a frontier, whose neighbouring plans share most of its decisions. A `prepare`
+    callback may return one."""
+
+    candidates: list
+    parents: list
+
+
 def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = None,
           stream=None, mip_start=None, first_plan_first: bool = False) -> SolveOutcome:
     """Solve `m` with HiGHS; load the solution if there is one. Never raises for a bad status.
@@ -111,13 +125,16 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
     wait = mip_start if isinstance(mip_start, StartsOrWait) else None
     if wait is not None:
         mip_start = wait.candidates
+    between = mip_start if isinstance(mip_start, BetweenPlans) else None
+    if between is not None:
+        mip_start = between.candidates
     try:
         compiled = compile_model(m)
     except InfeasibleConstraintException as exc:  # a row with no free variable left, violated
         log.info("HiGHS not called: %s", exc)
         return _not_run(SolveStatus.INFEASIBLE, "provenInfeasible", start, log_file)
     outcome, _h = run_compiled(compiled, options, log_file, stream, mip_start, start, first_plan_first,
-                               wait=wait)
+                               wait=wait, parents=between.parents if between else None)
     return outcome
 
 
@@ -137,12 +154,13 @@ def solver_output(stream, text: io.StringIO):
 
 def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | None = None, stream=None,
                  mip_start=None, start: float | None = None, first_plan_first: bool = False,
-                 relaxation: np.ndarray | None = None, wait: StartsOrWait | None = None
-                 ) -> tuple[SolveOutcome, highspy.Highs]:
+                 relaxation: np.ndarray | None = None, wait: StartsOrWait | None = None,
+                 parents: list | None = None) -> tuple[SolveOutcome, highspy.Highs]:
     """Solve a compiled model with HiGHS, load its solution into the Pyomo variables, and return
     the outcome with the HiGHS object (whose duals and model a caller may read or re-solve).
     `relaxation` (column values of an LP relaxation already solved, NaN where it has none) spares
-    `lp_neighbourhood` its own."""
+    `lp_neighbourhood` its own. `parents` (plans as ComponentMaps) send a feasible candidate
+    start through the crossover with them first (`BetweenPlans`)."""
     # HiGHS keeps one global thread scheduler per process and refuses a different `threads`
     # on a later solve (status "unknown"); reset it so every solve gets the threads it asks for.
     highspy.Highs.resetGlobalScheduler(True)
@@ -162,6 +180,14 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             completed, first = _first_plan(compiled, options, relaxation)
         if completed is None and isinstance(mip_start, list):
             choice, completed = first_feasible_start(compiled, mip_start, options)
+        if parents and completed is not None:
+            better, first = crossover(compiled.lp, completed, [_plan_columns(compiled, p) for p in parents],
+                                      options.time_limit, options.threads, options.mip_gap, options.options)
+            completed = better if better is not None else completed
+            step = first.steps[-1]
+            print(f"crossover with {len(parents)} other plan(s), {step['free_integers']} integers free: "
+                  + (f"a plan of {first.objective:.6g} in {first.seconds:.1f}s" if better is not None
+                     else f"nothing better than the start in {first.seconds:.1f}s ({step['status']})"))
         if wait is not None and completed is None:
             wait.none_feasible = True
             log.info("no candidate start is feasible: the solve waits for more plans")
@@ -217,6 +243,14 @@ def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarra
 def _start_columns(compiled: Compiled, start) -> tuple[np.ndarray, np.ndarray]:
     pairs = [(compiled.column_of[id(v)], float(x)) for v, x in start.items() if id(v) in compiled.column_of]
     return (np.array([c for c, _ in pairs], dtype=np.int32), np.array([x for _, x in pairs], dtype=np.double))
+
+
+def _plan_columns(compiled: Compiled, plan) -> np.ndarray:
+    """A plan (ComponentMap) as column values, NaN for the columns it does not give."""
+    values = np.full(len(compiled.columns), np.nan)
+    cols, vals = _start_columns(compiled, plan)
+    values[cols] = vals
+    return values
 
 
 def first_feasible_start(compiled: Compiled, candidates: list, options: SolverConfig

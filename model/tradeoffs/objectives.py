@@ -26,7 +26,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
-from model.formulation.roles import POLICY, Row
+from model.formulation.roles import POLICY, STRUCTURAL, Row
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class Objective:
     label: str
     unit: str
     expr: Callable[[pyo.ConcreteModel], Any] | None  # None: not linear (worst_km)
+    # its part in one year (formulation, year): the parts sum to `expr`
+    yearly: Callable[[Any, int], Any] | None = None
 
     @property
     def linear(self) -> bool:
@@ -53,12 +55,27 @@ def _patient_km(m: pyo.ConcreteModel):
     return sum(m.patient_km[t] for t in m.T)
 
 
+def _cost_in(formulation: Any, t: int):
+    """Year t's discounted cost and delayed-discharge penalty (the terms of ``objective_terms``'
+    ``cost_gbp`` and ``delay_penalty_gbp`` for t)."""
+    m, data = formulation.model, formulation.data
+    penalty = data.config.policy.delayed_discharge_penalty_gbp
+    return data.discount[t] * (sum(m.cost[c, t] for c in m.COST_TERMS) + penalty * m.delayed_total[t])
+
+
 OBJECTIVES: dict[str, Objective] = {
-    "cost": Objective("cost", "cost (GBP, discounted)", "GBP", _cost),
-    "carbon": Objective("carbon", "carbon (tCO2e)", "tCO2e", _carbon),
-    "patient_km": Objective("patient_km", "patient-km", "km", _patient_km),
+    "cost": Objective("cost", "cost (GBP, discounted)", "GBP", _cost, _cost_in),
+    "carbon": Objective("carbon", "carbon (tCO2e)", "tCO2e", _carbon,
+                        lambda f, t: sum(f.model.carbon[k, t] for k in f.model.CARBON_TERMS)),
+    "patient_km": Objective("patient_km", "patient-km", "km", _patient_km,
+                            lambda f, t: f.model.patient_km[t]),
     "worst_km": Objective("worst_km", "worst footprint's mean km", "km", None),
 }
+# HiGHS options for a solve with a trade-off row: its aggregator (presolve rule 12) would put
+# the yearly parts of a bounded objective back into one row over nearly every column, whose
+# root cut rounds take minutes on England (docs/performance.md, "Why England's bounded solves
+# stall")
+TRADEOFF_HIGHS_OPTIONS = {"presolve_rule_off": 1 << 12}
 LINEAR = tuple(name for name, obj in OBJECTIVES.items() if obj.linear)
 
 
@@ -88,6 +105,24 @@ def _scale(value: float) -> float:
     return max(abs(value), 1.0)
 
 
+def _yearly_parts(formulation: Any, scales: dict[str, float]) -> dict[str, Any]:
+    """For each objective to be bounded (name -> the size of its bound), the sum of the columns
+    `tradeoff_part[k, t]`, each held equal to the objective's part in year t by the row
+    `tradeoff_part_sum[k, t]` (divided by the bound's size, as the bound row is). The bound row
+    then has a column a year instead of nearly every column of the model: HiGHS's root cut
+    rounds on that one dense row took minutes on England, on these rows seconds."""
+    if not scales:
+        return {}
+    m = formulation.model
+    m.TRADEOFF_PARTS = pyo.Set(initialize=[(k, t) for k in scales for t in m.T], dimen=2, ordered=True)
+    m.tradeoff_part = pyo.Var(m.TRADEOFF_PARTS)
+    m.tradeoff_part_sum = pyo.Constraint(
+        m.TRADEOFF_PARTS, rule=lambda _m, k, t: (m.tradeoff_part[k, t] - OBJECTIVES[k].yearly(formulation, t))
+        / _scale(scales[k]) == 0)
+    formulation.rows.append(Row("tradeoff", m.tradeoff_part_sum, STRUCTURAL))
+    return {k: sum(m.tradeoff_part[k, t] for t in m.T) for k in scales}
+
+
 def add_tradeoff(formulation: Any, primary: str, upper: dict[str, float] | None = None,
                  equal: dict[str, tuple[float, float]] | None = None, eps: float = 1e-3,
                  primary_range: float = 1.0, weights: dict[str, float] | None = None) -> None:
@@ -113,13 +148,15 @@ def add_tradeoff(formulation: Any, primary: str, upper: dict[str, float] | None 
     upper = upper or {}
     equal = equal or {}
     m.total_cost.deactivate()
+    bounded = _yearly_parts(formulation, {**{k: u for k, u in upper.items()},
+                                          **{k: e for k, (e, _r) in equal.items()}})
     if upper:
         m.TRADEOFF_BOUNDS = pyo.Set(initialize=list(upper), ordered=True)
         # each row divided by its right-hand side's size: a row summing every cost of England
         # (~5e9) otherwise misses HiGHS's absolute feasibility tolerance by rounding alone, and
         # HiGHS rejects the MIP start that meets it (seen on England)
         m.tradeoff_bound = pyo.Constraint(
-            m.TRADEOFF_BOUNDS, rule=lambda _m, k: OBJECTIVES[k].expr(m) / _scale(upper[k])
+            m.TRADEOFF_BOUNDS, rule=lambda _m, k: bounded[k] / _scale(upper[k])
             <= upper[k] / _scale(upper[k]))
         formulation.rows.append(Row("tradeoff", m.tradeoff_bound, POLICY))
     augmentation = 0.0
@@ -128,7 +165,7 @@ def add_tradeoff(formulation: Any, primary: str, upper: dict[str, float] | None 
         m.tradeoff_slack = pyo.Var(m.TRADEOFF_SLACKS, within=pyo.NonNegativeReals)
         m.tradeoff_epsilon = pyo.Constraint(
             m.TRADEOFF_SLACKS,
-            rule=lambda _m, k: (OBJECTIVES[k].expr(m) + m.tradeoff_slack[k]) / _scale(equal[k][0])
+            rule=lambda _m, k: (bounded[k] + m.tradeoff_slack[k]) / _scale(equal[k][0])
             == equal[k][0] / _scale(equal[k][0]))
         formulation.rows.append(Row("tradeoff", m.tradeoff_epsilon, POLICY))
         augmentation = sum(10.0 ** -i * m.tradeoff_slack[k] / max(equal[k][1], 1e-9)

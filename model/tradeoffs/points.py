@@ -12,13 +12,20 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from model.config import deep_merge
 from model.errors import InfeasibleError, NoSolutionError
 from model.fairness import fairness
 from model.formulation.levers import integer_start, named_start, start_map
-from model.solve import solve
+from model.solve import BetweenPlans, solve
 from model.tradeoffs.augmecon import Grid, bypass
 from model.tradeoffs.minimax import bound_worst_km, footprint_km, minimise_worst_km, worst_km
-from model.tradeoffs.objectives import OBJECTIVES, add_tradeoff, from_solution, values
+from model.tradeoffs.objectives import (
+    OBJECTIVES,
+    TRADEOFF_HIGHS_OPTIONS,
+    add_tradeoff,
+    from_solution,
+    values,
+)
 from model.tradeoffs.store import RUNS_DIR, read_record, read_start, write_record, write_start
 
 log = logging.getLogger(__name__)
@@ -80,10 +87,15 @@ def _failed(task: dict[str, Any], label: str, status: str, reason: str, **extra:
     return {"label": label, "digest": task["digest"], "status": status, "reason": reason, **extra}
 
 
-def _solve(task: dict[str, Any], prepare, baseline: bool = False):
+def _solve(task: dict[str, Any], prepare, baseline: bool = False, bounded: bool = False):
+    """A point's run. `bounded`: the model gets a trade-off row, so HiGHS gets
+    `TRADEOFF_HIGHS_OPTIONS` (an option the user set wins)."""
     from model.run import solve_scenario
 
-    return solve_scenario(task["scenario"], Path(task["out"]) / RUNS_DIR, task["overrides"],
+    overrides = task["overrides"]
+    if bounded:
+        overrides = deep_merge({"solver": {"options": dict(TRADEOFF_HIGHS_OPTIONS)}}, overrides or {})
+    return solve_scenario(task["scenario"], Path(task["out"]) / RUNS_DIR, overrides,
                           baseline=baseline, levers=False, price=False,
                           prepare=prepare)
 
@@ -175,6 +187,16 @@ def grid_starts(records: list[dict[str, Any]], primary: str, objective: str, e: 
     return ([best["label"]] if best else []) + [fallback]
 
 
+def looser_neighbour(records: list[dict[str, Any]], objective: str, e: float) -> str | None:
+    """The label of the solved plan nearest the bound ``objective <= e`` from outside it (the
+    least `objective` above e): with the start, which meets the bound, the two plans either side
+    of the point, whose shared decisions the crossover keeps (None when no plan is above e)."""
+    above = [r for r in records
+             if r.get("status") in ("optimal", "feasible") and r["objectives"][objective] > e]
+    nearest = min(above, key=lambda r: r["objectives"][objective], default=None)
+    return nearest["label"] if nearest else None
+
+
 def _hair(value: float) -> float:
     """`value` with a hair of room for rounding only: a solved plan stays feasible."""
     return value + 1e-7 * max(abs(value), 1.0)
@@ -218,7 +240,8 @@ def _lexicographic(formulation: Any, order: list[str], start: Any, state: dict[s
                                       f"minimum within the limits ({middle.termination})")
             upper[order[k]] = _hair(values(m)[order[k]])
             stages.append(middle.as_dict())
-            for name in ("tradeoff_objective", "tradeoff_bound", "TRADEOFF_BOUNDS"):
+            for name in ("tradeoff_objective", "tradeoff_bound", "TRADEOFF_BOUNDS", "tradeoff_part_sum",
+                         "tradeoff_part", "TRADEOFF_PARTS"):
                 _drop(formulation, name)
         if len(order) > 2:
             state["stages"] = stages
@@ -251,7 +274,7 @@ def solve_payoff(task: dict[str, Any], order: list[str], label: str) -> dict[str
     def prepare(formulation):
         return _lexicographic(formulation, order, start_map(formulation.model, start), state)
 
-    result = _solve(task, prepare)
+    result = _solve(task, prepare, bounded=True)
     out = Path(task["out"])
     write_start(out, label, named_start(state["m"]))
     extra = {k: state[k] for k in ("minimax", "stages") if k in state}
@@ -291,6 +314,9 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
     def label_of(j: int) -> str:
         return grid_label(j, outer["index"] if outer else None)
 
+    # the plan minimising the primary objective, outside every slice's bound but for the loosest:
+    # a looser neighbour for the crossover (two objectives only)
+    ends = [r for r in (read_record(out, "payoff-0", task["digest"]),) if r and not outer]
     while position < len(indices):
         i = indices[position]
         label = label_of(i)
@@ -298,7 +324,9 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
         if record is None:
             offered = grid_starts(supported + records, task["primary"], grid.objective, grid.value(i),
                                   start_label)
-            record = _solve_point(task, grid, i, [(c, read_start(out, c)) for c in offered])
+            parent = looser_neighbour(ends + supported + records, grid.objective, grid.value(i))
+            record = _solve_point(task, grid, i, [(c, read_start(out, c)) for c in offered],
+                                  [(parent, read_start(out, parent))] if parent else [])
             write_record(out, label, record)
             solved_now.append(label)
         records.append(record)
@@ -363,12 +391,15 @@ def _bounded_worst_km(formulation: Any, primary: str, e: float, start: Any,
     return integer_start(m)
 
 
-def _solve_point(task: dict[str, Any], grid: Grid, i: int, candidates: list[tuple[str, list | None]]
-                 ) -> dict[str, Any]:
+def _solve_point(task: dict[str, Any], grid: Grid, i: int, candidates: list[tuple[str, list | None]],
+                 parents: list[tuple[str, list | None]] | None = None) -> dict[str, Any]:
     """One grid point; `candidates` (label, plan) are its MIP starts, best first: with one, HiGHS
-    checks it; with more, the first feasible one (one LP each) is handed over."""
+    checks it; with more, the first feasible one (one LP each) is handed over. With `parents`
+    (label, plan: the looser neighbour), the start is first improved by the crossover between
+    it and them (`BetweenPlans`), a linear bound only."""
     started = time.perf_counter()
     candidates = [(c, n) for c, n in candidates if n]
+    parents = [(c, n) for c, n in parents or [] if n]
     named = candidates[-1][1] if candidates else None  # the payoff row: feasible for every slice
     state: dict[str, Any] = {}
     e = grid.value(i)
@@ -386,12 +417,15 @@ def _solve_point(task: dict[str, Any], grid: Grid, i: int, candidates: list[tupl
                                      start_map(formulation.model, named), state)
         add_tradeoff(formulation, task["primary"], equal=equal, eps=task["eps"],
                      primary_range=task["primary_range"])
+        if parents and candidates:
+            return BetweenPlans([start_map(formulation.model, n) for _, n in candidates],
+                                [start_map(formulation.model, n) for _, n in parents])
         if len(candidates) > 1:
             return [start_map(formulation.model, n) for _, n in candidates]
         return start_map(formulation.model, named)
 
     try:
-        result = _solve(task, prepare)
+        result = _solve(task, prepare, bounded=True)
     except InfeasibleError as exc:
         return _failed(task, label, "infeasible", str(exc), e=e, index=i, kind="grid",
                        **_outer_fields(outer))
@@ -405,12 +439,14 @@ def _solve_point(task: dict[str, Any], grid: Grid, i: int, candidates: list[tupl
         extra = _outer_fields(outer)
         if outer:
             extra["slack3"] = max(float(pyo.value(m.tradeoff_slack[outer["grid"].objective])), 0.0)
-        if len(candidates) > 1:
+        if len(candidates) > 1 or (parents and candidates):
             choice = result.outcome.start_choice
             extra["start_from"] = candidates[choice][0] if choice is not None else None
         elif candidates:
             extra["start_from"] = candidates[0][0]
         extra["start_used"] = result.outcome.start_used
+        if parents and result.outcome.first_plan:
+            extra["crossover"] = {"with": parents[0][0], **result.outcome.first_plan}
         return _record(task, label, result, started, kind="grid", e=e, index=i, slack=max(slack, 0.0),
                        **extra)
     # the slack AUGMECON2's bypass needs, measured: every bound between the plan's worst km

@@ -4,6 +4,7 @@ step leaves the solve as without it, and the optimum never moves."""
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 import pytest
 from pyomo.common.collections import ComponentMap
@@ -297,3 +298,61 @@ def test_the_heuristics_run_after_a_solve_on_other_threads():
     h.run()
     assert lp_neighbourhood(two_sites.lp, ward_columns(two_sites.columns), 30, 1, 0.0)[1].objective \
         == pytest.approx(25.0)
+
+
+def build_three_units() -> pyo.ConcreteModel:
+    """Two places needed; unit A, B or C gives two, at a cost of 5, 4 and 1: the optimum is C
+    alone (1)."""
+    m = pyo.ConcreteModel()
+    m.units = pyo.Set(initialize=["A", "B", "C"])
+    m.open = pyo.Var(m.units, domain=pyo.Binary)
+    m.need = pyo.Constraint(expr=2 * sum(m.open[u] for u in m.units) >= 2)
+    m.cost = pyo.Objective(expr=5 * m.open["A"] + 4 * m.open["B"] + 1 * m.open["C"])
+    return m
+
+
+def test_the_box_between_plans_by_hand():
+    """Integer columns 0-2, continuous 3: start (1, 0, 2, 0.5), parents (0, 0, 3, 9) and
+    (1, NaN, 1, NaN). Column 0 between 0 and 1; column 1 fixed at 0 (every plan that gives it
+    agrees); column 2 between 1 and 3, cut to the model's upper bound 2; column 3 continuous,
+    its own bounds [0, 10]."""
+    from model.first_plan import between_box
+
+    nan = float("nan")
+    lower, upper = between_box(np.array([1.0, 0.0, 2.0, 0.5]),
+                               [np.array([0.0, 0.0, 3.0, 9.0]), np.array([1.0, nan, 1.0, nan])],
+                               np.zeros(4), np.array([5.0, 5.0, 2.0, 10.0]),
+                               np.array([True, True, True, False]))
+    assert lower.tolist() == [0.0, 0.0, 1.0, 0.0] and upper.tolist() == [1.0, 0.0, 2.0, 10.0]
+
+
+def test_the_crossover_searches_only_where_the_plans_differ():
+    """Start A open (5), parent B open (4): both leave C shut, so the box fixes C at 0 and the
+    crossover's best is B alone (4), not the optimum C (1). With the start B, nothing in the box
+    beats it: no plan (the solve keeps its start). Through `solve` (`BetweenPlans`) HiGHS goes
+    on from the crossover's plan to the optimum, 1."""
+    from model.first_plan import crossover
+    from model.solve import BetweenPlans
+
+    m = build_three_units()
+    compiled = compile_model(m)
+    col = {v.name: k for k, v in enumerate(compiled.columns)}
+
+    def plan(*names):
+        values = np.zeros(len(compiled.columns))
+        values[[col[f"open[{n}]"] for n in names]] = 1.0
+        return values
+
+    values, account = crossover(compiled.lp, plan("A"), [plan("B")], 30, 1, 0.0)
+    assert values is not None and account.objective == pytest.approx(4.0)
+    assert values.tolist() == plan("B").tolist()
+    assert account.steps[0]["free_integers"] == 2  # A and B; C fixed
+    values, account = crossover(compiled.lp, plan("B"), [plan("A")], 30, 1, 0.0)
+    assert values is None and account.objective == pytest.approx(4.0)
+    m = build_three_units()
+    between = BetweenPlans([ComponentMap([(m.open["A"], 1), (m.open["B"], 0), (m.open["C"], 0)])],
+                           [ComponentMap([(m.open["A"], 0), (m.open["B"], 1), (m.open["C"], 0)])])
+    outcome = solve(m, HIGHS, mip_start=between)
+    assert outcome.first_plan["method"] == "crossover"
+    assert outcome.first_plan["objective"] == pytest.approx(4.0)
+    assert outcome.objective == pytest.approx(1.0) and round(m.open["C"].value) == 1

@@ -278,7 +278,7 @@ def test_only_a_proven_optimum_bypasses(tmp_path, monkeypatch):
 
     offered = {}
 
-    def fake_point(task, grid, i, candidates):
+    def fake_point(task, grid, i, candidates, parents=None):
         offered[i] = [label for label, _plan in candidates]
         status = task["status_of"](i)
         return {"label": points.grid_label(i), "status": status, "slack": 25.0, "e": grid.value(i),
@@ -316,3 +316,72 @@ def test_a_plan_found_twice_shows_its_least_gap():
     assert efficient["gap_abs"].tolist() == [1.7e7, 2.5e6]
     named = table.set_index("label")["point"]
     assert named["grid-01"] == named["supported-01"] != named["grid-00"]
+
+
+def test_a_grid_point_starts_from_the_crossover_of_its_neighbours(frontier):
+    """grid-01 (carbon <= 50) starts from payoff-1, (0,2) at 2.6m, 20 t; its looser neighbour is
+    payoff-0, (2,0) at 60 t. Between them each site may have 0-2 wards, so the crossover finds
+    (1,1), 2.5m and 40 t, worth 2.5m - 1e-3 x 200k x 10 / 40 = 2,499,950 with its 10 t of slack
+    (AUGMECON2's augmentation: eps x cost range x slack / carbon range), the point's optimum."""
+    root, _folder, run = frontier
+    record = json.loads((run.folder / POINTS_DIR / "grid-01.json").read_text())
+    assert record["start_from"] == "payoff-1"
+    assert record["crossover"]["with"] == "payoff-0" and record["crossover"]["method"] == "crossover"
+    assert record["crossover"]["objective"] == pytest.approx(2_499_950.0)
+    assert record["objectives"]["cost"] == pytest.approx(2.5e6)
+
+
+def test_a_bounded_objective_is_summed_from_its_yearly_parts():
+    """A trade-off row bounds one column a year (`tradeoff_part`), each held equal to its
+    objective's part in that year: the parts of every linear objective sum to the objective,
+    coefficient by coefficient (three years, discounting at 3.5%, a delay penalty, carbon and
+    travel priced), and the bound row has one column a year plus the slack."""
+    from pyomo.repn import generate_standard_repn
+
+    from model.formulation.builder import formulate
+    from model.tradeoffs.objectives import LINEAR, OBJECTIVES, add_tradeoff
+
+    tiny = (two_sites().set(horizon_years=3, discount_rate=0.035, carbon_price_gbp_per_t=50.0,
+                            value_of_travel_gbp_per_km=2.0)
+            .site("L", wards={"low": 1}).need("FG", "med", 10).need("F", "low", 5)
+            .policy(delayed_discharge_penalty_gbp=1000.0))
+    tiny.pathway.append({"from_service": "med", "to_service": "low", "share": 1.0})  # delays exist
+
+    def coefficients(expr):
+        repn = generate_standard_repn(expr, compute_values=True)
+        out = {v.name: c for v, c in zip(repn.linear_vars, repn.linear_coefs, strict=True)}
+        return {k: v for k, v in out.items() if abs(v) > 1e-12}, repn.constant
+
+    formulation = formulate(tiny.inputs())
+    m = formulation.model
+    for name in LINEAR:
+        whole, whole_constant = coefficients(OBJECTIVES[name].expr(m))
+        parts, parts_constant = coefficients(sum(OBJECTIVES[name].yearly(formulation, t) for t in m.T))
+        assert whole and parts.keys() == whole.keys(), name
+        if name == "cost":  # the penalty's columns are in it
+            assert any(k.startswith("delayed[") for k in whole)
+        assert all(parts[k] == pytest.approx(whole[k], rel=1e-12) for k in whole), name
+        assert parts_constant == pytest.approx(whole_constant), name
+    add_tradeoff(formulation, "cost", equal={"carbon": (50.0, 40.0)})
+    row = generate_standard_repn(m.tradeoff_epsilon["carbon"].body)
+    assert sorted(v.name for v in row.linear_vars) == sorted(
+        [f"tradeoff_part[carbon,{t}]" for t in m.T] + ["tradeoff_slack[carbon]"])
+    assert len(m.tradeoff_part_sum) == 3 and m.tradeoff_part_sum["carbon", 2020].equality
+
+
+def test_a_bounded_solve_keeps_highs_aggregator_off_unless_the_user_says(monkeypatch):
+    """A payoff row or grid point asks HiGHS not to aggregate (`TRADEOFF_HIGHS_OPTIONS`), over
+    the scenario's options; a `presolve_rule_off` the user gave wins."""
+    import model.run
+    from model.tradeoffs import points
+
+    seen = []
+    monkeypatch.setattr(model.run, "solve_scenario", lambda _s, _r, overrides, **_k: seen.append(overrides))
+    task = {"scenario": "s", "out": "o", "overrides": {"solver": {"time_limit": 5}}}
+    points._solve(task, None)
+    points._solve(task, None, bounded=True)
+    own = {"solver": {"options": {"presolve_rule_off": 0}}}
+    points._solve({**task, "overrides": own}, None, bounded=True)
+    assert seen == [{"solver": {"time_limit": 5}},
+                    {"solver": {"time_limit": 5, "options": {"presolve_rule_off": 4096}}},
+                    {"solver": {"options": {"presolve_rule_off": 0}}}]
