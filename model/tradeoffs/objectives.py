@@ -107,18 +107,20 @@ def _scale(value: float) -> float:
 
 def _yearly_parts(formulation: Any, scales: dict[str, float]) -> dict[str, Any]:
     """For each objective to be bounded (name -> the size of its bound), the sum of the columns
-    `tradeoff_part[k, t]`, each held equal to the objective's part in year t by the row
-    `tradeoff_part_sum[k, t]` (divided by the bound's size, as the bound row is). The bound row
-    then has a column a year instead of nearly every column of the model: HiGHS's root cut
-    rounds on that one dense row took minutes on England, on these rows seconds."""
+    `tradeoff_part[k, t]`, each held by the row `tradeoff_part_sum[k, t]` equal to the
+    objective's part in year t divided by that size (a bound row over England's whole cost,
+    ~5e9, otherwise misses HiGHS's absolute feasibility tolerance by rounding alone, and a
+    column of coefficient 1/5e9 is below the size HiGHS keeps). The bound row then has a column
+    a year instead of nearly every column of the model: HiGHS's root cut rounds on that one
+    dense row took minutes on England, on these rows seconds."""
     if not scales:
         return {}
     m = formulation.model
     m.TRADEOFF_PARTS = pyo.Set(initialize=[(k, t) for k in scales for t in m.T], dimen=2, ordered=True)
     m.tradeoff_part = pyo.Var(m.TRADEOFF_PARTS)
     m.tradeoff_part_sum = pyo.Constraint(
-        m.TRADEOFF_PARTS, rule=lambda _m, k, t: (m.tradeoff_part[k, t] - OBJECTIVES[k].yearly(formulation, t))
-        / _scale(scales[k]) == 0)
+        m.TRADEOFF_PARTS, rule=lambda _m, k, t: m.tradeoff_part[k, t]
+        - OBJECTIVES[k].yearly(formulation, t) / _scale(scales[k]) == 0)
     formulation.rows.append(Row("tradeoff", m.tradeoff_part_sum, STRUCTURAL))
     return {k: sum(m.tradeoff_part[k, t] for t in m.T) for k in scales}
 
@@ -131,7 +133,9 @@ def add_tradeoff(formulation: Any, primary: str, upper: dict[str, float] | None 
     With `upper` :math:`\{k: u_k\}` (the lexicographic stages of the payoff table) the rows
     `tradeoff_bound` :math:`f_k \le u_k`; with `equal` :math:`\{k: (e_k, r_k)\}` (a grid point)
     the slacks `tradeoff_slack` :math:`s_k \ge 0` and rows `tradeoff_epsilon`
-    :math:`f_k + s_k = e_k`; the objective `tradeoff_objective`
+    :math:`f_k + s_k = e_k`; the objective `tradeoff_objective`. Each bounded :math:`f_k` is the
+    sum of its yearly parts (`_yearly_parts`), and these rows and their slack are in units of the
+    bound's size (`tradeoff_slack_value` is the slack in the objective's own units)
 
     .. math::
 
@@ -148,27 +152,24 @@ def add_tradeoff(formulation: Any, primary: str, upper: dict[str, float] | None 
     upper = upper or {}
     equal = equal or {}
     m.total_cost.deactivate()
-    bounded = _yearly_parts(formulation, {**{k: u for k, u in upper.items()},
-                                          **{k: e for k, (e, _r) in equal.items()}})
+    # every bounded objective in units of its bound's size (a scaled row, see _yearly_parts)
+    size = {**{k: _scale(u) for k, u in upper.items()}, **{k: _scale(e) for k, (e, _r) in equal.items()}}
+    scaled = _yearly_parts(formulation, size)
     if upper:
         m.TRADEOFF_BOUNDS = pyo.Set(initialize=list(upper), ordered=True)
-        # each row divided by its right-hand side's size: a row summing every cost of England
-        # (~5e9) otherwise misses HiGHS's absolute feasibility tolerance by rounding alone, and
-        # HiGHS rejects the MIP start that meets it (seen on England)
         m.tradeoff_bound = pyo.Constraint(
-            m.TRADEOFF_BOUNDS, rule=lambda _m, k: bounded[k] / _scale(upper[k])
-            <= upper[k] / _scale(upper[k]))
+            m.TRADEOFF_BOUNDS, rule=lambda _m, k: scaled[k] <= upper[k] / size[k])
         formulation.rows.append(Row("tradeoff", m.tradeoff_bound, POLICY))
     augmentation = 0.0
     if equal:
         m.TRADEOFF_SLACKS = pyo.Set(initialize=list(equal), ordered=True)
-        m.tradeoff_slack = pyo.Var(m.TRADEOFF_SLACKS, within=pyo.NonNegativeReals)
+        m.tradeoff_slack = pyo.Var(m.TRADEOFF_SLACKS, within=pyo.NonNegativeReals)  # scaled too
         m.tradeoff_epsilon = pyo.Constraint(
-            m.TRADEOFF_SLACKS,
-            rule=lambda _m, k: (bounded[k] + m.tradeoff_slack[k]) / _scale(equal[k][0])
-            == equal[k][0] / _scale(equal[k][0]))
+            m.TRADEOFF_SLACKS, rule=lambda _m, k: scaled[k] + m.tradeoff_slack[k] == equal[k][0] / size[k])
         formulation.rows.append(Row("tradeoff", m.tradeoff_epsilon, POLICY))
-        augmentation = sum(10.0 ** -i * m.tradeoff_slack[k] / max(equal[k][1], 1e-9)
+        m.tradeoff_slack_value = pyo.Expression(m.TRADEOFF_SLACKS,
+                                                rule=lambda _m, k: size[k] * m.tradeoff_slack[k])
+        augmentation = sum(10.0 ** -i * m.tradeoff_slack_value[k] / max(equal[k][1], 1e-9)
                            for i, k in enumerate(equal))
     weighted = sum(w * OBJECTIVES[k].expr(m) for k, w in (weights or {}).items())
     m.tradeoff_objective = pyo.Objective(

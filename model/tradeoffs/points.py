@@ -435,10 +435,10 @@ def _solve_point(task: dict[str, Any], grid: Grid, i: int, candidates: list[tupl
     m = state["m"]
     write_start(Path(task["out"]), label, named_start(m))
     if linear:
-        slack = float(pyo.value(m.tradeoff_slack[grid.objective]))
+        slack = float(pyo.value(m.tradeoff_slack_value[grid.objective]))
         extra = _outer_fields(outer)
         if outer:
-            extra["slack3"] = max(float(pyo.value(m.tradeoff_slack[outer["grid"].objective])), 0.0)
+            extra["slack3"] = max(float(pyo.value(m.tradeoff_slack_value[outer["grid"].objective])), 0.0)
         if len(candidates) > 1 or (parents and candidates):
             choice = result.outcome.start_choice
             extra["start_from"] = candidates[choice][0] if choice is not None else None

@@ -25,6 +25,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from typer.testing import CliRunner
 
 from model.cli import app
@@ -385,3 +386,38 @@ def test_a_bounded_solve_keeps_highs_aggregator_off_unless_the_user_says(monkeyp
     assert seen == [{"solver": {"time_limit": 5}},
                     {"solver": {"time_limit": 5, "options": {"presolve_rule_off": 4096}}},
                     {"solver": {"options": {"presolve_rule_off": 0}}}]
+
+
+def test_a_bound_on_billions_keeps_every_column_highs_sees():
+    """The two-site case with every cost 10,000 times larger (a ward £10bn to build: England's
+    whole cost is ~£5bn): least cost (2,0), £24bn and 60 t; then least carbon with cost held at
+    that, which only (2,0) meets: 60 t. A part column divided by the bound's size (1/2.4e10)
+    would be below the size HiGHS keeps (1e-9) and the bound row infeasible: the rows are in
+    units of the bound's size, each column's coefficient 1."""
+    from model.formulation.builder import formulate
+    from model.solve import compile_model, solve
+    from model.tradeoffs.objectives import add_tradeoff, values
+
+    tiny = two_sites()
+    for service in tiny.services:
+        for key in ("cost_per_occupied_bed_gbp", "cost_per_ward_gbp", "capital_new_bed_gbp"):
+            service[key] *= 1e4
+    formulation = formulate(tiny.inputs())
+    m = formulation.model
+    add_tradeoff(formulation, "cost")
+    options = formulation.data.config.solver
+    assert solve(m, options).status == "optimal"
+    best = values(m)["cost"]
+    assert best == pytest.approx(2.4e10)
+    m.del_component(m.tradeoff_objective)
+    add_tradeoff(formulation, "carbon", upper={"cost": best * (1 + 1e-7)})
+    compiled = compile_model(m)
+    rows = [k for k, row in enumerate(compiled.rows)
+            if row.parent_component().local_name.startswith("tradeoff")]
+    a = compiled.lp.a_matrix_
+    matrix = sp.csc_matrix((a.value_, a.index_, a.start_), shape=(compiled.lp.num_row_, compiled.lp.num_col_))
+    part_columns = [k for k, v in enumerate(compiled.columns)
+                    if v.parent_component().local_name == "tradeoff_part"]
+    assert np.abs(matrix[rows][:, part_columns].data).min() == pytest.approx(1.0)
+    outcome = solve(m, options)
+    assert outcome.status == "optimal" and values(m)["carbon"] == pytest.approx(60.0)
