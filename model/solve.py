@@ -180,7 +180,7 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             completed, first = _first_plan(compiled, options, relaxation)
         if completed is None and isinstance(mip_start, list):
             choice, completed = first_feasible_start(compiled, mip_start, options)
-        if parents and completed is not None:
+        if parents and completed is not None and first is None:  # one heuristic's seconds a solve
             better, first = crossover(compiled.lp, completed, [_plan_columns(compiled, p) for p in parents],
                                       options.time_limit, options.threads, options.mip_gap, options.options)
             completed = better if better is not None else completed
