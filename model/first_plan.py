@@ -219,8 +219,7 @@ def between_box(start: np.ndarray, parents: list[np.ndarray], lower: np.ndarray,
     a parent's NaN (a column it does not give) leaves that column's box to the others; every
     continuous column keeps its bounds."""
     values = np.vstack([start, *parents])
-    least = np.where(integer, np.fmin.reduce(values, axis=0), -np.inf)
-    most = np.where(integer, np.fmax.reduce(values, axis=0), np.inf)
+    least, most = np.fmin.reduce(values, axis=0), np.fmax.reduce(values, axis=0)
     box_lower = np.where(integer, np.maximum(lower, np.round(least)), lower)
     box_upper = np.where(integer, np.minimum(upper, np.round(most)), upper)
     return box_lower, box_upper

@@ -315,8 +315,9 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
         return grid_label(j, outer["index"] if outer else None)
 
     # the plan minimising the primary objective, outside every slice's bound but for the loosest:
-    # a looser neighbour for the crossover (two objectives only)
+    # a looser neighbour for the crossover (two objectives; with three, a slice's own points are)
     ends = [r for r in (read_record(out, "payoff-0", task["digest"]),) if r and not outer]
+    linear = OBJECTIVES[grid.objective].linear  # a worst_km slice has no crossover
     while position < len(indices):
         i = indices[position]
         label = label_of(i)
@@ -324,7 +325,8 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
         if record is None:
             offered = grid_starts(supported + records, task["primary"], grid.objective, grid.value(i),
                                   start_label)
-            parent = looser_neighbour(ends + supported + records, grid.objective, grid.value(i))
+            parent = looser_neighbour(ends + supported + records, grid.objective,
+                                      grid.value(i)) if linear else None
             record = _solve_point(task, grid, i, [(c, read_start(out, c)) for c in offered],
                                   [(parent, read_start(out, parent))] if parent else [])
             write_record(out, label, record)
@@ -400,6 +402,8 @@ def _solve_point(task: dict[str, Any], grid: Grid, i: int, candidates: list[tupl
     started = time.perf_counter()
     candidates = [(c, n) for c, n in candidates if n]
     parents = [(c, n) for c, n in parents or [] if n]
+    crossing = bool(parents and candidates)  # the crossover improves a start (BetweenPlans)
+    listed = len(candidates) > 1 or crossing  # HiGHS gets the first feasible of a list
     named = candidates[-1][1] if candidates else None  # the payoff row: feasible for every slice
     state: dict[str, Any] = {}
     e = grid.value(i)
@@ -417,12 +421,10 @@ def _solve_point(task: dict[str, Any], grid: Grid, i: int, candidates: list[tupl
                                      start_map(formulation.model, named), state)
         add_tradeoff(formulation, task["primary"], equal=equal, eps=task["eps"],
                      primary_range=task["primary_range"])
-        if parents and candidates:
-            return BetweenPlans([start_map(formulation.model, n) for _, n in candidates],
-                                [start_map(formulation.model, n) for _, n in parents])
-        if len(candidates) > 1:
-            return [start_map(formulation.model, n) for _, n in candidates]
-        return start_map(formulation.model, named)
+        starts = [start_map(formulation.model, n) for _, n in candidates]
+        if crossing:
+            return BetweenPlans(starts, [start_map(formulation.model, n) for _, n in parents])
+        return starts if listed else start_map(formulation.model, named)
 
     try:
         result = _solve(task, prepare, bounded=True)
@@ -439,13 +441,13 @@ def _solve_point(task: dict[str, Any], grid: Grid, i: int, candidates: list[tupl
         extra = _outer_fields(outer)
         if outer:
             extra["slack3"] = max(float(pyo.value(m.tradeoff_slack_value[outer["grid"].objective])), 0.0)
-        if len(candidates) > 1 or (parents and candidates):
+        if listed:
             choice = result.outcome.start_choice
             extra["start_from"] = candidates[choice][0] if choice is not None else None
         elif candidates:
             extra["start_from"] = candidates[0][0]
         extra["start_used"] = result.outcome.start_used
-        if parents and result.outcome.first_plan:
+        if crossing and result.outcome.first_plan:
             extra["crossover"] = {"with": parents[0][0], **result.outcome.first_plan}
         return _record(task, label, result, started, kind="grid", e=e, index=i, slack=max(slack, 0.0),
                        **extra)
