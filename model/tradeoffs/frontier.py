@@ -31,6 +31,7 @@ from model.tradeoffs.augmecon import Grid, chunks
 from model.tradeoffs.objectives import OBJECTIVES
 from model.tradeoffs.points import (
     below_segment,
+    cheaper_plan,
     grid_label,
     open_segments,
     solve_chunk,
@@ -140,37 +141,52 @@ def run_frontier(scenario: str | Path, objectives: list[str], points: int = 9,
 
 def payoff_orders(objectives: list[str]) -> dict[str, list[str]]:
     """The payoff table's rows: row k minimises objective k first, then the others in the order
-    given (lexicographic)."""
-    return {f"payoff-{k}": [name] + [o for o in objectives if o != name]
-            for k, name in enumerate(objectives)}
+    given (lexicographic). On a two-objective frontier whose bounded objective is linear, the
+    row minimising it is its first stage only: the grid needs only that minimum, and the row's
+    second stage (the least primary at that minimum) is the grid's tightest point, solved with
+    the grid's starts and crossover instead of before the grid can begin."""
+    orders = {f"payoff-{k}": [name] + [o for o in objectives if o != name]
+              for k, name in enumerate(objectives)}
+    if len(objectives) == 2 and OBJECTIVES[objectives[1]].linear:
+        orders["payoff-1"] = [objectives[1]]
+    return orders
 
 
 def _weighted_and_payoff(client: Any, base: dict[str, Any], objectives: list[str], run: FrontierRun,
                          emit: Callable[[str, dict[str, Any]], None]) -> None:
-    """Phases 0 and 1: the weighted-sum plan (with doing nothing), then the payoff table."""
+    """Phases 0 and 1: the weighted-sum plan (with doing nothing) and the payoff table. The row
+    minimising the primary objective starts from the weighted-sum plan (nearly its optimum:
+    HiGHS may find no plan of its own on a large instance within the limit), so it waits for
+    it; the other rows start at once beside it, from the scenario's own first plan
+    (`solver.first_plan`): the weighted plan is far from their optima, and waiting for it left
+    a worker idle."""
     out = Path(base["out"])
-    labels = payoff_orders(objectives)
-    # the weighted-sum plan first: the payoff rows start from it (HiGHS may find no plan of its
-    # own on a large instance within the limit), and it marks the plots with doing nothing
+    orders = payoff_orders(objectives)
+    pending: dict[str, Any] = {}
     weighted = read_record(out, "weighted", base["digest"])
     if weighted is None or read_start(out, "weighted") is None:
-        emit("start", {"phase": "weighted-sum plan and doing nothing", "todo": 1})
-        weighted = _result(client.submit(solve_weighted, base, pure=False), base, "weighted")
-        run.solved.append("weighted")
-        emit("point", weighted)
+        pending["weighted"] = client.submit(solve_weighted, base, pure=False)
     else:
+        run.records["weighted"] = weighted
         run.reused.append("weighted")
-    run.records["weighted"] = weighted
-    futures = {}
-    for label, order in labels.items():
+    for label, order in orders.items():
         record = read_record(out, label, base["digest"])
-        if record is None:
-            futures[label] = client.submit(solve_payoff, base, order, label, pure=False)
-        else:
+        if record is not None and record.get("order") == order:
             run.records[label] = record
             run.reused.append(label)
-    emit("start", {"phase": "payoff table", "todo": len(futures)})
-    for label, future in futures.items():
+        elif label != "payoff-0":
+            pending[label] = client.submit(solve_payoff, base, order, label, None, pure=False)
+    todo = len(pending) + ("payoff-0" not in run.records)
+    if todo:
+        emit("start", {"phase": "weighted-sum plan, doing nothing and the payoff table", "todo": todo})
+    if "weighted" in pending:
+        run.records["weighted"] = _result(pending.pop("weighted"), base, "weighted")
+        run.solved.append("weighted")
+        emit("point", run.records["weighted"])
+    if "payoff-0" not in run.records:
+        pending["payoff-0"] = client.submit(solve_payoff, base, orders["payoff-0"], "payoff-0", "weighted",
+                                            pure=False)
+    for label, future in pending.items():
         run.records[label] = _result(future, base, label)
         run.solved.append(label)
         emit("point", run.records[label])
@@ -184,19 +200,24 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
     low, high = run.records["payoff-0"], run.records["payoff-1"]
     grid = Grid(objective=second, best=high["objectives"][second], worst=low["objectives"][second],
                 points=points)
+    # r_1 from the plans at the two ends (the least-carbon row's first stage costs at least its
+    # lexicographic plan: an upper estimate, used only to scale the augmentation)
     primary_range = max(high["objectives"][first] - low["objectives"][first], 1e-9)
-    for i, record in ((0, low), (points - 1, high)):
+    # the tightest point is the payoff row's own plan when that row was lexicographic (worst_km),
+    # else the row's second stage, solved here
+    whole = len(high["order"]) > 1
+    for i, record in ((0, low), (points - 1, high)) if whole else ((0, low),):
         write_record(out, grid_label(i), {**record, "label": grid_label(i), "kind": "grid",
                                           "e": grid.value(i), "index": i, "slack": 0.0,
                                           "same_as": record["label"]})
-    interior = list(range(1, points - 1))
+    todo = list(range(1, points - 1 if whole else points))
     # the corners first (`--supported`): points of the frontier themselves, and the grid's starts
     supported = _supported(client, base, run, emit) if grid.range > 0 else []
     run.records.update({r["label"]: r for r in supported})
-    if grid.range <= 0 or not interior:
-        log.info("the objectives do not conflict (or no interior point): the frontier is the "
+    if grid.range <= 0 or not todo:
+        log.info("the objectives do not conflict (or no point to solve): the frontier is the "
                  "payoff table")
-        for i in interior:
+        for i in todo:
             write_record(out, grid_label(i), {**low, "label": grid_label(i), "status": "bypassed",
                                               "same_as": "payoff-0", "e": grid.value(i), "index": i})
     else:
@@ -205,8 +226,8 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
                 "primary_range": primary_range}
         task["supported"] = supported
         n = len(client.scheduler_info().get("workers", {})) or 1
-        runs = chunks(interior, n)
-        emit("start", {"phase": "grid", "todo": len(interior)})
+        runs = chunks(todo, n)
+        emit("start", {"phase": "grid", "todo": len(todo)})
         pending = [client.submit(solve_chunk, task, part, "payoff-1", pure=False) for part in runs]
         for future in pending:
             records, solved_now = future.result()
@@ -217,6 +238,25 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
         record = read_record(out, grid_label(i), base["digest"])
         if record is not None:
             run.records[grid_label(i)] = record
+    if grid.range > 0 and OBJECTIVES[second].linear:
+        _adopt_cheaper_plans(out, run, grid, first, base["eps"] * primary_range)
+
+
+def _adopt_cheaper_plans(out: Path, run: FrontierRun, grid: Grid, primary: str, scale: float) -> None:
+    """Each solved grid point takes the cheapest plan found anywhere in the run that meets its
+    bound more cheaply than its own (`cheaper_plan`): a point solved early cannot have been
+    offered a plan found after it."""
+    plans = [r for r in run.records.values() if r.get("status") in ("optimal", "feasible")
+             and r.get("objectives")]
+    for i in range(grid.points):
+        label = grid_label(i)
+        record = run.records.get(label)
+        if record is None or record.get("same_as") or record.get("status") not in ("optimal", "feasible"):
+            continue
+        better = cheaper_plan(record, plans, primary, grid, scale)
+        if better is not None:
+            write_record(out, label, better)
+            run.records[label] = better
 
 
 def _supported(client: Any, base: dict[str, Any], run: FrontierRun,

@@ -197,6 +197,36 @@ def looser_neighbour(records: list[dict[str, Any]], objective: str, e: float) ->
     return nearest["label"] if nearest else None
 
 
+def cheaper_plan(record: dict[str, Any], plans: list[dict[str, Any]], primary: str, grid: Grid,
+                 scale: float) -> dict[str, Any] | None:
+    r"""`record` (a solved grid point, linear bound ``f_2 <= e``) with the cheapest of `plans`
+    (records of solved plans) that meets its bound and has a smaller `primary` than its own
+    plan; None if there is none. A point solved before that plan was found could not be offered
+    it. The point keeps its own proven bound, valid for its slice whatever plan is found, so its
+    gap shrinks by the saving; its value is AUGMECON2's objective
+    :math:`f_1 - scale \cdot s_2 / r_2` (`scale` = :math:`\varepsilon r_1`), and what its own
+    solve found stays in ``own_plan``."""
+    e = record["e"]
+    own = record["objectives"][primary]
+    room = 1e-7 * max(abs(e), 1.0)  # as the tightest slice's bound (`_hair`)
+    meeting = [p for p in plans if p["label"] != record["label"]
+               and p["objectives"][grid.objective] <= e + room
+               and p["objectives"][primary] < own - 1e-9 * max(abs(own), 1.0)]
+    best = min(meeting, key=lambda p: p["objectives"][primary], default=None)
+    if best is None:
+        return None
+    slack = max(e - best["objectives"][grid.objective], 0.0)
+    value = best["objectives"][primary] - scale * slack / max(grid.range, 1e-9)
+    bound = record.get("bound")
+    gap = value - bound if bound is not None else None
+    mine = record.get("own_plan") or {k: record.get(k) for k in (
+        "objectives", "kpis", "final_wards", "run_dir", "slack", "solved_objective", "gap_abs", "gap_rel")}
+    return {**record, **{k: best.get(k) for k in ("objectives", "kpis", "final_wards", "run_dir")},
+            "slack": slack, "solved_objective": value, "gap_abs": gap,
+            "gap_rel": gap / max(abs(value), 1e-9) if gap is not None else None,
+            "plan_from": best["label"], "own_plan": mine}
+
+
 def _hair(value: float) -> float:
     """`value` with a hair of room for rounding only: a solved plan stays feasible."""
     return value + 1e-7 * max(abs(value), 1.0)
@@ -262,24 +292,38 @@ def _drop(formulation: Any, name: str) -> None:
     m.del_component(component)
 
 
-def solve_payoff(task: dict[str, Any], order: list[str], label: str) -> dict[str, Any]:
+def solve_payoff(task: dict[str, Any], order: list[str], label: str,
+                 start_label: str | None = "weighted") -> dict[str, Any]:
     """One row of the payoff table by lexicographic optimisation: minimise ``order[0]``, then
     ``order[1]`` with ``order[0]`` held at its minimum (the first solve's incumbent), then (three
-    objectives) ``order[2]`` with both held. The first solve starts from the weighted-sum plan
-    (feasible: the same rules), each later one from the plan before it."""
+    objectives) ``order[2]`` with both held. The first solve starts from the plan of
+    `start_label` (the weighted-sum plan: feasible, the same rules; None: no start, the
+    scenario's `solver.first_plan` finds one), each later one from the plan before it.
+
+    A one-objective `order` is the first stage alone: on a two-objective frontier the row
+    minimising the bounded objective needs only its minimum for the grid (its second stage,
+    the least primary at that minimum, is the grid's tightest point, solved with the grid)."""
     started = time.perf_counter()
     state: dict[str, Any] = {}
-    start = read_start(Path(task["out"]), "weighted")
+    out = Path(task["out"])
+    start = read_start(out, start_label) if start_label else None
 
     def prepare(formulation):
+        if len(order) == 1:
+            state["m"] = formulation.model
+            add_tradeoff(formulation, order[0])
+            return start_map(formulation.model, start)
         return _lexicographic(formulation, order, start_map(formulation.model, start), state)
 
-    result = _solve(task, prepare, bounded=True)
-    out = Path(task["out"])
+    # the bound rows (and so HiGHS's options for them) come with a second stage only
+    result = _solve(task, prepare, bounded=len(order) > 1)
+    if len(order) == 1:  # linear: its value is the plan's
+        state.update(first=result.outcome.as_dict(), best=from_solution(result.solution)[order[0]])
     write_start(out, label, named_start(state["m"]))
     extra = {k: state[k] for k in ("minimax", "stages") if k in state}
     record = _record(task, label, result, started, kind="payoff", order=order,
-                     first_stage=state["first"], lexicographic_best=state["best"], **extra)
+                     first_stage=state["first"], lexicographic_best=state["best"],
+                     start_from=start_label if start else None, **extra)
     write_record(out, label, record)
     return record
 
@@ -410,7 +454,8 @@ def _solve_point(task: dict[str, Any], grid: Grid, i: int, candidates: list[tupl
     outer = _outer(task)
     label = grid_label(i, outer["index"] if outer else None)
     linear = OBJECTIVES[grid.objective].linear
-    equal = {grid.objective: (e, grid.range)}
+    # the tightest slice is the payoff row's own minimum: a hair of room keeps that plan feasible
+    equal = {grid.objective: (_hair(e) if i == grid.points - 1 else e, grid.range)}
     if outer:  # AUGMECON2's slacks in lexicographic order: the inner objective's first
         equal[outer["grid"].objective] = (outer["e"], outer["grid"].range)
 

@@ -259,6 +259,10 @@ def _money(x: float) -> str:
     return f"£{x / 1e6:,.2f}m"
 
 
+def _amount(x: float, objective: Any) -> str:
+    return _money(x) if objective.unit == "GBP" else f"{x:,.0f} {objective.unit}"
+
+
 def _summary(out: Path, objectives: list[str], points: int, table: pd.DataFrame,
              efficient: pd.DataFrame, records: dict[str, dict[str, Any]], seconds: float) -> str:
     first, second = (OBJECTIVES[o] for o in objectives)
@@ -285,11 +289,19 @@ def _summary(out: Path, objectives: list[str], points: int, table: pd.DataFrame,
     lines += ["## Payoff table (lexicographic optimisation)", "",
               "| minimised first | " + " | ".join(OBJECTIVES[o].label for o in objectives) + " |",
               "|---|" + "---|" * len(objectives)]
+    tightest = records.get(f"grid-{points - 1:02d}") or {}
     for label in ("payoff-0", "payoff-1"):
         rec = records.get(label)
-        if rec:
-            lines.append(f"| {rec['order'][0]} | " + " | ".join(
-                f"{rec['objectives'][o]:,.1f}" for o in objectives) + " |")
+        if not rec:
+            continue
+        shown, note = rec, ""
+        if len(rec["order"]) == 1:  # its second stage is the grid's tightest point
+            solved = tightest.get("status") in SOLVED and tightest.get("objectives")
+            shown = tightest if solved else rec
+            note = (" (the second stage is the grid's tightest point)" if solved
+                    else " (first stage only: the grid's tightest point has no plan)")
+        lines.append(f"| {rec['order'][0]}{note} | " + " | ".join(
+            f"{shown['objectives'][o]:,.1f}" for o in objectives) + " |")
     if efficient.empty:
         return "\n".join(lines + ["", "No frontier point has a solution."]) + "\n"
     k = knee(efficient[objectives].to_numpy(float))
@@ -303,6 +315,13 @@ def _summary(out: Path, objectives: list[str], points: int, table: pd.DataFrame,
                      f"{row.carbon:,.0f} | {row.patient_km:,.0f} | {row.mean_km:.1f} | "
                      f"{row.worst_footprint} ({row.worst_footprint_mean_km:.1f}) | "
                      f"{(row.gap_abs or 0):,.0f} | {row.run_dir} |")
+    adopted = [r for _label, r in sorted(records.items()) if r.get("plan_from") and r.get("own_plan")]
+    if adopted:
+        taken = "; ".join(f"{r['label']} takes {r['plan_from']}'s plan "
+                          f"({_amount(r['objectives'][first.name], first)}; its own solve stopped at "
+                          f"{_amount(r['own_plan']['objectives'][first.name], first)})" for r in adopted)
+        lines.append("\nA point takes a cheaper plan found after it was solved that meets its bound "
+                     f"(its own proven bound kept, so its gap shrinks): {taken}.")
     weighted = records.get("weighted") or {}
     if weighted and not weighted.get("do_nothing"):
         lines.append("\nDoing nothing has no solution here (today's estate cannot place every "

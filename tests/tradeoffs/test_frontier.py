@@ -105,9 +105,21 @@ def test_bypass_early_ends_and_every_point_a_run_folder(frontier):
     assert table.at["grid-02", "status"] == "bypassed"
     assert table.at["grid-02", "same_as"] == "grid-01"
     assert table.at["grid-02", "carbon"] == pytest.approx(40.0)
-    # the two ends are the payoff table's plans
+    # the loosest end is the payoff row minimising cost; the row minimising carbon is its first
+    # stage only (the least carbon, 20 t), and its second stage (the least cost at 20 t) is the
+    # grid's tightest point: here grid-03 (<= 30) gives (0,2) at 20 t with slack 10, one step,
+    # which bypasses it
     assert table.at["grid-00", "same_as"] == "payoff-0"
-    assert table.at["grid-04", "same_as"] == "payoff-1"
+    assert table.at["grid-03", "carbon"] == pytest.approx(20.0)
+    assert table.at["grid-04", "status"] == "bypassed"
+    assert table.at["grid-04", "same_as"] == "grid-03"
+    assert table.at["grid-04", "cost"] == pytest.approx(2.6e6)
+    payoff = {k: json.loads((run.folder / POINTS_DIR / f"{k}.json").read_text())
+              for k in ("payoff-0", "payoff-1")}
+    assert payoff["payoff-0"]["order"] == ["cost", "carbon"] and payoff["payoff-1"]["order"] == ["carbon"]
+    assert payoff["payoff-1"]["objectives"]["carbon"] == pytest.approx(20.0)
+    # the row minimising cost starts from the weighted-sum plan; the other did not wait for it
+    assert payoff["payoff-0"]["start_from"] == "weighted" and payoff["payoff-1"]["start_from"] is None
     for run_dir in table["run_dir"].dropna().unique():
         files = {p.name for p in (run.folder / run_dir).iterdir()}
         assert {"manifest.json", "decisions.csv", "kpis.csv", "fairness.csv", "map.png"} <= files
@@ -264,6 +276,11 @@ def test_supported_plans_start_the_grid_and_change_no_point(frontier, client, tm
     ends = run_frontier(folder, ["cost", "carbon"], points=2, runs_root=tmp_path / "ends",
                         client=client, supported=1)
     assert "supported-01" in ends.solved
+    # and the tightest point, the least-carbon row's second stage, is solved as a grid point:
+    # the least cost at 20 t, (0,2) at 2.6m
+    assert "grid-01" in ends.solved
+    tightest = json.loads((ends.folder / POINTS_DIR / "grid-01.json").read_text())
+    assert tightest["objectives"]["cost"] == pytest.approx(2.6e6) and not tightest.get("same_as")
     assert (pd.read_csv(ends.folder / "frontier.csv")["kind"] == "supported").sum() == 1
     with pytest.raises(ScenarioError, match="--supported"):
         run_frontier(folder, ["cost", "carbon", "patient_km"], points=3, runs_root=tmp_path / "runs",
@@ -421,3 +438,58 @@ def test_a_bound_on_billions_keeps_every_column_highs_sees():
     assert np.abs(matrix[rows][:, part_columns].data).min() == pytest.approx(1.0)
     outcome = solve(m, options)
     assert outcome.status == "optimal" and values(m)["carbon"] == pytest.approx(60.0)
+
+
+def test_a_point_takes_a_cheaper_plan_found_after_it(tmp_path):
+    """grid-01 (carbon <= 50, on the grid 60 .. 20, r_2 = 40) stopped at its limit on a plan at
+    2.55m and 45 t with a proven bound of 2.45m. grid-02's plan, found later, (1,1) at 2.5m and
+    40 t, meets 50 t and is cheaper: the point takes it with slack 10 and value
+    2.5m - eps r_1 x 10 / 40 = 2.5m - 200 x 0.25 = 2,499,950 (eps r_1 = 1e-3 x 200k), and keeps
+    its own bound, so its gap is 2,499,950 - 2,450,000 = 49,950. The cheapest plan (2.4m) has
+    60 t and does not meet the bound; payoff-1 (2.6m, 20 t) meets it but is dearer."""
+    from model.tradeoffs.points import cheaper_plan
+    from model.tradeoffs.report import frontier_table
+
+    def rec(label, cost, carbon, **extra):
+        return {"label": label, "status": "optimal", "objectives": {"cost": cost, "carbon": carbon,
+                                                                    "patient_km": 1.0},
+                "kpis": {"mean_km": float(carbon)}, "run_dir": f"runs/{label}", **extra}
+
+    grid = Grid("carbon", best=20.0, worst=60.0, points=5)
+    point = rec("grid-01", 2.55e6, 45.0, status="feasible", e=50.0, slack=5.0, bound=2.45e6,
+                solved_objective=2.55e6 - 200 * 5 / 40, gap_abs=1e5 - 25, gap_rel=0.04)
+    plans = [point, rec("grid-02", 2.5e6, 40.0, e=40.0, bound=2.5e6), rec("supported-01", 2.4e6, 60.0),
+             rec("payoff-1", 2.6e6, 20.0)]
+    better = cheaper_plan(point, plans, "cost", grid, 1e-3 * 2e5)
+    assert better["plan_from"] == "grid-02" and better["run_dir"] == "runs/grid-02"
+    assert better["objectives"]["cost"] == 2.5e6 and better["kpis"] == {"mean_km": 40.0}
+    assert better["slack"] == 10.0
+    assert better["solved_objective"] == pytest.approx(2_499_950.0)
+    assert better["gap_abs"] == pytest.approx(49_950.0)
+    assert better["own_plan"]["objectives"]["cost"] == 2.55e6 and better["status"] == "feasible"
+    assert better["e"] == 50.0 and better["label"] == "grid-01"
+    # taken once, nothing cheaper is left; a plan a hair dearer or above the bound is not taken
+    assert cheaper_plan(better, plans, "cost", grid, 200.0) is None
+    assert cheaper_plan(point, [point, rec("x", 2.55e6 - 1e-4, 40.0), rec("y", 2.0e6, 50.1)],
+                        "cost", grid, 200.0) is None
+    # on the frontier the point is now the same point as grid-02, shown with the lesser gap
+    table = frontier_table(["cost", "carbon"], 5, {"grid-01": better,
+                                                    "grid-02": {**plans[1], "gap_abs": 1e4}})
+    named = table.set_index("label")["point"]
+    assert named["grid-01"] == named["grid-02"]
+    # after the grid, the run does it for every solved grid point and writes it down; a
+    # bypassed point (it names the plan it shares) is left as it is
+    from model.tradeoffs.frontier import FrontierRun, _adopt_cheaper_plans
+    from model.tradeoffs.store import read_record
+
+    records = {p["label"]: {**p, "digest": "d"} for p in plans}
+    records["grid-03"] = {**point, "label": "grid-03", "same_as": "grid-02", "status": "bypassed",
+                          "digest": "d"}
+    (tmp_path / "runs" / "grid-02").mkdir(parents=True)
+    (tmp_path / "runs" / "grid-02" / "manifest.json").write_text("{}")  # a record needs its run
+    run = FrontierRun(folder=tmp_path, records=records)
+    _adopt_cheaper_plans(tmp_path, run, grid, "cost", 200.0)
+    written = read_record(tmp_path, "grid-01", "d")
+    assert written["plan_from"] == "grid-02" and written["gap_abs"] == pytest.approx(49_950.0)
+    assert run.records["grid-01"] == written
+    assert read_record(tmp_path, "grid-03", "d") is None and "plan_from" not in run.records["grid-03"]
