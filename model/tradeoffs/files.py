@@ -74,6 +74,9 @@ FRONTIER = OutputTable(
        "neighbour's plan meets this bound too), `infeasible` (solved, or by the early exit), "
        "`no_solution` (a limit, no plan), `error` or `pending` (not solved yet)."),
      C("same_as", "", "A bypassed point: the label whose plan it takes."),
+     C("plan_from", "", "A grid point that took a cheaper plan found after it was solved, meeting "
+       "its bound: that plan's label (the point keeps its own proven bound; its own plan stays in "
+       "its record in points/)."),
      C("reason", "", "Why a point has no plan of its own (infeasible, time limit, bypassed)."),
      *_OBJECTIVE_VALUES,
      C("worst_km", "km", "The worst footprint's mean km (the minimax objective's measure)."),

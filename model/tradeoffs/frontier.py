@@ -3,14 +3,17 @@ its points solved in parallel on Dask (the sweep engine's cluster), resumable, t
 The phases below are the two-objective ones; with three (``_phases3``) the payoff table has
 three lexicographic rows and the grid is points x points, one outer slice a task.
 
-Phase 0: the usual weighted-sum plan with the do-nothing baseline (for reference on the plots,
-and the MIP start of the payoff table). Phase 1 (in parallel): the payoff table, one
-lexicographic optimisation per objective. Phase 2 (in parallel):
-the grid between the payoff table's best and worst values of the constrained objective, cut into
-contiguous runs, one a worker, each solved in order from the loosest point so that the bypass
-and the early exit work within it; every point starts from the neighbouring plan that is
-feasible for it, the payoff row minimising the constrained objective. The grid's two ends are
-the payoff table's own plans.
+Phases 0 and 1 (in parallel): the usual weighted-sum plan with the do-nothing baseline (for
+reference on the plots, and the start of the payoff row minimising the primary objective, which
+waits for it) and the payoff table, one lexicographic optimisation per objective; the row
+minimising a linear bounded objective is its first stage only. Then the corners
+(``--supported``). Phase 2 (in parallel): the grid between the payoff table's best and worst
+values of the bounded objective, cut into contiguous runs, one a worker, each solved in order
+from the loosest point so that the bypass and the early exit work within it; every point starts
+from the neighbouring plan that is feasible for it, the payoff row minimising the bounded
+objective. The loosest point is the first payoff row's plan; the tightest is the second row's
+second stage, solved with the grid (its own plan when the row is lexicographic: worst_km).
+Last, each solved point takes a cheaper plan found after it that meets its bound.
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ def _row(kind: str, label: str, rec: dict[str, Any], index: int | None, primary:
     kpis = rec.get("kpis") or {}
     row: dict[str, Any] = {"kind": kind, "label": label, "index": index, "e": rec.get("e"),
                            "status": rec.get("status"), "same_as": rec.get("same_as", ""),
-                           "reason": rec.get("reason", "")}
+                           "plan_from": rec.get("plan_from", ""), "reason": rec.get("reason", "")}
     row.update({f"{k}": objectives.get(k) for k in OBJECTIVES})
     row.update({"gap_abs": gap_abs, "gap_rel": gap_rel, "slack": rec.get("slack")})
     row.update({k: kpis.get(k) for k in KPI_COLUMNS})

@@ -477,6 +477,7 @@ def test_a_point_takes_a_cheaper_plan_found_after_it(tmp_path):
                                                     "grid-02": {**plans[1], "gap_abs": 1e4}})
     named = table.set_index("label")["point"]
     assert named["grid-01"] == named["grid-02"]
+    assert table.set_index("label").at["grid-01", "plan_from"] == "grid-02"
     # after the grid, the run does it for every solved grid point and writes it down; a
     # bypassed point (it names the plan it shares) is left as it is
     from model.tradeoffs.frontier import FrontierRun, _adopt_cheaper_plans
