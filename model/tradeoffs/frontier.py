@@ -3,10 +3,11 @@ its points solved in parallel on Dask (the sweep engine's cluster), resumable, t
 The phases below are the two-objective ones; with three (``_phases3``) the payoff table has
 three lexicographic rows and the grid is points x points, one outer slice a task.
 
-Phases 0 and 1 (in parallel): the usual weighted-sum plan with the do-nothing baseline (for
-reference on the plots, and the start of the payoff row minimising the primary objective, which
-waits for it) and the payoff table, one lexicographic optimisation per objective; the row
-minimising a linear bounded objective is its first stage only. Then the corners
+Phases 0 and 1 (in parallel): the payoff table, one lexicographic optimisation per objective
+(the row minimising a linear bounded objective is its first stage only), and the usual
+weighted-sum plan with the do-nothing baseline (for reference on the plots), which starts from
+the row minimising the primary objective once that is done and is waited for only before the
+report. Then the corners
 (``--supported``). Phase 2 (in parallel): the grid between the payoff table's best and worst
 values of the bounded objective, cut into contiguous runs, one a worker, each solved in order
 from the loosest point so that the bypass and the early exit work within it; every point starts
@@ -30,11 +31,13 @@ from model.data import load_scenario
 from model.errors import InfeasibleError, NoSolutionError, Problem, ScenarioError
 from model.sweep.runner import dask_client
 from model.sweep.store import sweep_lock
-from model.tradeoffs.augmecon import Grid, chunks
+from model.tradeoffs.augmecon import Grid, bypass, chunks
 from model.tradeoffs.objectives import OBJECTIVES
 from model.tradeoffs.points import (
     below_segment,
+    bypassed,
     cheaper_plan,
+    early_exit,
     grid_label,
     open_segments,
     solve_chunk,
@@ -44,7 +47,14 @@ from model.tradeoffs.points import (
 )
 from model.tradeoffs.report import write_frontier_report
 from model.tradeoffs.report3 import write_frontier_report3
-from model.tradeoffs.store import plan_digest, read_record, read_start, write_plan, write_record
+from model.tradeoffs.store import (
+    POINTS_DIR,
+    plan_digest,
+    read_record,
+    read_start,
+    write_plan,
+    write_record,
+)
 
 log = logging.getLogger(__name__)
 FRONTIERS_DIR = "frontiers"
@@ -156,50 +166,58 @@ def payoff_orders(objectives: list[str]) -> dict[str, list[str]]:
 
 
 def _weighted_and_payoff(client: Any, base: dict[str, Any], objectives: list[str], run: FrontierRun,
-                         emit: Callable[[str, dict[str, Any]], None]) -> None:
-    """Phases 0 and 1: the weighted-sum plan (with doing nothing) and the payoff table. The row
-    minimising the primary objective starts from the weighted-sum plan (nearly its optimum:
-    HiGHS may find no plan of its own on a large instance within the limit), so it waits for
-    it; the other rows start at once beside it, from the scenario's own first plan
-    (`solver.first_plan`): the weighted plan is far from their optima, and waiting for it left
-    a worker idle."""
+                         emit: Callable[[str, dict[str, Any]], None]) -> Any:
+    """Phases 0 and 1: the payoff table, its rows in parallel from the scenario's own first plan
+    (`solver.first_plan`), and the weighted-sum plan (with doing nothing), which starts from the
+    row minimising the primary objective (nearly its plan) as soon as that row is done, beside
+    the other rows. Nothing after the payoff table needs the weighted-sum plan until the report,
+    so its task (None if reused) is returned for `_collect_weighted`, and a worker that would
+    wait for a slower payoff row solves it meanwhile."""
+    from distributed import as_completed
+
     out = Path(base["out"])
-    orders = payoff_orders(objectives)
-    pending: dict[str, Any] = {}
-    weighted = read_record(out, "weighted", base["digest"])
-    if weighted is None or read_start(out, "weighted") is None:
-        pending["weighted"] = client.submit(solve_weighted, base, pure=False)
-    else:
-        run.records["weighted"] = weighted
-        run.reused.append("weighted")
-    for label, order in orders.items():
+    pending: dict[Any, str] = {}
+    for label, order in payoff_orders(objectives).items():
         record = read_record(out, label, base["digest"])
         if record is not None and record.get("order") == order:
             run.records[label] = record
             run.reused.append(label)
-        elif label != "payoff-0":
-            pending[label] = client.submit(solve_payoff, base, order, label, None, pure=False)
-    todo = len(pending) + ("payoff-0" not in run.records)
-    if todo:
-        emit("start", {"phase": "weighted-sum plan, doing nothing and the payoff table", "todo": todo})
-    if "weighted" in pending:
-        run.records["weighted"] = _result(pending.pop("weighted"), base, "weighted")
-        run.solved.append("weighted")
-        emit("point", run.records["weighted"])
-    if "payoff-0" not in run.records:
-        pending["payoff-0"] = client.submit(solve_payoff, base, orders["payoff-0"], "payoff-0", "weighted",
-                                            pure=False)
-    for label, future in pending.items():
+        else:
+            pending[client.submit(solve_payoff, base, order, label, None, pure=False)] = label
+    weighted = read_record(out, "weighted", base["digest"])
+    fresh = weighted is None or read_start(out, "weighted") is None
+    if not fresh:
+        run.records["weighted"] = weighted
+        run.reused.append("weighted")
+    if pending or fresh:
+        emit("start", {"phase": "payoff table and the weighted-sum plan", "todo": len(pending) + fresh})
+    task = None
+    if fresh and "payoff-0" in run.records:
+        task = client.submit(solve_weighted, base, "payoff-0", pure=False)
+    for future in as_completed(list(pending)):
+        label = pending[future]
         run.records[label] = _result(future, base, label)
         run.solved.append(label)
         emit("point", run.records[label])
+        if label == "payoff-0" and fresh:
+            task = client.submit(solve_weighted, base, "payoff-0", pure=False)
+    return task
+
+
+def _collect_weighted(task: Any, base: dict[str, Any], run: FrontierRun,
+                      emit: Callable[[str, dict[str, Any]], None]) -> None:
+    if task is None:
+        return
+    run.records["weighted"] = _result(task, base, "weighted")
+    run.solved.append("weighted")
+    emit("point", run.records["weighted"])
 
 
 def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: int, run: FrontierRun,
             emit: Callable[[str, dict[str, Any]], None]) -> None:
     out = Path(base["out"])
     first, second = objectives
-    _weighted_and_payoff(client, base, objectives, run, emit)
+    weighted = _weighted_and_payoff(client, base, objectives, run, emit)
     low, high = run.records["payoff-0"], run.records["payoff-1"]
     grid = Grid(objective=second, best=high["objectives"][second], worst=low["objectives"][second],
                 points=points)
@@ -228,21 +246,71 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
                                  "points": grid.points},
                 "primary_range": primary_range}
         task["supported"] = supported
-        n = len(client.scheduler_info().get("workers", {})) or 1
-        runs = chunks(todo, n)
         emit("start", {"phase": "grid", "todo": len(todo)})
-        pending = [client.submit(solve_chunk, task, part, "payoff-1", pure=False) for part in runs]
-        for future in pending:
-            records, solved_now = future.result()
-            run.solved += solved_now
-            for record in records:
-                emit("point", record)
+        _solve_grid(client, task, todo, run, emit)
     for i in range(points):
         record = read_record(out, grid_label(i), base["digest"])
         if record is not None:
             run.records[grid_label(i)] = record
+    _collect_weighted(weighted, base, run, emit)
     if grid.range > 0 and OBJECTIVES[second].linear:
         _adopt_cheaper_plans(out, run, grid, first, base["eps"] * primary_range)
+
+
+def _solve_grid(client: Any, task: dict[str, Any], todo: list[int], run: FrontierRun,
+                emit: Callable[[str, dict[str, Any]], None]) -> None:
+    """The grid points `todo`, one task each, one a worker at a time. `todo` is cut into
+    contiguous lanes, one a worker, each solved loosest first, so that a proven optimum's slack
+    bypasses the next points and an infeasible slice ends every tighter one (early exit). A
+    worker whose lane is done takes the tightest point of the lane with the most left, when that
+    lane has two or more (its own worker keeps the next): the grid's points are not equally
+    hard, and fixed lanes left one worker idle for minutes on England. Each point is offered, as
+    starts and crossover neighbours, the corners and every grid plan finished before it."""
+    from distributed import as_completed
+
+    grid = Grid(**task["grid"])
+    n = len(client.scheduler_info().get("workers", {})) or 1
+    lanes = chunks(todo, n)
+    finished: list[dict[str, Any]] = []  # grid plans so far
+    flying: dict[Any, tuple[int, int]] = {}  # task -> (lane, point)
+    queue = as_completed([])
+
+    def submit(lane: int, i: int) -> None:
+        future = client.submit(solve_chunk, {**task, "supported": task["supported"] + finished}, [i],
+                               "payoff-1", pure=False)
+        flying[future] = (lane, i)
+        queue.add(future)
+
+    def take(lane: int) -> None:
+        if lanes[lane]:
+            submit(lane, lanes[lane].pop(0))
+            return
+        other = max(range(len(lanes)), key=lambda k: len(lanes[k]))
+        if len(lanes[other]) >= 2:
+            submit(lane, lanes[other].pop())
+
+    for lane in range(len(lanes)):
+        take(lane)
+    while flying:
+        future = next(queue)
+        lane, i = flying.pop(future)
+        records, solved_now = future.result()
+        run.solved += solved_now
+        record = records[0]
+        emit("point", record)
+        if record["status"] in ("optimal", "feasible") and record.get("objectives"):
+            finished.append(record)
+        # the points not yet given out that this one settles: every tighter one (infeasible),
+        # or those its slack covers (a proven optimum only)
+        follow = early_exit if record["status"] == "infeasible" else bypassed
+        upto = {"infeasible": grid.points, "optimal": i + bypass(record.get("slack") or 0.0, grid.step)
+                }.get(record["status"], i)
+        for k, points in enumerate(lanes):
+            for j in points:
+                if i < j <= upto:
+                    emit("point", follow(task, record, j))
+            lanes[k] = [j for j in points if not i < j <= upto]
+        take(lane)
 
 
 def _adopt_cheaper_plans(out: Path, run: FrontierRun, grid: Grid, primary: str, scale: float) -> None:
@@ -265,54 +333,80 @@ def _adopt_cheaper_plans(out: Path, run: FrontierRun, grid: Grid, primary: str, 
 def _supported(client: Any, base: dict[str, Any], run: FrontierRun,
                emit: Callable[[str, dict[str, Any]], None]) -> list[dict[str, Any]]:
     """Phase 1b (``--supported N``): up to N weighted-sum solves by the dichotomic (NISE)
-    search, round by round in parallel: each solves at the slope between two neighbouring
-    supported plans (the payoff rows to begin with); a plan found below that segment, apart from
-    its ends, splits it; otherwise the segment is closed. Each starts from the better of the
-    segment's two plans for its weight. Their records (plans) start the grid points."""
+    search: each solves at the slope between two neighbouring supported plans (the payoff rows
+    to begin with); a plan found below that segment, apart from its ends, splits it; otherwise
+    the segment is closed. A segment is solved as soon as it opens, beside those in flight (not
+    round by round: a worker does not wait for the slower solve of a round). Each starts from
+    the better of the segment's two plans for its weight. A solve of an earlier run at the same
+    weight is reused. Their records (plans) start the grid points."""
+    from distributed import as_completed
+
     out = Path(base["out"])
     first, second = base["objectives"]
     known = {label: run.records[label] for label in ("payoff-0", "payoff-1")}
+    earlier = _earlier_corners(out, base["digest"])
+    used = {r["label"] for r in earlier}
     closed: set[tuple[str, str]] = set()
+    flying: set[tuple[str, str]] = set()
     found: list[dict[str, Any]] = []
+    ready: list[tuple[dict[str, Any], tuple[str, str]]] = []  # corners to read, with their segment
+    by_future: dict[Any, tuple[str, float, tuple[str, str]]] = {}
+    queue = as_completed([])
     count = 0
-    while count < base["supported"]:
-        segments = open_segments(list(known.values()), first, second, closed)[:base["supported"] - count]
-        if not segments:
-            break
-        futures = {}
-        for weight, left, right in segments:
+    while True:
+        submitted = 0
+        for weight, left, right in open_segments(list(known.values()), first, second, closed | flying):
+            if count >= base["supported"]:
+                break
             count += 1
-            label = f"supported-{count:02d}"
-            record = read_record(out, label, base["digest"])
-            if record is not None and read_start(out, label) is not None \
-                    and abs(record.get("weight", -1) - weight) <= 1e-9 * weight:
-                run.reused.append(label)
-                futures[label] = (record, weight, left, right)
+            flying.add((left, right))
+            same = next((r for r in earlier if abs(r["weight"] - weight) <= 1e-9 * weight), None)
+            if same is not None:
+                earlier.remove(same)
+                run.reused.append(same["label"])
+                ready.append((same, (left, right)))
                 continue
+            label = next(f"supported-{k:02d}" for k in range(1, 10 ** 4) if f"supported-{k:02d}" not in used)
+            used.add(label)
             order = sorted((left, right), key=lambda c: known[c]["objectives"][first]
                            + weight * known[c]["objectives"][second])
-            futures[label] = (client.submit(solve_supported, base, weight, label, order, pure=False),
-                              weight, left, right)
-        todo = sum(not isinstance(f, dict) for f, *_rest in futures.values())
-        if todo:
-            emit("start", {"phase": "corners of the frontier (--supported)", "todo": todo})
-        for label, (future, weight, left, right) in futures.items():
+            future = client.submit(solve_supported, base, weight, label, order, pure=False)
+            by_future[future] = (label, weight, (left, right))
+            queue.add(future)
+            submitted += 1
+        if submitted:
+            emit("start", {"phase": "corners of the frontier (--supported)", "todo": submitted})
+        if not ready and not by_future:
+            return found
+        if not ready:
+            future = next(queue)
+            label, weight, segment = by_future.pop(future)
             try:
-                record = future if isinstance(future, dict) else _result(future, base, label)
+                record = _result(future, base, label)
             except (InfeasibleError, NoSolutionError) as exc:  # a start the grid can do without
                 log.info("%s: %s", label, exc)
-                closed.add((left, right))
+                flying.discard(segment)
+                closed.add(segment)
                 continue
-            if not isinstance(future, dict):
-                run.solved.append(label)
-                emit("point", record)
-            found.append(record)
-            if record["status"] in ("optimal", "feasible") and below_segment(
-                    record, known[left], known[right], weight, first, second):
-                known[label] = record
-            else:
-                closed.add((left, right))
-    return found
+            run.solved.append(label)
+            emit("point", record)
+            ready.append((record, segment))
+        record, (left, right) = ready.pop(0)
+        flying.discard((left, right))
+        found.append(record)
+        if record["status"] in ("optimal", "feasible") and below_segment(
+                record, known[left], known[right], record["weight"], first, second):
+            known[record["label"]] = record
+        else:
+            closed.add((left, right))
+
+
+def _earlier_corners(out: Path, digest: str) -> list[dict[str, Any]]:
+    """The corners an earlier run of this plan solved (with their plans), any weight."""
+    labels = sorted(p.stem for p in (out / POINTS_DIR).glob("supported-*.json")
+                    if not p.stem.endswith(".start"))
+    records = [read_record(out, label, digest) for label in labels]
+    return [r for r in records if r is not None and "weight" in r and read_start(out, r["label"]) is not None]
 
 
 def _phases3(client: Any, base: dict[str, Any], objectives: list[str], points: int, run: FrontierRun,
@@ -322,7 +416,7 @@ def _phases3(client: Any, base: dict[str, Any], objectives: list[str], points: i
     Each outer slice is one task, solved loosest-first on a worker (bypass on the inner slack,
     early exit within the slice); slices run in parallel."""
     first, second, third = objectives
-    _weighted_and_payoff(client, base, objectives, run, emit)
+    weighted = _weighted_and_payoff(client, base, objectives, run, emit)
     payoff = [run.records[f"payoff-{k}"]["objectives"] for k in range(3)]
     inner, outer = (Grid(objective=name, best=payoff[k][name], worst=max(p[name] for p in payoff),
                          points=points) for k, name in ((1, second), (2, third)))
@@ -337,6 +431,7 @@ def _phases3(client: Any, base: dict[str, Any], objectives: list[str], points: i
         for record in records:
             emit("point", record)
             run.records[record["label"]] = record
+    _collect_weighted(weighted, base, run, emit)
 
 
 def _grid_dict(grid: Grid) -> dict[str, Any]:

@@ -100,11 +100,15 @@ def _solve(task: dict[str, Any], prepare, baseline: bool = False, bounded: bool 
                           prepare=prepare)
 
 
-def solve_weighted(task: dict[str, Any]) -> dict[str, Any]:
-    """The usual weighted-sum plan and the do-nothing baseline, for reference on the plots."""
+def solve_weighted(task: dict[str, Any], start_label: str | None = None) -> dict[str, Any]:
+    """The usual weighted-sum plan and the do-nothing baseline, for reference on the plots;
+    from the plan of `start_label` (the payoff row minimising cost: the same rules, so feasible,
+    and nearly this plan) if given."""
     started = time.perf_counter()
-    result = _solve(task, None, baseline=True)
-    extra: dict[str, Any] = {"kind": "weighted"}
+    start = read_start(Path(task["out"]), start_label) if start_label else None
+    result = _solve(task, (lambda formulation: start_map(formulation.model, start)) if start else None,
+                    baseline=True)
+    extra: dict[str, Any] = {"kind": "weighted", "start_from": start_label if start else None}
     if result.baseline is not None:
         extra["do_nothing"] = {"objectives": from_solution(result.baseline, result.inputs),
                                "kpis": plan_kpis(result.baseline, result.inputs, result.kpis,
@@ -377,12 +381,7 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
             solved_now.append(label)
         records.append(record)
         if record["status"] == "infeasible":
-            for j in indices[position + 1:]:
-                skipped = _failed(task, label_of(j), "infeasible", f"early exit: tighter than "
-                                  f"{label}, which is infeasible", e=grid.value(j), index=j, kind="grid",
-                                  **_outer_fields(outer))
-                write_record(out, label_of(j), skipped)
-                records.append(skipped)
+            records += [early_exit(task, record, j) for j in indices[position + 1:]]
             break
         jump = 0
         # only a proven optimum's slack says the next slices have the same optimum: a plan
@@ -390,13 +389,31 @@ def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str
         # nothing about them, and they are solved, starting from it if it is the best start
         if record["status"] == "optimal":
             jump = min(bypass(record["slack"], grid.step), len(indices) - position - 1)
-            for j in indices[position + 1: position + 1 + jump]:
-                same = {**record, "label": label_of(j), "status": "bypassed", "same_as": label,
-                        "e": grid.value(j), "index": j}
-                write_record(out, label_of(j), same)
-                records.append(same)
+            records += [bypassed(task, record, j) for j in indices[position + 1: position + 1 + jump]]
         position += 1 + jump
     return records, solved_now
+
+
+def bypassed(task: dict[str, Any], record: dict[str, Any], j: int) -> dict[str, Any]:
+    """Grid point `j`'s record, bypassed: `record` (a proven optimum whose slack covers j) is its
+    plan too. Written down."""
+    grid, outer = Grid(**task["grid"]), _outer(task)
+    label = grid_label(j, outer["index"] if outer else None)
+    same = {**record, "label": label, "status": "bypassed", "same_as": record["label"],
+            "e": grid.value(j), "index": j}
+    write_record(Path(task["out"]), label, same)
+    return same
+
+
+def early_exit(task: dict[str, Any], record: dict[str, Any], j: int) -> dict[str, Any]:
+    """Grid point `j`'s record, infeasible without a solve: tighter than `record`'s slice, which
+    is infeasible. Written down."""
+    grid, outer = Grid(**task["grid"]), _outer(task)
+    label = grid_label(j, outer["index"] if outer else None)
+    skipped = _failed(task, label, "infeasible", f"early exit: tighter than {record['label']}, which "
+                      "is infeasible", e=grid.value(j), index=j, kind="grid", **_outer_fields(outer))
+    write_record(Path(task["out"]), label, skipped)
+    return skipped
 
 
 def _outer(task: dict[str, Any]) -> dict[str, Any] | None:

@@ -118,8 +118,11 @@ def test_bypass_early_ends_and_every_point_a_run_folder(frontier):
               for k in ("payoff-0", "payoff-1")}
     assert payoff["payoff-0"]["order"] == ["cost", "carbon"] and payoff["payoff-1"]["order"] == ["carbon"]
     assert payoff["payoff-1"]["objectives"]["carbon"] == pytest.approx(20.0)
-    # the row minimising cost starts from the weighted-sum plan; the other did not wait for it
-    assert payoff["payoff-0"]["start_from"] == "weighted" and payoff["payoff-1"]["start_from"] is None
+    # the payoff rows start at once, side by side, without a start; the weighted-sum plan then
+    # starts from the row minimising cost
+    assert payoff["payoff-0"]["start_from"] is None and payoff["payoff-1"]["start_from"] is None
+    weighted = json.loads((run.folder / POINTS_DIR / "weighted.json").read_text())
+    assert weighted["start_from"] == "payoff-0"
     for run_dir in table["run_dir"].dropna().unique():
         files = {p.name for p in (run.folder / run_dir).iterdir()}
         assert {"manifest.json", "decisions.csv", "kpis.csv", "fairness.csv", "map.png"} <= files
@@ -494,3 +497,88 @@ def test_a_point_takes_a_cheaper_plan_found_after_it(tmp_path):
     assert written["plan_from"] == "grid-02" and written["gap_abs"] == pytest.approx(49_950.0)
     assert run.records["grid-01"] == written
     assert read_record(tmp_path, "grid-03", "d") is None and "plan_from" not in run.records["grid-03"]
+
+
+def test_the_grid_gives_points_out_as_workers_come_free(tmp_path, monkeypatch):
+    """`_solve_grid` on a grid of 9 (e = 80, 70, .., 0; step 10), points 1-8 in two lanes, 1-4
+    and 5-8, on two in-process workers (so the stand-in solves below run in this process; a
+    tiny model cannot be made to take a chosen time or stop at its limit).
+
+    Lane 1 is quick and lane 2 slow (1 s a point): once lane 1 is done its worker takes the
+    tightest point of lane 2 (8) while lane 2's worker keeps its next (6). Point 1 is a
+    proven optimum with 25 of slack: it covers the next two points (2 and 3: bypassed, without
+    a solve). Each point is offered the grid plans finished before it."""
+    import time as clock
+
+    from distributed import Client
+
+    from model.tradeoffs import points
+    from model.tradeoffs.frontier import FrontierRun, _solve_grid
+
+    seen: dict[int, dict] = {}
+
+    def fake_point(task, grid, i, candidates, parents=None):
+        started = clock.perf_counter()
+        if i >= 5:
+            clock.sleep(1.0)
+        seen[i] = {"start": started, "end": clock.perf_counter(),
+                   "offered": [r["label"] for r in task["supported"]]}
+        return {"label": points.grid_label(i), "digest": "d", "status": "optimal" if i == 1 else "feasible",
+                "slack": 25.0 if i == 1 else 0.0, "e": grid.value(i), "index": i,
+                "objectives": {"cost": 100.0 + i, "carbon": grid.value(i)}}
+
+    monkeypatch.setattr(points, "_solve_point", fake_point)
+    monkeypatch.setattr(points, "read_start", lambda _out, label: [["wards", [label], 1]])
+    task = {"out": str(tmp_path), "digest": "d", "primary": "cost", "supported": [],
+            "grid": {"objective": "carbon", "best": 0.0, "worst": 80.0, "points": 9}}
+    run = FrontierRun(folder=tmp_path)
+    with Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=":0") as client:
+        _solve_grid(client, task, list(range(1, 9)), run, lambda _kind, _info: None)
+    assert sorted(seen) == [1, 4, 5, 6, 7, 8]
+    assert sorted(run.solved) == ["grid-01", "grid-04", "grid-05", "grid-06", "grid-07", "grid-08"]
+    from model.tradeoffs.store import read_record
+
+    for j in (2, 3):
+        record = read_record(tmp_path, points.grid_label(j), "d")
+        assert record["status"] == "bypassed" and record["same_as"] == "grid-01"
+    # the quick lane's worker took 8 while the slow lane was on 5 (6 and 7 left, its own worker
+    # to take 6); once 8 was done only 7 was left, kept for lane 2's worker after 6
+    assert seen[8]["start"] < seen[5]["end"]
+    assert seen[7]["start"] >= seen[6]["end"]
+    # point 4 came after point 1 had finished: it was offered point 1's plan
+    assert "grid-01" in seen[4]["offered"]
+
+
+def test_an_infeasible_slice_ends_every_tighter_point_not_given_out(tmp_path, monkeypatch):
+    """The same grid, lane 2 quick and lane 1 slow: point 6 is infeasible, so 7 and 8 (tighter,
+    not yet given out) are recorded infeasible by the early exit without a solve."""
+    import time as clock
+
+    from distributed import Client
+
+    from model.tradeoffs import points
+    from model.tradeoffs.frontier import FrontierRun, _solve_grid
+    from model.tradeoffs.store import read_record
+
+    solved = []
+
+    def fake_point(task, grid, i, candidates, parents=None):
+        if i < 5:
+            clock.sleep(1.0)
+        solved.append(i)
+        if i == 6:
+            return {"label": points.grid_label(i), "digest": "d", "status": "infeasible", "e": grid.value(i),
+                    "index": i}
+        return {"label": points.grid_label(i), "digest": "d", "status": "feasible", "slack": 0.0,
+                "e": grid.value(i), "index": i, "objectives": {"cost": 100.0 + i, "carbon": grid.value(i)}}
+
+    monkeypatch.setattr(points, "_solve_point", fake_point)
+    monkeypatch.setattr(points, "read_start", lambda _out, label: [["wards", [label], 1]])
+    task = {"out": str(tmp_path), "digest": "d", "primary": "cost", "supported": [],
+            "grid": {"objective": "carbon", "best": 0.0, "worst": 80.0, "points": 9}}
+    with Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=":0") as client:
+        _solve_grid(client, task, list(range(1, 9)), FrontierRun(folder=tmp_path), lambda *_a: None)
+    assert sorted(solved) == [1, 2, 3, 4, 5, 6]
+    for j in (7, 8):
+        record = read_record(tmp_path, points.grid_label(j), "d")
+        assert record["status"] == "infeasible" and "early exit" in record["reason"]
