@@ -3,15 +3,15 @@ its points solved in parallel on Dask (the sweep engine's cluster), resumable, t
 The phases below are the two-objective ones; with three (``_phases3``) the payoff table has
 three lexicographic rows and the grid is points x points, one outer slice a task.
 
-Phases 0 and 1 (in parallel): the payoff table, one lexicographic optimisation per objective
-(the row minimising a linear bounded objective is its first stage only), and the usual
-weighted-sum plan with the do-nothing baseline (for reference on the plots), which starts from
-the row minimising the primary objective once that is done and is waited for only before the
-report. Then the corners
-(``--supported``). Phase 2 (in parallel): the grid between the payoff table's best and worst
-values of the bounded objective, cut into contiguous runs, one a worker, each solved in order
-from the loosest point so that the bypass and the early exit work within it; every point starts
-from the neighbouring plan that is feasible for it, the payoff row minimising the bounded
+Phases 0 and 1 (in parallel): the usual weighted-sum plan with the do-nothing baseline (for
+reference on the plots, and the start of the payoff row minimising the primary objective, which
+waits for it) and the payoff table, one lexicographic optimisation per objective; the other rows
+start beside the weighted-sum plan, and the row minimising a linear bounded objective is its
+first stage only. Then the corners (``--supported``), each solved as its segment opens. Phase 2
+(in parallel): the grid between the payoff table's best and worst values of the bounded
+objective, one point a task as workers come free, in contiguous lanes solved from the loosest
+point so that the bypass and the early exit work along them; every point starts from the
+cheapest plan found so far that meets its bound, else the payoff row minimising the bounded
 objective. The loosest point is the first payoff row's plan; the tightest is the second row's
 second stage, solved with the grid (its own plan when the row is lexicographic: worst_km).
 Last, each solved point takes a cheaper plan found after it that meets its bound.
@@ -166,58 +166,50 @@ def payoff_orders(objectives: list[str]) -> dict[str, list[str]]:
 
 
 def _weighted_and_payoff(client: Any, base: dict[str, Any], objectives: list[str], run: FrontierRun,
-                         emit: Callable[[str, dict[str, Any]], None]) -> Any:
-    """Phases 0 and 1: the payoff table, its rows in parallel from the scenario's own first plan
-    (`solver.first_plan`), and the weighted-sum plan (with doing nothing), which starts from the
-    row minimising the primary objective (nearly its plan) as soon as that row is done, beside
-    the other rows. Nothing after the payoff table needs the weighted-sum plan until the report,
-    so its task (None if reused) is returned for `_collect_weighted`, and a worker that would
-    wait for a slower payoff row solves it meanwhile."""
-    from distributed import as_completed
-
+                         emit: Callable[[str, dict[str, Any]], None]) -> None:
+    """Phases 0 and 1: the weighted-sum plan (with doing nothing) and the payoff table. The row
+    minimising the primary objective starts from the weighted-sum plan, nearly its optimum, so
+    it waits for it (from nothing England's row took 484 s against 171 + 244 s for the two, and
+    stopped further from its optimum); the other rows start at once beside it, from the
+    scenario's own first plan (`solver.first_plan`): the weighted plan is far from their optima,
+    and waiting for it left a worker idle."""
     out = Path(base["out"])
-    pending: dict[Any, str] = {}
-    for label, order in payoff_orders(objectives).items():
+    orders = payoff_orders(objectives)
+    pending: dict[str, Any] = {}
+    weighted = read_record(out, "weighted", base["digest"])
+    if weighted is None or read_start(out, "weighted") is None:
+        pending["weighted"] = client.submit(solve_weighted, base, pure=False)
+    else:
+        run.records["weighted"] = weighted
+        run.reused.append("weighted")
+    for label, order in orders.items():
         record = read_record(out, label, base["digest"])
         if record is not None and record.get("order") == order:
             run.records[label] = record
             run.reused.append(label)
-        else:
-            pending[client.submit(solve_payoff, base, order, label, None, pure=False)] = label
-    weighted = read_record(out, "weighted", base["digest"])
-    fresh = weighted is None or read_start(out, "weighted") is None
-    if not fresh:
-        run.records["weighted"] = weighted
-        run.reused.append("weighted")
-    if pending or fresh:
-        emit("start", {"phase": "payoff table and the weighted-sum plan", "todo": len(pending) + fresh})
-    task = None
-    if fresh and "payoff-0" in run.records:
-        task = client.submit(solve_weighted, base, "payoff-0", pure=False)
-    for future in as_completed(list(pending)):
-        label = pending[future]
+        elif label != "payoff-0":
+            pending[label] = client.submit(solve_payoff, base, order, label, None, pure=False)
+    todo = len(pending) + ("payoff-0" not in run.records)
+    if todo:
+        emit("start", {"phase": "weighted-sum plan, doing nothing and the payoff table", "todo": todo})
+    if "weighted" in pending:
+        run.records["weighted"] = _result(pending.pop("weighted"), base, "weighted")
+        run.solved.append("weighted")
+        emit("point", run.records["weighted"])
+    if "payoff-0" not in run.records:
+        pending["payoff-0"] = client.submit(solve_payoff, base, orders["payoff-0"], "payoff-0", "weighted",
+                                            pure=False)
+    for label, future in pending.items():
         run.records[label] = _result(future, base, label)
         run.solved.append(label)
         emit("point", run.records[label])
-        if label == "payoff-0" and fresh:
-            task = client.submit(solve_weighted, base, "payoff-0", pure=False)
-    return task
-
-
-def _collect_weighted(task: Any, base: dict[str, Any], run: FrontierRun,
-                      emit: Callable[[str, dict[str, Any]], None]) -> None:
-    if task is None:
-        return
-    run.records["weighted"] = _result(task, base, "weighted")
-    run.solved.append("weighted")
-    emit("point", run.records["weighted"])
 
 
 def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: int, run: FrontierRun,
             emit: Callable[[str, dict[str, Any]], None]) -> None:
     out = Path(base["out"])
     first, second = objectives
-    weighted = _weighted_and_payoff(client, base, objectives, run, emit)
+    _weighted_and_payoff(client, base, objectives, run, emit)
     low, high = run.records["payoff-0"], run.records["payoff-1"]
     grid = Grid(objective=second, best=high["objectives"][second], worst=low["objectives"][second],
                 points=points)
@@ -252,7 +244,6 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
         record = read_record(out, grid_label(i), base["digest"])
         if record is not None:
             run.records[grid_label(i)] = record
-    _collect_weighted(weighted, base, run, emit)
     if grid.range > 0 and OBJECTIVES[second].linear:
         _adopt_cheaper_plans(out, run, grid, first, base["eps"] * primary_range)
 
@@ -416,7 +407,7 @@ def _phases3(client: Any, base: dict[str, Any], objectives: list[str], points: i
     Each outer slice is one task, solved loosest-first on a worker (bypass on the inner slack,
     early exit within the slice); slices run in parallel."""
     first, second, third = objectives
-    weighted = _weighted_and_payoff(client, base, objectives, run, emit)
+    _weighted_and_payoff(client, base, objectives, run, emit)
     payoff = [run.records[f"payoff-{k}"]["objectives"] for k in range(3)]
     inner, outer = (Grid(objective=name, best=payoff[k][name], worst=max(p[name] for p in payoff),
                          points=points) for k, name in ((1, second), (2, third)))
@@ -431,7 +422,6 @@ def _phases3(client: Any, base: dict[str, Any], objectives: list[str], points: i
         for record in records:
             emit("point", record)
             run.records[record["label"]] = record
-    _collect_weighted(weighted, base, run, emit)
 
 
 def _grid_dict(grid: Grid) -> dict[str, Any]:

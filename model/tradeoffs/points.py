@@ -100,15 +100,11 @@ def _solve(task: dict[str, Any], prepare, baseline: bool = False, bounded: bool 
                           prepare=prepare)
 
 
-def solve_weighted(task: dict[str, Any], start_label: str | None = None) -> dict[str, Any]:
-    """The usual weighted-sum plan and the do-nothing baseline, for reference on the plots;
-    from the plan of `start_label` (the payoff row minimising cost: the same rules, so feasible,
-    and nearly this plan) if given."""
+def solve_weighted(task: dict[str, Any]) -> dict[str, Any]:
+    """The usual weighted-sum plan and the do-nothing baseline, for reference on the plots."""
     started = time.perf_counter()
-    start = read_start(Path(task["out"]), start_label) if start_label else None
-    result = _solve(task, (lambda formulation: start_map(formulation.model, start)) if start else None,
-                    baseline=True)
-    extra: dict[str, Any] = {"kind": "weighted", "start_from": start_label if start else None}
+    result = _solve(task, None, baseline=True)
+    extra: dict[str, Any] = {"kind": "weighted"}
     if result.baseline is not None:
         extra["do_nothing"] = {"objectives": from_solution(result.baseline, result.inputs),
                                "kpis": plan_kpis(result.baseline, result.inputs, result.kpis,
