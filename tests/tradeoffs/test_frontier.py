@@ -539,9 +539,8 @@ def test_the_grid_gives_points_out_as_workers_come_free(tmp_path, monkeypatch):
         record = read_record(tmp_path, points.grid_label(j), "d")
         assert record["status"] == "bypassed" and record["same_as"] == "grid-01"
     # the quick lane's worker took 8 while the slow lane was on 5 (6 and 7 left, its own worker
-    # to take 6); once 8 was done only 7 was left, kept for lane 2's worker after 6
+    # to take 6)
     assert seen[8]["start"] < seen[5]["end"]
-    assert seen[7]["start"] >= seen[6]["end"]
     # point 4 came after point 1 had finished: it was offered point 1's plan
     assert "grid-01" in seen[4]["offered"]
 
