@@ -41,6 +41,11 @@ class Grid:
         return self.worst - i * self.step
 
 
+def grid_label(i: int, outer: int | None = None) -> str:
+    """grid-07 on a two-objective frontier; grid-02-07 (outer index, inner index) on three."""
+    return f"grid-{i:02d}" if outer is None else f"grid-{outer:02d}-{i:02d}"
+
+
 def bypass(slack: float, step: float) -> int:
     """Grid points a solution with `slack` is also optimal for, after its own (AUGMECON2)."""
     if step <= 0:

@@ -31,14 +31,13 @@ from model.data import load_scenario
 from model.errors import InfeasibleError, NoSolutionError, Problem, ScenarioError
 from model.sweep.runner import dask_client
 from model.sweep.store import sweep_lock
-from model.tradeoffs.augmecon import Grid, bypass, chunks
+from model.tradeoffs.augmecon import Grid, bypass, chunks, grid_label
 from model.tradeoffs.objectives import OBJECTIVES
 from model.tradeoffs.points import (
     below_segment,
     bypassed,
     cheaper_plan,
     early_exit,
-    grid_label,
     open_segments,
     solve_chunk,
     solve_payoff,

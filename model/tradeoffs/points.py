@@ -17,7 +17,7 @@ from model.errors import InfeasibleError, NoSolutionError
 from model.fairness import fairness
 from model.formulation.levers import integer_start, named_start, start_map
 from model.solve import BetweenPlans, solve
-from model.tradeoffs.augmecon import Grid, bypass
+from model.tradeoffs.augmecon import Grid, bypass, grid_label
 from model.tradeoffs.minimax import bound_worst_km, footprint_km, minimise_worst_km, worst_km
 from model.tradeoffs.objectives import (
     OBJECTIVES,
@@ -326,11 +326,6 @@ def solve_payoff(task: dict[str, Any], order: list[str], label: str,
                      start_from=start_label if start else None, **extra)
     write_record(out, label, record)
     return record
-
-
-def grid_label(i: int, outer: int | None = None) -> str:
-    """grid-07 on a two-objective frontier; grid-02-07 (outer index, inner index) on three."""
-    return f"grid-{i:02d}" if outer is None else f"grid-{outer:02d}-{i:02d}"
 
 
 def solve_chunk(task: dict[str, Any], indices: list[int], start_label: str

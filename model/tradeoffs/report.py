@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from model.outputs import write_csv
-from model.tradeoffs.augmecon import dominated_by, knee
+from model.tradeoffs.augmecon import dominated_by, grid_label, knee
 from model.tradeoffs.files import FRONTIER, conform
 from model.tradeoffs.objectives import OBJECTIVES
 
@@ -43,8 +43,8 @@ def frontier_table(objectives: list[str], points: int, records: dict[str, dict[s
     """One row per grid point (loosest first), then the weighted-sum plan and doing nothing."""
     rows = []
     for i in range(points):
-        rec = records.get(f"grid-{i:02d}", {"status": "pending", "reason": "not solved yet"})
-        rows.append(_row("frontier", f"grid-{i:02d}", rec, i, objectives[0]))
+        rec = records.get(grid_label(i), {"status": "pending", "reason": "not solved yet"})
+        rows.append(_row("frontier", grid_label(i), rec, i, objectives[0]))
     # the weighted-sum solves of `--supported`: efficient points too (within their gaps)
     rows += [_row("supported", label, records[label], None, objectives[0])
              for label in sorted(records) if label.startswith("supported-")]
@@ -289,7 +289,7 @@ def _summary(out: Path, objectives: list[str], points: int, table: pd.DataFrame,
     lines += ["## Payoff table (lexicographic optimisation)", "",
               "| minimised first | " + " | ".join(OBJECTIVES[o].label for o in objectives) + " |",
               "|---|" + "---|" * len(objectives)]
-    tightest = records.get(f"grid-{points - 1:02d}") or {}
+    tightest = records.get(grid_label(points - 1)) or {}
     for label in ("payoff-0", "payoff-1"):
         rec = records.get(label)
         if not rec:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from model.outputs import write_csv
-from model.tradeoffs.augmecon import knee
+from model.tradeoffs.augmecon import grid_label, knee
 from model.tradeoffs.files import FRONTIER, conform
 from model.tradeoffs.objectives import OBJECTIVES
 from model.tradeoffs.report import (
@@ -41,7 +41,7 @@ def frontier_table3(objectives: list[str], points: int, records: dict[str, dict[
     ``e3``/``index3``/``slack3`` the outer (third) objective's."""
     rows = []
     for i3, i2 in itertools.product(range(points), range(points)):
-        label = f"grid-{i3:02d}-{i2:02d}"
+        label = grid_label(i2, i3)
         rec = records.get(label, {"status": "pending", "reason": "not solved yet"})
         row = _row("frontier", label, rec, i2, objectives[0])
         row.update(index3=i3, e3=rec.get("e3"), slack3=rec.get("slack3"))
