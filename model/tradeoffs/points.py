@@ -208,9 +208,8 @@ def cheaper_plan(record: dict[str, Any], plans: list[dict[str, Any]], primary: s
     solve found stays in ``own_plan``."""
     e = record["e"]
     own = record["objectives"][primary]
-    room = 1e-7 * max(abs(e), 1.0)  # as the tightest slice's bound (`_hair`)
     meeting = [p for p in plans if p["label"] != record["label"]
-               and p["objectives"][grid.objective] <= e + room
+               and p["objectives"][grid.objective] <= _hair(e)  # as the tightest slice's bound
                and p["objectives"][primary] < own - 1e-9 * max(abs(own), 1.0)]
     best = min(meeting, key=lambda p: p["objectives"][primary], default=None)
     if best is None:
