@@ -65,12 +65,14 @@ BUDGET_SHARE = 0.5  # of the solve's time limit, at most, for all the steps toge
 
 @dataclass
 class FirstPlan:
-    """What relax-and-fix did: `objective` is None when it found no plan."""
+    """What a first-plan heuristic did: `objective` is None when it found no plan; `improved`
+    (the crossover's only) whether its plan is better than the start it was given."""
 
     method: str
     objective: float | None
     seconds: float
     steps: list[dict]
+    improved: bool | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -225,6 +227,15 @@ def between_box(start: np.ndarray, parents: list[np.ndarray], lower: np.ndarray,
     return box_lower, box_upper
 
 
+def widening(start: np.ndarray, parents: list[np.ndarray], integer: np.ndarray) -> list[np.ndarray]:
+    """The `parents` that would free an integer column of `start` in `between_box`: those that
+    differ from it on some integer column they give. A parent equal to the start on every one (a
+    sweep variant's own start among the plans offered) boxes nothing, so the crossover would be
+    the start again at the cost of a MIP."""
+    return [p for p in parents
+            if np.any(integer & ~np.isnan(p) & (np.abs(np.round(np.nan_to_num(p)) - np.round(start)) > 0.5))]
+
+
 def crossover(lp: highspy.HighsLp, start: np.ndarray, parents: list[np.ndarray], time_limit: float,
               threads: int, gap: float, options: dict | None = None) -> tuple[np.ndarray | None, FirstPlan]:
     """(the column values of a plan at least as good as `start`, or None; the account) for the
@@ -257,10 +268,10 @@ def crossover(lp: highspy.HighsLp, start: np.ndarray, parents: list[np.ndarray],
     before = float(np.dot(np.asarray(lp.col_cost_, dtype=np.double), start) + lp.offset_)
     sign = -1.0 if lp.sense_ == highspy.ObjSense.kMaximize else 1.0
     if found is None or sign * found >= sign * before - 1e-9 * max(abs(before), 1.0):
-        return None, FirstPlan("crossover", found, time.perf_counter() - began, [step])
+        return None, FirstPlan("crossover", found, time.perf_counter() - began, [step], improved=False)
     values = np.asarray(h.getSolution().col_value, dtype=np.double).copy()
     values[integer] = np.round(values[integer])  # integral to HiGHS's tolerance: exactly so
-    return values, FirstPlan("crossover", found, time.perf_counter() - began, [step])
+    return values, FirstPlan("crossover", found, time.perf_counter() - began, [step], improved=True)
 
 
 def integrality_of(lp: highspy.HighsLp) -> np.ndarray:

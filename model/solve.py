@@ -26,10 +26,12 @@ from model.first_plan import (
     FirstPlan,
     column_years,
     crossover,
+    integrality_of,
     lp_neighbourhood,
     quiet_highs,
     relax_and_fix,
     ward_columns,
+    widening,
 )
 from model.vocabulary import SOLVED, SolveStatus
 
@@ -180,12 +182,14 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             completed, first = _first_plan(compiled, options, relaxation)
         if completed is None and isinstance(mip_start, list):
             choice, completed = first_feasible_start(compiled, mip_start, options)
-        if parents and completed is not None and first is None:  # one heuristic's seconds a solve
-            better, first = crossover(compiled.lp, completed, [_plan_columns(compiled, p) for p in parents],
+        others = widening(completed, [_plan_columns(compiled, p) for p in parents],
+                          integrality_of(compiled.lp) != 0) if parents and completed is not None else []
+        if others and first is None:  # one heuristic's seconds a solve
+            better, first = crossover(compiled.lp, completed, others,
                                       options.time_limit, options.threads, options.mip_gap, options.options)
             completed = better if better is not None else completed
             step = first.steps[-1]
-            print(f"crossover with {len(parents)} other plan(s), {step['free_integers']} integers free: "
+            print(f"crossover with {len(others)} other plan(s), {step['free_integers']} integers free: "
                   + (f"a plan of {first.objective:.6g} in {first.seconds:.1f}s" if better is not None
                      else f"nothing better than the start in {first.seconds:.1f}s ({step['status']})"))
         if wait is not None and completed is None:

@@ -25,7 +25,7 @@ from model.errors import InfeasibleError, NoSolutionError, ScenarioError
 from model.sweep.designs import build_variants
 from model.sweep.load import load_sweep
 from model.sweep.report import write_report
-from model.sweep.starts import StartPool
+from model.sweep.starts import CROSSOVER_PARENTS, StartPool
 from model.sweep.store import (
     RETRIED,
     SOLVED,
@@ -100,18 +100,22 @@ def solve_base_plan(bundle: dict[str, Any], solver: dict[str, Any] | None = None
 
 def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
                   baseline: bool = False, starts: list[list[Any]] | None = None,
-                  start_labels: list[str] | None = None, wait: bool = False) -> dict[str, Any]:
+                  start_labels: list[str] | None = None, wait: bool = False,
+                  crossover: bool = False) -> dict[str, Any]:
     """Solve one variant; never raises for a bad variant: the status and reason say what happened.
 
     `starts` are candidate MIP starts (plans as [component, index, value] rows, nearest first);
-    the first feasible one is used and the record says which (`start_from`). With `wait`, a
-    variant none of whose starts is feasible is not solved: its status is `waiting` (the
-    runner offers it again once other variants have added their plans).
+    the first feasible one is used and the record says which (`start_from`). With `crossover`,
+    that start is first improved by the MIP boxed between it and the `CROSSOVER_PARENTS`
+    nearest plans offered (`model.solve.BetweenPlans`; `crossover_seconds` and
+    `crossover_improved` in the record). With `wait`, a variant none of whose starts is feasible
+    is not solved: its status is `waiting` (the runner offers it again once other variants have
+    added their plans).
     Returns a record (JSON-able) with a `decisions` DataFrame and the variant's own `plan`.
     """
     from model.formulation.levers import named_start, start_map
     from model.run import solve_scenario
-    from model.solve import StartsOrWait
+    from model.solve import BetweenPlans, StartsOrWait
 
     start = time.perf_counter()
     record: dict[str, Any] = {"variant": key, "status": "error", "reason": "",
@@ -128,8 +132,10 @@ def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
                 if not starts:
                     return None
                 candidates = [start_map(formulation.model, plan) for plan in starts]
-                held["wait"] = StartsOrWait(candidates) if wait else None
-                return held["wait"] or candidates
+                offered = (BetweenPlans(candidates, candidates[:CROSSOVER_PARENTS]) if crossover
+                           else candidates)
+                held["wait"] = StartsOrWait(offered) if wait else None
+                return held["wait"] or offered
 
             # a variant's fixed decisions are kept, not priced (one re-solve each)
             result = solve_scenario(folder, runs_root=None, baseline=baseline, levers=False, price=False,
@@ -137,6 +143,7 @@ def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
             record.update(_solved_record(result))
             choice = result.outcome.start_choice
             record["start_from"] = (start_labels or [])[choice] if choice is not None else "none"
+            record.update(_crossover_fields(result.outcome.first_plan))
             plan = named_start(held["model"])
             decisions = _decision_rows(result)
         except ScenarioError as exc:
@@ -161,6 +168,14 @@ def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
     record["finished_utc"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     log.info("variant %s: %s in %.1fs", key, record["status"], record["wall_seconds"])
     return {"record": record, "decisions": decisions, "plan": plan}
+
+
+def _crossover_fields(first_plan: dict[str, Any] | None) -> dict[str, Any]:
+    """What the crossover did for a variant: its seconds (None: it did not run, e.g. no other
+    plan differed from the start) and whether it found a plan better than the start."""
+    if not first_plan or first_plan.get("method") != "crossover":
+        return {"crossover_seconds": None, "crossover_improved": None}
+    return {"crossover_seconds": first_plan["seconds"], "crossover_improved": first_plan["improved"]}
 
 
 def _clean(text: str, folder: Path) -> str:
@@ -371,8 +386,8 @@ def _execute(sweep: Sweep, todo: list[Variant], client: Any, vdir: Path, run: Sw
         starts, labels = pool.candidates(v) if pool is not None else ([], [])
         wait = bool(starts) and waits.get(v.key, 0) < MAX_WAITS and tried_at.get(v.key, -1) < pool.added
         future = client.submit(solve_variant, bundle, v.overrides, v.key, sweep.spec.baseline, starts,
-                               labels, wait, key=f"bedplan-variant-{v.key}-{secrets.token_hex(3)}",
-                               pure=False)
+                               labels, wait, sweep.spec.crossover,
+                               key=f"bedplan-variant-{v.key}-{secrets.token_hex(3)}", pure=False)
         by_future[future] = v
         pending_futures.add(future)
 

@@ -22,6 +22,11 @@ KEPT_PLANS = 32
 # its demand, which may be further off in the other parameters), and one that is not costs its LP
 # check a fraction of a second
 NEAREST = 8
+# the plans, nearest first, that bound the crossover of a variant's start (`crossover` in the sweep
+# file): the box between the start and them is where the variant's own plan most likely lies, and
+# each one more frees more integers (England, demand x 0.963: its start from the base plan and the
+# x 0.953 plan freed 272 and found a plan within 0.2% in 24 s at one thread; docs/performance.md)
+CROSSOVER_PARENTS = 2
 
 
 def _number(value: Any) -> float | None:

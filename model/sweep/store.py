@@ -208,7 +208,8 @@ def consolidate(sweep: Sweep, variants: list[Variant], out: Path) -> pd.DataFram
         row["status"] = record.get("status")
         row["reason"] = record.get("reason", "")
         for k in ("objective", "bound", "gap_abs", "gap_rel", "gap_rel_controllable", "solve_seconds",
-                  "build_seconds", "wall_seconds", "baseline_objective", "start_from", "start_used"):
+                  "build_seconds", "wall_seconds", "baseline_objective", "start_from", "start_used",
+                  "crossover_seconds", "crossover_improved"):
             row[k] = record.get(k)
         row["worker"] = record.get("worker")
         row["finished_utc"] = record.get("finished_utc")
