@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def bench(base: Path, variants: int, time_limit: float, mip_gap: float, workers: int, out: Path,
-          seed: int, warm_start: bool = True, base_time_limit: float = 900.0) -> dict:
+          seed: int, warm_start: bool = True, base_time_limit: float = 900.0, crossover: bool = True) -> dict:
     from model.sweep import run_sweep
 
     folder = out / f"w{workers}"
@@ -39,6 +39,7 @@ def bench(base: Path, variants: int, time_limit: float, mip_gap: float, workers:
         "design": "lhs", "variants": variants, "seed": seed,
         "solver": {"time_limit": time_limit, "mip_gap": mip_gap, "threads": 1},
         "warm_start": warm_start,
+        "crossover": crossover,
         # the base plan every variant may start from: two threads while the workers wait for it,
         # and long enough to find a plan on a busy machine
         "base_solver": {"time_limit": base_time_limit, "mip_gap": 0.001, "threads": 2},
@@ -64,6 +65,7 @@ def bench(base: Path, variants: int, time_limit: float, mip_gap: float, workers:
     starts = results.get("start_from", pd.Series(dtype=str)).fillna("none")
     return {
         "warm_start": warm_start,
+        "crossover": crossover and warm_start,
         # the base plan every variant may start from: two threads while the workers wait for it,
         # and long enough to find a plan on a busy machine
         "base_solver": {"time_limit": base_time_limit, "mip_gap": 0.001, "threads": 2},
@@ -94,10 +96,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "sweep-bench")
     parser.add_argument("--cold", action="store_true", help="no MIP starts (warm_start: false)")
+    parser.add_argument("--no-crossover", action="store_true",
+                        help="starts not improved by the crossover (crossover: false)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     rows = [bench(args.base, args.variants, args.time_limit, args.mip_gap, w, args.out, args.seed + w,
-                  warm_start=not args.cold)
+                  warm_start=not args.cold, crossover=not args.no_crossover)
             for w in args.workers]
     report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "load_average": os.getloadavg()},
@@ -106,12 +110,14 @@ def main() -> None:
     print(f"base {args.base.name}, {args.variants} variants, time limit {args.time_limit:g}s, "
           f"gap {args.mip_gap:g}, 1 solver thread a variant; {os.cpu_count()} cores, "
           f"load average now {os.getloadavg()[0]:.1f}")
-    print("| workers | warm start | variants | wall (s) | base plan (s) | variants/hour | median variant (s) "
+    print("| workers | warm start | crossover | variants | wall (s) | base plan (s) | variants/hour "
+          "| median variant (s) "
           "| mean variant (s) | p90 variant (s) | median solve (s) | median gap | max gap | started from "
           "| statuses | 1,000 variants (h) |")
-    print("|---" * 15 + "|")
+    print("|---" * 16 + "|")
     for r in rows:
-        print(f"| {r['workers']} | {'yes' if r['warm_start'] else 'no'} | {r['variants']} | "
+        yes = {True: "yes", False: "no"}
+        print(f"| {r['workers']} | {yes[r['warm_start']]} | {yes[r['crossover']]} | {r['variants']} | "
               f"{r['wall_seconds']} | {r['base_plan_seconds']} | {r['variants_per_hour']} | "
               f"{r['median_variant_seconds']} | {r['mean_variant_seconds']} | {r['p90_variant_seconds']} | "
               f"{r['median_solve_seconds']} | {r['median_gap']:.3%} | {r['max_gap']:.3%} | "

@@ -356,3 +356,22 @@ def test_the_crossover_searches_only_where_the_plans_differ():
     assert outcome.first_plan["method"] == "crossover"
     assert outcome.first_plan["objective"] == pytest.approx(4.0)
     assert outcome.objective == pytest.approx(1.0) and round(m.open["C"].value) == 1
+
+
+def test_a_parent_that_frees_nothing_is_not_crossed():
+    """Integer columns 0-1, continuous 2; start (1, 2, 0.5). Parent (1, 2, 9) differs only on
+    the continuous column, parent (NaN, 2, 0) gives nothing where it could differ: neither frees
+    an integer, so neither is kept; parent (1, 3, 0.5) frees column 1 and is kept. Through
+    `solve`, a parent equal to the start runs no crossover (the unit test above: A with parent A)."""
+    from model.first_plan import widening
+    from model.solve import BetweenPlans
+
+    nan = float("nan")
+    start = np.array([1.0, 2.0, 0.5])
+    parents = [np.array([1.0, 2.0, 9.0]), np.array([nan, 2.0, 0.0]), np.array([1.0, 3.0, 0.5])]
+    kept = widening(start, parents, np.array([True, True, False]))
+    assert len(kept) == 1 and kept[0].tolist() == [1.0, 3.0, 0.5]
+    m = build_three_units()
+    a = ComponentMap([(m.open["A"], 1), (m.open["B"], 0), (m.open["C"], 0)])
+    outcome = solve(m, HIGHS, mip_start=BetweenPlans([a], [a]))
+    assert outcome.first_plan is None and outcome.objective == pytest.approx(1.0)

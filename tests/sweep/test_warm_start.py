@@ -112,7 +112,12 @@ def test_a_variant_without_a_feasible_start_waits_for_a_neighbours_plan(tmp_path
     workers interleave, every plan they are offered has 1 ward); with nothing else running, the
     one farthest from every plan goes ahead without a start: x 1.2 (|1.2 - 0.9| / 0.3 = 1.0
     against x 1.1's 0.2 / 0.3), and its plan (2 wards, 20 beds) then starts x 1.1. Each optimum
-    is a cold sweep's."""
+    is a cold sweep's.
+
+    The crossover: x 0.9 is offered the base plan only, its own start, so none runs; x 1.1 is
+    offered x 1.2's plan (its start) and x 0.9's (1 ward, the second nearest): the box lets A
+    have 1 or 2 wards, 1 cannot hold 11 beds, so the crossover runs and finds nothing better
+    than the start. With `crossover: false` it never runs."""
     tiny = (Tiny().site("A", wards={"med": 1}).service("med", in_hub_share=1.0).need("F", "med", 10))
     base = tiny.write(tmp_path / "tiny")
     parameters = [{"name": "need", "table": "demand", "column": "beds", "op": "scale",
@@ -134,6 +139,15 @@ def test_a_variant_without_a_feasible_start_waits_for_a_neighbours_plan(tmp_path
     assert w.at[label[1.1], "start_from"] == f"variant {label[1.2]}"
     for name in w.index:
         assert w.at[name, "objective"] == pytest.approx(c.at[name, "objective"], rel=1e-9), name
+    assert pd.isna(w.at[label[0.9], "crossover_seconds"]) and pd.isna(w.at[label[1.2], "crossover_seconds"])
+    assert w.at[label[1.1], "crossover_seconds"] > 0 and not w.at[label[1.1], "crossover_improved"]
+    assert c["crossover_seconds"].isna().all()
+    plain = run_sweep(write_sweep(tmp_path / "plain", "plain", base=base, design="grid",
+                                  parameters=parameters, crossover=False), runs_root=runs, client=client)
+    p = pd.read_parquet(plain.folder / RESULTS_FILE).set_index("label")
+    assert p["crossover_seconds"].isna().all() and (p["status"] == "optimal").all()
+    for name in p.index:
+        assert p.at[name, "objective"] == pytest.approx(c.at[name, "objective"], rel=1e-9), name
     # a wait is never written as a result: one record a variant, the solved one
     records = [json.loads(p.read_text()) for p in (warm.folder / "variants").glob("*.json")]
     assert sorted(r["status"] for r in records) == ["optimal"] * 3
