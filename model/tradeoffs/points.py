@@ -155,23 +155,34 @@ def solve_supported(task: dict[str, Any], weight: float, label: str, candidates:
     constrained objectives, `weight` in the primary's units per unit of the second). Optimal, it
     lies on the frontier; here it is a MIP start for the grid points it meets (a plan whose
     :math:`f_2` is within a point's bound is feasible for that point). Starts from `candidates`
-    (labels of plans already solved, best first for this weight: every one is feasible)."""
+    (labels of plans already solved, best first for this weight: every one is feasible). With two
+    (the segment's ends), the start is first improved by the crossover between them
+    (`BetweenPlans`): a corner below the segment mixes the two ends' decisions, and where they
+    agree it most likely agrees too (`crossover` in the record)."""
     started = time.perf_counter()
     out = Path(task["out"])
     first, second = task["objectives"]
-    named = [read_start(out, c) for c in candidates]
+    plans = [(c, n) for c in candidates if (n := read_start(out, c))]
     state: dict[str, Any] = {}
 
     def prepare(formulation):
         m = formulation.model
         state["m"] = m
         add_tradeoff(formulation, first, weights={second: weight})
-        return start_map(m, next(n for n in named if n)) if any(named) else None
+        if not plans:
+            return None
+        start = start_map(m, plans[0][1])
+        if len(plans) > 1:
+            return BetweenPlans([start], [start_map(m, n) for _, n in plans[1:]])
+        return start
 
     result = _solve(task, prepare)
     write_start(out, label, named_start(state["m"]))
+    extra = {}
+    if len(plans) > 1 and result.outcome.first_plan:
+        extra["crossover"] = {"with": plans[1][0], **result.outcome.first_plan}
     record = _record(task, label, result, started, kind="supported", weight=weight,
-                     start_from=next((c for c, n in zip(candidates, named, strict=True) if n), None))
+                     start_from=plans[0][0] if plans else None, **extra)
     write_record(out, label, record)
     return record
 

@@ -247,7 +247,8 @@ def test_supported_plans_start_the_grid_and_change_no_point(frontier, client, tm
     is worth 2.7m ((2,0): 2.4m + 60 x 5,000; (1,1): 2.5m + 40 x 5,000; (0,2): 2.6m + 20 x 5,000).
     Whichever it returns lies on the segment, which closes it: one solve, not two. Grid point
     carbon <= 50 starts from it if it meets 50 t, else from the payoff row. The frontier is the
-    same as without it."""
+    same as without it. The corner starts from one end of its segment, crossed with the other
+    (the box: 0-2 wards at each site)."""
     _root, _folder, plain = frontier
     folder = two_sites().write(tmp_path / "two_sites")
     run = run_frontier(folder, ["cost", "carbon"], points=5, runs_root=tmp_path / "runs",
@@ -258,6 +259,9 @@ def test_supported_plans_start_the_grid_and_change_no_point(frontier, client, tm
     found = records["supported-01"]
     assert found["weight"] == pytest.approx(5000.0)
     assert found["objectives"]["cost"] + 5000.0 * found["objectives"]["carbon"] == pytest.approx(2.7e6)
+    ends_ = {"payoff-0", "payoff-1"}
+    assert found["start_from"] in ends_ and found["crossover"]["method"] == "crossover"
+    assert found["crossover"]["with"] == (ends_ - {found["start_from"]}).pop()
     expected = "supported-01" if found["objectives"]["carbon"] <= 50.0 else "payoff-1"
     assert records["grid-01"]["start_from"] == expected
     columns = ["label", "status", "cost", "carbon", "point"]
