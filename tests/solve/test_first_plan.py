@@ -362,7 +362,8 @@ def test_a_parent_that_frees_nothing_is_not_crossed():
     """Integer columns 0-1, continuous 2; start (1, 2, 0.5). Parent (1, 2, 9) differs only on
     the continuous column, parent (NaN, 2, 0) gives nothing where it could differ: neither frees
     an integer, so neither is kept; parent (1, 3, 0.5) frees column 1 and is kept. Through
-    `solve`, a parent equal to the start runs no crossover (the unit test above: A with parent A)."""
+    `solve`, the three-unit model's start A crossed with A itself runs no crossover (no account)
+    and HiGHS still goes on to the optimum C (1)."""
     from model.first_plan import widening
     from model.solve import BetweenPlans
 

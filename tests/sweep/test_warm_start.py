@@ -114,7 +114,8 @@ def test_a_variant_without_a_feasible_start_waits_for_a_neighbours_plan(tmp_path
     against x 1.1's 0.2 / 0.3), and its plan (2 wards, 20 beds) then starts x 1.1. Each optimum
     is a cold sweep's.
 
-    The crossover: x 0.9 is offered the base plan only, its own start, so none runs; x 1.1 is
+    The crossover: x 0.9 is offered the base plan only, its own start, so none runs; x 1.2 goes
+    without a start, so none runs; x 1.1 is
     offered x 1.2's plan (its start) and x 0.9's (1 ward, the second nearest): the box lets A
     have 1 or 2 wards, 1 cannot hold 11 beds, so the crossover runs and finds nothing better
     than the start. With `crossover: false` it never runs."""

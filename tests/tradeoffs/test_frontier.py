@@ -259,9 +259,9 @@ def test_supported_plans_start_the_grid_and_change_no_point(frontier, client, tm
     found = records["supported-01"]
     assert found["weight"] == pytest.approx(5000.0)
     assert found["objectives"]["cost"] + 5000.0 * found["objectives"]["carbon"] == pytest.approx(2.7e6)
-    ends_ = {"payoff-0", "payoff-1"}
-    assert found["start_from"] in ends_ and found["crossover"]["method"] == "crossover"
-    assert found["crossover"]["with"] == (ends_ - {found["start_from"]}).pop()
+    segment_ends = {"payoff-0", "payoff-1"}
+    assert found["start_from"] in segment_ends and found["crossover"]["method"] == "crossover"
+    assert found["crossover"]["with"] == (segment_ends - {found["start_from"]}).pop()
     expected = "supported-01" if found["objectives"]["carbon"] <= 50.0 else "payoff-1"
     assert records["grid-01"]["start_from"] == expected
     columns = ["label", "status", "cost", "carbon", "point"]
