@@ -188,13 +188,11 @@ def lp_neighbourhood(lp: highspy.HighsLp, wards: np.ndarray, time_limit: float, 
     h.setOptionValue("time_limit", budget)
     h.passModel(lp)
     if relaxed is None:
-        h.changeColsIntegrality(len(every), every, np.zeros(lp.num_col_, dtype=np.uint8))
-        h.run()
-        steps = [{"stage": "relaxation", **_step(h, start)}]
+        relaxed, step = _relax(h, lp)
+        steps = [step]
         log.info("LP neighbourhood, relaxation: %s", steps[-1])
-        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        if relaxed is None:
             return None, FirstPlan("lp_neighbourhood", None, time.perf_counter() - start, steps)
-        relaxed = np.asarray(h.getSolution().col_value, dtype=np.double)
     else:
         steps = [{"stage": "relaxation", "status": "given", "objective": None, "seconds": 0.0}]
     lower, upper = ward_box(relaxed, np.asarray(lp.col_lower_, dtype=np.double),
@@ -272,6 +270,37 @@ def crossover(lp: highspy.HighsLp, start: np.ndarray, parents: list[np.ndarray],
     values = np.asarray(h.getSolution().col_value, dtype=np.double).copy()
     values[integer] = np.round(values[integer])  # integral to HiGHS's tolerance: exactly so
     return values, FirstPlan("crossover", found, time.perf_counter() - began, [step], improved=True)
+
+
+def lp_relaxation(lp: highspy.HighsLp, time_limit: float, threads: int) -> tuple[np.ndarray | None, dict]:
+    """(the column values of the MIP `lp`'s LP relaxation, or None if it was not solved to
+    optimality within `time_limit`; the step's account)."""
+    h = quiet_highs(threads)
+    h.setOptionValue("time_limit", max(1.0, float(time_limit)))
+    h.passModel(lp)
+    return _relax(h, lp)
+
+
+def rounding(relaxed: np.ndarray, integer: np.ndarray, tolerance: float = 1e-6) -> list[np.ndarray]:
+    """The floor and the ceiling of an LP relaxation's values on the `integer` columns, NaN on the
+    others: as the crossover's parents, they box each integer column between a start's value
+    and the integers either side of the relaxation's (`tolerance` as in `ward_box`)."""
+    floor = np.where(integer, np.floor(relaxed + tolerance), np.nan)
+    ceiling = np.where(integer, np.ceil(relaxed - tolerance), np.nan)
+    return [floor, ceiling]
+
+
+def _relax(h: highspy.Highs, lp: highspy.HighsLp) -> tuple[np.ndarray | None, dict]:
+    """Solve the model `h` holds (`lp`) with every column continuous: (its column values or None,
+    the step's account). `h` keeps the columns continuous; a caller resets their integrality."""
+    began = time.perf_counter()
+    every = np.arange(lp.num_col_, dtype=np.int32)
+    h.changeColsIntegrality(len(every), every, np.zeros(lp.num_col_, dtype=np.uint8))
+    h.run()
+    step = {"stage": "relaxation", **_step(h, began)}
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None, step
+    return np.asarray(h.getSolution().col_value, dtype=np.double), step
 
 
 def integrality_of(lp: highspy.HighsLp) -> np.ndarray:

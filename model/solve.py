@@ -23,13 +23,16 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from model.config import SolverConfig
 from model.first_plan import (
+    BUDGET_SHARE,
     FirstPlan,
     column_years,
     crossover,
     integrality_of,
     lp_neighbourhood,
+    lp_relaxation,
     quiet_highs,
     relax_and_fix,
+    rounding,
     ward_columns,
     widening,
 )
@@ -100,11 +103,14 @@ class BetweenPlans:
     feasible or not): the first feasible candidate, completed, is improved by the crossover
     (`model.first_plan.crossover`: the MIP boxed between its integer values and the parents',
     within a share of the limit, its seconds out of the solve's) before HiGHS starts from it.
-    For a point of a frontier, whose neighbouring plans share most of its decisions. A `prepare`
-    callback may return one."""
+    For a point of a frontier, whose neighbouring plans share most of its decisions. With
+    `or_relaxation`, a start that no parent differs from is crossed with the rounding of the
+    model's own LP relaxation instead (a sweep variant whose only plans offered are its start).
+    A `prepare` callback may return one."""
 
     candidates: list
     parents: list
+    or_relaxation: bool = False
 
 
 def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = None,
@@ -136,7 +142,8 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
         log.info("HiGHS not called: %s", exc)
         return _not_run(SolveStatus.INFEASIBLE, "provenInfeasible", start, log_file)
     outcome, _h = run_compiled(compiled, options, log_file, stream, mip_start, start, first_plan_first,
-                               wait=wait, parents=between.parents if between else None)
+                               wait=wait, parents=between.parents if between else None,
+                               or_relaxation=between.or_relaxation if between else False)
     return outcome
 
 
@@ -157,12 +164,15 @@ def solver_output(stream, text: io.StringIO):
 def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | None = None, stream=None,
                  mip_start=None, start: float | None = None, first_plan_first: bool = False,
                  relaxation: np.ndarray | None = None, wait: StartsOrWait | None = None,
-                 parents: list | None = None) -> tuple[SolveOutcome, highspy.Highs]:
+                 parents: list | None = None, or_relaxation: bool = False
+                 ) -> tuple[SolveOutcome, highspy.Highs]:
     """Solve a compiled model with HiGHS, load its solution into the Pyomo variables, and return
     the outcome with the HiGHS object (whose duals and model a caller may read or re-solve).
     `relaxation` (column values of an LP relaxation already solved, NaN where it has none) spares
     `lp_neighbourhood` its own. `parents` (plans as ComponentMaps) send a feasible candidate
-    start through the crossover with them first (`BetweenPlans`)."""
+    start through the crossover with them first (`BetweenPlans`); with `or_relaxation`, a start
+    none of them differs from is crossed with the rounding of the LP relaxation (`relaxation`,
+    or solved here)."""
     # HiGHS keeps one global thread scheduler per process and refuses a different `threads`
     # on a later solve (status "unknown"); reset it so every solve gets the threads it asks for.
     highspy.Highs.resetGlobalScheduler(True)
@@ -182,14 +192,23 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             completed, first = _first_plan(compiled, options, relaxation)
         if completed is None and isinstance(mip_start, list):
             choice, completed = first_feasible_start(compiled, mip_start, options)
+        integer = integrality_of(compiled.lp) != 0
         others = widening(completed, [_plan_columns(compiled, p) for p in parents],
-                          integrality_of(compiled.lp) != 0) if parents and completed is not None else []
+                          integer) if parents and completed is not None else []
+        relaxed_step = None
+        if not others and or_relaxation and completed is not None and first is None:
+            others, relaxed_step = _relaxation_parents(compiled, options, completed, relaxation)
         if others and first is None:  # one heuristic's seconds a solve
-            better, first = crossover(compiled.lp, completed, others,
-                                      options.time_limit, options.threads, options.mip_gap, options.options)
+            spent = relaxed_step["seconds"] if relaxed_step else 0.0
+            better, first = crossover(compiled.lp, completed, others, float(options.time_limit) - spent,
+                                      options.threads, options.mip_gap, options.options)
             completed = better if better is not None else completed
             step = first.steps[-1]
-            print(f"crossover with {len(others)} other plan(s), {step['free_integers']} integers free: "
+            if relaxed_step:
+                first.steps.insert(0, relaxed_step)
+                first.seconds += spent
+            with_whom = "the LP relaxation" if relaxed_step else f"{len(others)} other plan(s)"
+            print(f"crossover with {with_whom}, {step['free_integers']} integers free: "
                   + (f"a plan of {first.objective:.6g} in {first.seconds:.1f}s" if better is not None
                      else f"nothing better than the start in {first.seconds:.1f}s ({step['status']})"))
         if wait is not None and completed is None:
@@ -202,6 +221,8 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             completed, first = _first_plan(compiled, options, relaxation)
         if first is not None:  # the heuristic's seconds come out of the solve's time limit
             h.setOptionValue("time_limit", max(1.0, float(options.time_limit) - first.seconds))
+        elif relaxed_step:  # a relaxation that freed nothing to cross: its seconds too
+            h.setOptionValue("time_limit", max(1.0, float(options.time_limit) - relaxed_step["seconds"]))
         h.passModel(compiled.lp)
         if completed is not None:  # a candidate start or the heuristic's plan, completed
             solution = highspy.HighsSolution()
@@ -221,6 +242,25 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
     log.info("HiGHS: %s (%s) objective=%s bound=%s in %.2fs", outcome.status, outcome.termination,
              outcome.objective, outcome.bound, outcome.seconds)
     return outcome, h
+
+
+def _relaxation_parents(compiled: Compiled, options: SolverConfig, start: np.ndarray,
+                        relaxation: np.ndarray | None = None) -> tuple[list[np.ndarray], dict]:
+    """The crossover's parents for a `start` no other plan differs from: the floor and ceiling of
+    the LP relaxation (`relaxation` if given, else solved here within `BUDGET_SHARE` of the
+    limit), if they free some integer column of the start; and the relaxation's step."""
+    if relaxation is None:
+        relaxed, step = lp_relaxation(compiled.lp, BUDGET_SHARE * float(options.time_limit),
+                                          options.threads)
+    else:
+        relaxed, step = relaxation, {"stage": "relaxation", "status": "given", "objective": None,
+                                     "seconds": 0.0}
+    log.info("crossover, the LP relaxation: %s", step)
+    if relaxed is None:
+        return [], step
+    integer = integrality_of(compiled.lp) != 0
+    relaxed = np.where(np.isnan(relaxed), start, relaxed)  # a column it does not have: the start's
+    return widening(start, rounding(relaxed, integer), integer), step
 
 
 def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarray | None = None

@@ -107,7 +107,8 @@ def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
     `starts` are candidate MIP starts (plans as [component, index, value] rows, nearest first);
     the first feasible one is used and the record says which (`start_from`). With `crossover`,
     that start is first improved by the MIP boxed between it and the `CROSSOVER_PARENTS`
-    nearest plans offered (`model.solve.BetweenPlans`; `crossover_seconds` and
+    nearest plans offered, or when none differs from it, with the rounding of the variant's own
+    LP relaxation (`model.solve.BetweenPlans`; `crossover_seconds`, `crossover_with` and
     `crossover_improved` in the record). With `wait`, a variant none of whose starts is feasible
     is not solved: its status is `waiting` (the runner offers it again once other variants have
     added their plans).
@@ -132,8 +133,8 @@ def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
                 if not starts:
                     return None
                 candidates = [start_map(formulation.model, plan) for plan in starts]
-                offered = (BetweenPlans(candidates, candidates[:CROSSOVER_PARENTS]) if crossover
-                           else candidates)
+                offered = (BetweenPlans(candidates, candidates[:CROSSOVER_PARENTS], or_relaxation=True)
+                           if crossover else candidates)
                 held["wait"] = StartsOrWait(offered) if wait else None
                 return held["wait"] or offered
 
@@ -171,11 +172,16 @@ def solve_variant(bundle: dict[str, Any], overrides: dict[str, Any], key: str,
 
 
 def _crossover_fields(first_plan: dict[str, Any] | None) -> dict[str, Any]:
-    """What the crossover did for a variant: its seconds (None: it did not run, e.g. no other
-    plan differed from the start) and whether it found a plan better than the start."""
+    """What the crossover did for a variant: its seconds (None: it did not run, e.g. no start was
+    feasible), what the start was crossed with (`plans`: nearest plans offered; `relaxation`:
+    none differed from the start, so the rounding of its LP relaxation, whose seconds are in
+    the crossover's) and whether it found a plan better than the start."""
     if not first_plan or first_plan.get("method") != "crossover":
-        return {"crossover_seconds": None, "crossover_improved": None}
-    return {"crossover_seconds": first_plan["seconds"], "crossover_improved": first_plan["improved"]}
+        return {"crossover_seconds": None, "crossover_with": None, "crossover_improved": None}
+    relaxed = any(step.get("stage") == "relaxation" for step in first_plan["steps"])
+    return {"crossover_seconds": first_plan["seconds"],
+            "crossover_with": "relaxation" if relaxed else "plans",
+            "crossover_improved": first_plan["improved"]}
 
 
 def _clean(text: str, folder: Path) -> str:

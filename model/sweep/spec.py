@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 RESERVED = {"variant", "index", "label", "status", "reason", "objective", "bound", "gap_abs",
             "gap_rel", "gap_rel_controllable", "solve_seconds", "build_seconds", "wall_seconds",
             "worker", "finished_utc", "baseline_objective", "digest", "start_from", "start_used",
-            "crossover_seconds", "crossover_improved"}
+            "crossover_seconds", "crossover_with", "crossover_improved"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -123,7 +123,8 @@ class SweepSpec(_Strict):
                           "what is optimal, only how soon a good plan is known).")
     crossover: bool = Field(
         True, description="With warm_start: before HiGHS, improve a variant's start by the MIP "
-                          "boxed between it and the two nearest plans offered (a search for a "
+                          "boxed between it and the two nearest plans offered, or the rounding "
+                          "of its LP relaxation when none differs from it (a search for a "
                           "start: it never changes what is optimal).")
     base_solver: SweepSolver | None = Field(
         None, description="Solver settings of that base solve (default: the base scenario's own).")

@@ -209,7 +209,7 @@ def consolidate(sweep: Sweep, variants: list[Variant], out: Path) -> pd.DataFram
         row["reason"] = record.get("reason", "")
         for k in ("objective", "bound", "gap_abs", "gap_rel", "gap_rel_controllable", "solve_seconds",
                   "build_seconds", "wall_seconds", "baseline_objective", "start_from", "start_used",
-                  "crossover_seconds", "crossover_improved"):
+                  "crossover_seconds", "crossover_with", "crossover_improved"):
             row[k] = record.get(k)
         row["worker"] = record.get("worker")
         row["finished_utc"] = record.get("finished_utc")

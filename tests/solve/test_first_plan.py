@@ -376,3 +376,50 @@ def test_a_parent_that_frees_nothing_is_not_crossed():
     a = ComponentMap([(m.open["A"], 1), (m.open["B"], 0), (m.open["C"], 0)])
     outcome = solve(m, HIGHS, mip_start=BetweenPlans([a], [a]))
     assert outcome.first_plan is None and outcome.objective == pytest.approx(1.0)
+
+
+def test_the_rounding_of_a_relaxation_by_hand():
+    """Integer columns 0-2, continuous 3; relaxation (1.5, 2.0000000001, 0.3, 0.7): floors
+    (1, 2, 0) and ceilings (2, 2, 1) on the integers (2.0000000001 is 2 within the tolerance),
+    NaN on the continuous column, so the crossover's box leaves it its own bounds."""
+    from model.first_plan import rounding
+
+    floor, ceiling = rounding(np.array([1.5, 2.0000000001, 0.3, 0.7]), np.array([True, True, True, False]))
+    assert floor[:3].tolist() == [1.0, 2.0, 0.0] and ceiling[:3].tolist() == [2.0, 2.0, 1.0]
+    assert np.isnan(floor[3]) and np.isnan(ceiling[3])
+
+
+def test_a_start_no_plan_differs_from_is_crossed_with_the_relaxation():
+    """Three units: the relaxation is C alone (0, 0, 1), integral. The start A (1, 0, 0) crossed
+    with its own plan frees nothing, so with `or_relaxation` it is crossed with the relaxation's
+    rounding: A in [0, 1], B fixed at 0, C in [0, 1] (2 integers free), whose best is C alone, 1.
+    The start C is the rounding itself: no crossover runs.
+
+    Two sites (relaxation wards (1.5, 0), operate 0.15): the start (2, 0) with A operated, 25,
+    gets the box wards[A] in [1, 2], wards[B] fixed at 0, operate in [0, 1] (2 free); in it only
+    (2, 0) holds 3 beds, so the crossover finds nothing better, and HiGHS still reaches the
+    optimum (0, 2), 22. The relaxation's seconds are in the crossover's account."""
+    from model.solve import BetweenPlans
+
+    m = build_three_units()
+    a = ComponentMap([(m.open["A"], 1), (m.open["B"], 0), (m.open["C"], 0)])
+    outcome = solve(m, HIGHS, mip_start=BetweenPlans([a], [a], or_relaxation=True))
+    first = outcome.first_plan
+    assert first["method"] == "crossover" and first["improved"] is True
+    assert [step["stage"] for step in first["steps"]] == ["relaxation", "between plans"]
+    assert first["steps"][0]["objective"] == pytest.approx(1.0)
+    assert first["steps"][1]["free_integers"] == 2 and first["objective"] == pytest.approx(1.0)
+    assert first["seconds"] >= first["steps"][0]["seconds"] + first["steps"][1]["seconds"] - 1e-9
+    assert outcome.objective == pytest.approx(1.0)
+    m = build_three_units()
+    c = ComponentMap([(m.open["A"], 0), (m.open["B"], 0), (m.open["C"], 1)])
+    outcome = solve(m, HIGHS, mip_start=BetweenPlans([c], [c], or_relaxation=True))
+    assert outcome.first_plan is None and outcome.objective == pytest.approx(1.0)
+
+    m = build_two_sites()
+    start = ComponentMap([(m.wards["A"], 2), (m.wards["B"], 0), (m.operate, 1)])
+    outcome = solve(m, HIGHS, mip_start=BetweenPlans([start], [start], or_relaxation=True))
+    first = outcome.first_plan
+    assert first["steps"][0]["objective"] == pytest.approx(15.75)
+    assert first["steps"][1]["free_integers"] == 2 and first["improved"] is False
+    assert outcome.objective == pytest.approx(22.0)

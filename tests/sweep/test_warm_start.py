@@ -114,8 +114,9 @@ def test_a_variant_without_a_feasible_start_waits_for_a_neighbours_plan(tmp_path
     against x 1.1's 0.2 / 0.3), and its plan (2 wards, 20 beds) then starts x 1.1. Each optimum
     is a cold sweep's.
 
-    The crossover: x 0.9 is offered the base plan only, its own start, so none runs; x 1.2 goes
-    without a start, so none runs; x 1.1 is
+    The crossover: x 0.9 is offered the base plan only, its own start, so it is crossed with its
+    LP relaxation (0.9 of a ward: the box lets A have 0 or 1, 0 holds no bed, nothing better);
+    x 1.2 goes without a start, so none runs; x 1.1 is
     offered x 1.2's plan (its start) and x 0.9's (1 ward, the second nearest): the box lets A
     have 1 or 2 wards, 1 cannot hold 11 beds, so the crossover runs and finds nothing better
     than the start. With `crossover: false` it never runs."""
@@ -140,8 +141,10 @@ def test_a_variant_without_a_feasible_start_waits_for_a_neighbours_plan(tmp_path
     assert w.at[label[1.1], "start_from"] == f"variant {label[1.2]}"
     for name in w.index:
         assert w.at[name, "objective"] == pytest.approx(c.at[name, "objective"], rel=1e-9), name
-    assert pd.isna(w.at[label[0.9], "crossover_seconds"]) and pd.isna(w.at[label[1.2], "crossover_seconds"])
+    assert pd.isna(w.at[label[1.2], "crossover_seconds"]) and pd.isna(w.at[label[1.2], "crossover_with"])
+    assert w.at[label[0.9], "crossover_with"] == "relaxation" and not w.at[label[0.9], "crossover_improved"]
     assert w.at[label[1.1], "crossover_seconds"] > 0 and not w.at[label[1.1], "crossover_improved"]
+    assert w.at[label[1.1], "crossover_with"] == "plans"
     assert c["crossover_seconds"].isna().all()
     plain = run_sweep(write_sweep(tmp_path / "plain", "plain", base=base, design="grid",
                                   parameters=parameters, crossover=False), runs_root=runs, client=client)
