@@ -46,6 +46,12 @@ column boxed between them,
 so the decisions the plans share are fixed and only the ones they differ on are searched (on
 England's cost-carbon frontier about 400 of 7,153 integers between two neighbouring plans). It
 starts from :math:`x^0`, so its plan is never worse; it proves nothing about the whole model.
+A start no other plan differs from (a sweep variant offered only its own start) can be crossed
+with the rounding of the model's own LP relaxation :math:`\\bar x` instead: the parents are
+:math:`\\lfloor \\bar x \\rfloor` and :math:`\\lceil \\bar x \\rceil` on the integer columns
+(`rounding`), so each integer column lies between :math:`x^0_j` and the integers either side of
+:math:`\\bar x_j`. Boxing the ward counts alone would free nothing: the build, removal and
+conversion columns, fixed at the start's, fix the wards through the ward balance.
 """
 
 from __future__ import annotations

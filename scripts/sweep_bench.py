@@ -76,6 +76,8 @@ def bench(base: Path, variants: int, time_limit: float, mip_gap: float, workers:
         "started_from": {"base plan": int((starts == "base plan").sum()),
                          "a solved variant": int(starts.str.startswith("variant").sum()),
                          "nothing": int((starts == "none").sum())},
+        "crossed_with": (results["crossover_with"].fillna("none").value_counts().to_dict()
+                         if "crossover_with" in results else {}),
         "hours_for_1000": round(hours_1000, 2),
         "workers": workers, "variants": len(results), "wall_seconds": round(wall, 1),
         "variants_per_hour": round(len(results) / wall * 3600, 1),
@@ -113,15 +115,15 @@ def main() -> None:
     print("| workers | warm start | crossover | variants | wall (s) | base plan (s) | variants/hour "
           "| median variant (s) "
           "| mean variant (s) | p90 variant (s) | median solve (s) | median gap | max gap | started from "
-          "| statuses | 1,000 variants (h) |")
-    print("|---" * 16 + "|")
+          "| crossed with | statuses | 1,000 variants (h) |")
+    print("|---" * 17 + "|")
     for r in rows:
         yes = {True: "yes", False: "no"}
         print(f"| {r['workers']} | {yes[r['warm_start']]} | {yes[r['crossover']]} | {r['variants']} | "
               f"{r['wall_seconds']} | {r['base_plan_seconds']} | {r['variants_per_hour']} | "
               f"{r['median_variant_seconds']} | {r['mean_variant_seconds']} | {r['p90_variant_seconds']} | "
               f"{r['median_solve_seconds']} | {r['median_gap']:.3%} | {r['max_gap']:.3%} | "
-              f"{r['started_from']} | {r['statuses']} | {r['hours_for_1000']} |")
+              f"{r['started_from']} | {r['crossed_with']} | {r['statuses']} | {r['hours_for_1000']} |")
 
 
 if __name__ == "__main__":
