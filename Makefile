@@ -53,11 +53,13 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 	@touch $(BENCH_STAMP)
 
 # Slow tests (OR-Library optima), then the performance tables into docs/performance.md
-# (scripts/bench_big.py: big geographies with restricted arcs, about 1 h more).
+# (scripts/bench_big.py: big geographies with restricted arcs, about 1 h more; scripts/sweep_bench.py:
+# 40 England sweep variants on 2 workers, 15-30 min).
 bench: $(STAMP) $(BENCH_STAMP)
 	$(PY) -m pytest -q -m slow $(ARGS)
 	$(PY) scripts/bench.py
 	$(PY) scripts/bench_big.py
+	$(PY) scripts/sweep_bench.py --variants 40 --workers 2 --time-limit 120 --mip-gap 0.002 --seed 13
 
 data: $(STAMP)
 	$(PY) scripts/build_england.py

@@ -5,8 +5,11 @@
 
 Each worker count solves its own fresh Latin-hypercube sweep (carbon price and demand scaled
 0.95..1.05, so no variant is reused) of `--variants` variants, one solver thread each; wall time
-includes starting the cluster and writing the report. Prints a Markdown table and writes
-`<out>/bench.json`.
+includes starting the cluster and writing the report. Prints a Markdown table, writes
+`<out>/bench.json`, and (unless ``--no-doc``) writes the table with the machine, versions and load
+into docs/performance.md between ``<!-- bench-sweep:begin -->`` and ``<!-- bench-sweep:end -->``.
+``make bench`` runs it as target 1 of issue 15 asks: 40 England variants on 2 workers, 120 s and
+0.2% each.
 """
 
 from __future__ import annotations
@@ -88,7 +91,48 @@ def bench(base: Path, variants: int, time_limit: float, mip_gap: float, workers:
     }
 
 
+HEADING = "## Issue 15, part 1: England and its sweep variants (warm starts)"
+BEGIN, END = "<!-- bench-sweep:begin -->", "<!-- bench-sweep:end -->"
+
+
+def render(report: dict) -> str:
+    """The Markdown the run writes: what was run, on what, and one row a worker count."""
+    m = report["machine"]
+    load = ", ".join(f"{x:.2f}" for x in m["load_average"])
+    lines = [
+        f"Measured {report['finished_utc']} by `{report['command']}` on {m['cpus']} cores ({m['cpu']}), "
+        f"{m['ram_gb']:.0f} GB; Python {m['python']}, HiGHS {m['highs']}, Pyomo {m['pyomo']}; load average "
+        f"at the end {load}. Base {report['base']}, {report['variants']} LHS variants over carbon price "
+        f"(0-300 GBP/t) and demand (x 0.95-1.05), {report['time_limit']:g} s and a {report['mip_gap']:.2%} "
+        "gap each, 1 solver thread a variant; the base plan on 2 threads to 0.1%. *1,000 variants*: the "
+        "base plan, then 1,000 variants at this run's mean wall seconds over the workers (an "
+        "extrapolation, not a run).",
+        "",
+        "| workers | warm start | crossover | variants | wall (s) | base plan (s) | variants/hour "
+        "| median variant (s) | mean variant (s) | p90 variant (s) | median solve (s) | median gap "
+        "| max gap | started from | crossed with | statuses | 1,000 variants (h) |",
+        "|---" * 17 + "|",
+    ]
+    yes = {True: "yes", False: "no"}
+    for r in report["runs"]:
+        lines.append(
+            f"| {r['workers']} | {yes[r['warm_start']]} | {yes[r['crossover']]} | {r['variants']} | "
+            f"{r['wall_seconds']} | {r['base_plan_seconds']} | {r['variants_per_hour']} | "
+            f"{r['median_variant_seconds']} | {r['mean_variant_seconds']} | {r['p90_variant_seconds']} | "
+            f"{r['median_solve_seconds']} | {r['median_gap']:.3%} | {r['max_gap']:.3%} | "
+            f"{r['started_from']} | {r.get('crossed_with', {})} | {r['statuses']} | {r['hours_for_1000']} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
+    import sys
+
+    import highspy
+    import pyomo
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench import machine, write_doc
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", type=Path, default=ROOT / "data" / "scenarios" / "england")
     parser.add_argument("--variants", type=int, default=4)
@@ -100,30 +144,27 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="no MIP starts (warm_start: false)")
     parser.add_argument("--no-crossover", action="store_true",
                         help="starts not improved by the crossover (crossover: false)")
+    parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "performance.md")
+    parser.add_argument("--no-doc", action="store_true", help="print the table only")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     rows = [bench(args.base, args.variants, args.time_limit, args.mip_gap, w, args.out, args.seed + w,
                   warm_start=not args.cold, crossover=not args.no_crossover)
             for w in args.workers]
-    report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                          "load_average": os.getloadavg()},
-              "base": str(args.base), "time_limit": args.time_limit, "mip_gap": args.mip_gap, "runs": rows}
+    info = machine()
+    report = {"machine": {"cpus": os.cpu_count(), "cpu": info["cpu"], "ram_gb": info["ram_gb"],
+                          "python": platform.python_version(), "highs": highspy.Highs().version(),
+                          "pyomo": pyomo.__version__, "load_average": os.getloadavg()},
+              "command": "python scripts/sweep_bench.py " + " ".join(sys.argv[1:]),
+              "finished_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+              "base": os.path.relpath(args.base.resolve(), ROOT), "variants": args.variants,
+              "time_limit": args.time_limit, "mip_gap": args.mip_gap, "runs": rows}
     (args.out / "bench.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(f"base {args.base.name}, {args.variants} variants, time limit {args.time_limit:g}s, "
-          f"gap {args.mip_gap:g}, 1 solver thread a variant; {os.cpu_count()} cores, "
-          f"load average now {os.getloadavg()[0]:.1f}")
-    print("| workers | warm start | crossover | variants | wall (s) | base plan (s) | variants/hour "
-          "| median variant (s) "
-          "| mean variant (s) | p90 variant (s) | median solve (s) | median gap | max gap | started from "
-          "| crossed with | statuses | 1,000 variants (h) |")
-    print("|---" * 17 + "|")
-    for r in rows:
-        yes = {True: "yes", False: "no"}
-        print(f"| {r['workers']} | {yes[r['warm_start']]} | {yes[r['crossover']]} | {r['variants']} | "
-              f"{r['wall_seconds']} | {r['base_plan_seconds']} | {r['variants_per_hour']} | "
-              f"{r['median_variant_seconds']} | {r['mean_variant_seconds']} | {r['p90_variant_seconds']} | "
-              f"{r['median_solve_seconds']} | {r['median_gap']:.3%} | {r['max_gap']:.3%} | "
-              f"{r['started_from']} | {r['crossed_with']} | {r['statuses']} | {r['hours_for_1000']} |")
+    body = render(report)
+    print(body)
+    if not args.no_doc:
+        write_doc(args.doc, body, HEADING, BEGIN, END)
+        print(f"written {args.doc} (section '{HEADING}')")
 
 
 if __name__ == "__main__":

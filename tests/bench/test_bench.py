@@ -110,3 +110,37 @@ def test_a_scale_row_names_its_first_plan_heuristic():
     lines = [line for line in text.splitlines() if line.startswith(("| England", "| plain"))]
     assert "| optimal (first plan: lp_neighbourhood) |" in lines[0]
     assert "| optimal |" in lines[1]
+
+
+def test_the_sweep_bench_writes_its_table_in_its_own_block(tmp_path):
+    """The sweep bench's block goes under issue 15's part 1 heading, once, replaced on a second
+    run, and says the machine, the versions, the load and what each run's variants were crossed
+    with; the other blocks and the text around them stay."""
+    sweep_bench = _script("sweep_bench")
+    bench = _bench_module()
+    doc = tmp_path / "performance.md"
+    doc.write_text(f"# Performance\n\n{sweep_bench.HEADING}\n\nmy notes\n\n## Benchmarks (issue 7)\n\n"
+                   f"{bench.BEGIN}\nissue 7 table\n{bench.END}\n")
+    run = {"workers": 2, "warm_start": True, "crossover": True, "variants": 40, "wall_seconds": 877.2,
+           "base_plan_seconds": 60.4, "variants_per_hour": 164.2, "median_variant_seconds": 22.7,
+           "mean_variant_seconds": 31.1, "p90_variant_seconds": 66.6, "median_solve_seconds": 16.9,
+           "median_gap": 0.00185, "max_gap": 0.002, "started_from": {"base plan": 4},
+           "crossed_with": {"plans": 32, "relaxation": 7, "none": 1}, "statuses": {"optimal": 40},
+           "hours_for_1000": 4.33}
+    report = {"machine": {"cpus": 2, "cpu": "a cpu", "ram_gb": 24.0, "python": "3.11", "highs": "1.16.0",
+                          "pyomo": "6.10.1", "load_average": [2.0, 1.5, 1.0]},
+              "command": "python scripts/sweep_bench.py --variants 40",
+              "finished_utc": "2026-12-02 13:28 UTC",
+              "base": "data/scenarios/england", "variants": 40, "time_limit": 120.0, "mip_gap": 0.002,
+              "runs": [run]}
+    for _ in range(2):
+        bench.write_doc(doc, sweep_bench.render(report), sweep_bench.HEADING, sweep_bench.BEGIN,
+                        sweep_bench.END)
+    text = doc.read_text()
+    assert text.count(sweep_bench.BEGIN) == 1 and "issue 7 table" in text and "my notes" in text
+    assert text.index(sweep_bench.HEADING) < text.index(sweep_bench.BEGIN) < text.index("my notes")
+    block = text.split(sweep_bench.BEGIN)[1].split(sweep_bench.END)[0]
+    assert "a cpu" in block and "HiGHS 1.16.0" in block and "2.00, 1.50, 1.00" in block
+    row = next(line for line in block.splitlines() if line.startswith("| 2 |"))
+    assert "| 877.2 |" in row and "'relaxation': 7" in row and "| 0.200% |" in row
+    assert row.endswith("| 4.33 |")
