@@ -250,8 +250,7 @@ def _relaxation_parents(compiled: Compiled, options: SolverConfig, start: np.nda
     the LP relaxation (`relaxation` if given, else solved here within `BUDGET_SHARE` of the
     limit), if they free some integer column of the start; and the relaxation's step."""
     if relaxation is None:
-        relaxed, step = lp_relaxation(compiled.lp, BUDGET_SHARE * float(options.time_limit),
-                                          options.threads)
+        relaxed, step = lp_relaxation(compiled.lp, BUDGET_SHARE * float(options.time_limit), options.threads)
     else:
         relaxed, step = relaxation, {"stage": "relaxation", "status": "given", "objective": None,
                                      "seconds": 0.0}
