@@ -18,7 +18,7 @@ help:
 	@echo "make sweep SWEEP=data/sweeps/<file>.yaml [ARGS='--workers 2']  sensitivity sweep into runs/sweeps/"
 	@echo "make test [TEST_WORKERS=1]    run the test suite (2 processes by default)"
 	@echo "make lint                     ruff"
-	@echo "make bench                    slow tests + benchmarks into docs/performance.md (~1 h)"
+	@echo "make bench                    slow tests + benchmarks into docs/performance.md (2-3 h)"
 	@echo "make data                    rebuild data/reference and data/scenarios/england from ../shared/data"
 	@echo "make docs                     regenerate docs/data-dictionary.md and the README run-files table"
 
