@@ -200,7 +200,7 @@ def lp_neighbourhood(lp: highspy.HighsLp, wards: np.ndarray, time_limit: float, 
         if relaxed is None:
             return None, FirstPlan("lp_neighbourhood", None, time.perf_counter() - start, steps)
     else:
-        steps = [{"stage": "relaxation", "status": "given", "objective": None, "seconds": 0.0}]
+        steps = [given_relaxation()]
     lower, upper = ward_box(relaxed, np.asarray(lp.col_lower_, dtype=np.double),
                             np.asarray(lp.col_upper_, dtype=np.double), wards & integer)
     h.changeColsIntegrality(len(every), every, integrality)
@@ -294,6 +294,11 @@ def rounding(relaxed: np.ndarray, integer: np.ndarray, tolerance: float = 1e-6) 
     floor = np.where(integer, np.floor(relaxed + tolerance), np.nan)
     ceiling = np.where(integer, np.ceil(relaxed - tolerance), np.nan)
     return [floor, ceiling]
+
+
+def given_relaxation() -> dict:
+    """The account of a relaxation step a caller solved already (none of its seconds here)."""
+    return {"stage": "relaxation", "status": "given", "objective": None, "seconds": 0.0}
 
 
 def _relax(h: highspy.Highs, lp: highspy.HighsLp) -> tuple[np.ndarray | None, dict]:

@@ -27,6 +27,7 @@ from model.first_plan import (
     FirstPlan,
     column_years,
     crossover,
+    given_relaxation,
     integrality_of,
     lp_neighbourhood,
     lp_relaxation,
@@ -192,12 +193,13 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             completed, first = _first_plan(compiled, options, relaxation)
         if completed is None and isinstance(mip_start, list):
             choice, completed = first_feasible_start(compiled, mip_start, options)
-        integer = integrality_of(compiled.lp) != 0
+        crossing = (parents or or_relaxation) and completed is not None
+        integer = integrality_of(compiled.lp) != 0 if crossing else None
         others = widening(completed, [_plan_columns(compiled, p) for p in parents],
-                          integer) if parents and completed is not None else []
+                          integer) if parents and crossing else []
         relaxed_step = None
-        if not others and or_relaxation and completed is not None and first is None:
-            others, relaxed_step = _relaxation_parents(compiled, options, completed, relaxation)
+        if not others and or_relaxation and crossing and first is None:
+            others, relaxed_step = _relaxation_parents(compiled, options, completed, integer, relaxation)
         if others and first is None:  # one heuristic's seconds a solve
             spent = relaxed_step["seconds"] if relaxed_step else 0.0
             better, first = crossover(compiled.lp, completed, others, float(options.time_limit) - spent,
@@ -244,21 +246,20 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
     return outcome, h
 
 
-def _relaxation_parents(compiled: Compiled, options: SolverConfig, start: np.ndarray,
+def _relaxation_parents(compiled: Compiled, options: SolverConfig, start: np.ndarray, integer: np.ndarray,
                         relaxation: np.ndarray | None = None) -> tuple[list[np.ndarray], dict]:
     """The crossover's parents for a `start` no other plan differs from: the floor and ceiling of
     the LP relaxation (`relaxation` if given, else solved here within `BUDGET_SHARE` of the
-    limit), if they free some integer column of the start; and the relaxation's step."""
+    limit) on the `integer` columns, if they free some integer column of the start; and the
+    relaxation's step. A column the relaxation does not have (NaN) stays NaN in both, which
+    `widening` and `between_box` leave to the start."""
     if relaxation is None:
         relaxed, step = lp_relaxation(compiled.lp, BUDGET_SHARE * float(options.time_limit), options.threads)
     else:
-        relaxed, step = relaxation, {"stage": "relaxation", "status": "given", "objective": None,
-                                     "seconds": 0.0}
+        relaxed, step = relaxation, given_relaxation()
     log.info("crossover, the LP relaxation: %s", step)
     if relaxed is None:
         return [], step
-    integer = integrality_of(compiled.lp) != 0
-    relaxed = np.where(np.isnan(relaxed), start, relaxed)  # a column it does not have: the start's
     return widening(start, rounding(relaxed, integer), integer), step
 
 

@@ -18,8 +18,8 @@ import argparse
 import json
 import logging
 import os
-import platform
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -125,8 +125,6 @@ def render(report: dict) -> str:
 
 
 def main() -> None:
-    import sys
-
     import highspy
     import pyomo
 
@@ -152,9 +150,9 @@ def main() -> None:
                   warm_start=not args.cold, crossover=not args.no_crossover)
             for w in args.workers]
     info = machine()
-    report = {"machine": {"cpus": os.cpu_count(), "cpu": info["cpu"], "ram_gb": info["ram_gb"],
-                          "python": platform.python_version(), "highs": highspy.Highs().version(),
-                          "pyomo": pyomo.__version__, "load_average": os.getloadavg()},
+    report = {"machine": {"cpus": info["nproc"], "cpu": info["cpu"], "ram_gb": info["ram_gb"],
+                          "python": info["python"], "highs": highspy.Highs().version(),
+                          "pyomo": pyomo.__version__, "load_average": info["load"]},
               "command": "python scripts/sweep_bench.py " + " ".join(sys.argv[1:]),
               "finished_utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "base": os.path.relpath(args.base.resolve(), ROOT), "variants": args.variants,
