@@ -68,8 +68,9 @@ def solve(
     arcs: Annotated[str | None, typer.Option(
         help="Placement arcs: all, or nearest:K (the K nearest sites, then the rest priced in).")] = None,
     first_plan: Annotated[str | None, typer.Option(
-        help="highs, relax_and_fix (a first plan year by year) or lp_neighbourhood (near the LP "
-             "relaxation's wards), before HiGHS's search.")] = None,
+        help="highs, relax_and_fix (a first plan year by year, later years relaxed), "
+             "rolling_horizon (year by year, later years left out: for big models) or "
+             "lp_neighbourhood (near the LP relaxation's wards), before HiGHS's search.")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where run folders are written.")] = Path("runs"),
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Skip the do-nothing run.")] = False,
     no_breakdown: Annotated[bool, typer.Option(
@@ -454,8 +455,9 @@ def frontier(
     mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
     threads: Annotated[int | None, typer.Option(help="Solver threads per solve.")] = None,
     first_plan: Annotated[str | None, typer.Option(
-        help="highs, relax_and_fix (year by year) or lp_neighbourhood (near the LP relaxation's "
-             "wards): a first plan for a solve with no start.")] = None,
+        help="highs, relax_and_fix (year by year), rolling_horizon (year by year, later years "
+             "left out) or lp_neighbourhood (near the LP relaxation's wards): a first plan for a "
+             "solve with no start.")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Results go to RUNS_DIR/frontiers/<name>/.")] = Path("runs"),
     workers: Annotated[int | None, typer.Option(help="Local worker processes (default: one a core).")] = None,
     scheduler: Annotated[str | None, typer.Option(
@@ -498,8 +500,9 @@ def alternatives(
     mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
     threads: Annotated[int | None, typer.Option(help="Solver threads per solve.")] = None,
     first_plan: Annotated[str | None, typer.Option(
-        help="highs, relax_and_fix (year by year) or lp_neighbourhood (near the LP relaxation's "
-             "wards): a first plan for a solve with no start.")] = None,
+        help="highs, relax_and_fix (year by year), rolling_horizon (year by year, later years "
+             "left out) or lp_neighbourhood (near the LP relaxation's wards): a first plan for a "
+             "solve with no start.")] = None,
     runs_dir: Annotated[Path, typer.Option(
         help="Results go to RUNS_DIR/alternatives/<name>/.")] = Path("runs"),
     workers: Annotated[int | None, typer.Option(

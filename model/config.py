@@ -138,13 +138,15 @@ class SolverConfig(_Strict):
         description="Placement arcs built: `all`, or `nearest:K` (each footprint's K nearest sites "
                     "per service and its K nearest in its own hub; the left-out arcs are then priced "
                     "against the duals and added back until none would improve the plan).")
-    first_plan: Literal["highs", "relax_and_fix", "lp_neighbourhood"] = Field(
+    first_plan: Literal["highs", "relax_and_fix", "lp_neighbourhood", "rolling_horizon"] = Field(
         "highs",
         description="How a solve with no MIP start gets its first plan: `highs` (HiGHS's own "
                     "heuristics), `relax_and_fix` (the years solved one at a time, later years "
-                    "relaxed), or `lp_neighbourhood` (the LP relaxation, then the MIP with each "
-                    "ward count between the relaxation's rounded down and rounded up plus one); "
-                    "either within half the time limit, its plan HiGHS's start.")
+                    "relaxed), `lp_neighbourhood` (the LP relaxation, then the MIP with each "
+                    "ward count between the relaxation's rounded down and rounded up plus one), "
+                    "or `rolling_horizon` (the years one at a time, later years left out: a "
+                    "small MIP a year, for models too big for a relaxation); each within half "
+                    "the time limit, its plan HiGHS's start.")
     options: dict[str, bool | int | float | str] = Field(
         default_factory=dict,
         description="Further HiGHS options that change the search (see SEARCH_OPTIONS).",

@@ -67,6 +67,7 @@ log = logging.getLogger(__name__)
 
 STEP_GAP = 0.01  # each year's MIP stops here: the plan is a start, not an answer
 BUDGET_SHARE = 0.5  # of the solve's time limit, at most, for all the steps together
+NEVER = np.iinfo(np.int64).max  # the step of a column in no row
 
 
 @dataclass
@@ -158,6 +159,104 @@ def relax_and_fix(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, thr
         values[integer] = np.round(values[integer])
     objective = steps[-1]["objective"] if values is not None else None
     return values, FirstPlan("relax_and_fix", objective, time.perf_counter() - start, steps)
+
+
+def row_years(lp: highspy.HighsLp, years: np.ndarray) -> np.ndarray:
+    """The latest year among each row's columns (-1 for a row whose columns have no year): the
+    step of `rolling_horizon` at which the row is first enforced."""
+    starts = np.asarray(lp.a_matrix_.start_, dtype=np.int64)
+    rows = np.asarray(lp.a_matrix_.index_, dtype=np.int64)
+    latest = np.full(lp.num_row_, -1, dtype=np.int64)
+    if lp.a_matrix_.format_ == highspy.MatrixFormat.kRowwise:  # start_ indexes rows: index_ holds columns
+        per_row = np.repeat(np.arange(lp.num_row_), np.diff(starts))
+        np.maximum.at(latest, per_row, years[rows])
+        return latest
+    per_column = np.repeat(np.arange(lp.num_col_), np.diff(starts))
+    np.maximum.at(latest, rows, years[per_column])
+    return latest
+
+
+def enforced_span(lp: highspy.HighsLp, latest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each column, the first and the last step (row year, see `row_years`) at which a row
+    holding it is enforced: (a large number, -1) for a column in no row."""
+    starts = np.asarray(lp.a_matrix_.start_, dtype=np.int64)
+    index = np.asarray(lp.a_matrix_.index_, dtype=np.int64)
+    first = np.full(lp.num_col_, NEVER, dtype=np.int64)
+    last = np.full(lp.num_col_, -1, dtype=np.int64)
+    if lp.a_matrix_.format_ == highspy.MatrixFormat.kRowwise:
+        columns, row_year = index, latest[np.repeat(np.arange(lp.num_row_), np.diff(starts))]
+    else:
+        columns, row_year = np.repeat(np.arange(lp.num_col_), np.diff(starts)), latest[index]
+    np.minimum.at(first, columns, row_year)
+    np.maximum.at(last, columns, row_year)
+    return first, last
+
+
+def rolling_horizon(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, threads: int
+                    ) -> tuple[np.ndarray | None, FirstPlan]:
+    """(the column values of a feasible plan or None, the account) for the MIP `lp`, built one
+    year at a time with no look-ahead, within `BUDGET_SHARE` of `time_limit`.
+
+    Step k solves the model truncated to the years up to k: every row whose latest column year
+    (`row_years`) is after k is left out (its bounds freed) and every column of a later year is
+    fixed at the value nearest 0 within its bounds. An integer column is chosen at its own
+    year's step and fixed from then on; a continuous one stays free until the last row holding it
+    is enforced (a placement, in its year's rows only, is fixed after its year; a residual-value
+    column, also in the last year's row, stays free to the end). So each step is a MIP of one
+    year's integer columns, each row is enforced from the step of its latest column on, and the
+    last step's solution is feasible for the whole model. A column with no year counts as of the
+    first step that enforces a row holding it. Each year sees only its own costs (a ward built
+    is charged its capital with no later use in view), so the plan is a start, not an answer; a
+    step with no plan (an earlier year's choice left none) ends the heuristic without one."""
+    start = time.perf_counter()
+    integer = integrality_of(lp) != 0
+    stages = sorted({int(y) for y in years if y >= 0})
+    steps: list[dict] = []
+    if not stages:
+        return None, FirstPlan("rolling_horizon", None, 0.0, steps)
+    budget = BUDGET_SHARE * float(time_limit)
+    lower0 = np.asarray(lp.col_lower_, dtype=np.double)
+    upper0 = np.asarray(lp.col_upper_, dtype=np.double)
+    row_lower0 = np.asarray(lp.row_lower_, dtype=np.double)
+    row_upper0 = np.asarray(lp.row_upper_, dtype=np.double)
+    latest = row_years(lp, years)
+    first_row, last_row = enforced_span(lp, latest)
+    active_from = np.where(years >= 0, years, first_row)
+    settled_at = np.where(integer, active_from, np.maximum(active_from, last_row))
+    resting = np.clip(0.0, lower0, upper0)  # a later year's column, out of the step's rows
+    chosen = np.full(lp.num_col_, np.nan)
+    every_col = np.arange(lp.num_col_, dtype=np.int32)
+    every_row = np.arange(lp.num_row_, dtype=np.int32)
+    h = quiet_highs(threads)
+    h.setOptionValue("mip_rel_gap", STEP_GAP)
+    h.passModel(lp)
+    values = None
+    for position, year in enumerate(stages):
+        left = budget - (time.perf_counter() - start)
+        if left <= 0:
+            steps.append({"year": year, "status": "no time left"})
+            values = None
+            break
+        h.setOptionValue("time_limit", left / (len(stages) - position))
+        dropped = latest > year  # a row of no year (-1) is enforced from the first step
+        h.changeRowsBounds(len(every_row), every_row, np.where(dropped, -highspy.kHighsInf, row_lower0),
+                           np.where(dropped, highspy.kHighsInf, row_upper0))
+        later, settled = active_from > year, settled_at < year
+        lower = np.where(settled, chosen, np.where(later, resting, lower0))
+        upper = np.where(settled, chosen, np.where(later, resting, upper0))
+        h.changeColsBounds(len(every_col), every_col, lower, upper)
+        step_start = time.perf_counter()
+        h.run()
+        steps.append({"year": year, **_step(h, step_start)})
+        log.info("rolling horizon %s: %s", year, steps[-1])
+        if steps[-1]["objective"] is None:
+            values = None
+            break
+        values = np.asarray(h.getSolution().col_value, dtype=np.double).copy()
+        values[integer] = np.round(values[integer])
+        chosen[settled_at == year] = values[settled_at == year]
+    objective = steps[-1]["objective"] if values is not None else None
+    return values, FirstPlan("rolling_horizon", objective, time.perf_counter() - start, steps)
 
 
 def ward_columns(columns: list, name: str = "wards") -> np.ndarray:

@@ -33,6 +33,7 @@ from model.first_plan import (
     lp_relaxation,
     quiet_highs,
     relax_and_fix,
+    rolling_horizon,
     rounding,
     ward_columns,
     widening,
@@ -273,6 +274,11 @@ def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarra
         values, first = relax_and_fix(compiled.lp, column_years(compiled.columns), options.time_limit,
                                       options.threads)
         done = f"relax-and-fix over {len(first.steps)} years"
+        failed = first.steps[-1]["status"] if first.steps else "no years"
+    elif options.first_plan == "rolling_horizon":
+        values, first = rolling_horizon(compiled.lp, column_years(compiled.columns), options.time_limit,
+                                        options.threads)
+        done = f"the rolling horizon over {len(first.steps)} years"
         failed = first.steps[-1]["status"] if first.steps else "no years"
     else:
         values, first = lp_neighbourhood(compiled.lp, ward_columns(compiled.columns), options.time_limit,
