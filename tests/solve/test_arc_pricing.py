@@ -13,7 +13,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from model.arc_costs import arc_blocks, reduced_costs
-from model.arc_pricing import optimal_duals, room_for_another_mip, solve_priced
+from model.arc_pricing import optimal_duals, room_for_another_mip, solve_priced, with_bound
 from model.arcs import choose_arcs
 from model.config import SolverConfig
 from model.data import load_scenario
@@ -257,6 +257,22 @@ def test_pricing_cut_short_still_bounds_every_arc(monkeypatch):
     assert report.lp_bound == pytest.approx(300_000)
     assert report.gap_rel_all_arcs == pytest.approx(750_000 / 1_050_000)
     assert any("Lagrangian bound" in line and "71.429%" in line for line in report.statements())
+
+
+def test_a_bound_over_every_arc_raises_a_weaker_mip_bound():
+    """A MIP stopped before its root LP (bound -2,000, objective 1,000) given a bound over every
+    arc of 950: the bound is 950, the gap 50 and 50 / 1,000 = 5%. A MIP bound of 980 stays, and
+    so does an outcome without a plan."""
+    from model.solve import SolveOutcome
+
+    stopped = SolveOutcome("feasible", "maxTimeLimit", 1_000.0, -2_000.0, 3_000.0, 3.0, 9.0, "HiGHS", None)
+    raised = with_bound(stopped, 950.0)
+    assert (raised.bound, raised.gap_abs, raised.gap_rel) == (950.0, 50.0, pytest.approx(0.05))
+    assert raised.objective == 1_000.0 and raised.status == "feasible"
+    proved = SolveOutcome("feasible", "maxTimeLimit", 1_000.0, 980.0, 20.0, 0.02, 9.0, "HiGHS", None)
+    assert with_bound(proved, 950.0) is proved
+    nothing = SolveOutcome("noSolution", "maxTimeLimit", None, None, None, None, 9.0, "HiGHS", None)
+    assert with_bound(nothing, 950.0) is nothing
 
 
 def test_another_mip_only_with_time_for_it():
