@@ -221,7 +221,9 @@ def rolling_horizon(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, t
     row_upper0 = np.asarray(lp.row_upper_, dtype=np.double)
     latest = row_years(lp, years)
     first_row, last_row = enforced_span(lp, latest)
-    active_from = np.where(years >= 0, years, first_row)
+    # a column with no year counts from the first step enforcing a row that holds it (a row with
+    # no year is enforced from the first step of all)
+    active_from = np.maximum(np.where(years >= 0, years, first_row), stages[0])
     settled_at = np.where(integer, active_from, np.maximum(active_from, last_row))
     resting = np.clip(0.0, lower0, upper0)  # a later year's column, out of the step's rows
     cost = np.asarray(lp.col_cost_, dtype=np.double)

@@ -162,6 +162,25 @@ def test_row_years_and_the_steps_each_column_is_enforced_at():
     assert span["w[2020]"] == (NEVER, -1)
 
 
+def test_a_column_with_no_year_is_chosen_where_its_rows_are_enforced():
+    """`build_with_residual_value` with a no-year binary `pilot` (cost -1, so it wants to be 1) in
+    a no-year row (pilot <= 1: enforced from the first step) and a no-year continuous `spare`
+    (cost 1) in a 2021 row (spare >= keep[2021]). pilot is chosen at the first step (1) and kept;
+    spare is left at 0 until 2021, where keep = 0 lets it stay 0. Steps: 2020 is 5 - 3 - 1 = 1;
+    2021 is 5 - 1 = 4 (the credit given back, as before)."""
+    m = build_with_residual_value()
+    m.pilot = pyo.Var(domain=pyo.Binary)
+    m.spare = pyo.Var(bounds=(0, None))
+    m.pilot_row = pyo.Constraint(expr=m.pilot <= 1)
+    m.spare_row = pyo.Constraint(expr=m.spare >= m.keep[2021])
+    m.cost.expr = m.cost.expr - m.pilot + m.spare
+    compiled = compile_model(m)
+    values, plan = rolling_horizon(compiled.lp, column_years(compiled.columns), 30, 1)
+    chosen = {compiled.columns[k].name: values[k] for k in range(len(values))}
+    assert [s["objective"] for s in plan.steps] == pytest.approx([1.0, 4.0])
+    assert chosen["pilot"] == 1 and chosen["spare"] == pytest.approx(0.0, abs=1e-9)
+
+
 def test_the_solve_from_the_rolling_horizon_reaches_the_optimum():
     m = build_early_or_late()
     outcome = solve(m, ROLLING)
