@@ -273,6 +273,11 @@ def test_a_bound_over_every_arc_raises_a_weaker_mip_bound():
     assert with_bound(proved, 950.0) is proved
     nothing = SolveOutcome("noSolution", "maxTimeLimit", None, None, None, None, 9.0, "HiGHS", None)
     assert with_bound(nothing, 950.0) is nothing
+    from model.arc_pricing import ArcReport
+
+    said = " ".join(ArcReport("nearest:8", 100, 40, bound_from_all_arcs=True).statements())
+    assert "its gap is reported against that bound" in said
+    assert "reported against" not in " ".join(ArcReport("nearest:8", 100, 40).statements())
 
 
 def test_another_mip_only_with_time_for_it():
