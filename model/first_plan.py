@@ -161,34 +161,32 @@ def relax_and_fix(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, thr
     return values, FirstPlan("relax_and_fix", objective, time.perf_counter() - start, steps)
 
 
+def _nonzeros(lp: highspy.HighsLp) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of every nonzero of `lp`'s matrix, stored by column or by row."""
+    starts = np.asarray(lp.a_matrix_.start_, dtype=np.int64)
+    index = np.asarray(lp.a_matrix_.index_, dtype=np.int64)
+    if lp.a_matrix_.format_ == highspy.MatrixFormat.kRowwise:
+        return np.repeat(np.arange(lp.num_row_), np.diff(starts)), index
+    return index, np.repeat(np.arange(lp.num_col_), np.diff(starts))
+
+
 def row_years(lp: highspy.HighsLp, years: np.ndarray) -> np.ndarray:
     """The latest year among each row's columns (-1 for a row whose columns have no year): the
     step of `rolling_horizon` at which the row is first enforced."""
-    starts = np.asarray(lp.a_matrix_.start_, dtype=np.int64)
-    rows = np.asarray(lp.a_matrix_.index_, dtype=np.int64)
+    rows, columns = _nonzeros(lp)
     latest = np.full(lp.num_row_, -1, dtype=np.int64)
-    if lp.a_matrix_.format_ == highspy.MatrixFormat.kRowwise:  # start_ indexes rows: index_ holds columns
-        per_row = np.repeat(np.arange(lp.num_row_), np.diff(starts))
-        np.maximum.at(latest, per_row, years[rows])
-        return latest
-    per_column = np.repeat(np.arange(lp.num_col_), np.diff(starts))
-    np.maximum.at(latest, rows, years[per_column])
+    np.maximum.at(latest, rows, years[columns])
     return latest
 
 
 def enforced_span(lp: highspy.HighsLp, latest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each column, the first and the last step (row year, see `row_years`) at which a row
-    holding it is enforced: (a large number, -1) for a column in no row."""
-    starts = np.asarray(lp.a_matrix_.start_, dtype=np.int64)
-    index = np.asarray(lp.a_matrix_.index_, dtype=np.int64)
+    holding it is enforced: (NEVER, -1) for a column in no row."""
+    rows, columns = _nonzeros(lp)
     first = np.full(lp.num_col_, NEVER, dtype=np.int64)
     last = np.full(lp.num_col_, -1, dtype=np.int64)
-    if lp.a_matrix_.format_ == highspy.MatrixFormat.kRowwise:
-        columns, row_year = index, latest[np.repeat(np.arange(lp.num_row_), np.diff(starts))]
-    else:
-        columns, row_year = np.repeat(np.arange(lp.num_col_), np.diff(starts)), latest[index]
-    np.minimum.at(first, columns, row_year)
-    np.maximum.at(last, columns, row_year)
+    np.minimum.at(first, columns, latest[rows])
+    np.maximum.at(last, columns, latest[rows])
     return first, last
 
 

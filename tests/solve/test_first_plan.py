@@ -160,6 +160,18 @@ def test_row_years_and_the_steps_each_column_is_enforced_at():
     assert span["credit[2020]"] == (2020, 2021) and span["keep[2021]"] == (2021, 2021)
     assert span["z"] == (-1, 2021) and span["places[2020]"] == (2020, 2020)
     assert span["w[2020]"] == (NEVER, -1)
+    # the same matrix stored by row gives the same years and spans
+    import highspy
+    import scipy.sparse
+
+    lp = compiled.lp
+    by_row = scipy.sparse.csc_matrix((lp.a_matrix_.value_, lp.a_matrix_.index_, lp.a_matrix_.start_),
+                                     shape=(lp.num_row_, lp.num_col_)).tocsr()
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_ = by_row.indptr, by_row.indices
+    lp.a_matrix_.value_ = by_row.data
+    assert np.array_equal(row_years(lp, years), latest)
+    assert all(np.array_equal(a, b) for a, b in zip(enforced_span(lp, latest), (first, last), strict=True))
 
 
 def test_a_column_with_no_year_is_chosen_where_its_rows_are_enforced():
