@@ -122,18 +122,13 @@ def relax_and_fix(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, thr
     values = None
     if not stages:
         return None, FirstPlan("relax_and_fix", None, 0.0, steps)
-    h = quiet_highs(threads)
-    h.setOptionValue("mip_rel_gap", STEP_GAP)
-    h.passModel(lp)
+    h = _year_solver(lp, threads)
     every = np.arange(lp.num_col_, dtype=np.int32)
     for position, year in enumerate(stages):
-        left = budget - (time.perf_counter() - start)
-        if left <= 0:
+        if not _time_for_step(h, budget - (time.perf_counter() - start), len(stages) - position):
             steps.append({"year": year, "status": "no time left"})
             values = None
             break
-        # the time left shared by the steps still to come; an easy year leaves more for a hard one
-        h.setOptionValue("time_limit", left / (len(stages) - position))
         later = integer & (years > year)
         kinds = np.where(later, highspy.HighsVarType.kContinuous.value,
                          np.where(integer, highspy.HighsVarType.kInteger.value,
@@ -159,6 +154,24 @@ def relax_and_fix(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, thr
         values[integer] = np.round(values[integer])
     objective = steps[-1]["objective"] if values is not None else None
     return values, FirstPlan("relax_and_fix", objective, time.perf_counter() - start, steps)
+
+
+def _year_solver(lp: highspy.HighsLp, threads: int) -> highspy.Highs:
+    """The HiGHS instance a year-by-year heuristic re-solves step after step: `lp`, each step's
+    MIP stopped at `STEP_GAP`."""
+    h = quiet_highs(threads)
+    h.setOptionValue("mip_rel_gap", STEP_GAP)
+    h.passModel(lp)
+    return h
+
+
+def _time_for_step(h: highspy.Highs, left: float, steps_to_come: int) -> bool:
+    """Give the next step its share of the `left` seconds, shared by the steps still to come
+    (an easy year leaves more for a hard one); False when no time is left."""
+    if left <= 0:
+        return False
+    h.setOptionValue("time_limit", left / steps_to_come)
+    return True
 
 
 def _nonzeros(lp: highspy.HighsLp) -> tuple[np.ndarray, np.ndarray]:
@@ -228,17 +241,13 @@ def rolling_horizon(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, t
     chosen = np.full(lp.num_col_, np.nan)
     every_col = np.arange(lp.num_col_, dtype=np.int32)
     every_row = np.arange(lp.num_row_, dtype=np.int32)
-    h = quiet_highs(threads)
-    h.setOptionValue("mip_rel_gap", STEP_GAP)
-    h.passModel(lp)
+    h = _year_solver(lp, threads)
     values = None
     for position, year in enumerate(stages):
-        left = budget - (time.perf_counter() - start)
-        if left <= 0:
+        if not _time_for_step(h, budget - (time.perf_counter() - start), len(stages) - position):
             steps.append({"year": year, "status": "no time left"})
             values = None
             break
-        h.setOptionValue("time_limit", left / (len(stages) - position))
         dropped = latest > year  # a row of no year (-1) is enforced from the first step
         h.changeRowsBounds(len(every_row), every_row, np.where(dropped, -highspy.kHighsInf, row_lower0),
                            np.where(dropped, highspy.kHighsInf, row_upper0))
