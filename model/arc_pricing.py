@@ -116,7 +116,7 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
     k = _k(options.arcs)
     lp_logs: list[str] = []  # the relaxations' HiGHS logs, put before the MIP's in the run's log
     relaxed_wards: dict[tuple, float] = {}  # the last relaxation solved: its ward counts, by name
-    keep_wards = options.first_plan == "lp_neighbourhood"  # the only reader of relaxed_wards
+    keep_wards = options.first_plan in ("lp_neighbourhood", "rolling_horizon")  # its readers
     while len(report.rounds) < MAX_ROUNDS:
         seconds = lp_deadline - time.perf_counter()
         value, duals, status, h = _lp_duals(compiled, formulation, options, seconds, stream, lp_logs,

@@ -203,8 +203,8 @@ def enforced_span(lp: highspy.HighsLp, latest: np.ndarray) -> tuple[np.ndarray, 
     return first, last
 
 
-def rolling_horizon(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, threads: int
-                    ) -> tuple[np.ndarray | None, FirstPlan]:
+def rolling_horizon(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, threads: int,
+                    relaxed: np.ndarray | None = None) -> tuple[np.ndarray | None, FirstPlan]:
     """(the column values of a feasible plan or None, the account) for the MIP `lp`, built one
     year at a time with no look-ahead, within `BUDGET_SHARE` of `time_limit`.
 
@@ -218,7 +218,11 @@ def rolling_horizon(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, t
     last step's solution is feasible for the whole model. A column with no year counts as of the
     first step that enforces a row holding it. Each year sees only its own costs (a ward built
     is charged its capital with no later use in view), so the plan is a start, not an answer; a
-    step with no plan (an earlier year's choice left none) ends the heuristic without one."""
+    step with no plan (an earlier year's choice left none) ends the heuristic without one.
+    `relaxed`, an LP relaxation's column values (NaN where it has none; the arc pricing's ward
+    counts), holds each step's integer columns at least at their relaxed values rounded down
+    (`relaxation_floors`), against that myopia; a step no plan of which meets them is solved
+    again without them (its account says `floors`: kept or dropped)."""
     start = time.perf_counter()
     integer = integrality_of(lp) != 0
     stages = sorted({int(y) for y in years if y >= 0})
@@ -254,15 +258,23 @@ def rolling_horizon(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, t
         later, settled = active_from > year, settled_at < year
         lower = np.where(settled, chosen, np.where(later, resting, lower0))
         upper = np.where(settled, chosen, np.where(later, resting, upper0))
-        h.changeColsBounds(len(every_col), every_col, lower, upper)
         # the settled columns' cost out of the objective, so that the step's gap is a share of
         # its own year's cost, not of every earlier year's too (1% of the whole horizon's cost
         # would let the last year's choice be a tenth off); added back in its account
         settled_cost = float(np.dot(cost[settled], chosen[settled]))
         h.changeObjectiveOffset(-settled_cost)  # replaces the model's own offset
         step_start = time.perf_counter()
-        h.run()
-        steps.append({"year": year, **_step(h, step_start, settled_cost + lp.offset_)})
+        floors = None
+        if relaxed is not None:
+            floored = relaxation_floors(relaxed, lower, upper, integer & (active_from == year))
+            h.changeColsBounds(len(every_col), every_col, floored, upper)
+            h.run()
+            floors = "kept" if h.getInfo().primal_solution_status == 2 else "dropped"
+        if floors != "kept":  # no floors, or none of the year's plans meets them: the year alone
+            h.changeColsBounds(len(every_col), every_col, lower, upper)
+            h.run()
+        steps.append({"year": year, **_step(h, step_start, settled_cost + lp.offset_)}
+                     | ({"floors": floors} if floors else {}))
         log.info("rolling horizon %s: %s", year, steps[-1])
         if steps[-1]["objective"] is None:
             values = None
@@ -272,6 +284,16 @@ def rolling_horizon(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, t
         chosen[settled_at == year] = values[settled_at == year]
     objective = steps[-1]["objective"] if values is not None else None
     return values, FirstPlan("rolling_horizon", objective, time.perf_counter() - start, steps)
+
+
+def relaxation_floors(relaxed: np.ndarray, lower: np.ndarray, upper: np.ndarray, now: np.ndarray,
+                      tolerance: float = 1e-6) -> np.ndarray:
+    """Lower bounds with each `now` column the relaxation has (not NaN) held at least at its
+    relaxed value rounded down (`tolerance` as in `ward_box`), within its bounds."""
+    floored = lower.copy()
+    given = now & ~np.isnan(relaxed)
+    floored[given] = np.minimum(upper[given], np.maximum(lower[given], np.floor(relaxed[given] + tolerance)))
+    return floored
 
 
 def ward_columns(columns: list, name: str = "wards") -> np.ndarray:
@@ -285,11 +307,10 @@ def ward_box(relaxed: np.ndarray, lower: np.ndarray, upper: np.ndarray, wards: n
     within the model's own bounds; every other column keeps its bounds. `tolerance` treats a
     value within it of an integer as that integer (floor(1.9999999) is 2). A ward column whose
     relaxed value is NaN (not in the relaxation given) keeps its bounds."""
-    box_lower, box_upper = lower.copy(), upper.copy()
+    box_lower = relaxation_floors(relaxed, lower, upper, wards, tolerance)
+    box_upper = upper.copy()
     wards = wards & ~np.isnan(relaxed)  # a column the relaxation did not have keeps its bounds
-    value = relaxed[wards]
-    box_lower[wards] = np.maximum(lower[wards], np.floor(value + tolerance))
-    box_upper[wards] = np.minimum(upper[wards], np.ceil(value - tolerance) + 1)
+    box_upper[wards] = np.minimum(upper[wards], np.ceil(relaxed[wards] - tolerance) + 1)
     return box_lower, box_upper
 
 

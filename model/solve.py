@@ -277,7 +277,7 @@ def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarra
         failed = first.steps[-1]["status"] if first.steps else "no years"
     elif options.first_plan == "rolling_horizon":
         values, first = rolling_horizon(compiled.lp, column_years(compiled.columns), options.time_limit,
-                                        options.threads)
+                                        options.threads, relaxation)
         done = f"the rolling horizon over {len(first.steps)} years"
         failed = first.steps[-1]["status"] if first.steps else "no years"
     else:

@@ -95,6 +95,17 @@ def test_the_neighbourhood_starts_from_the_pricings_relaxation(tmp_path):
     assert box["objective"] == pytest.approx(1_050_000)
 
 
+def test_the_rolling_horizon_takes_the_pricings_relaxation_as_floors(tmp_path):
+    """With `first_plan: rolling_horizon` each year's step is held at the pricing's relaxed ward
+    counts rounded down (`floors` in its account); the answer is far_arc's, 1,050,000."""
+    tiny = far_arc()
+    tiny.config["solver"].update(arcs="nearest:1", first_plan="rolling_horizon")
+    priced = solve_scenario(tiny.write(tmp_path / "priced"), runs_root=None, baseline=False)
+    assert priced.outcome.objective == pytest.approx(1_050_000)
+    steps = priced.outcome.first_plan["steps"]
+    assert steps and all(step["floors"] in ("kept", "dropped") for step in steps)
+
+
 def test_no_time_for_the_relaxation_leaves_the_mip_to_it(tmp_path, monkeypatch):
     """No share of the limit for the pricing's relaxation (LP_SHARE 0): no relaxation is solved,
     the MIP on the arcs built runs as it is (nearest:1, far_arc's 1,200,000 before pricing, then

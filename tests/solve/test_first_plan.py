@@ -193,6 +193,37 @@ def test_a_column_with_no_year_is_chosen_where_its_rows_are_enforced():
     assert chosen["pilot"] == 1 and chosen["spare"] == pytest.approx(0.0, abs=1e-9)
 
 
+def test_the_relaxations_floors_against_the_rolling_horizons_myopia():
+    """`build_early_or_late` with a relaxation given (as the arc pricing's): build[2020] = 1.0
+    holds the 2020 step at one unit (cost 5), and 2021 then needs none: the optimum, 5, where
+    the rolling horizon alone gives 8. With build[2020] = 0.5 and build[2021] = 1.0 (floors 0
+    and 1) it is 8 again. With a `once` row (build[2020] + build[2021] <= 1) and both floors at
+    1, the 2021 step cannot meet its floor after 2020's unit: it is solved again without it
+    (dropped) and builds nothing (5)."""
+    compiled = compile_model(build_early_or_late())
+    names = [c.name for c in compiled.columns]
+
+    def relaxation(**given) -> np.ndarray:
+        return np.array([given.get(n, np.nan) for n in names])
+
+    years = column_years(compiled.columns)
+    _values, plan = rolling_horizon(compiled.lp, years, 30, 1, relaxation(**{"build[2020]": 1.0}))
+    assert plan.objective == pytest.approx(5.0)
+    assert [s["floors"] for s in plan.steps] == ["kept", "kept"]
+    _values, plan = rolling_horizon(compiled.lp, years, 30, 1,
+                                    relaxation(**{"build[2020]": 0.5, "build[2021]": 1.0}))
+    assert plan.objective == pytest.approx(8.0)
+    m = build_early_or_late()
+    m.once = pyo.Constraint(expr=m.build[2020] + m.build[2021] <= 1)
+    compiled = compile_model(m)
+    names = [c.name for c in compiled.columns]
+    values, plan = rolling_horizon(compiled.lp, column_years(compiled.columns), 30, 1,
+                                   relaxation(**{"build[2020]": 1.0, "build[2021]": 1.0}))
+    assert plan.objective == pytest.approx(5.0)
+    assert [s["floors"] for s in plan.steps] == ["kept", "dropped"]
+    assert dict(zip(names, values, strict=True))["build[2021]"] == 0
+
+
 def test_the_solve_from_the_rolling_horizon_reaches_the_optimum():
     m = build_early_or_late()
     outcome = solve(m, ROLLING)
