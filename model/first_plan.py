@@ -21,6 +21,12 @@ whole model: it is handed to HiGHS as a complete MIP start. It proves nothing (e
 a 1% gap), and a step that finds no solution (an earlier year's choice left none) ends the
 heuristic without a plan; the solve then goes on as without it.
 
+The rolling horizon (`rolling_horizon`) also goes year by year but leaves later years out instead
+of relaxing them, so each step is a MIP of one year's decisions rather than an LP of the whole
+horizon: the one start here for models too big for their relaxation. It is myopic (each year
+sees only its own costs); with restricted arcs it is held at the pricing's relaxed ward counts
+rounded down where a plan allows.
+
 The neighbourhood (`lp_neighbourhood`, after Berthold's RENS, widened by one ward up) solves the
 LP relaxation :math:`\\bar x`, then the whole MIP with each ward count boxed near it,
 
