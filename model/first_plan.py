@@ -131,8 +131,8 @@ def relax_and_fix(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, thr
     h = _year_solver(lp, threads)
     every = np.arange(lp.num_col_, dtype=np.int32)
     for position, year in enumerate(stages):
-        if not _time_for_step(h, budget - (time.perf_counter() - start), len(stages) - position):
-            steps.append({"year": year, "status": "no time left"})
+        share = _share_left(budget, start, len(stages) - position, steps, year)
+        if share is None:
             values = None
             break
         later = integer & (years > year)
@@ -145,7 +145,7 @@ def relax_and_fix(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, thr
         lower[earlier] = upper[earlier] = chosen[earlier]
         h.changeColsBounds(len(every), every, lower, upper)
         step_start = time.perf_counter()
-        h.run()
+        run_within(h, share)
         steps.append({"year": year, **_step(h, step_start)})
         log.info("relax-and-fix %s: %s", year, steps[-1])
         if steps[-1]["objective"] is None:
@@ -171,13 +171,24 @@ def _year_solver(lp: highspy.HighsLp, threads: int) -> highspy.Highs:
     return h
 
 
-def _time_for_step(h: highspy.Highs, left: float, steps_to_come: int) -> bool:
-    """Give the next step its share of the `left` seconds, shared by the steps still to come
-    (an easy year leaves more for a hard one); False when no time is left."""
+def _share_left(budget: float, since: float, steps_to_come: int, steps: list[dict], year: int
+                ) -> float | None:
+    """The next step's share of what is left of `budget` seconds counted from `since`, shared by
+    the steps still to come (an easy year leaves more for a hard one); None when none is left,
+    and then `year`'s step is recorded in `steps` as having had no time."""
+    left = budget - (time.perf_counter() - since)
     if left <= 0:
-        return False
-    h.setOptionValue("time_limit", left / steps_to_come)
-    return True
+        steps.append({"year": year, "status": "no time left"})
+        return None
+    return left / steps_to_come
+
+
+def run_within(h: highspy.Highs, seconds: float) -> None:
+    """Run `h` for at most `seconds` more. HiGHS's time limit counts from the first run of the
+    object, not from this one, so a heuristic that re-solves one object step after step sets it
+    past the run time already spent (else each step gets its share less every earlier step's)."""
+    h.setOptionValue("time_limit", h.getRunTime() + max(0.0, float(seconds)))
+    h.run()
 
 
 def _nonzeros(lp: highspy.HighsLp) -> tuple[np.ndarray, np.ndarray]:
@@ -254,8 +265,8 @@ def rolling_horizon(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, t
     h = _year_solver(lp, threads)
     values = None
     for position, year in enumerate(stages):
-        if not _time_for_step(h, budget - (time.perf_counter() - start), len(stages) - position):
-            steps.append({"year": year, "status": "no time left"})
+        share = _share_left(budget, start, len(stages) - position, steps, year)
+        if share is None:
             values = None
             break
         dropped = latest > year  # a row of no year (-1) is enforced from the first step
@@ -274,11 +285,11 @@ def rolling_horizon(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, t
         if relaxed is not None:
             floored = relaxation_floors(relaxed, lower, upper, integer & (active_from == year))
             h.changeColsBounds(len(every_col), every_col, floored, upper)
-            h.run()
+            run_within(h, share)
             floors = "kept" if h.getInfo().primal_solution_status == 2 else "dropped"
         if floors != "kept":  # no floors, or none of the year's plans meets them: the year alone
             h.changeColsBounds(len(every_col), every_col, lower, upper)
-            h.run()
+            run_within(h, max(1.0, share - (time.perf_counter() - step_start)))
         steps.append({"year": year, **_step(h, step_start, settled_cost + lp.offset_)}
                      | ({"floors": floors} if floors else {}))
         log.info("rolling horizon %s: %s", year, steps[-1])
@@ -347,9 +358,8 @@ def lp_neighbourhood(lp: highspy.HighsLp, wards: np.ndarray, time_limit: float, 
     h.changeColsIntegrality(len(every), every, integrality)
     h.changeColsBounds(len(every), every, lower, upper)
     h.setOptionValue("mip_rel_gap", float(gap))
-    h.setOptionValue("time_limit", max(1.0, budget - (time.perf_counter() - start)))
     box_start = time.perf_counter()
-    h.run()
+    run_within(h, max(1.0, budget - (time.perf_counter() - start)))
     steps.append({"stage": "neighbourhood", **_step(h, box_start)})
     log.info("LP neighbourhood, the box: %s", steps[-1])
     if steps[-1]["objective"] is None:
