@@ -41,7 +41,7 @@ from model.formulation.builder import Formulation
 from model.formulation.levers import named_start, start_map
 from model.formulation.roles import Kind
 from model.inputs import ModelInputs
-from model.solve import Compiled, SolveOutcome, compile_model, load_columns, run_compiled, solver_output
+from model.solve import Compiled, SolveOutcome, compile_model, gaps, load_columns, run_compiled, solver_output
 
 log = logging.getLogger(__name__)
 
@@ -200,8 +200,8 @@ def with_bound(outcome: SolveOutcome, bound: float) -> SolveOutcome:
     it is the better one when the MIP's own search stopped before its root LP was solved."""
     if outcome.objective is None or (outcome.bound is not None and outcome.bound >= bound):
         return outcome
-    gap_abs = max(0.0, outcome.objective - bound)
-    return replace(outcome, bound=bound, gap_abs=gap_abs, gap_rel=gap_abs / max(abs(outcome.objective), 1e-9))
+    gap_abs, gap_rel = gaps(outcome.objective, bound)
+    return replace(outcome, bound=bound, gap_abs=gap_abs, gap_rel=gap_rel)
 
 
 def room_for_another_mip(seconds_left: float, time_limit: float) -> bool:
@@ -361,8 +361,5 @@ def optimal_duals(h: highspy.Highs, compiled: Compiled) -> tuple[float | None, R
 def _with_objective(outcome: SolveOutcome, value: float) -> SolveOutcome:
     """The outcome of the plan with its placements re-optimised (never above the incumbent)."""
     objective = min(value, outcome.objective) if outcome.objective is not None else value
-    gap_abs = gap_rel = None
-    if outcome.bound is not None:
-        gap_abs = max(0.0, objective - outcome.bound)
-        gap_rel = gap_abs / max(abs(objective), 1e-9)
+    gap_abs, gap_rel = gaps(objective, outcome.bound)
     return replace(outcome, objective=objective, gap_abs=gap_abs, gap_rel=gap_rel)

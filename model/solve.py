@@ -395,6 +395,15 @@ _TERMINATION = {
 }
 
 
+def gaps(objective: float | None, bound: float | None) -> tuple[float | None, float | None]:
+    """(absolute, relative) gap of a minimisation's `objective` over its `bound`; None without
+    either."""
+    if objective is None or bound is None:
+        return None, None
+    gap_abs = max(0.0, objective - bound)
+    return gap_abs, gap_abs / max(abs(objective), 1e-9)
+
+
 def _outcome(h: highspy.Highs, compiled: Compiled, seconds: float, log_file: Path | None,
              mip_gap: float | None = None) -> SolveOutcome:
     """What HiGHS did (as Pyomo's own HiGHS interface would report it); loads the solution.
@@ -417,10 +426,7 @@ def _outcome(h: highspy.Highs, compiled: Compiled, seconds: float, log_file: Pat
         bound = info.mip_dual_bound
     if bound is not None and (math.isinf(bound) or math.isnan(bound)):
         bound = None
-    gap_abs = gap_rel = None
-    if objective is not None and bound is not None:
-        gap_abs = max(0.0, objective - bound)
-        gap_rel = gap_abs / max(abs(objective), 1e-9)
+    gap_abs, gap_rel = gaps(objective, bound)
     if term in (TerminationCondition.provenInfeasible, TerminationCondition.locallyInfeasible,
                 TerminationCondition.infeasibleOrUnbounded):
         status = SolveStatus.INFEASIBLE
