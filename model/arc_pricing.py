@@ -35,7 +35,7 @@ import numpy as np
 from model.arc_costs import RowDuals, arc_blocks, lagrangian_bound, price_arcs
 from model.arcs import choose_arcs, nearest_k, ordered_arcs
 from model.config import SolverConfig
-from model.first_plan import quiet_highs, ward_columns
+from model.first_plan import integrality_of, quiet_highs
 from model.formulation import formulate
 from model.formulation.builder import Formulation
 from model.formulation.levers import named_start, start_map
@@ -115,14 +115,14 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
     lp_deadline = time.perf_counter() + LP_SHARE * options.time_limit
     k = _k(options.arcs)
     lp_logs: list[str] = []  # the relaxations' HiGHS logs, put before the MIP's in the run's log
-    relaxed_wards: dict[tuple, float] = {}  # the last relaxation solved: its ward counts, by name
-    keep_wards = options.first_plan in ("lp_neighbourhood", "rolling_horizon")  # its readers
+    relaxed: dict[tuple, float] = {}  # the last relaxation solved: its integer columns, by name
+    keep_relaxed = options.first_plan in ("lp_neighbourhood", "rolling_horizon")  # its readers
     while len(report.rounds) < MAX_ROUNDS:
         seconds = lp_deadline - time.perf_counter()
         value, duals, status, h = _lp_duals(compiled, formulation, options, seconds, stream, lp_logs,
                                             len(arcs))
-        if value is not None and keep_wards:
-            relaxed_wards = _ward_values(h, compiled)
+        if value is not None and keep_relaxed:
+            relaxed = _integer_values(h, compiled)
         if status == highspy.HighsModelStatus.kInfeasible and len(arcs) < report.arcs_possible:
             k *= 2  # nearest:K alone cannot meet the rules (e.g. in-hub shares): widen, not price
             report.note = f"nearest:{_k(options.arcs)} infeasible, widened to nearest:{k}"
@@ -152,7 +152,7 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         run_options = options.model_copy(update={"time_limit": remaining})
         mip_start = start_map(formulation.model, start)
         # the first-plan heuristic runs only on a MIP without a start
-        relaxation = _by_column(compiled, relaxed_wards) if start is None else None
+        relaxation = _by_column(compiled, relaxed) if start is None else None
         outcome, h = run_compiled(compiled, run_options, log_file, stream, mip_start, relaxation=relaxation)
         if not outcome.has_solution:
             report.note = f"the MIP found no solution ({outcome.termination})"
@@ -278,22 +278,29 @@ def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfi
     return value, duals, h.getModelStatus(), h
 
 
-def _ward_values(h: highspy.Highs, compiled: Compiled) -> dict[tuple, float]:
-    """The ward counts of the relaxation `h` solved, by index: a model built again with more
-    arcs has the same ward columns (arcs add placement columns only), so its `lp_neighbourhood`
-    can start from them without solving the relaxation again."""
+def _integer_values(h: highspy.Highs, compiled: Compiled) -> dict[tuple, float]:
+    """The integer columns' values in the relaxation `h` solved, by variable name and index: a
+    model built again with more arcs has the same integer columns (arcs add placement columns
+    only), so its first plan can start from them without solving the relaxation again (the
+    neighbourhood's box and the rolling horizon's floors read the ward counts; the crossover
+    after the rolling horizon reads them all)."""
     values = h.getSolution().col_value
-    return {compiled.columns[j].index(): values[j] for j in np.flatnonzero(ward_columns(compiled.columns))}
+    integer = integrality_of(compiled.lp) != 0
+    return {_name(compiled.columns[j]): values[j] for j in np.flatnonzero(integer)}
+
+
+def _name(var) -> tuple:
+    return var.parent_component().local_name, var.index()
 
 
 def _by_column(compiled: Compiled, named: dict[tuple, float]) -> np.ndarray | None:
-    """`named` (from `_ward_values`) on the ward columns of `compiled`, NaN on every other column
-    and on a ward column it has no value for; None when it is empty."""
+    """`named` (from `_integer_values`) on the integer columns of `compiled`, NaN on every other
+    column and on an integer column it has no value for; None when it is empty."""
     if not named:
         return None
     out = np.full(len(compiled.columns), np.nan)
-    for j in np.flatnonzero(ward_columns(compiled.columns)):
-        out[j] = named.get(compiled.columns[j].index(), np.nan)
+    for j in np.flatnonzero(integrality_of(compiled.lp) != 0):
+        out[j] = named.get(_name(compiled.columns[j]), np.nan)
     return out
 
 

@@ -73,13 +73,18 @@ log = logging.getLogger(__name__)
 
 STEP_GAP = 0.01  # each year's MIP stops here: the plan is a start, not an answer
 BUDGET_SHARE = 0.5  # of the solve's time limit, at most, for all the steps together
+# the crossover after a heuristic stops at this share of the solve's gap: at the solve's own gap
+# the box's search stops as soon as its plan is within it of the box's bound, far above the box's
+# optimum (200 x 300 x 10 x 8, 1%: 0.01% better than the rolling horizon's plan in 13 s; at 0.01%,
+# 0.75% better in 124 s)
+CROSSOVER_GAP_SHARE = 0.1
 NEVER = np.iinfo(np.int64).max  # the step of a column in no row
 
 
 @dataclass
 class FirstPlan:
     """What a first-plan heuristic did: `objective` is None when it found no plan; `improved`
-    (the crossover's only) whether its plan is better than the start it was given."""
+    (where a crossover ran) whether the crossover's plan is better than the start it was given."""
 
     method: str
     objective: float | None
@@ -427,6 +432,25 @@ def crossover(lp: highspy.HighsLp, start: np.ndarray, parents: list[np.ndarray],
     values = np.asarray(h.getSolution().col_value, dtype=np.double).copy()
     values[integer] = np.round(values[integer])  # integral to HiGHS's tolerance: exactly so
     return values, FirstPlan("crossover", found, time.perf_counter() - began, [step], improved=True)
+
+
+def relaxation_crossover(lp: highspy.HighsLp, plan: np.ndarray, first: FirstPlan, relaxed: np.ndarray,
+                         time_limit: float, threads: int, gap: float, options: dict | None = None
+                         ) -> tuple[np.ndarray, FirstPlan]:
+    """A heuristic's `plan` (its account `first`) crossed with the rounding of the LP relaxation
+    `relaxed` (NaN where it has none), as Danna, Rothberg and Le Pape's RINS crosses an incumbent
+    with the relaxation: (the better plan, or `plan`; `first` with the crossover's step, seconds
+    and plan added). The box's MIP runs within `BUDGET_SHARE` of `time_limit` to
+    `CROSSOVER_GAP_SHARE` of `gap`. Nothing is run when the rounding frees no integer column."""
+    integer = integrality_of(lp) != 0
+    parents = widening(plan, rounding(relaxed, integer), integer)
+    if not parents:
+        return plan, first
+    better, crossed = crossover(lp, plan, parents, time_limit, threads, CROSSOVER_GAP_SHARE * gap, options)
+    account = FirstPlan(first.method, crossed.objective if better is not None else first.objective,
+                        first.seconds + crossed.seconds, first.steps + crossed.steps,
+                        improved=better is not None)
+    return (better if better is not None else plan), account
 
 
 def lp_relaxation(lp: highspy.HighsLp, time_limit: float, threads: int) -> tuple[np.ndarray | None, dict]:

@@ -33,6 +33,7 @@ from model.first_plan import (
     lp_relaxation,
     quiet_highs,
     relax_and_fix,
+    relaxation_crossover,
     rolling_horizon,
     rounding,
     ward_columns,
@@ -264,6 +265,11 @@ def _relaxation_parents(compiled: Compiled, options: SolverConfig, start: np.nda
     return widening(start, rounding(relaxed, integer), integer), step
 
 
+CROSSED = {True: "then the crossover with the LP relaxation",
+           False: "then the crossover with the LP relaxation, no better plan",
+           None: "the LP relaxation's rounding, nothing to cross"}
+
+
 def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarray | None = None
                 ) -> tuple[np.ndarray | None, FirstPlan | None]:
     """A plan from `options.first_plan` for a MIP that has no start: (column values or None, its
@@ -276,10 +282,18 @@ def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarra
         done = f"relax-and-fix over {len(first.steps)} years"
         failed = first.steps[-1]["status"] if first.steps else "no years"
     elif options.first_plan == "rolling_horizon":
+        wards = ward_columns(compiled.columns)  # its floors: the ward counts only
         values, first = rolling_horizon(compiled.lp, column_years(compiled.columns), options.time_limit,
-                                        options.threads, relaxation)
+                                        options.threads, None if relaxation is None else
+                                        np.where(wards, relaxation, np.nan))
         done = f"the rolling horizon over {len(first.steps)} years"
         failed = first.steps[-1]["status"] if first.steps else "no years"
+        if values is not None and relaxation is not None:  # against its myopia: the whole horizon
+            print(f"{done}: a plan of {first.objective:.6g} in {first.seconds:.1f}s")
+            values, first = relaxation_crossover(compiled.lp, values, first, relaxation,
+                                                 float(options.time_limit) - first.seconds, options.threads,
+                                                 options.mip_gap, options.options)
+            done = CROSSED[first.improved]
     else:
         values, first = lp_neighbourhood(compiled.lp, ward_columns(compiled.columns), options.time_limit,
                                          options.threads, options.mip_gap, relaxation)

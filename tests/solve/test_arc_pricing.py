@@ -8,6 +8,7 @@ from pathlib import Path
 
 import highspy
 import numpy as np
+import pyomo.environ as pyo
 import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
@@ -103,7 +104,47 @@ def test_the_rolling_horizon_takes_the_pricings_relaxation_as_floors(tmp_path):
     priced = solve_scenario(tiny.write(tmp_path / "priced"), runs_root=None, baseline=False)
     assert priced.outcome.objective == pytest.approx(1_050_000)
     steps = priced.outcome.first_plan["steps"]
-    assert steps and all(step["floors"] in ("kept", "dropped") for step in steps)
+    years = [step for step in steps if "year" in step]
+    assert years and all(step["floors"] in ("kept", "dropped") for step in years)
+    # then crossed with the relaxation's rounding, if that freed any integer column of the plan
+    assert [step["stage"] for step in steps if "year" not in step] in ([], ["between plans"])
+
+
+def test_the_relaxation_is_carried_over_by_name_and_index():
+    """The pricing's relaxation reaches the model built again with more arcs by variable name
+    and index: wards[1] and build[1] share an index and keep their own values (1.5 and 0.25,
+    the relaxation of wards >= 1.5, build >= 0.25), though the model built again has another
+    column first; a continuous column and an integer column the relaxation lacks get NaN."""
+    from model.arc_pricing import _by_column, _integer_values
+
+    def build(extra: bool) -> pyo.ConcreteModel:
+        m = pyo.ConcreteModel()
+        if extra:
+            m.place = pyo.Var([1], bounds=(0, 4))
+            m.late = pyo.Var([1], domain=pyo.NonNegativeIntegers, bounds=(0, 3))
+        m.wards = pyo.Var([1], domain=pyo.NonNegativeIntegers, bounds=(0, 5))
+        m.build = pyo.Var([1], domain=pyo.NonNegativeIntegers, bounds=(0, 5))
+        m.low = pyo.Constraint(expr=m.wards[1] >= 1.5)
+        m.some = pyo.Constraint(expr=m.build[1] >= 0.25)
+        if extra:
+            m.use = pyo.Constraint(expr=m.place[1] + m.late[1] <= m.wards[1] + 3)
+        m.cost = pyo.Objective(expr=m.wards[1] + m.build[1] + (m.place[1] + m.late[1] if extra else 0))
+        return m
+
+    first = compile_model(build(extra=False))
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(first.lp)
+    n = first.lp.num_col_
+    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.zeros(n, dtype=np.uint8))
+    h.run()
+    named = _integer_values(h, first)
+    assert named == pytest.approx({("wards", 1): 1.5, ("build", 1): 0.25})
+    again = compile_model(build(extra=True))
+    values = dict(zip([c.name for c in again.columns], _by_column(again, named), strict=True))
+    assert values["wards[1]"] == pytest.approx(1.5) and values["build[1]"] == pytest.approx(0.25)
+    assert np.isnan(values["place[1]"]) and np.isnan(values["late[1]"])
+    assert _by_column(again, {}) is None
 
 
 def test_no_time_for_the_relaxation_leaves_the_mip_to_it(tmp_path, monkeypatch):

@@ -226,6 +226,52 @@ def test_the_relaxations_floors_against_the_rolling_horizons_myopia():
     assert dict(zip(names, values, strict=True))["build[2021]"] == 0
 
 
+def test_the_crossover_with_the_relaxation_after_the_rolling_horizon_by_hand():
+    """`build_early_or_late`: the rolling horizon alone builds in 2021 (8). Its LP relaxation is
+    build[2020] = 0.5 (2 x 0.5 = 1 place in 2021, cost 2.5), build[2021] = 0: rounded, floors
+    (0, 0) and ceilings (1, 0), so the box between them and the plan (0, 1) frees both columns
+    (2 free), whose best is build[2020] = 1 alone, 5: the optimum, from a plan of 8. A
+    relaxation whose rounding is the plan itself, (0, 1), frees nothing: no crossover is run and
+    the plan and its account are the rolling horizon's."""
+    from model.first_plan import relaxation_crossover
+
+    compiled = compile_model(build_early_or_late())
+    names = [c.name for c in compiled.columns]
+    values, plan = rolling_horizon(compiled.lp, column_years(compiled.columns), 30, 1)
+    assert plan.objective == pytest.approx(8.0)
+
+    def relaxation(**given) -> np.ndarray:
+        return np.array([given.get(n, np.nan) for n in names])
+
+    halfway = relaxation(**{"build[2020]": 0.5, "build[2021]": 0.0})
+    crossed, account = relaxation_crossover(compiled.lp, values, plan, halfway, 30, 1, 0.0)
+    assert account.method == "rolling_horizon" and account.improved is True
+    assert account.objective == pytest.approx(5.0)
+    assert [s.get("stage") for s in account.steps] == [None, None, "between plans"]
+    assert account.steps[-1]["free_integers"] == 2 and account.seconds >= plan.seconds
+    chosen = dict(zip(names, crossed, strict=True))
+    assert chosen["build[2020]"] == 1 and chosen["build[2021]"] == 0
+    same, account = relaxation_crossover(compiled.lp, values, plan,
+                                         relaxation(**{"build[2020]": 0.0, "build[2021]": 1.0}), 30, 1, 0.0)
+    assert account is plan and same is values and account.improved is None
+
+
+def test_the_rolling_horizon_after_pricing_floors_wards_only_then_crosses():
+    """A relaxation given to the rolling horizon by the solve (as the arc pricing's, every
+    integer column) holds only the ward counts as floors: build[2020] = 1.0 is not a ward count,
+    so the 2020 step still builds nothing and 2021 builds (8, as with no floors, where a floor on
+    it would have given 5); the crossover with the relaxation's rounding then finds 5."""
+    from model.solve import _first_plan
+
+    compiled = compile_model(build_early_or_late())
+    relaxation = np.array([{"build[2020]": 1.0, "build[2021]": 0.0}.get(c.name, np.nan)
+                           for c in compiled.columns])
+    _values, first = _first_plan(compiled, ROLLING, relaxation)
+    years = [s for s in first.steps if "year" in s]
+    assert len(years) == 2 and years[-1]["objective"] == pytest.approx(8.0)
+    assert first.steps[-1]["stage"] == "between plans" and first.objective == pytest.approx(5.0)
+
+
 def test_a_step_gets_its_share_past_the_time_already_spent():
     """HiGHS's time limit counts from an object's first run (0.83 s, then 0.93 s after a second
     run measured on the demo), so a limit of the step's share alone would be spent by the
