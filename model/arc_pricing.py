@@ -48,6 +48,11 @@ log = logging.getLogger(__name__)
 MAX_ROUNDS = 50
 LP_SHARE = 0.4  # of the time limit, at most, for step 1 (the relaxation's pricing)
 RESERVE = 0.1  # of the time limit, kept from each MIP for the LP with the integers fixed
+# the MIP's root LP by interior point, as the pricing's relaxations are (a scenario's own
+# `solver.options` win): 200 x 300 x 10 x 8's root LP took 242 s by dual simplex, too long to
+# finish beside the first plan in the MIP's ~270 s, and 116 s this way, leaving time for a cut
+# round (gap 2.49% -> 1.77%, docs/performance.md, "Big geographies")
+MIP_OPTIONS = {"mip_lp_solver": "ipm"}
 
 
 @dataclass
@@ -149,7 +154,8 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
     start = None
     while True:
         remaining = max(1.0, deadline - time.perf_counter() - RESERVE * options.time_limit)
-        run_options = options.model_copy(update={"time_limit": remaining})
+        run_options = options.model_copy(update={"time_limit": remaining,
+                                                 "options": {**MIP_OPTIONS, **options.options}})
         mip_start = start_map(formulation.model, start)
         # the first-plan heuristic runs only on a MIP without a start
         relaxation = _by_column(compiled, relaxed) if start is None else None

@@ -125,6 +125,7 @@ SEARCH_OPTIONS = frozenset({
     "objective_target", "mip_max_start_nodes", "mip_heuristic_run_rins",
     "mip_heuristic_run_rens", "mip_heuristic_run_root_reduced_cost", "mip_heuristic_run_zi_round",
     "mip_heuristic_run_shifting", "mip_allow_restart", "mip_root_presolve_only", "presolve_rule_off",
+    "mip_lp_solver", "mip_ipm_solver",
 })
 OWN_OPTIONS = {"time_limit": "time_limit", "mip_rel_gap": "mip_gap", "threads": "threads"}
 

@@ -413,3 +413,18 @@ def test_table_linked_to_a_device_is_not_read(sandbox):
     out = _validate(sandbox, timeout=30)
     assert out.returncode == 2, out.stderr
     assert "demand.csv: not a regular file" in out.stderr
+
+
+def test_every_search_option_is_one_highs_knows():
+    """The options a scenario may pass on are HiGHS's own names (a misspelt entry in the list
+    would be accepted here and refused by HiGHS at the solve), and the MIP's LP solver is one of
+    them (big geographies: the root LP by interior point)."""
+    import highspy
+
+    from model.config import SEARCH_OPTIONS, SolverConfig
+
+    h = highspy.Highs()
+    known = highspy.HighsStatus.kOk
+    unknown = [name for name in sorted(SEARCH_OPTIONS) if h.getOptionValue(name)[0] != known]
+    assert unknown == []
+    assert SolverConfig(options={"mip_lp_solver": "ipm"}).options == {"mip_lp_solver": "ipm"}

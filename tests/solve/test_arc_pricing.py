@@ -397,3 +397,26 @@ def test_summary_says_what_was_proved(tmp_path):
     assert log.startswith("=== arc pricing: LP relaxation on 1 arcs")
     assert log.count("=== arc pricing: LP relaxation") == 2 and "Interior point" in log
     assert log.index("=== arc pricing: LP relaxation on 2 arcs") < log.index("=== the MIP ===")
+
+
+@pytest.mark.parametrize(("own", "expected"), [({}, "ipm"), ({"mip_lp_solver": "simplex"}, "simplex")])
+def test_the_priced_mip_solves_its_root_lp_by_interior_point(tmp_path, monkeypatch, own, expected):
+    """The MIP after the pricing asks HiGHS for its LPs by interior point, as the pricing's
+    relaxations are solved, unless the scenario's own `solver.options` say otherwise; the answer
+    is far_arc's, 1,050,000, either way."""
+    import model.arc_pricing as arc_pricing
+
+    asked = []
+
+    def recording(compiled, options, *args, **kwargs):
+        asked.append(options.options.get("mip_lp_solver"))
+        return run_compiled(compiled, options, *args, **kwargs)
+
+    from model.solve import run_compiled
+
+    monkeypatch.setattr(arc_pricing, "run_compiled", recording)
+    tiny = far_arc()
+    tiny.config["solver"].update(arcs="nearest:1", options=own)
+    priced = solve_scenario(tiny.write(tmp_path / "priced"), runs_root=None, baseline=False)
+    assert asked and set(asked) == {expected}
+    assert priced.outcome.objective == pytest.approx(1_050_000)
