@@ -51,7 +51,8 @@ RESERVE = 0.1  # of the time limit, kept from each MIP for the LP with the integ
 # the MIP's root LP by interior point, as the pricing's relaxations are (a scenario's own
 # `solver.options` win): 200 x 300 x 10 x 8's root LP took 242 s by dual simplex, too long to
 # finish beside the first plan in the MIP's ~270 s, and 116 s this way, leaving time for a cut
-# round (gap 2.49% -> 1.77%, docs/performance.md, "Big geographies")
+# round (gap 2.49% -> 1.77%, docs/performance.md, "Big geographies"). The MIP's only: the first
+# plan's crossover box took 46 s this way against 17 s by dual simplex
 MIP_OPTIONS = {"mip_lp_solver": "ipm"}
 
 
@@ -154,12 +155,12 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
     start = None
     while True:
         remaining = max(1.0, deadline - time.perf_counter() - RESERVE * options.time_limit)
-        run_options = options.model_copy(update={"time_limit": remaining,
-                                                 "options": {**MIP_OPTIONS, **options.options}})
+        run_options = options.model_copy(update={"time_limit": remaining})
         mip_start = start_map(formulation.model, start)
         # the first-plan heuristic runs only on a MIP without a start
         relaxation = _by_column(compiled, relaxed) if start is None else None
-        outcome, h = run_compiled(compiled, run_options, log_file, stream, mip_start, relaxation=relaxation)
+        outcome, h = run_compiled(compiled, run_options, log_file, stream, mip_start, relaxation=relaxation,
+                                  mip_defaults=MIP_OPTIONS)
         if not outcome.has_solution:
             report.note = f"the MIP found no solution ({outcome.termination})"
             break

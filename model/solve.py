@@ -167,20 +167,21 @@ def solver_output(stream, text: io.StringIO):
 def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | None = None, stream=None,
                  mip_start=None, start: float | None = None, first_plan_first: bool = False,
                  relaxation: np.ndarray | None = None, wait: StartsOrWait | None = None,
-                 parents: list | None = None, or_relaxation: bool = False
-                 ) -> tuple[SolveOutcome, highspy.Highs]:
+                 parents: list | None = None, or_relaxation: bool = False,
+                 mip_defaults: dict | None = None) -> tuple[SolveOutcome, highspy.Highs]:
     """Solve a compiled model with HiGHS, load its solution into the Pyomo variables, and return
     the outcome with the HiGHS object (whose duals and model a caller may read or re-solve).
     `relaxation` (column values of an LP relaxation already solved, NaN where it has none) spares
     `lp_neighbourhood` its own. `parents` (plans as ComponentMaps) send a feasible candidate
     start through the crossover with them first (`BetweenPlans`); with `or_relaxation`, a start
     none of them differs from is crossed with the rounding of the LP relaxation (`relaxation`,
-    or solved here)."""
+    or solved here). `mip_defaults`: HiGHS options for the MIP itself, not its heuristics', where
+    `options.options` does not set them."""
     # HiGHS keeps one global thread scheduler per process and refuses a different `threads`
     # on a later solve (status "unknown"); reset it so every solve gets the threads it asks for.
     highspy.Highs.resetGlobalScheduler(True)
     start = time.perf_counter() if start is None else start
-    solver_options = highs_options(options)
+    solver_options = {**(mip_defaults or {}), **highs_options(options)}
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         solver_options["log_file"] = str(log_file)

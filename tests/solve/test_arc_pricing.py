@@ -402,15 +402,16 @@ def test_summary_says_what_was_proved(tmp_path):
 @pytest.mark.parametrize(("own", "expected"), [({}, "ipm"), ({"mip_lp_solver": "simplex"}, "simplex")])
 def test_the_priced_mip_solves_its_root_lp_by_interior_point(tmp_path, monkeypatch, own, expected):
     """The MIP after the pricing asks HiGHS for its LPs by interior point, as the pricing's
-    relaxations are solved, unless the scenario's own `solver.options` say otherwise; the answer
-    is far_arc's, 1,050,000, either way."""
+    relaxations are solved, unless the scenario's own `solver.options` say otherwise (read back
+    from the MIP's HiGHS object); the answer is far_arc's, 1,050,000, either way."""
     import model.arc_pricing as arc_pricing
 
     asked = []
 
-    def recording(compiled, options, *args, **kwargs):
-        asked.append(options.options.get("mip_lp_solver"))
-        return run_compiled(compiled, options, *args, **kwargs)
+    def recording(*args, **kwargs):
+        outcome, h = run_compiled(*args, **kwargs)
+        asked.append(h.getOptionValue("mip_lp_solver")[1])  # what the MIP's HiGHS was set to
+        return outcome, h
 
     from model.solve import run_compiled
 
