@@ -291,9 +291,8 @@ def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarra
         failed = first.steps[-1]["status"] if first.steps else "no years"
         if values is not None and relaxation is not None:  # against its myopia: the whole horizon
             print(f"{done}: a plan of {first.objective:.6g} in {first.seconds:.1f}s")
-            values, first = relaxation_crossover(compiled.lp, values, first, relaxation,
-                                                 float(options.time_limit) - first.seconds, options.threads,
-                                                 options.mip_gap, options.options)
+            values, first = relaxation_crossover(compiled.lp, values, first, relaxation, options.time_limit,
+                                                 options.threads, options.mip_gap, options.options)
             done = CROSSED[first.improved]
     else:
         values, first = lp_neighbourhood(compiled.lp, ward_columns(compiled.columns), options.time_limit,

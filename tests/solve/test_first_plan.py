@@ -232,7 +232,7 @@ def test_the_crossover_with_the_relaxation_after_the_rolling_horizon_by_hand():
     (0, 0) and ceilings (1, 0), so the box between them and the plan (0, 1) frees both columns
     (2 free), whose best is build[2020] = 1 alone, 5: the optimum, from a plan of 8. A
     relaxation whose rounding is the plan itself, (0, 1), frees nothing: no crossover is run and
-    the plan and its account are the rolling horizon's."""
+    the plan and its account are the rolling horizon's; nor is one with under a second for it."""
     from model.first_plan import relaxation_crossover
 
     compiled = compile_model(build_early_or_late())
@@ -254,6 +254,9 @@ def test_the_crossover_with_the_relaxation_after_the_rolling_horizon_by_hand():
     same, account = relaxation_crossover(compiled.lp, values, plan,
                                          relaxation(**{"build[2020]": 0.0, "build[2021]": 1.0}), 30, 1, 0.0)
     assert account is plan and same is values and account.improved is None
+    # a 5 s solve leaves the box a tenth of it, under a second: not run (the MIP keeps its time)
+    same, account = relaxation_crossover(compiled.lp, values, plan, halfway, 5, 1, 0.0)
+    assert account is plan and same is values
 
 
 def test_the_rolling_horizon_after_pricing_floors_wards_only_then_crosses():
