@@ -80,7 +80,7 @@ BUDGET_SHARE = 0.5  # of the solve's time limit, at most, for all the steps toge
 CROSSOVER_GAP_SHARE = 0.1
 # and within this share of the solve's time limit: its seconds are the MIP's, whose root LP and
 # cut rounds give the bound (1,000 x 1,000 x 5 x 4: a box of 309 s for 0.03% left the MIP 296 s,
-# not enough for its root: 1.87% against 1.22%)
+# not enough for its cut rounds: 1.87% against 1.22%)
 CROSSOVER_TIME_SHARE = 0.1
 NEVER = np.iinfo(np.int64).max  # the step of a column in no row
 
