@@ -448,7 +448,7 @@ def relaxation_crossover(lp: highspy.HighsLp, plan: np.ndarray, first: FirstPlan
     what the heuristic left of the solve's `time_limit`, and at most `CROSSOVER_TIME_SHARE` of it.
     Nothing is run when the rounding frees no integer column or less than a second is left."""
     integer = integrality_of(lp) != 0
-    parents = widening(plan, rounding(relaxed, integer), integer)
+    parents = rounding_parents(plan, relaxed, integer)
     limit = float(time_limit)
     seconds = min(BUDGET_SHARE * (limit - first.seconds), CROSSOVER_TIME_SHARE * limit)
     if not parents or seconds < 1.0:  # nothing to cross, or no time left for it
@@ -459,6 +459,12 @@ def relaxation_crossover(lp: highspy.HighsLp, plan: np.ndarray, first: FirstPlan
                         first.seconds + crossed.seconds, first.steps + crossed.steps,
                         improved=better is not None)
     return (better if better is not None else plan), account
+
+
+def rounding_parents(start: np.ndarray, relaxed: np.ndarray, integer: np.ndarray) -> list[np.ndarray]:
+    """The crossover's parents from an LP relaxation: the `rounding` of `relaxed`, kept by
+    `widening` only if it frees some integer column of `start`."""
+    return widening(start, rounding(relaxed, integer), integer)
 
 
 def lp_relaxation(lp: highspy.HighsLp, time_limit: float, threads: int) -> tuple[np.ndarray | None, dict]:

@@ -35,7 +35,7 @@ from model.first_plan import (
     relax_and_fix,
     relaxation_crossover,
     rolling_horizon,
-    rounding,
+    rounding_parents,
     ward_columns,
     widening,
 )
@@ -263,7 +263,7 @@ def _relaxation_parents(compiled: Compiled, options: SolverConfig, start: np.nda
     log.info("crossover, the LP relaxation: %s", step)
     if relaxed is None:
         return [], step
-    return widening(start, rounding(relaxed, integer), integer), step
+    return rounding_parents(start, relaxed, integer), step
 
 
 CROSSED = {True: "then the crossover with the LP relaxation",
