@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyomo.environ as pyo
+from pyomo.repn import generate_standard_repn
 
 from model.formulation.roles import POLICY, STRUCTURAL, Row
 
@@ -105,24 +106,43 @@ def _scale(value: float) -> float:
     return max(abs(value), 1.0)
 
 
+# the most columns a part row holds: HiGHS's presolve compares the columns of a row pairwise
+# (dominated columns), so a row over a year's every placement (~11,000 columns on England) cost
+# it 11-18 s before the root of each bounded solve; at 500 it is a fraction of a second
+PART_COLUMNS = 500
+
+
+def _blocks(expr: Any) -> list[Any]:
+    """`expr` (linear) cut into sums of at most `PART_COLUMNS` columns each; they add up to it
+    (its constant in the first)."""
+    repn = generate_standard_repn(expr, compute_values=True, quadratic=False)
+    terms = list(zip(repn.linear_coefs, repn.linear_vars, strict=True))
+    cuts = range(0, max(len(terms), 1), PART_COLUMNS)
+    return [(repn.constant if k == 0 else 0.0)
+            + pyo.quicksum(c * v for c, v in terms[k:k + PART_COLUMNS]) for k in cuts]
+
+
 def _yearly_parts(formulation: Any, scales: dict[str, float]) -> dict[str, Any]:
     """For each objective to be bounded (name -> the size of its bound), the sum of the columns
-    `tradeoff_part[k, t]`, each held by the row `tradeoff_part_sum[k, t]` equal to the
-    objective's part in year t divided by that size (a bound row over England's whole cost,
-    ~5e9, otherwise misses HiGHS's absolute feasibility tolerance by rounding alone, and a
-    column of coefficient 1/5e9 is below the size HiGHS keeps). The bound row then has a column
-    a year instead of nearly every column of the model: HiGHS's root cut rounds on that one
-    dense row took minutes on England, on these rows seconds."""
+    `tradeoff_part[k, t, b]`, each held by the row `tradeoff_part_sum[k, t, b]` equal to block b
+    of the objective's part in year t (at most `PART_COLUMNS` of its columns) divided by that
+    size (a bound row over England's whole cost, ~5e9, otherwise misses HiGHS's absolute
+    feasibility tolerance by rounding alone, and a column of coefficient 1/5e9 is below the
+    size HiGHS keeps). The bound row then has a few columns a year instead of nearly every
+    column of the model: HiGHS's root cut rounds on that one dense row took minutes on England,
+    on these rows seconds; and no row is dense enough to slow HiGHS's presolve."""
     if not scales:
         return {}
     m = formulation.model
-    m.TRADEOFF_PARTS = pyo.Set(initialize=[(k, t) for k in scales for t in m.T], dimen=2, ordered=True)
+    blocks = {(k, t): _blocks(OBJECTIVES[k].yearly(formulation, t)) for k in scales for t in m.T}
+    m.TRADEOFF_PARTS = pyo.Set(initialize=[(k, t, b) for (k, t), parts in blocks.items()
+                                           for b in range(len(parts))], dimen=3, ordered=True)
     m.tradeoff_part = pyo.Var(m.TRADEOFF_PARTS)
     m.tradeoff_part_sum = pyo.Constraint(
-        m.TRADEOFF_PARTS, rule=lambda _m, k, t: m.tradeoff_part[k, t]
-        - OBJECTIVES[k].yearly(formulation, t) / _scale(scales[k]) == 0)
+        m.TRADEOFF_PARTS, rule=lambda _m, k, t, b: m.tradeoff_part[k, t, b]
+        - blocks[k, t][b] / _scale(scales[k]) == 0)
     formulation.rows.append(Row("tradeoff", m.tradeoff_part_sum, STRUCTURAL))
-    return {k: sum(m.tradeoff_part[k, t] for t in m.T) for k in scales}
+    return {k: sum(m.tradeoff_part[k, t, b] for (j, t, b) in m.TRADEOFF_PARTS if j == k) for k in scales}
 
 
 def add_tradeoff(formulation: Any, primary: str, upper: dict[str, float] | None = None,

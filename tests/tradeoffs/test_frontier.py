@@ -387,8 +387,47 @@ def test_a_bounded_objective_is_summed_from_its_yearly_parts():
     add_tradeoff(formulation, "cost", equal={"carbon": (50.0, 40.0)})
     row = generate_standard_repn(m.tradeoff_epsilon["carbon"].body)
     assert sorted(v.name for v in row.linear_vars) == sorted(
-        [f"tradeoff_part[carbon,{t}]" for t in m.T] + ["tradeoff_slack[carbon]"])
-    assert len(m.tradeoff_part_sum) == 3 and m.tradeoff_part_sum["carbon", 2020].equality
+        [f"tradeoff_part[carbon,{t},0]" for t in m.T] + ["tradeoff_slack[carbon]"])
+    assert len(m.tradeoff_part_sum) == 3 and m.tradeoff_part_sum["carbon", 2020, 0].equality
+
+
+def test_a_yearly_part_is_cut_into_blocks_that_add_up_to_it(monkeypatch):
+    """With one column a part row (`PART_COLUMNS`; 500 in use), each year's carbon (30 t a
+    ward at A, 10 t at B) is held by two rows `tradeoff_part_sum[carbon, t, b]`, one column
+    each plus the part's own, and the blocks of a year add up to that year's carbon
+    coefficient by coefficient (and constant by constant); the bound row sums every block of
+    every year, times the bound's size: 50 t here."""
+    from pyomo.repn import generate_standard_repn
+
+    from model.formulation.builder import formulate
+    from model.tradeoffs import objectives
+    from model.tradeoffs.objectives import OBJECTIVES, add_tradeoff
+
+    monkeypatch.setattr(objectives, "PART_COLUMNS", 1)
+    tiny = two_sites().set(horizon_years=2)
+    formulation = formulate(tiny.inputs())
+    m = formulation.model
+    add_tradeoff(formulation, "cost", upper={"carbon": 50.0})
+    for t in m.T:
+        year = generate_standard_repn(OBJECTIVES["carbon"].yearly(formulation, t), compute_values=True)
+        whole = {v.name: c for v, c in zip(year.linear_vars, year.linear_coefs, strict=True)}
+        blocks = [b for (k, y, b) in m.TRADEOFF_PARTS if (k, y) == ("carbon", t)]
+        assert len(whole) == 2 and len(blocks) == 2
+        summed: dict[str, float] = {}
+        constant = 0.0
+        for b in blocks:
+            row = generate_standard_repn(m.tradeoff_part_sum["carbon", t, b].body, compute_values=True)
+            columns = {v.name: c for v, c in zip(row.linear_vars, row.linear_coefs, strict=True)}
+            assert columns.pop(f"tradeoff_part[carbon,{t},{b}]") == pytest.approx(1.0)
+            assert len(columns) == 1
+            for name, c in columns.items():  # the row is part - block / size == 0
+                summed[name] = summed.get(name, 0.0) - c * 50.0
+            constant -= row.constant * 50.0
+        assert summed.keys() == whole.keys()
+        assert all(summed[k] == pytest.approx(whole[k], rel=1e-12) for k in whole)
+        assert constant == pytest.approx(year.constant)
+    bound = generate_standard_repn(m.tradeoff_bound["carbon"].body)
+    assert len(bound.linear_vars) == len(m.TRADEOFF_PARTS)
 
 
 def test_a_bounded_solve_keeps_highs_aggregator_off_unless_the_user_says(monkeypatch):
