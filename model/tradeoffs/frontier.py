@@ -254,13 +254,23 @@ def _solve_grid(client: Any, task: dict[str, Any], todo: list[int], run: Frontie
     bypasses the next points and an infeasible slice ends every tighter one (early exit). A
     worker whose lane is done takes the tightest point of the lane with the most left, when that
     lane has two or more (its own worker keeps the next): the grid's points are not equally
-    hard, and fixed lanes left one worker idle for minutes on England. Each point is offered, as
-    starts and crossover neighbours, the corners and every grid plan finished before it."""
+    hard, and fixed lanes left one worker idle for minutes on England. With two lanes or more,
+    the tightest point (a linear bound) heads the last lane: it is feasible whatever the others
+    find, and the longest.
+    Each point is offered, as starts and crossover neighbours, the corners and every grid plan
+    finished before it."""
     from distributed import as_completed
 
     grid = Grid(**task["grid"])
     n = len(client.scheduler_info().get("workers", {})) or 1
     lanes = chunks(todo, n)
+    tightest = grid.points - 1
+    if len(lanes) > 1 and OBJECTIVES[grid.objective].linear and lanes[-1][-1] == tightest:
+        # the longest solve first: the least primary at the least bounded objective (on England
+        # the one point at its time limit in every run, solved last while the other worker stood
+        # idle for minutes). The payoff row's plan meets it, so no early exit can spare it; the
+        # bypass could, only if the point before it reached the least bounded value itself
+        lanes[-1].insert(0, lanes[-1].pop())
     finished: list[dict[str, Any]] = []  # grid plans so far
     flying: dict[Any, tuple[int, int]] = {}  # task -> (lane, point)
     queue = as_completed([])
