@@ -256,9 +256,8 @@ def _solve_grid(client: Any, task: dict[str, Any], todo: list[int], run: Frontie
     lane has two or more (its own worker keeps the next): the grid's points are not equally
     hard, and fixed lanes left one worker idle for minutes on England. With two lanes or more,
     the tightest point (a linear bound) heads the last lane: it is feasible whatever the others
-    find, and the longest.
-    Each point is offered, as starts and crossover neighbours, the corners and every grid plan
-    finished before it."""
+    find, and the longest. Each point is offered, as starts and crossover neighbours, the
+    corners and every grid plan finished before it."""
     from distributed import as_completed
 
     grid = Grid(**task["grid"])
