@@ -6,14 +6,12 @@ three lexicographic rows and the grid is points x points, one outer slice a task
 Phases 0 and 1 (in parallel): the usual weighted-sum plan with the do-nothing baseline (for
 reference on the plots, and the start of the payoff row minimising the primary objective, which
 waits for it) and the payoff table, one lexicographic optimisation per objective; the other rows
-start beside the weighted-sum plan, and the row minimising a linear bounded objective is its
-first stage only. Then the corners (``--supported``), each solved as its segment opens. Phase 2
-(in parallel): the grid between the payoff table's best and worst values of the bounded
-objective, one point a task as workers come free, in contiguous lanes solved from the loosest
-point so that the bypass and the early exit work along them; every point starts from the
-cheapest plan found so far that meets its bound, else the payoff row minimising the bounded
-objective. The loosest point is the first payoff row's plan; the tightest is the second row's
-second stage, solved with the grid (its own plan when the row is lexicographic: worst_km).
+start beside the weighted-sum plan. Then the corners (``--supported``), each solved as its
+segment opens. Phase 2 (in parallel): the grid between the payoff table's best and worst values
+of the bounded objective, one point a task as workers come free, in contiguous lanes solved from
+the loosest point so that the bypass and the early exit work along them; every point starts from
+the cheapest plan found so far that meets its bound, else the payoff row minimising the bounded
+objective. The loosest point is the first payoff row's plan, the tightest the second row's.
 Last, each solved point takes a cheaper plan found after it that meets its bound.
 """
 
@@ -153,15 +151,13 @@ def run_frontier(scenario: str | Path, objectives: list[str], points: int = 9,
 
 def payoff_orders(objectives: list[str]) -> dict[str, list[str]]:
     """The payoff table's rows: row k minimises objective k first, then the others in the order
-    given (lexicographic). On a two-objective frontier whose bounded objective is linear, the
-    row minimising it is its first stage only: the grid needs only that minimum, and the row's
-    second stage (the least primary at that minimum) is the grid's tightest point, solved with
-    the grid's starts and crossover instead of before the grid can begin."""
-    orders = {f"payoff-{k}": [name] + [o for o in objectives if o != name]
-              for k, name in enumerate(objectives)}
-    if len(objectives) == 2 and OBJECTIVES[objectives[1]].linear:
-        orders["payoff-1"] = [objectives[1]]
-    return orders
+    given (lexicographic). The second stage of the row minimising the bounded objective (the
+    least primary at that minimum) is the grid's tightest point, solved in the row's own task:
+    it needs only the row's first stage, so it runs beside the weighted-sum plan and the other
+    row. (Solved with the grid, from the corners' plans and their crossover, it never found a
+    better plan on England, and it ran last, alone, for two minutes.)"""
+    return {f"payoff-{k}": [name] + [o for o in objectives if o != name]
+            for k, name in enumerate(objectives)}
 
 
 def _weighted_and_payoff(client: Any, base: dict[str, Any], objectives: list[str], run: FrontierRun,
@@ -215,14 +211,12 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
     # r_1 from the plans at the two ends (the least-carbon row's first stage costs at least its
     # lexicographic plan: an upper estimate, used only to scale the augmentation)
     primary_range = max(high["objectives"][first] - low["objectives"][first], 1e-9)
-    # the tightest point is the payoff row's own plan when that row was lexicographic (worst_km),
-    # else the row's second stage, solved here
-    whole = len(high["order"]) > 1
-    for i, record in ((0, low), (points - 1, high)) if whole else ((0, low),):
+    # the grid's ends are the payoff rows' plans (the tightest: the row's second stage)
+    for i, record in ((0, low), (points - 1, high)):
         write_record(out, grid_label(i), {**record, "label": grid_label(i), "kind": "grid",
                                           "e": grid.value(i), "index": i, "slack": 0.0,
                                           "same_as": record["label"]})
-    todo = list(range(1, points - 1 if whole else points))
+    todo = list(range(1, points - 1))
     # the corners first (`--supported`): points of the frontier themselves, and the grid's starts
     supported = _supported(client, base, run, emit) if grid.range > 0 else []
     run.records.update({r["label"]: r for r in supported})
@@ -254,22 +248,13 @@ def _solve_grid(client: Any, task: dict[str, Any], todo: list[int], run: Frontie
     bypasses the next points and an infeasible slice ends every tighter one (early exit). A
     worker whose lane is done takes the tightest point of the lane with the most left, when that
     lane has two or more (its own worker keeps the next): the grid's points are not equally
-    hard, and fixed lanes left one worker idle for minutes on England. With two lanes or more,
-    the tightest point (a linear bound) heads the last lane: it is feasible whatever the others
-    find, and the longest. Each point is offered, as starts and crossover neighbours, the
-    corners and every grid plan finished before it."""
+    hard, and fixed lanes left one worker idle for minutes on England. Each point is offered, as
+    starts and crossover neighbours, the corners and every grid plan finished before it."""
     from distributed import as_completed
 
     grid = Grid(**task["grid"])
     n = len(client.scheduler_info().get("workers", {})) or 1
     lanes = chunks(todo, n)
-    tightest = grid.points - 1
-    if len(lanes) > 1 and OBJECTIVES[grid.objective].linear and lanes[-1][-1] == tightest:
-        # the longest solve first: the least primary at the least bounded objective (on England
-        # the one point at its time limit in every run, solved last while the other worker stood
-        # idle for minutes). The payoff row's plan meets it, so no early exit can spare it; the
-        # bypass could, only if the point before it reached the least bounded value itself
-        lanes[-1].insert(0, lanes[-1].pop())
     finished: list[dict[str, Any]] = []  # grid plans so far
     flying: dict[Any, tuple[int, int]] = {}  # task -> (lane, point)
     queue = as_completed([])

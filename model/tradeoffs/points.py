@@ -308,27 +308,16 @@ def solve_payoff(task: dict[str, Any], order: list[str], label: str,
     ``order[1]`` with ``order[0]`` held at its minimum (the first solve's incumbent), then (three
     objectives) ``order[2]`` with both held. The first solve starts from the plan of
     `start_label` (the weighted-sum plan: feasible, the same rules; None: no start, the
-    scenario's `solver.first_plan` finds one), each later one from the plan before it.
-
-    A one-objective `order` is the first stage alone: on a two-objective frontier the row
-    minimising the bounded objective needs only its minimum for the grid (its second stage,
-    the least primary at that minimum, is the grid's tightest point, solved with the grid)."""
+    scenario's `solver.first_plan` finds one), each later one from the plan before it."""
     started = time.perf_counter()
     state: dict[str, Any] = {}
     out = Path(task["out"])
     start = read_start(out, start_label) if start_label else None
 
     def prepare(formulation):
-        if len(order) == 1:
-            state["m"] = formulation.model
-            add_tradeoff(formulation, order[0])
-            return start_map(formulation.model, start)
         return _lexicographic(formulation, order, start_map(formulation.model, start), state)
 
-    # the bound rows (and so HiGHS's options for them) come with a second stage only
-    result = _solve(task, prepare, bounded=len(order) > 1)
-    if len(order) == 1:  # linear: its value is the plan's
-        state.update(first=result.outcome.as_dict(), best=from_solution(result.solution)[order[0]])
+    result = _solve(task, prepare, bounded=True)
     write_start(out, label, named_start(state["m"]))
     extra = {k: state[k] for k in ("minimax", "stages") if k in state}
     record = _record(task, label, result, started, kind="payoff", order=order,

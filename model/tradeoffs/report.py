@@ -289,19 +289,11 @@ def _summary(out: Path, objectives: list[str], points: int, table: pd.DataFrame,
     lines += ["## Payoff table (lexicographic optimisation)", "",
               "| minimised first | " + " | ".join(OBJECTIVES[o].label for o in objectives) + " |",
               "|---|" + "---|" * len(objectives)]
-    tightest = records.get(grid_label(points - 1)) or {}
     for label in ("payoff-0", "payoff-1"):
         rec = records.get(label)
-        if not rec:
-            continue
-        shown, note = rec, ""
-        if len(rec["order"]) == 1:  # its second stage is the grid's tightest point
-            solved = tightest.get("status") in SOLVED and tightest.get("objectives")
-            shown = tightest if solved else rec
-            note = (" (the second stage is the grid's tightest point)" if solved
-                    else " (first stage only: the grid's tightest point has no plan)")
-        lines.append(f"| {rec['order'][0]}{note} | " + " | ".join(
-            f"{shown['objectives'][o]:,.1f}" for o in objectives) + " |")
+        if rec:
+            lines.append(f"| {rec['order'][0]} | " + " | ".join(
+                f"{rec['objectives'][o]:,.1f}" for o in objectives) + " |")
     if efficient.empty:
         return "\n".join(lines + ["", "No frontier point has a solution."]) + "\n"
     k = knee(efficient[objectives].to_numpy(float))

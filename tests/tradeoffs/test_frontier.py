@@ -14,8 +14,7 @@ A and b at B (a + b >= 2), beds go to A first (cheaper), so
 (2,0): 2.4m, 60 t; (1,1): 2.5m, 40 t; (0,2): 2.6m, 20 t; (2,1): 3.55m, 70 t; (1,2): 3.65m,
 50 t; (2,2): 4.7m, 80 t. The efficient set is (2,0), (1,1), (0,2): £100k more buys 20 t less,
 £5,000 a tonne. With 5 grid points the carbon bound steps 60, 50, 40, 30, 20 (step 10): at 50
-the plan is (1,1) with slack 10, which covers 40 too (bypass); at 30 it is (0,2), and at 20
-(the tightest point, solved first on two workers) the same.
+the plan is (1,1) with slack 10, which covers 40 too (bypass); at 30 it is (0,2).
 """
 
 from __future__ import annotations
@@ -106,21 +105,21 @@ def test_bypass_early_ends_and_every_point_a_run_folder(frontier):
     assert table.at["grid-02", "status"] == "bypassed"
     assert table.at["grid-02", "same_as"] == "grid-01"
     assert table.at["grid-02", "carbon"] == pytest.approx(40.0)
-    # the loosest end is the payoff row minimising cost; the row minimising carbon is its first
-    # stage only (the least carbon, 20 t), and its second stage (the least cost at 20 t) is the
-    # grid's tightest point, grid-04, solved first on the second of the two lanes (3-4 as 4, 3):
-    # (0,2) at 20 t, £2.6m. grid-03 (<= 30) finds the same plan with slack 10, one step, which
-    # would have bypassed grid-04 had it come later (on one worker it does)
+    # the grid's ends are the payoff rows: the loosest minimises cost, then carbon at that cost
+    # ((2,0), 60 t); the tightest minimises carbon (20 t), then cost at 20 t: (0,2), £2.6m.
+    # grid-03 (<= 30) finds the same plan, with slack 10
     assert table.at["grid-00", "same_as"] == "payoff-0"
     assert table.at["grid-03", "carbon"] == pytest.approx(20.0)
     assert table.at["grid-03", "slack"] == pytest.approx(10.0)
-    assert table.at["grid-04", "status"] == "optimal"
+    assert table.at["grid-04", "same_as"] == "payoff-1"
     assert table.at["grid-04", "carbon"] == pytest.approx(20.0)
     assert table.at["grid-04", "cost"] == pytest.approx(2.6e6)
     payoff = {k: json.loads((run.folder / POINTS_DIR / f"{k}.json").read_text())
               for k in ("payoff-0", "payoff-1")}
-    assert payoff["payoff-0"]["order"] == ["cost", "carbon"] and payoff["payoff-1"]["order"] == ["carbon"]
+    assert payoff["payoff-0"]["order"] == ["cost", "carbon"]
+    assert payoff["payoff-1"]["order"] == ["carbon", "cost"]
     assert payoff["payoff-1"]["objectives"]["carbon"] == pytest.approx(20.0)
+    assert payoff["payoff-1"]["objectives"]["cost"] == pytest.approx(2.6e6)
     # the row minimising cost starts from the weighted-sum plan; the other did not wait for it
     assert payoff["payoff-0"]["start_from"] == "weighted" and payoff["payoff-1"]["start_from"] is None
     for run_dir in table["run_dir"].dropna().unique():
@@ -283,11 +282,11 @@ def test_supported_plans_start_the_grid_and_change_no_point(frontier, client, tm
     ends = run_frontier(folder, ["cost", "carbon"], points=2, runs_root=tmp_path / "ends",
                         client=client, supported=1)
     assert "supported-01" in ends.solved
-    # and the tightest point, the least-carbon row's second stage, is solved as a grid point:
-    # the least cost at 20 t, (0,2) at 2.6m
-    assert "grid-01" in ends.solved
+    # and the tightest point is the least-carbon row's second stage: the least cost at 20 t,
+    # (0,2) at 2.6m, without a solve of its own
+    assert "grid-01" not in ends.solved
     tightest = json.loads((ends.folder / POINTS_DIR / "grid-01.json").read_text())
-    assert tightest["objectives"]["cost"] == pytest.approx(2.6e6) and not tightest.get("same_as")
+    assert tightest["objectives"]["cost"] == pytest.approx(2.6e6) and tightest["same_as"] == "payoff-1"
     assert (pd.read_csv(ends.folder / "frontier.csv")["kind"] == "supported").sum() == 1
     with pytest.raises(ScenarioError, match="--supported"):
         run_frontier(folder, ["cost", "carbon", "patient_km"], points=3, runs_root=tmp_path / "runs",
@@ -544,14 +543,13 @@ def test_a_point_takes_a_cheaper_plan_found_after_it(tmp_path):
 
 def test_the_grid_gives_points_out_as_workers_come_free(tmp_path, monkeypatch):
     """`_solve_grid` on a grid of 9 (e = 80, 70, .., 0; step 10), points 1-8 in two lanes, 1-4
-    and 8, 5-7 (the tightest point first: the longest solve, and feasible whatever the others
-    find), on two in-process workers (so the stand-in solves below run in this process; a
+    and 5-8, on two in-process workers (so the stand-in solves below run in this process; a
     tiny model cannot be made to take a chosen time or stop at its limit).
 
     Lane 1 is quick and lane 2 slow (1 s a point): once lane 1 is done its worker takes the
-    tightest point left in lane 2 (7) while lane 2's worker is on 8 and keeps its next (5).
-    Point 1 is a proven optimum with 25 of slack: it covers the next two points (2 and 3:
-    bypassed, without a solve). Each point is offered the grid plans finished before it."""
+    tightest point of lane 2 (8) while lane 2's worker keeps its next (6). Point 1 is a
+    proven optimum with 25 of slack: it covers the next two points (2 and 3: bypassed, without
+    a solve). Each point is offered the grid plans finished before it."""
     import time as clock
 
     from distributed import Client
@@ -585,19 +583,16 @@ def test_the_grid_gives_points_out_as_workers_come_free(tmp_path, monkeypatch):
     for j in (2, 3):
         record = read_record(tmp_path, points.grid_label(j), "d")
         assert record["status"] == "bypassed" and record["same_as"] == "grid-01"
-    # the tightest point started at once; the quick lane's worker took 7 while the slow lane
-    # was on 8 (5, 6 and 7 left, its own worker to take 5)
-    assert seen[8]["start"] < seen[4]["start"]
-    assert seen[7]["start"] < seen[8]["end"] < seen[5]["end"]
+    # the quick lane's worker took 8 while the slow lane was on 5 (6 and 7 left, its own worker
+    # to take 6)
+    assert seen[8]["start"] < seen[5]["end"]
     # point 4 came after point 1 had finished: it was offered point 1's plan
     assert "grid-01" in seen[4]["offered"]
 
 
 def test_an_infeasible_slice_ends_every_tighter_point_not_given_out(tmp_path, monkeypatch):
-    """The same grid, lane 2 (8, 5-7) quick and lane 1 slow: point 6 is infeasible, so 7
-    (tighter, not yet given out) is recorded infeasible by the early exit without a solve. The
-    tightest point, 8, was solved first (the stand-in finds it feasible, as the payoff row's
-    plan makes it in a real frontier)."""
+    """The same grid, lane 2 quick and lane 1 slow: point 6 is infeasible, so 7 and 8 (tighter,
+    not yet given out) are recorded infeasible by the early exit without a solve."""
     import time as clock
 
     from distributed import Client
@@ -624,7 +619,7 @@ def test_an_infeasible_slice_ends_every_tighter_point_not_given_out(tmp_path, mo
             "grid": {"objective": "carbon", "best": 0.0, "worst": 80.0, "points": 9}}
     with Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=":0") as client:
         _solve_grid(client, task, list(range(1, 9)), FrontierRun(folder=tmp_path), lambda *_a: None)
-    assert sorted(solved) == [1, 2, 3, 4, 5, 6, 8] and solved.index(8) < solved.index(5)
-    record = read_record(tmp_path, points.grid_label(7), "d")
-    assert record["status"] == "infeasible" and "early exit" in record["reason"]
-    assert read_record(tmp_path, points.grid_label(8), "d")["status"] == "feasible"  # its own solve
+    assert sorted(solved) == [1, 2, 3, 4, 5, 6]
+    for j in (7, 8):
+        record = read_record(tmp_path, points.grid_label(j), "d")
+        assert record["status"] == "infeasible" and "early exit" in record["reason"]
