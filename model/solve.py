@@ -323,13 +323,14 @@ def first_feasible_start(compiled: Compiled, candidates: list, options: SolverCo
     feasible solution: each is checked by one LP (its values fixed as bounds), as HiGHS checks
     one start; (None, None) when none does."""
     check = quiet_highs(options.threads)
-    # an LP when the candidate gives every integer column; a small MIP when the variant frees an
-    # integer the plan had fixed (a shorter lead time): either way a tenth of the limit at most
+    # a tenth of the limit at most
     check.setOptionValue("time_limit", 0.1 * float(options.time_limit))
     check.passModel(compiled.lp)
     lower = np.asarray(compiled.lp.col_lower_, dtype=np.double)
     upper = np.asarray(compiled.lp.col_upper_, dtype=np.double)
     every = np.arange(len(compiled.columns), dtype=np.int32)
+    integrality = integrality_of(compiled.lp)
+    integer = integrality != 0
     for index, start in enumerate(candidates):
         if not start:
             continue
@@ -337,6 +338,13 @@ def first_feasible_start(compiled: Compiled, candidates: list, options: SolverCo
         lo, up = lower.copy(), upper.copy()
         lo[cols], up[cols] = vals, vals
         check.changeColsBounds(len(every), every, lo, up)
+        # an LP when the candidate fixes every integer column (HiGHS's MIP solver took 11 s on an
+        # England grid point's check that its LP solver does in 1 s: over the tenth of a 120 s
+        # limit on a busy machine, so every start was refused); a small MIP when the variant
+        # frees an integer the plan had fixed (a shorter lead time)
+        fixed = bool(np.all(lo[integer] == up[integer]))
+        check.changeColsIntegrality(len(every), every,
+                                    np.zeros_like(integrality) if fixed else integrality)
         check.run()
         if check.getModelStatus() == highspy.HighsModelStatus.kOptimal:
             log.info("MIP start: candidate %d of %d is feasible", index + 1, len(candidates))

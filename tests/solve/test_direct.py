@@ -104,3 +104,21 @@ def test_first_feasible_candidate_start_is_used():
     outcome = solve(m, OPTIONS, mip_start=[ComponentMap((m.x[i], 1) for i in m.I)])
     assert outcome.start_choice is None and outcome.start_used is False
     assert outcome.objective == pytest.approx(125.0)  # solved from nothing
+
+
+def test_a_candidate_that_leaves_an_integer_free_is_completed_as_a_mip():
+    # a candidate fixing every integer is checked as an LP (its values are the plan's); one that
+    # leaves some free is completed as a MIP: x2 = x5 = 1 fix 7 + 6 = 13 of the room, 15 - 13 =
+    # 2 left, where the LP would take 2/5 of item 1 (profit 9/5 a unit, the best ratio) but the
+    # MIP only item 6 (weight 2, profit 3)
+    from model.solve import first_feasible_start
+
+    m = knapsack()
+    compiled = compile_model(m)
+    whole = ComponentMap((m.x[i], v) for i, v in zip(m.I, [1, 0, 1, 0, 1, 0], strict=True))
+    partial = ComponentMap([(m.x[2], 1), (m.x[5], 1)])
+    columns = [compiled.column_of[id(m.x[i])] for i in m.I]
+    choice, values = first_feasible_start(compiled, [whole], OPTIONS)
+    assert choice == 0 and list(values[columns]) == pytest.approx([1, 0, 1, 0, 1, 0])
+    choice, values = first_feasible_start(compiled, [partial], OPTIONS)
+    assert choice == 0 and list(values[columns]) == pytest.approx([0, 1, 0, 0, 1, 1])
