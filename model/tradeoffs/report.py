@@ -306,7 +306,7 @@ def _summary(out: Path, objectives: list[str], points: int, table: pd.DataFrame,
         lines.append(f"| {row.point}{' (knee)' if row.Index == k else ''}{flag} | {_money(row.cost)} | "
                      f"{row.carbon:,.0f} | {row.patient_km:,.0f} | {row.mean_km:.1f} | "
                      f"{row.worst_footprint} ({row.worst_footprint_mean_km:.1f}) | "
-                     f"{(row.gap_abs or 0):,.0f} | {row.run_dir} |")
+                     f"{_amount(row.gap_abs or 0, first)} | {row.run_dir} |")
     adopted = [r for _label, r in sorted(records.items()) if r.get("plan_from") and r.get("own_plan")]
     if adopted:
         taken = "; ".join(f"{r['label']} takes {r['plan_from']}'s plan "

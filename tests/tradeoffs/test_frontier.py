@@ -141,6 +141,9 @@ def test_summary_names_the_knee_prices_and_changes(frontier):
     assert text.count("| 5,000 |") == 2
     assert "P1 → P2: A med 2→1; B med 0→1" in text
     assert "P2 → P3: A med 1→0; B med 1→2" in text
+    # each point's gap in the primary's units (here proven optima: £0.00m)
+    p1 = next(line for line in text.splitlines() if line.startswith("| P1 "))
+    assert p1.split(" | ")[6] == "£0.00m"
 
 
 def test_a_rerun_solves_nothing(frontier, client):
