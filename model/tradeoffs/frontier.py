@@ -208,8 +208,7 @@ def _phases(client: Any, base: dict[str, Any], objectives: list[str], points: in
     low, high = run.records["payoff-0"], run.records["payoff-1"]
     grid = Grid(objective=second, best=high["objectives"][second], worst=low["objectives"][second],
                 points=points)
-    # r_1 from the plans at the two ends (the least-carbon row's first stage costs at least its
-    # lexicographic plan: an upper estimate, used only to scale the augmentation)
+    # r_1 from the payoff rows' plans (the ends of the frontier), to scale the augmentation
     primary_range = max(high["objectives"][first] - low["objectives"][first], 1e-9)
     # the grid's ends are the payoff rows' plans (the tightest: the row's second stage)
     for i, record in ((0, low), (points - 1, high)):
