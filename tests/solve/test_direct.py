@@ -9,7 +9,7 @@ import pytest
 from pyomo.common.collections import ComponentMap
 
 from model.config import SolverConfig
-from model.solve import compile_model, solve
+from model.solve import compile_model, first_feasible_start, solve
 
 OPTIONS = SolverConfig(time_limit=30, mip_gap=0.0, threads=1)
 WEIGHT = {1: 5, 2: 7, 3: 4, 4: 3, 5: 6, 6: 2}
@@ -111,8 +111,6 @@ def test_a_candidate_that_leaves_an_integer_free_is_completed_as_a_mip():
     # leaves some free is completed as a MIP: x2 = x5 = 1 fix 7 + 6 = 13 of the room, 15 - 13 =
     # 2 left, where the LP would take 2/5 of item 1 (profit 9/5 a unit, the best ratio) but the
     # MIP only item 6 (weight 2, profit 3)
-    from model.solve import first_feasible_start
-
     m = knapsack()
     compiled = compile_model(m)
     whole = ComponentMap((m.x[i], v) for i, v in zip(m.I, [1, 0, 1, 0, 1, 0], strict=True))
