@@ -92,16 +92,27 @@ def _contiguity(data: ScenarioData) -> pd.DataFrame:
     straight = _great_circle(data)
     circuity = data.config.distance.circuity
     lengths = dict(nx.all_pairs_dijkstra_path_length(graph, weight="length"))
-    out = straight.copy()
-    for site, home in sites["footprint"].items():
-        for code in fp.index:
-            if code == home or home not in lengths.get(code, {}):
-                continue  # same footprint, or an island with no land route: straight line
-            direct = circuity * float(haversine_km(fp.at[code, "lat"], fp.at[code, "lon"],
-                                                   fp.at[home, "lat"], fp.at[home, "lon"]))
-            ratio = lengths[code][home] / direct if direct > 0 else 1.0
-            out.at[code, site] = straight.at[code, site] * max(1.0, ratio)
-    return out
+    codes = list(fp.index)
+    at = {code: i for i, code in enumerate(codes)}
+    lat, lon = fp["lat"].to_numpy(dtype=float), fp["lon"].to_numpy(dtype=float)
+    direct = circuity * haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    # path[i, j]: km over the graph from footprint i to j; NaN where no land route joins them
+    path = np.full((len(codes), len(codes)), np.nan)
+    for code, reach in lengths.items():
+        for other, km in reach.items():
+            path[at[code], at[other]] = km
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(direct > 0, path / direct, 1.0)
+    stretch = np.ones_like(straight.to_numpy(dtype=float))
+    for j, home in enumerate(sites["footprint"]):
+        h = at.get(home)
+        if h is None:
+            continue
+        routed = ~np.isnan(path[:, h])  # an island with no land route keeps the straight line
+        routed[h] = False  # same footprint: straight line
+        stretch[routed, j] = np.maximum(1.0, ratio[routed, h])
+    return pd.DataFrame(straight.to_numpy(dtype=float) * stretch, index=straight.index,
+                        columns=straight.columns)
 
 
 def _nearest_node(nodes: pd.DataFrame, lat: float, lon: float) -> object:

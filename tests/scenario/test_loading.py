@@ -162,6 +162,33 @@ def test_contiguity_distances_never_shorter_than_great_circle():
     assert (routed >= straight - 1e-9).all().all()
 
 
+def test_contiguity_distances_are_the_detour_ratio_cell_by_cell():
+    # Each cell, by the rule in model/distances.py: great-circle km x circuity x max(1, graph km
+    # to the site's footprint / (circuity x great-circle km between the two reference points)),
+    # and the straight line for a site in the footprint itself. Worked here one cell at a time
+    # with networkx's own shortest path; the module computes all cells as arrays.
+    data = load_scenario(DEMO, {"distance": {"method": "contiguity"}})
+    graph = contiguity_graph(data)
+    fp = data.footprints.set_index("footprint")
+    sites = data.sites.set_index("site")
+    circuity = data.config.distance.circuity
+    km = distance_matrix(data)
+    stretched = 0
+    for site, home in sites["footprint"].items():
+        for code in fp.index:
+            straight = circuity * float(haversine_km(fp.at[code, "lat"], fp.at[code, "lon"],
+                                                     sites.at[site, "lat"], sites.at[site, "lon"]))
+            expected = straight
+            if code != home:
+                direct = circuity * float(haversine_km(fp.at[code, "lat"], fp.at[code, "lon"],
+                                                       fp.at[home, "lat"], fp.at[home, "lon"]))
+                ratio = nx.shortest_path_length(graph, code, home, weight="length") / direct
+                expected = straight * max(1.0, ratio)
+                stretched += ratio > 1.0 + 1e-9
+            assert km.at[code, site] == pytest.approx(expected, rel=1e-12), (code, site)
+    assert stretched > 0  # some route in the demo is longer over the graph than in a line
+
+
 def test_matrix_method_reads_user_distances(tmp_path):
     folder = copy_demo(tmp_path)
     matrix = distance_matrix(load_scenario(folder)) * 2
