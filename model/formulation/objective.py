@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from model.formulation.linear import linear_sum
 from model.formulation.terms import SharedTerms
 from model.inputs import DAYS_PER_YEAR, ModelInputs
 
@@ -128,7 +129,7 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -
 
     def site_cost(k, s, t):
         if k == "running_wards":
-            return sum(cost_factor[s] * c_ward[v] * m.wards[s, v, t] for v in services_at.get(s, []))
+            return linear_sum(cost_factor[s] * c_ward[v] * m.wards[s, v, t] for v in services_at.get(s, []))
         if k == "site_fixed":
             return float(site.at[s, "fixed_cost_gbp"]) * m.operate[s, t]
         if k == "capital":
@@ -146,7 +147,8 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -
 
     def site_carbon(k, s, t):
         if k == "estate":
-            return sum(carbon_factor[s] * estate_t[v] * m.wards[s, v, t] for v in services_at.get(s, []))
+            return linear_sum(carbon_factor[s] * estate_t[v] * m.wards[s, v, t]
+                              for v in services_at.get(s, []))
         if k == "embodied":
             return added(s, t, new_ward_t, conv_ward_t, m.build, m.convert_in)
         # embodied_residual
@@ -174,9 +176,10 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -
 
     def footprint_cost(k, f, t):
         if k == "running_beds":
-            return sum(cost_factor[s] * c_bed[v] * m.place[f, s, v, t] for (s, v) in arcs_of.get(f, []))
+            return linear_sum(cost_factor[s] * c_bed[v] * m.place[f, s, v, t]
+                              for (s, v) in arcs_of.get(f, []))
         if k == "unmet":
-            return sum(data.unmet_cost_per_bed(v) * m.unmet[f, v, t] for v in needs_of.get(f, []))
+            return linear_sum(data.unmet_cost_per_bed(v) * m.unmet[f, v, t] for v in needs_of.get(f, []))
         if k == "community":
             return sum(c_bed[c] * terms.places[f, c, t] for c in places_of.get(f, []))
         # community_setup
@@ -186,14 +189,14 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -
 
     def footprint_carbon(k, f, t):
         if k == "operational":
-            return (sum(bed_day_t[v] * carbon_factor[s] * m.place[f, s, v, t]
-                        for (s, v) in arcs_of.get(f, []))
-                    + sum(bed_day_t[v] * m.unmet[f, v, t] for v in needs_of.get(f, []))
+            return (linear_sum(bed_day_t[v] * carbon_factor[s] * m.place[f, s, v, t]
+                               for (s, v) in arcs_of.get(f, []))
+                    + linear_sum(bed_day_t[v] * m.unmet[f, v, t] for v in needs_of.get(f, []))
                     + sum(bed_day_t[c] * terms.places[f, c, t] for c in places_of.get(f, [])))
         # travel
         return visit_t_per_km * (
-            sum(km[f, s] * m.place[f, s, v, t] for (s, v) in arcs_of.get(f, []))
-            + sum(unmet_km * m.unmet[f, v, t] for v in needs_of.get(f, [])))
+            linear_sum(km[f, s] * m.place[f, s, v, t] for (s, v) in arcs_of.get(f, []))
+            + linear_sum(unmet_km * m.unmet[f, v, t] for v in needs_of.get(f, [])))
 
     m.FOOTPRINTS = pyo.Set(initialize=data.footprints, ordered=True)
     m.FOOTPRINT_COST_TERMS = pyo.Set(initialize=FOOTPRINT_COST_TERMS, ordered=True)
@@ -217,9 +220,9 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -
     m.CARBON_TERMS = pyo.Set(initialize=CARBON_TERMS, ordered=True)
     m.cost = pyo.Expression(m.COST_TERMS, m.T, rule=lambda _m, k, t: cost_term(k, t))
     m.carbon = pyo.Expression(m.CARBON_TERMS, m.T, rule=lambda _m, k, t: carbon_term(k, t))
-    m.patient_km = pyo.Expression(m.T, rule=lambda _m, t: sum(
+    m.patient_km = pyo.Expression(m.T, rule=lambda _m, t: linear_sum(
         km[f, s] * m.place[f, s, v, t] for (f, s, v) in data.arcs)
-        + sum(unmet_km * m.unmet[f, v, t] for (f, v) in data.need_pairs))
+        + linear_sum(unmet_km * m.unmet[f, v, t] for (f, v) in data.need_pairs))
     m.delayed_total = pyo.Expression(m.T, rule=lambda _m, t: sum(
         m.delayed[f, v, w, t] for (f, v, w) in data.stepdown_pairs))
 
