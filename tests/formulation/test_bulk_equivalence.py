@@ -7,12 +7,15 @@ scenarios, value for value (equality, not a tolerance: the arithmetic is meant t
 
 from __future__ import annotations
 
+import gc
+
 import pyomo.environ as pyo
 import pytest
 
 from model.config import SolverConfig
 from model.data import load_scenario
-from model.formulation import formulate
+from model.formulation import builder, formulate
+from model.formulation.linear import linear_sum
 from model.inputs import build_inputs
 from model.solve import solve
 from model.values import ModelValues
@@ -208,3 +211,41 @@ def test_decisions_read_each_sites_rows_as_the_per_site_filter(demo_solved):
             or wards.loc[wards["site"] == s, "operating"].sum() > 0}
     assert set(table["site"]) == used
     assert len(table) == len(used) * len(inputs.years)
+
+
+@pytest.mark.parametrize("coefficients", [[], [2.5], [1.0, 2.0], [2.0, 1, 0.0, 0, -1.0, 1e-9]])
+def test_linear_sum_builds_the_expression_sum_builds(coefficients):
+    # the objective's sums: the same kind of expression, the same terms in the same order
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(6), initialize=lambda _m, i: 0.5 + i)
+    by_sum = sum(c * m.x[i] for i, c in enumerate(coefficients))
+    by_list = linear_sum(c * m.x[i] for i, c in enumerate(coefficients))
+    assert type(by_list) is type(by_sum)
+    assert str(by_list) == str(by_sum)
+    assert pyo.value(by_list) == pyo.value(by_sum)
+
+
+def test_linear_sum_with_a_constant_among_its_terms_is_sum():
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(2), initialize=2.0)
+    # 2 + 3 + 2 = 7: the constant kept, as sum keeps it
+    assert pyo.value(linear_sum([m.x[0], 3.0, m.x[1]])) == 7.0
+
+
+@pytest.mark.parametrize("enabled_before", [True, False])
+def test_the_build_pauses_the_cycle_collector_and_restores_it(monkeypatch, enabled_before):
+    seen = []
+
+    def probe(m, data, terms):
+        seen.append(gc.isenabled())
+        return []
+
+    monkeypatch.setattr(builder, "FAMILIES", [*builder.FAMILIES, ("probe", probe)])
+    inputs = build_inputs(load_scenario(DEMO))
+    (gc.enable if enabled_before else gc.disable)()
+    try:
+        formulate(inputs)
+        assert gc.isenabled() is enabled_before
+    finally:
+        gc.enable()
+    assert seen == [False]
