@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -183,25 +184,38 @@ def decisions(solution: Solution, data: ModelInputs) -> pd.DataFrame:
     wards = solution.wards
     services = sorted({v for (_s, v) in data.site_services}, key=data.inpatient.index)
     hub_names = data.scenario.hubs.set_index("hub")["name"].to_dict()
+    bpw = {v: int(data.service.at[v, "beds_per_ward"]) for v in services}
+    # one pass over the table: each site-year's rows summed, not a filter per site and year
+    cells: dict[tuple[str, int], dict[str, Any]] = {}
+    in_use: set[str] = set()
+    for s, v, t, w, operating, built, conv_in, conv_out, removed in zip(
+            wards["site"], wards["service"], wards["year"], wards["wards"], wards["operating"],
+            wards["built"], wards["converted_in"], wards["converted_out"], wards["removed"], strict=True):
+        cell = cells.setdefault((s, int(t)), {"after": {}, "open": False, "built": 0, "in": 0,
+                                              "out": 0, "removed": 0})
+        cell["after"][v] = int(w)
+        cell["open"] = cell["open"] or bool(operating)
+        cell["built"] += int(built)
+        cell["in"] += int(conv_in)
+        cell["out"] += int(conv_out)
+        cell["removed"] += int(removed)
+        if operating:
+            in_use.add(s)
+    listed = set(wards["site"]) if len(wards) else set()
     rows = []
-    # one pass over the table, not a filter of the whole table per site
-    by_site = dict(tuple(wards.groupby("site", sort=False))) if len(wards) else {}
     for s in data.sites:
-        site_rows = by_site.get(s)
-        if site_rows is None or site_rows.empty:
+        if s not in listed:
             continue
         before = {v: data.existing_wards.get((s, v), 0) for v in services}
         was_open = data.initially_open[s]
-        if not was_open and site_rows["operating"].sum() == 0:
+        if not was_open and s not in in_use:
             continue  # a candidate never used, or a closed unit: nothing to decide
         for t in data.years:
-            year_rows = site_rows[site_rows["year"] == t].set_index("service")
-            after = {v: int(year_rows.at[v, "wards"]) if v in year_rows.index else 0 for v in services}
-            is_open = bool(year_rows["operating"].max())
-            built = int(year_rows["built"].sum())
-            conv_in = int(year_rows["converted_in"].sum())
-            conv_out = int(year_rows["converted_out"].sum())
-            removed = int(year_rows["removed"].sum())
+            cell = cells.get((s, t), {"after": {}, "open": False, "built": 0, "in": 0, "out": 0,
+                                      "removed": 0})
+            after = {v: cell["after"].get(v, 0) for v in services}
+            is_open = cell["open"]
+            built, conv_in, conv_out, removed = cell["built"], cell["in"], cell["out"], cell["removed"]
             action = year_action(built, conv_out, removed, was_open, is_open,
                                  sum(before.values()), sum(after.values()))
             row = {"site": s, "name": data.site.at[s, "name"], "hub": data.hub_of_site[s],
@@ -210,11 +224,10 @@ def decisions(solution: Solution, data: ModelInputs) -> pd.DataFrame:
                    "wards_built": built, "wards_converted_out": conv_out,
                    "wards_converted_in": conv_in, "wards_removed": removed}
             for v in services:
-                bpw = int(data.service.at[v, "beds_per_ward"])
                 row[f"wards_before_{v}"] = before[v]
                 row[f"wards_after_{v}"] = after[v]
-                row[f"beds_before_{v}"] = before[v] * bpw
-                row[f"beds_after_{v}"] = after[v] * bpw
+                row[f"beds_before_{v}"] = before[v] * bpw[v]
+                row[f"beds_after_{v}"] = after[v] * bpw[v]
             rows.append(row)
             before, was_open = after, is_open
     return pd.DataFrame(rows)

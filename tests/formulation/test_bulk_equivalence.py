@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 
+import numpy as np
+import pandas as pd
 import pyomo.environ as pyo
 import pytest
 
@@ -197,20 +199,78 @@ def test_need_out_of_reach_of_every_site_is_found_before_solving():
                 if "max_placement_km" in f.message]
 
 
-def test_decisions_read_each_sites_rows_as_the_per_site_filter(demo_solved):
+def _decisions_by_filter(solution, inputs) -> pd.DataFrame:
+    """The per-site, per-year pandas filter `decisions` used before it read the table in one pass."""
+    from model.results import year_action
+
+    wards = solution.wards
+    services = sorted({v for (_s, v) in inputs.site_services}, key=inputs.inpatient.index)
+    hub_names = inputs.scenario.hubs.set_index("hub")["name"].to_dict()
+    rows = []
+    for s in inputs.sites:
+        site_rows = wards[wards["site"] == s]
+        if site_rows.empty:
+            continue
+        before = {v: inputs.existing_wards.get((s, v), 0) for v in services}
+        was_open = inputs.initially_open[s]
+        if not was_open and site_rows["operating"].sum() == 0:
+            continue
+        for t in inputs.years:
+            year_rows = site_rows[site_rows["year"] == t].set_index("service")
+            after = {v: int(year_rows.at[v, "wards"]) if v in year_rows.index else 0 for v in services}
+            is_open = bool(year_rows["operating"].max())
+            built, conv_in = int(year_rows["built"].sum()), int(year_rows["converted_in"].sum())
+            conv_out, removed = int(year_rows["converted_out"].sum()), int(year_rows["removed"].sum())
+            row = {"site": s, "name": inputs.site.at[s, "name"], "hub": inputs.hub_of_site[s],
+                   "hub_name": hub_names.get(inputs.hub_of_site[s], inputs.hub_of_site[s]),
+                   "footprint": inputs.footprint_of_site[s], "year": t,
+                   "action": year_action(built, conv_out, removed, was_open, is_open,
+                                         sum(before.values()), sum(after.values())),
+                   "wards_built": built, "wards_converted_out": conv_out,
+                   "wards_converted_in": conv_in, "wards_removed": removed}
+            for v in services:
+                bpw = int(inputs.service.at[v, "beds_per_ward"])
+                row |= {f"wards_before_{v}": before[v], f"wards_after_{v}": after[v],
+                        f"beds_before_{v}": before[v] * bpw, f"beds_after_{v}": after[v] * bpw}
+            rows.append(row)
+            before, was_open = after, is_open
+    return pd.DataFrame(rows)
+
+
+def test_decisions_equal_the_per_site_and_year_filter(demo_solved):
     from model.results import decisions, extract
 
     inputs, m = demo_solved
     solution = extract(m, inputs)
-    wards = solution.wards
-    by_site = dict(tuple(wards.groupby("site", sort=False)))
-    for s in inputs.sites:
-        assert by_site[s].equals(wards[wards["site"] == s])
     table = decisions(solution, inputs)
+    pd.testing.assert_frame_equal(table, _decisions_by_filter(solution, inputs))
+    wards = solution.wards
     used = {s for s in inputs.sites if inputs.initially_open[s]
             or wards.loc[wards["site"] == s, "operating"].sum() > 0}
     assert set(table["site"]) == used
     assert len(table) == len(used) * len(inputs.years)
+    assert table["action"].nunique() > 1  # the demo's plan changes something
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_decisions_equal_the_filter_on_random_ward_tables(demo_solved, seed):
+    # Tables no plan of the demo gives: several services built in one site-year (summed), sites
+    # closing and reopening, candidates never used; every column drawn at random.
+    import dataclasses
+
+    from model.results import decisions, extract
+
+    inputs, m = demo_solved
+    solution = extract(m, inputs)
+    rng = np.random.default_rng(seed)
+    wards = solution.wards.copy()
+    for column in ("wards", "built", "converted_in", "converted_out", "removed"):
+        wards[column] = rng.integers(0, 3, len(wards))
+    wards["operating"] = rng.integers(0, 2, len(wards))
+    random_solution = dataclasses.replace(solution, wards=wards)
+    table = decisions(random_solution, inputs)
+    pd.testing.assert_frame_equal(table, _decisions_by_filter(random_solution, inputs))
+    assert (table["wards_built"] > 1).any()  # a site-year summed over services
 
 
 @pytest.mark.parametrize("coefficients", [[], [2.5], [1.0, 2.0], [2.0, 1, 0.0, 0, -1.0, 1e-9]])
