@@ -170,6 +170,7 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -
     places_of: dict[str, list[str]] = {}
     for (f, c) in m.COMMUNITY_PLACES:
         places_of.setdefault(f, []).append(c)
+    unmet_cost = {v: data.unmet_cost_per_bed(v) for v in data.inpatient}  # a pandas lookup each
     subst_of: dict[str, list[str]] = {}
     for (f, c) in m.SUBST:
         subst_of.setdefault(f, []).append(c)
@@ -179,7 +180,7 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -
             return linear_sum(cost_factor[s] * c_bed[v] * m.place[f, s, v, t]
                               for (s, v) in arcs_of.get(f, []))
         if k == "unmet":
-            return linear_sum(data.unmet_cost_per_bed(v) * m.unmet[f, v, t] for v in needs_of.get(f, []))
+            return linear_sum(unmet_cost[v] * m.unmet[f, v, t] for v in needs_of.get(f, []))
         if k == "community":
             return sum(c_bed[c] * terms.places[f, c, t] for c in places_of.get(f, []))
         # community_setup
