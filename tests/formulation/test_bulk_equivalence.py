@@ -309,3 +309,13 @@ def test_the_build_pauses_the_cycle_collector_and_restores_it(monkeypatch, enabl
     finally:
         gc.enable()
     assert seen == [False]
+
+
+def test_a_failed_build_still_restores_the_cycle_collector():
+    from model.gc_pause import cycle_collection_paused
+
+    assert gc.isenabled()
+    with pytest.raises(ValueError), cycle_collection_paused():
+        assert not gc.isenabled()
+        raise ValueError("a family that fails mid-build")
+    assert gc.isenabled()
