@@ -166,13 +166,13 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
     stepdown_pairs = [(f, v, w) for (v, w) in pathway for (f, vv) in need_pairs if vv == v
                       and pathway_share[(v, w)] > 0]
     reach: dict[tuple[str, str], list[str]] = {}
-    km_row = km.to_dict(orient="index")  # f -> {s: km}: not a pandas lookup per pair
+    pairs_km = pair_km(km, ((f, s) for f in footprints.index for s in sites.index))
     for f in footprints.index:
         for v in inpatient:
             reach[(f, v)] = [
                 s for s in sites.index
                 if (s, v) in existing
-                and (hub_of_site[s] == hub_of_fp[f] or km_row[f][s] <= policy.stepdown_reach_km)
+                and (hub_of_site[s] == hub_of_fp[f] or pairs_km[f, s] <= policy.stepdown_reach_km)
             ]
 
     substitutions = []
