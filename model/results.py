@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -178,6 +178,18 @@ def year_action(built: int, converted: int, removed: int, was_open: bool, is_ope
     return " + ".join(parts) if parts else "keep"
 
 
+@dataclass
+class _SiteYear:
+    """A site's rows of the wards table in one year, summed over its services."""
+
+    after: dict[str, int] = field(default_factory=dict)  # wards per service after the year
+    open: bool = False
+    built: int = 0
+    conv_in: int = 0
+    conv_out: int = 0
+    removed: int = 0
+
+
 def decisions(solution: Solution, data: ModelInputs) -> pd.DataFrame:
     """One row per site and year: the action(s), the wards built, converted and removed, and
     wards/beds per service at the start of the plan's first year and after each year."""
@@ -186,22 +198,19 @@ def decisions(solution: Solution, data: ModelInputs) -> pd.DataFrame:
     hub_names = data.scenario.hubs.set_index("hub")["name"].to_dict()
     bpw = {v: int(data.service.at[v, "beds_per_ward"]) for v in services}
     # one pass over the table: each site-year's rows summed, not a filter per site and year
-    cells: dict[tuple[str, int], dict[str, Any]] = {}
-    in_use: set[str] = set()
+    cells: dict[tuple[str, int], _SiteYear] = defaultdict(_SiteYear)
     for s, v, t, w, operating, built, conv_in, conv_out, removed in zip(
             wards["site"], wards["service"], wards["year"], wards["wards"], wards["operating"],
             wards["built"], wards["converted_in"], wards["converted_out"], wards["removed"], strict=True):
-        cell = cells.setdefault((s, int(t)), {"after": {}, "open": False, "built": 0, "in": 0,
-                                              "out": 0, "removed": 0})
-        cell["after"][v] = int(w)
-        cell["open"] = cell["open"] or bool(operating)
-        cell["built"] += int(built)
-        cell["in"] += int(conv_in)
-        cell["out"] += int(conv_out)
-        cell["removed"] += int(removed)
-        if operating:
-            in_use.add(s)
-    listed = set(wards["site"]) if len(wards) else set()
+        cell = cells[(s, int(t))]
+        cell.after[v] = int(w)
+        cell.open = cell.open or bool(operating)
+        cell.built += int(built)
+        cell.conv_in += int(conv_in)
+        cell.conv_out += int(conv_out)
+        cell.removed += int(removed)
+    listed = {s for (s, _t) in cells}
+    in_use = {s for (s, _t), cell in cells.items() if cell.open}
     rows = []
     for s in data.sites:
         if s not in listed:
@@ -211,11 +220,10 @@ def decisions(solution: Solution, data: ModelInputs) -> pd.DataFrame:
         if not was_open and s not in in_use:
             continue  # a candidate never used, or a closed unit: nothing to decide
         for t in data.years:
-            cell = cells.get((s, t), {"after": {}, "open": False, "built": 0, "in": 0, "out": 0,
-                                      "removed": 0})
-            after = {v: cell["after"].get(v, 0) for v in services}
-            is_open = cell["open"]
-            built, conv_in, conv_out, removed = cell["built"], cell["in"], cell["out"], cell["removed"]
+            cell = cells.get((s, t), _SiteYear())
+            after = {v: cell.after.get(v, 0) for v in services}
+            is_open = cell.open
+            built, conv_in, conv_out, removed = cell.built, cell.conv_in, cell.conv_out, cell.removed
             action = year_action(built, conv_out, removed, was_open, is_open,
                                  sum(before.values()), sum(after.values()))
             row = {"site": s, "name": data.site.at[s, "name"], "hub": data.hub_of_site[s],
