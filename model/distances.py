@@ -103,7 +103,8 @@ def _contiguity(data: ScenarioData) -> pd.DataFrame:
             path[at[code], at[other]] = km
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(direct > 0, path / direct, 1.0)
-    stretch = np.ones_like(straight.to_numpy(dtype=float))
+    straight_km = straight.to_numpy(dtype=float)
+    stretch = np.ones_like(straight_km)
     for j, home in enumerate(sites["footprint"]):
         h = at.get(home)
         if h is None:
@@ -111,8 +112,7 @@ def _contiguity(data: ScenarioData) -> pd.DataFrame:
         routed = ~np.isnan(path[:, h])  # an island with no land route keeps the straight line
         routed[h] = False  # same footprint: straight line
         stretch[routed, j] = np.maximum(1.0, ratio[routed, h])
-    return pd.DataFrame(straight.to_numpy(dtype=float) * stretch, index=straight.index,
-                        columns=straight.columns)
+    return pd.DataFrame(straight_km * stretch, index=straight.index, columns=straight.columns)
 
 
 def _nearest_node(nodes: pd.DataFrame, lat: float, lon: float) -> object:
