@@ -48,6 +48,12 @@ log = logging.getLogger(__name__)
 MAX_ROUNDS = 50
 LP_SHARE = 0.4  # of the time limit, at most, for step 1 (the relaxation's pricing)
 RESERVE = 0.1  # of the time limit, kept from each MIP for the LP with the integers fixed
+# A round of the LP relaxation's pricing that added at most this share of the arcs built starts
+# from the last round's vertex by primal simplex, one that added more by interior point. Measured
+# (docs/performance.md, "Big geographies", warm rounds): 2,694 arcs added to 15,319 (18%) took
+# 43 s from the vertex against 71 s by interior point, 34 added 2 s against 73 s; 31,109 added to
+# 36,518 (85%) had not finished in 612 s from the vertex where interior point took about 250 s.
+WARM_SHARE = 0.25
 # the MIP's root LP by interior point, as the pricing's relaxations are (a scenario's own
 # `solver.options` win): 200 x 300 x 10 x 8's root LP took 242 s by dual simplex, too long to
 # finish beside the first plan in the MIP's ~270 s, and 116 s this way, leaving time for a cut
@@ -122,11 +128,12 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
     k = _k(options.arcs)
     lp_logs: list[str] = []  # the relaxations' HiGHS logs, put before the MIP's in the run's log
     relaxed: dict[tuple, float] = {}  # the last relaxation solved: its integer columns, by name
+    basis: NamedBasis | None = None  # the next round's start (WARM_SHARE)
     keep_relaxed = options.first_plan in ("lp_neighbourhood", "rolling_horizon")  # its readers
     while len(report.rounds) < MAX_ROUNDS:
         seconds = lp_deadline - time.perf_counter()
         value, duals, status, h = _lp_duals(compiled, formulation, options, seconds, stream, lp_logs,
-                                            len(arcs))
+                                            len(arcs), basis)
         if value is not None and keep_relaxed:
             relaxed = _integer_values(h, compiled)
         if status == highspy.HighsModelStatus.kInfeasible and len(arcs) < report.arcs_possible:
@@ -149,6 +156,7 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         if not priced.added:
             report.lp_priced = True
             break
+        basis = named_basis(h, compiled) if len(priced.added) <= WARM_SHARE * len(arcs) else None
         arcs |= set(priced.added)
         data = replace(data, arcs=ordered_arcs(data, arcs))
         formulation, compiled = _build(data, report)
@@ -252,10 +260,12 @@ def _record(report: ArcReport, phase: str, priced, value: float, arcs: int,
 
 
 def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfig, seconds: float,
-              stream=None, logs: list[str] | None = None, arcs: int = 0):
+              stream=None, logs: list[str] | None = None, arcs: int = 0,
+              basis: NamedBasis | None = None):
     """The LP relaxation's value and row duals (None if not solved to optimality in time),
     HiGHS's model status and the HiGHS object (None when there was no time to run it). HiGHS's
-    log goes to `stream` and is appended to `logs`."""
+    log goes to `stream` and is appended to `logs`. With `basis` (the last round's vertex) the
+    LP starts from it by primal simplex; without, by interior point."""
     if seconds <= 0:
         return None, {}, highspy.HighsModelStatus.kTimeLimit, None
     h = quiet_highs(options.threads)
@@ -272,9 +282,17 @@ def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfi
     finally:
         lp.integrality_ = integrality
     _free_implied(h, compiled, formulation)
+    warm = basis is not None and _set_basis(h, compiled, basis)
+    if warm:
+        # The last round's vertex with the new arcs' columns at zero is a feasible vertex of this
+        # LP (arcs add columns only): primal simplex goes on from it, where interior point would
+        # start again from nothing (docs/performance.md, "Big geographies": warm rounds).
+        h.setOptionValue("solver", "simplex")
+        h.setOptionValue("simplex_strategy", 4)  # primal
     h.setOptionValue("time_limit", h.getRunTime() + max(1.0, float(seconds)))  # its clock runs already
     text = io.StringIO()
-    text.write(f"=== arc pricing: LP relaxation on {arcs:,} arcs, at most {seconds:.0f} s ===\n")
+    start = ", from the last round's vertex" if warm else ""
+    text.write(f"=== arc pricing: LP relaxation on {arcs:,} arcs, at most {seconds:.0f} s{start} ===\n")
     with solver_output(stream, text):
         h.setOptionValue("output_flag", True)
         h.setOptionValue("log_to_console", True)
@@ -283,6 +301,60 @@ def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfi
         logs.append(text.getvalue())
     value, duals = optimal_duals(h, compiled)
     return value, duals, h.getModelStatus(), h
+
+
+@dataclass
+class NamedBasis:
+    """A simplex basis by variable and constraint name and index (a row's occurrence counts a
+    ranged constraint's two rows apart), so that a model built again with more arcs can start
+    from it: the same rows, and the same columns plus the new arcs' placements."""
+
+    columns: dict[tuple, highspy.HighsBasisStatus]
+    rows: dict[tuple, highspy.HighsBasisStatus]
+
+
+def named_basis(h: highspy.Highs, compiled: Compiled) -> NamedBasis | None:
+    """The basis of the LP `h` solved, by name; None without a valid one (e.g. no crossover)."""
+    basis = h.getBasis()
+    if not basis.valid:
+        return None
+    return NamedBasis(dict(zip(map(_name, compiled.columns), basis.col_status, strict=True)),
+                      dict(zip(_row_keys(compiled), basis.row_status, strict=True)))
+
+
+def _row_keys(compiled: Compiled) -> list[tuple]:
+    seen: dict[tuple, int] = {}
+    keys = []
+    for con in compiled.rows:
+        key = (con.parent_component().local_name, con.index())
+        occurrence = seen.get(key, 0)
+        seen[key] = occurrence + 1
+        keys.append((*key, occurrence))
+    return keys
+
+
+def _set_basis(h: highspy.Highs, compiled: Compiled, named: NamedBasis) -> bool:
+    """Give `h` (holding `compiled`'s LP) the basis `named`: a column it does not know (a new
+    arc's placement) nonbasic at its lower bound (at zero where it has none), a row it does not
+    know basic. HiGHS repairs a basis whose basic columns and rows are not a basis (too many or
+    too few, or singular) before its simplex starts; False, and `h` left without a basis, only
+    where it refuses one outright.
+    """
+    lower = highspy.HighsBasisStatus.kLower
+    zero = highspy.HighsBasisStatus.kZero
+    upper = highspy.HighsBasisStatus.kUpper
+    lp = compiled.lp
+    basis = highspy.HighsBasis()
+    default = [lower if np.isfinite(lo) else upper if np.isfinite(up) else zero
+               for lo, up in zip(lp.col_lower_, lp.col_upper_, strict=True)]
+    basis.col_status = [named.columns.get(_name(var), default[j]) for j, var in enumerate(compiled.columns)]
+    basis.row_status = [named.rows.get(key, highspy.HighsBasisStatus.kBasic) for key in _row_keys(compiled)]
+    basis.valid = True
+    if h.setBasis(basis) != highspy.HighsStatus.kOk:
+        log.info("the last round's basis does not fit this LP; solved from nothing")
+        h.clearSolver()
+        return False
+    return True
 
 
 def _integer_values(h: highspy.Highs, compiled: Compiled) -> dict[tuple, float]:

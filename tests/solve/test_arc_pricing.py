@@ -421,3 +421,60 @@ def test_the_priced_mip_solves_its_root_lp_by_interior_point(tmp_path, monkeypat
     priced = solve_scenario(tiny.write(tmp_path / "priced"), runs_root=None, baseline=False)
     assert asked and set(asked) == {expected}
     assert priced.outcome.objective == pytest.approx(1_050_000)
+
+
+def test_a_round_starts_from_the_last_rounds_vertex(tmp_path, monkeypatch):
+    """The synthetic 20 zones x 30 sites x 2 years x 2 services on nearest:3 (widened once: 3
+    alone cannot meet the in-hub rule): a round of the LP relaxation's pricing starts from the
+    last round's vertex (primal simplex; the solver log's heading of the round says so) exactly
+    when the last round added at most WARM_SHARE of the arcs built, and gives the same value
+    round by round as a start from nothing; priced to completion, the value is the LP relaxation
+    over every arc (what column generation proves)."""
+    from model.arc_pricing import WARM_SHARE
+
+    folder = _synthetic()(tmp_path / "synthetic", 20, 30, 2, 2, seed=0)
+    every_arc = _lp_relaxation(build_inputs(load_scenario(folder, {"solver": {**SLOW_OK, "arcs": "all"}})))
+
+    def rounds(warm: bool) -> tuple[list[dict], list[bool]]:
+        if not warm:
+            monkeypatch.setattr("model.arc_pricing._set_basis", lambda *_a, **_k: False)
+        data = build_inputs(load_scenario(folder, {"solver": {**SLOW_OK, "arcs": "nearest:3"}}))
+        log_file = tmp_path / f"solver-{warm}.log"
+        # the MIP after the rounds is not what is tested here: any plan will do
+        loose = EXACT.model_copy(update={"arcs": "nearest:3", "mip_gap": 0.5})
+        _f, _o, report = solve_priced(data, loose, log_file)
+        monkeypatch.undo()
+        assert report.lp_priced
+        lp_rounds = [r for r in report.rounds if r["phase"] == "lp"]
+        headings = [line for line in log_file.read_text().splitlines()
+                    if line.startswith("=== arc pricing: LP relaxation")]
+        # the last headings are the recorded rounds' (a widened round's LP is not recorded)
+        return lp_rounds, [h.endswith("from the last round's vertex ===") for h in headings[-len(lp_rounds):]]
+
+    warm_rounds, warm_started = rounds(warm=True)
+    cold_rounds, cold_started = rounds(warm=False)
+    expected = [False] + [r["added"] <= WARM_SHARE * r["arcs"] for r in warm_rounds[:-1]]
+    assert warm_started == expected and any(expected)  # a warm round, or nothing was tested
+    assert not any(cold_started)
+    assert [r["objective"] for r in warm_rounds] == pytest.approx([r["objective"] for r in cold_rounds], rel=1e-9)
+    assert warm_rounds[-1]["objective"] == pytest.approx(every_arc, rel=1e-9)
+
+
+def test_a_start_that_is_no_basis_still_gives_the_lp_optimum():
+    """A start with every column basic (more basic variables than rows) or every column at its
+    upper bound (none basic): HiGHS repairs it, and far_arc's relaxation ends at the same value
+    as from nothing. So a start that no longer fits (a row gone, a new column's status guessed
+    wrong) costs iterations, never the answer."""
+    from model.arc_pricing import NamedBasis, _name, _set_basis
+
+    data = far_arc().inputs()
+    compiled = compile_model(formulate(data).model)
+    compiled.lp.integrality_ = []
+    for status in (highspy.HighsBasisStatus.kBasic, highspy.HighsBasisStatus.kUpper):
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.passModel(compiled.lp)
+        assert _set_basis(h, compiled, NamedBasis({_name(v): status for v in compiled.columns}, {}))
+        h.run()
+        assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        assert h.getInfo().objective_function_value == pytest.approx(_lp_relaxation(data), rel=1e-9)
