@@ -284,9 +284,10 @@ def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfi
     _free_implied(h, compiled, formulation)
     warm = basis is not None and _set_basis(h, compiled, basis)
     if warm:
-        # The last round's vertex with the new arcs' columns at zero is a feasible vertex of this
-        # LP (arcs add columns only): primal simplex goes on from it, where interior point would
-        # start again from nothing (docs/performance.md, "Big geographies": warm rounds).
+        # The last round's vertex, with the new arcs' columns at zero and the slacks of any rows
+        # they bring (a site-service's capacity no arc used before) basic, is a feasible basis of
+        # this LP: primal simplex goes on from it, where interior point would start again from
+        # nothing (docs/performance.md, "Big geographies": warm rounds).
         h.setOptionValue("solver", "simplex")
         h.setOptionValue("simplex_strategy", 4)  # primal
     h.setOptionValue("time_limit", h.getRunTime() + max(1.0, float(seconds)))  # its clock runs already
@@ -307,7 +308,7 @@ def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfi
 class NamedBasis:
     """A simplex basis by variable and constraint name and index (a row's occurrence counts a
     ranged constraint's two rows apart), so that a model built again with more arcs can start
-    from it: the same rows, and the same columns plus the new arcs' placements."""
+    from it: its rows and columns, plus the new arcs' placements and the rows they bring."""
 
     columns: dict[tuple, highspy.HighsBasisStatus]
     rows: dict[tuple, highspy.HighsBasisStatus]
