@@ -52,7 +52,7 @@ RESERVE = 0.1  # of the time limit, kept from each MIP for the LP with the integ
 # from the last round's vertex by primal simplex, one that added more by interior point. Measured
 # (docs/performance.md, "Big geographies", warm rounds): 2,694 arcs added to 15,319 (18%) took
 # 43 s from the vertex against 71 s by interior point, 34 added 2 s against 73 s; 31,109 added to
-# 36,518 (85%) had not finished in 612 s from the vertex where interior point took about 250 s.
+# 36,518 (85%) had not finished in 612 s from the vertex where interior point took 167.5 s.
 WARM_SHARE = 0.25
 # the MIP's root LP by interior point, as the pricing's relaxations are (a scenario's own
 # `solver.options` win): 200 x 300 x 10 x 8's root LP took 242 s by dual simplex, too long to

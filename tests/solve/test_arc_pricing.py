@@ -424,12 +424,12 @@ def test_the_priced_mip_solves_its_root_lp_by_interior_point(tmp_path, monkeypat
 
 
 def test_a_round_starts_from_the_last_rounds_vertex(tmp_path, monkeypatch):
-    """The synthetic 20 zones x 30 sites x 2 years x 2 services on nearest:3 (widened once: 3
-    alone cannot meet the in-hub rule): a round of the LP relaxation's pricing starts from the
-    last round's vertex (primal simplex; the solver log's heading of the round says so) exactly
-    when the last round added at most WARM_SHARE of the arcs built, and gives the same value
-    round by round as a start from nothing; priced to completion, the value is the LP relaxation
-    over every arc (what column generation proves)."""
+    """The synthetic 20 zones x 30 sites x 2 years x 2 services on nearest:3 (widened twice, to
+    nearest:12: fewer cannot meet the in-hub rule; then 492 arcs, 27 added, none): a round of the
+    LP relaxation's pricing starts from the last round's vertex (primal simplex; the solver log's
+    heading of the round says so) exactly when the last round added at most WARM_SHARE of the
+    arcs built, and gives the same value round by round as a start from nothing; priced to
+    completion, the value is the LP relaxation over every arc (what column generation proves)."""
     from model.arc_pricing import WARM_SHARE
 
     folder = _synthetic()(tmp_path / "synthetic", 20, 30, 2, 2, seed=0)
