@@ -293,7 +293,9 @@ def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfi
     h.setOptionValue("time_limit", h.getRunTime() + max(1.0, float(seconds)))  # its clock runs already
     text = io.StringIO()
     start = ", from the last round's vertex" if warm else ""
-    text.write(f"=== arc pricing: LP relaxation on {arcs:,} arcs, at most {seconds:.0f} s{start} ===\n")
+    heading = f"=== arc pricing: LP relaxation on {arcs:,} arcs, at most {seconds:.0f} s{start} ===\n"
+    for out in (text, stream) if stream is not None else (text,):  # the live log says which round too
+        out.write(heading)
     with solver_output(stream, text):
         h.setOptionValue("output_flag", True)
         h.setOptionValue("log_to_console", True)

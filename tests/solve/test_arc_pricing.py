@@ -4,6 +4,7 @@ full model, and reduced costs that are HiGHS's own."""
 from __future__ import annotations
 
 import importlib.util
+import io
 from pathlib import Path
 
 import highspy
@@ -442,12 +443,15 @@ def test_a_round_starts_from_the_last_rounds_vertex(tmp_path, monkeypatch):
         log_file = tmp_path / f"solver-{warm}.log"
         # the MIP after the rounds is not what is tested here: any plan will do
         loose = EXACT.model_copy(update={"arcs": "nearest:3", "mip_gap": 0.5})
-        _f, _o, report = solve_priced(data, loose, log_file)
+        live = io.StringIO()  # as `bedplan solve` and the bench stream the solver's log
+        _f, _o, report = solve_priced(data, loose, log_file, live)
         monkeypatch.undo()
         assert report.lp_priced
         lp_rounds = [r for r in report.rounds if r["phase"] == "lp"]
         headings = [line for line in log_file.read_text().splitlines()
                     if line.startswith("=== arc pricing: LP relaxation")]
+        assert headings == [line for line in live.getvalue().splitlines()
+                            if line.startswith("=== arc pricing: LP relaxation")]
         # the last headings are the recorded rounds' (a widened round's LP is not recorded)
         return lp_rounds, [h.endswith("from the last round's vertex ===") for h in headings[-len(lp_rounds):]]
 
