@@ -161,6 +161,7 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         data = replace(data, arcs=ordered_arcs(data, arcs))
         formulation, compiled = _build(data, report)
     start = None
+    last_value: float | None = None  # the plan's, when the last round added the pass's arcs only
     while True:
         remaining = max(1.0, deadline - time.perf_counter() - RESERVE * options.time_limit)
         run_options = options.model_copy(update={"time_limit": remaining})
@@ -182,9 +183,17 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         priced = price_arcs(data, blocks, duals, arcs, per_need)
         _record(report, "mip", priced, value, len(arcs))
         report.plan_priced = not priced.added
+        if not priced.added and not lowers(value, last_value):
+            # the last round's arcs were the pass below's and the MIP with them found no cheaper
+            # plan: another pass would only grow the model (measured: 200 x 300 x 5 x 4 took five
+            # such rounds of 4,800 arcs, the plan the same, and the last MIP, cut short by the time
+            # on three times the columns, ended at 1.06% where the second had 0.92%)
+            report.note = "the arcs that would pay with one more ward did not lower the plan"
+            break
         if not priced.added:  # proved; then the arcs that would pay with one more ward
             priced = price_arcs(data, blocks, duals, arcs, per_need, room=_room(formulation))
             _record(report, "mip, a ward more", priced, value, len(arcs))
+        last_value = value if report.rounds[-1]["phase"] == "mip, a ward more" else None
         say(f"pricing arcs (plan's LP): {len(priced.added):,} added")
         if not priced.added:
             break
@@ -217,6 +226,12 @@ def with_bound(outcome: SolveOutcome, bound: float) -> SolveOutcome:
         return outcome
     gap_abs, gap_rel = gaps(outcome.objective, bound)
     return replace(outcome, bound=bound, gap_abs=gap_abs, gap_rel=gap_rel)
+
+
+def lowers(value: float, before: float | None) -> bool:
+    """Whether a plan of `value` is cheaper than the plan `before` (any plan is, without one),
+    by more than HiGHS's own feasibility noise (a relative 1e-9)."""
+    return before is None or value < before - 1e-9 * max(1.0, abs(before))
 
 
 def room_for_another_mip(seconds_left: float, time_limit: float) -> bool:

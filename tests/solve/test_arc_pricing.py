@@ -483,3 +483,23 @@ def test_a_start_that_is_no_basis_still_gives_the_lp_optimum():
         h.run()
         assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal
         assert h.getInfo().objective_function_value == pytest.approx(_lp_relaxation(data), rel=1e-9)
+
+
+def test_the_ward_more_pass_is_repeated_only_while_it_lowers_the_plan(tmp_path):
+    """The synthetic 20 zones x 30 sites x 2 years x 2 services on nearest:3, solved exactly: the
+    exact pricing of the plan's LP adds nothing, the pass for one more ward adds 90 arcs, and the
+    MIP with them finds the same plan (733,908,200). Before this rule the loop went on with 67,
+    35, 21 and 1 more arcs, four more MIPs, and never a cheaper plan; now it stops there, says
+    so, and the plan is still priced (the exact pricing found nothing)."""
+    from model.arc_pricing import lowers
+
+    folder = _synthetic()(tmp_path / "synthetic", 20, 30, 2, 2, seed=0)
+    data = build_inputs(load_scenario(folder, {"solver": {**SLOW_OK, "arcs": "nearest:3"}}))
+    _f, outcome, report = solve_priced(data, EXACT.model_copy(update={"arcs": "nearest:3"}))
+    phases = [(r["phase"], r["added"]) for r in report.rounds]
+    assert phases == [("lp", 27), ("lp", 0), ("mip", 0), ("mip, a ward more", 90), ("mip", 0)]
+    assert report.rounds[-1]["objective"] == pytest.approx(report.rounds[-3]["objective"], rel=1e-9)
+    assert outcome.objective == pytest.approx(733_908_200, abs=1)
+    assert report.plan_priced and "did not lower the plan" in report.note
+    assert lowers(99.0, 100.0) and lowers(5.0, None)
+    assert not lowers(100.0, 100.0) and not lowers(100.0 - 1e-8, 100.0)
