@@ -187,7 +187,7 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
             # the last round's arcs were the pass below's and the MIP with them found no cheaper
             # plan: another pass would only grow the model (measured: 200 x 300 x 5 x 4 took five
             # such rounds of 4,800 arcs, the plan the same, and the last MIP, cut short by the time
-            # on three times the columns, ended at 1.06% where the second had 0.92%)
+            # on twice the columns of the first, ended at 1.06% where the second had 0.92%)
             report.note = "the arcs that would pay with one more ward did not lower the plan"
             break
         if not priced.added:  # proved; then the arcs that would pay with one more ward
