@@ -35,7 +35,7 @@ import numpy as np
 from model.arc_costs import RowDuals, arc_blocks, lagrangian_bound, price_arcs
 from model.arcs import choose_arcs, nearest_k, ordered_arcs
 from model.config import SolverConfig
-from model.first_plan import integrality_of, quiet_highs
+from model.first_plan import integrality_of, lowers, quiet_highs
 from model.formulation import formulate
 from model.formulation.builder import Formulation
 from model.formulation.levers import named_start, start_map
@@ -226,12 +226,6 @@ def with_bound(outcome: SolveOutcome, bound: float) -> SolveOutcome:
         return outcome
     gap_abs, gap_rel = gaps(outcome.objective, bound)
     return replace(outcome, bound=bound, gap_abs=gap_abs, gap_rel=gap_rel)
-
-
-def lowers(value: float, before: float | None) -> bool:
-    """Whether a plan of `value` is cheaper than the plan `before` (any plan is, without one),
-    by more than HiGHS's own feasibility noise (a relative 1e-9)."""
-    return before is None or value < before - 1e-9 * max(1.0, abs(before))
 
 
 def room_for_another_mip(seconds_left: float, time_limit: float) -> bool:

@@ -431,11 +431,18 @@ def crossover(lp: highspy.HighsLp, start: np.ndarray, parents: list[np.ndarray],
     found = step["objective"]
     before = float(np.dot(np.asarray(lp.col_cost_, dtype=np.double), start) + lp.offset_)
     sign = -1.0 if lp.sense_ == highspy.ObjSense.kMaximize else 1.0
-    if found is None or sign * found >= sign * before - 1e-9 * max(abs(before), 1.0):
+    if found is None or not lowers(sign * found, sign * before):
         return None, FirstPlan("crossover", found, time.perf_counter() - began, [step], improved=False)
     values = np.asarray(h.getSolution().col_value, dtype=np.double).copy()
     values[integer] = np.round(values[integer])  # integral to HiGHS's tolerance: exactly so
     return values, FirstPlan("crossover", found, time.perf_counter() - began, [step], improved=True)
+
+
+def lowers(value: float, before: float | None) -> bool:
+    """Whether a plan of `value` is cheaper than the plan `before` (any plan is, without one), by
+    more than HiGHS's own feasibility noise (a relative 1e-9). A maximisation's values are given
+    negated."""
+    return before is None or value < before - 1e-9 * max(1.0, abs(before))
 
 
 def relaxation_crossover(lp: highspy.HighsLp, plan: np.ndarray, first: FirstPlan, relaxed: np.ndarray,

@@ -491,7 +491,7 @@ def test_the_ward_more_pass_is_repeated_only_while_it_lowers_the_plan(tmp_path):
     MIP with them finds the same plan (733,908,200). Before this rule the loop went on with 67,
     35, 21 and 1 more arcs, four more MIPs, and never a cheaper plan; now it stops there, says
     so, and the plan is still priced (the exact pricing found nothing)."""
-    from model.arc_pricing import lowers
+    from model.first_plan import lowers
 
     folder = _synthetic()(tmp_path / "synthetic", 20, 30, 2, 2, seed=0)
     data = build_inputs(load_scenario(folder, {"solver": {**SLOW_OK, "arcs": "nearest:3"}}))
