@@ -27,10 +27,12 @@ from model.first_plan import (
     FirstPlan,
     column_years,
     crossover,
+    disagrees,
     given_relaxation,
     integrality_of,
     lp_neighbourhood,
     lp_relaxation,
+    plan_cost,
     quiet_highs,
     relax_and_fix,
     relaxation_crossover,
@@ -429,6 +431,8 @@ def gaps(objective: float | None, bound: float | None) -> tuple[float | None, fl
 def _outcome(h: highspy.Highs, compiled: Compiled, seconds: float, log_file: Path | None,
              mip_gap: float | None = None) -> SolveOutcome:
     """What HiGHS did (as Pyomo's own HiGHS interface would report it); loads the solution.
+    The objective is the cost of the columns loaded (`model.first_plan.disagrees`: HiGHS's own
+    figure can be another plan's), so the gap is the plan's own.
 
     A solve stopped by a limit whose proven gap is within `mip_gap` is optimal in our sense
     (proven within the requested gap; its `termination` still says the limit): HiGHS finds its
@@ -440,8 +444,10 @@ def _outcome(h: highspy.Highs, compiled: Compiled, seconds: float, log_file: Pat
     has_solution = info.primal_solution_status == 2  # 0 none, 1 infeasible, 2 feasible
     objective = bound = None
     if has_solution:
-        objective = info.objective_function_value
-        load_columns(compiled, h.getSolution().col_value)
+        values = h.getSolution().col_value
+        objective = plan_cost(compiled.lp, np.asarray(values, dtype=np.double))
+        disagrees(info.objective_function_value, objective)
+        load_columns(compiled, values)
     if info.mip_node_count == -1:  # an LP: its optimum is its own bound
         bound = objective if term == TerminationCondition.convergenceCriteriaSatisfied else None
     else:
