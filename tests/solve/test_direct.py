@@ -120,3 +120,44 @@ def test_a_candidate_that_leaves_an_integer_free_is_completed_as_a_mip():
     assert choice == 0 and list(values[columns]) == pytest.approx([1, 0, 1, 0, 1, 0])
     choice, values = first_feasible_start(compiled, [partial], OPTIONS)
     assert choice == 0 and list(values[columns]) == pytest.approx([0, 1, 0, 0, 1, 1])
+
+
+def chain_with_a_start() -> tuple[pyo.ConcreteModel, ComponentMap]:
+    """A MIP on which HiGHS 1.16, given a start, reports an objective no plan has: minimise
+    10 x0 + x1 + x2 + x3 + 5 x4 + b (all >= 0, b binary) with x5 <= x1 <= x2 <= x3, x3 >= 10 and
+    x0 - x4/2 + x5/2 = 2. The start x1 = x2 = x3 = x5 = 11, x4 = 7 (x0 = 2 + 3.5 - 5.5 = 0), b = 0
+    costs 11 + 11 + 11 + 35 = 68. The optimum is 18: x3 = 10 and x4 = 0 (x4 costs 5 and raises x0
+    by 1/2, another 5); then x1 = x2 = x5 = t gives x0 = 2 - t/2 and a cost of 10 (2 - t/2) + 2t +
+    10 = 30 - 3t, least at t = 4, where x0 reaches 0: 18. HiGHS's presolve maps the start to its
+    reduced model with an objective of -2, keeps it as the incumbent, stops at once "optimal" and
+    hands back the start's own columns (found by shrinking the crossover's box at 44 x 100 x 5 x 4,
+    where it reported 5,905,387,306 for columns costing 5,906,157,017)."""
+    m = pyo.ConcreteModel()
+    m.x = pyo.Var(range(6), domain=pyo.NonNegativeReals)
+    m.b = pyo.Var(domain=pyo.Binary)
+    m.cost = pyo.Objective(expr=10 * m.x[0] + m.x[1] + m.x[2] + m.x[3] + 5 * m.x[4] + m.b)
+    m.below_x1 = pyo.Constraint(expr=m.x[5] - m.x[1] <= 0)
+    m.at_least_10 = pyo.Constraint(expr=m.x[3] >= 10)
+    m.below_x2 = pyo.Constraint(expr=m.x[1] - m.x[2] <= 0)
+    m.below_x3 = pyo.Constraint(expr=m.x[2] - m.x[3] <= 0)
+    m.balance = pyo.Constraint(expr=m.x[0] - 0.5 * m.x[4] + 0.5 * m.x[5] == 2)
+    start = ComponentMap([(m.x[0], 0), (m.x[1], 11), (m.x[2], 11), (m.x[3], 11), (m.x[4], 7),
+                          (m.x[5], 11), (m.b, 0)])
+    return m, start
+
+
+def test_the_objective_is_the_cost_of_the_plan_loaded():
+    """Whatever HiGHS reports, the solve's objective is what the loaded plan costs, and a plan
+    is called optimal only when its own cost is proven within the gap: here HiGHS says optimal at
+    -2 and hands back the start (68), so the plan is feasible at 68 over the bound HiGHS proved.
+    Without the start HiGHS finds the optimum, 18, and the two agree."""
+    m, start = chain_with_a_start()
+    outcome = solve(m, OPTIONS, mip_start=start)
+    assert outcome.objective == pytest.approx(pyo.value(m.cost))
+    if outcome.objective > 18.0 + 1e-6:  # HiGHS kept the start (1.16 does)
+        assert outcome.status == "feasible" and outcome.bound <= 18.0 + 1e-6
+        assert outcome.gap_rel == pytest.approx((outcome.objective - outcome.bound) / outcome.objective)
+    m, _start = chain_with_a_start()
+    outcome = solve(m, OPTIONS)
+    assert outcome.status == "optimal" and outcome.objective == pytest.approx(18.0)
+    assert pyo.value(m.cost) == pytest.approx(18.0)

@@ -583,6 +583,30 @@ def test_the_crossover_searches_only_where_the_plans_differ():
     assert outcome.objective == pytest.approx(1.0) and round(m.open["C"].value) == 1
 
 
+def test_the_crossover_accounts_for_the_plan_it_hands_on():
+    """The chain of `test_direct.chain_with_a_start` (start 68, optimum 18), crossed with a parent
+    that frees its binary: HiGHS reports -2 for the box and hands back the start. The account
+    says what the columns handed on cost, keeps HiGHS's figure beside it, and a plan that is the
+    start again is no better plan (before, the crossover took -2 for a cheaper plan)."""
+    from model.first_plan import crossover
+    from tests.solve.test_direct import chain_with_a_start
+
+    m, start = chain_with_a_start()
+    compiled = compile_model(m)
+    values = np.array([start[v] for v in compiled.columns], dtype=float)
+    parent = values.copy()
+    parent[[k for k, v in enumerate(compiled.columns) if v.name == "b"]] = 1.0
+    better, account = crossover(compiled.lp, values, [parent], 30, 1, 0.0)
+    handed_on = values if better is None else better
+    assert account.objective == pytest.approx(float(compiled.lp.col_cost_ @ handed_on))
+    assert account.improved == (better is not None)
+    if better is None:  # HiGHS kept the start (1.16 does): its own figure is kept beside
+        assert account.objective == pytest.approx(68.0)
+        assert account.steps[0]["highs_objective"] == pytest.approx(-2.0)
+    else:
+        assert account.objective == pytest.approx(18.0)
+
+
 def test_a_parent_that_frees_nothing_is_not_crossed():
     """Integer columns 0-1, continuous 2; start (1, 2, 0.5). Parent (1, 2, 9) differs only on
     the continuous column, parent (NaN, 2, 0) gives nothing where it could differ: neither frees
