@@ -173,15 +173,17 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         if not outcome.has_solution:
             report.note = f"the MIP found no solution ({outcome.termination})"
             break
+        fixed_began = time.perf_counter()
         value, duals = _fixed_lp(h, compiled, formulation,
                                  max(deadline - time.perf_counter(), RESERVE * options.time_limit))
+        fixed_seconds = time.perf_counter() - fixed_began
         if value is None:
             report.note = "the LP with the integer decisions fixed was not solved"
             break
         outcome = _with_objective(outcome, value)
         report.fixed_lp_objective = value
         priced = price_arcs(data, blocks, duals, arcs, per_need)
-        _record(report, "mip", priced, value, len(arcs))
+        _record(report, "mip", priced, value, len(arcs), fixed_lp_seconds=fixed_seconds)
         report.plan_priced = not priced.added
         if not priced.added and not lowers(value, last_value):
             # the last round's arcs were the pass below's and the MIP with them found no cheaper
@@ -260,12 +262,16 @@ def _build(data: ModelInputs, report: ArcReport) -> tuple[Formulation, Compiled]
 
 
 def _record(report: ArcReport, phase: str, priced, value: float, arcs: int,
-            bound: float | None = None) -> None:
+            bound: float | None = None, fixed_lp_seconds: float | None = None) -> None:
+    """A round's line in the report; a MIP round's with the seconds of its LP with the integers
+    fixed (what `RESERVE` keeps time for)."""
     report.rounds.append({"phase": phase, "arcs": arcs, "objective": value,
                           "negative": priced.negative, "added": len(priced.added),
-                          "most_negative_gbp": priced.most_negative, "bound_all_arcs": bound})
-    log.info("arc pricing %s: %d arcs, objective %.6g, %d negative, %d added", phase, arcs, value,
-             priced.negative, len(priced.added))
+                          "most_negative_gbp": priced.most_negative, "bound_all_arcs": bound,
+                          "fixed_lp_seconds": fixed_lp_seconds})
+    log.info("arc pricing %s: %d arcs, objective %.6g, %d negative, %d added%s", phase, arcs, value,
+             priced.negative, len(priced.added),
+             "" if fixed_lp_seconds is None else f" (the LP, integers fixed: {fixed_lp_seconds:.1f} s)")
 
 
 def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfig, seconds: float,

@@ -87,6 +87,8 @@ def work(spec: dict) -> dict:
         "arcs_initial": arc.get("arcs_initial"), "arcs_final": arc.get("arcs_final"),
         "arcs_possible": arc.get("arcs_possible"), "rounds": len(arc.get("rounds", [])),
         "note": arc.get("note", ""), "load": os.getloadavg(),
+        "fixed_lp_seconds": [r["fixed_lp_seconds"] for r in arc.get("rounds", [])
+                             if r.get("fixed_lp_seconds") is not None],
         "first_plan": _first_plan(result.outcome.first_plan), "start_used": result.outcome.start_used,
         "messages": [(round(t - start, 1), msg) for msg, t in marks],
         "solver_log": solver_log,
