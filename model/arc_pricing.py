@@ -75,6 +75,9 @@ class ArcReport:
     lp_bound: float | None = None  # valid over every arc: the best round's Lagrangian bound
     plan_priced: bool = False  # step 2 converged: no left-out arc would lower the plan's cost
     fixed_lp_objective: float | None = None
+    # the first MIP's start from `solver.first_plan` (its account): a later MIP starts from the
+    # plan before it, so the final outcome has none of its own
+    first_plan: dict | None = None
     gap_rel_all_arcs: float | None = None  # (objective - lp_bound) / objective
     bound_from_all_arcs: bool = False  # the MIP's bound was below lp_bound and was raised to it
     build_seconds: float = 0.0
@@ -170,6 +173,8 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         relaxation = _by_column(compiled, relaxed) if start is None else None
         outcome, h = run_compiled(compiled, run_options, log_file, stream, mip_start, relaxation=relaxation,
                                   mip_defaults=MIP_OPTIONS)
+        if start is None:
+            report.first_plan = outcome.first_plan
         if not outcome.has_solution:
             report.note = f"the MIP found no solution ({outcome.termination})"
             break

@@ -89,7 +89,9 @@ def work(spec: dict) -> dict:
         "note": arc.get("note", ""), "load": os.getloadavg(),
         "fixed_lp_seconds": [r["fixed_lp_seconds"] for r in arc.get("rounds", [])
                              if r.get("fixed_lp_seconds") is not None],
-        "first_plan": _first_plan(result.outcome.first_plan), "start_used": result.outcome.start_used,
+        # a restricted row's last MIP starts from the MIP before it: the heuristic's plan is the first MIP's
+        "first_plan": _first_plan(result.outcome.first_plan or arc.get("first_plan")),
+        "start_used": result.outcome.start_used,
         "messages": [(round(t - start, 1), msg) for msg, t in marks],
         "solver_log": solver_log,
     }
