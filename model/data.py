@@ -10,6 +10,7 @@ import difflib
 import hashlib
 import io
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -246,9 +247,22 @@ def _keep_rows(frame: pd.DataFrame, rows: dict[int, int]) -> pd.DataFrame:
     return frame
 
 
+# a numeric column of at most this many rows is parsed value by value (`_parse_small_numbers`):
+# pandas' column operations cost about a millisecond each whatever the length, and a scenario's
+# small tables (services, hubs, an OR-Library instance's sites) are most of its columns
+SMALL_COLUMN = 256
+
+
 def _parse_numbers(values: pd.Series, col: Column, path: Path) -> tuple[pd.Series, list[Problem]]:
     """`_parse_column` for numbers, column at a time (a table of millions of rows parses in
     seconds); the same values and the same problems, in row order."""
+    if len(values) <= SMALL_COLUMN:
+        return _parse_small_numbers(values, col, path)
+    return _parse_numbers_by_column(values, col, path)
+
+
+def _parse_numbers_by_column(values: pd.Series, col: Column, path: Path) -> tuple[pd.Series, list[Problem]]:
+    """`_parse_numbers` by pandas' column operations."""
     text = values.astype(str).str.strip()
     empty = text == ""
     number = pd.to_numeric(text.where(~empty & ~text.str.contains("_", regex=False)),
@@ -280,6 +294,52 @@ def _parse_numbers(values: pd.Series, col: Column, path: Path) -> tuple[pd.Serie
     if col.dtype == "int":
         out = out.round().astype("Int64")
     return out, problems
+
+
+def _parse_small_numbers(values: pd.Series, col: Column, path: Path) -> tuple[pd.Series, list[Problem]]:
+    """`_parse_numbers` value by value: the same values, types and problems (a test compares the
+    two on random columns). As pandas does, a number is ASCII text `float` reads, without `_`;
+    a non-finite one is invalid."""
+    numbers: list[float] = []
+    bad: list[bool] = []
+    blank: list[bool] = []
+    problems: list[Problem] = []
+    for idx, raw in values.items():
+        text = str(raw).strip()
+        empty = text == ""
+        number = math.nan if empty or "_" in text or not text.isascii() else _float_or_nan(text)
+        invalid = not empty and (not math.isfinite(number) or (col.dtype == "int" and number % 1 != 0))
+        rules = []
+        if col.required and empty:
+            rules.append("value is required")
+        if invalid:
+            rules.append(f"not a valid {col.dtype}")
+        elif not empty and col.minimum is not None and number < col.minimum:
+            rules.append(f"must be >= {col.minimum:g}")
+        if not empty and not invalid and col.maximum is not None and number > col.maximum:
+            rules.append(f"must be <= {col.maximum:g}")
+        problems += [Problem(str(path), int(idx), col.name, raw, rule) for rule in rules]
+        default = math.nan if col.default is None else float(col.default)
+        numbers.append(default if empty else number)
+        bad.append(invalid)
+        blank.append(empty)
+    out = pd.Series(numbers, index=values.index, dtype=float)
+    if any(bad) or (col.required and any(blank)):
+        series = pd.Series([None if (b or (e and col.required)) else v for v, b, e in
+                            zip(numbers, bad, blank, strict=True)], index=values.index, dtype=object)
+        return series, problems
+    if problems:  # kept as they were read, for the messages; nothing downstream uses them
+        return out.astype(object).where(out.notna(), None), problems
+    if col.dtype == "int":
+        out = out.round().astype("Int64")
+    return out, problems
+
+
+def _float_or_nan(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
 
 
 def _parse_column(values: pd.Series, col: Column, path: Path) -> tuple[pd.Series, list[Problem]]:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import networkx as nx
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model.data import load_scenario
 from model.distances import contiguity_graph, distance_matrix, haversine_km, write_matrix
@@ -211,3 +214,45 @@ def test_graph_method_uses_shortest_paths(tmp_path):
     km = distance_matrix(data)
     assert km.at["F", "B"] == pytest.approx(250.0)
     assert km.at["F", "A"] == pytest.approx(0.0)
+
+
+CELLS = st.one_of(
+    st.sampled_from(["", " ", "0", "-0", "7", "+5", "2.5", " 3 ", "1e3", "1e400", "-1", "12.0",
+                     "1_000", "inf", "-inf", "nan", "Infinity", "0x10", "1,000", "abc", "５", "١٢",
+                     "99999999999999999999"]),
+    st.integers(-10**6, 10**6).map(str),
+    st.floats(allow_nan=False, allow_infinity=False, width=64).map(repr),
+    st.text(max_size=4),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(CELLS, min_size=1, max_size=12), dtype=st.sampled_from(["int", "float"]),
+       required=st.booleans(), default=st.sampled_from([None, 0, 2.5]),
+       minimum=st.sampled_from([None, 0.0, -3.0]), maximum=st.sampled_from([None, 10.0, 1e6]))
+def test_a_small_numeric_column_parses_as_a_large_one_does(cells, dtype, required, default, minimum, maximum):
+    """A column of at most SMALL_COLUMN rows is parsed value by value, a longer one by pandas'
+    column operations: on any cells (numbers, blanks, junk, underscores, infinities, non-ASCII
+    digits), both give the same values, the same type, and the same problems in the same order.
+    An int column always has a maximum below 2**63 (its values are stored as 64-bit integers, and
+    the dictionary's int columns all do): without one, 1e19 would pass every check and then fail
+    the cast, in both paths alike."""
+    import pandas as pd
+
+    from model.data import SMALL_COLUMN, _parse_numbers_by_column, _parse_small_numbers
+    from model.dictionary import TABLES, Column
+
+    assert len(cells) <= SMALL_COLUMN
+    tables = TABLES.values() if isinstance(TABLES, dict) else TABLES
+    ints = [c for t in tables for c in t.columns if c.dtype == "int"]
+    assert ints and all(c.maximum is not None and c.maximum < 2**63 for c in ints)
+    if dtype == "int" and maximum is None:
+        maximum = 100.0
+    col = Column("beds", dtype, "beds", "a number", required=required,
+                 default=None if required else default, minimum=minimum, maximum=maximum)
+    values = pd.Series(cells, index=range(2, 2 + len(cells)), dtype=object)  # lines of the file
+    small, small_problems = _parse_small_numbers(values, col, Path("t.csv"))
+    large, large_problems = _parse_numbers_by_column(values, col, Path("t.csv"))
+    assert small_problems == large_problems
+    assert small.dtype == large.dtype and small.index.equals(large.index)
+    assert small.equals(large), (small.tolist(), large.tolist())
