@@ -47,13 +47,7 @@ log = logging.getLogger(__name__)
 
 MAX_ROUNDS = 50
 LP_SHARE = 0.4  # of the time limit, at most, for step 1 (the relaxation's pricing)
-# of the time limit, kept from each MIP for the LP with the integers fixed: it took 8.6 s of the
-# 60 s that 10% kept at 200 x 300 x 10 x 8 (600 s) and about 36 s of 180 s at 1,000 x 1,000 x 5
-# x 4 (1,800 s), so 5% leaves it 2.5-3.5 times what it used, and the MIP the rest
-RESERVE = 0.05
-# another MIP with the arcs just priced in needs at least this share of the time limit left
-# (`room_for_another_mip`)
-ANOTHER_MIP = 0.2
+RESERVE = 0.1  # of the time limit, kept from each MIP for the LP with the integers fixed
 # A round of the LP relaxation's pricing that added at most this share of the arcs built starts
 # from the last round's vertex by primal simplex, one that added more by interior point. Measured
 # (docs/performance.md, "Big geographies", warm rounds): 2,694 arcs added to 15,319 (18%) took
@@ -243,11 +237,11 @@ def with_bound(outcome: SolveOutcome, bound: float) -> SolveOutcome:
 
 def room_for_another_mip(seconds_left: float, time_limit: float) -> bool:
     """Whether to solve the MIP again with the arcs just priced in: only with at least
-    ANOTHER_MIP of the time limit left, for it and its fixed LP. A MIP given
+    RESERVE of the time limit for it besides the RESERVE kept for its fixed LP. A MIP given
     less stops at its start with a weaker bound than the last one proved (measured: a 44 x 100
     x 5 x 4 run re-solved with 1 s a round ended with a 705% gap instead of about 0.3%), so the
     plan of the last full MIP is kept instead, not priced, and the summary says so."""
-    return seconds_left >= ANOTHER_MIP * time_limit
+    return seconds_left >= 2 * RESERVE * time_limit
 
 
 def _k(spec: str) -> int:

@@ -334,8 +334,8 @@ def test_a_bound_over_every_arc_raises_a_weaker_mip_bound():
 
 
 def test_another_mip_only_with_time_for_it():
-    """With a 300 s limit another MIP round needs a fifth of it left (ANOTHER_MIP), for itself
-    and its fixed LP: 60 s left is enough and 59 s is not (the last full MIP's plan is kept)."""
+    """With a 300 s limit the reserve is 30 s: another MIP round needs 30 s for itself and 30 s
+    for its fixed LP, so 60 s left is enough and 59 s is not (the last full MIP's plan is kept)."""
     assert room_for_another_mip(60.0, 300.0)
     assert not room_for_another_mip(59.0, 300.0)
     assert not room_for_another_mip(-1.0, 300.0)
