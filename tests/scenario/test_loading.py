@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -190,6 +191,38 @@ def test_contiguity_distances_are_the_detour_ratio_cell_by_cell():
                 stretched += ratio > 1.0 + 1e-9
             assert km.at[code, site] == pytest.approx(expected, rel=1e-12), (code, site)
     assert stretched > 0  # some route in the demo is longer over the graph than in a line
+
+
+def test_contiguity_leaves_an_island_on_the_straight_line():
+    # Nottinghamshire (E54000014, home of site AR) moved 5 degrees east, into the North Sea:
+    # its polygon touches no other, so no land route joins it to anything. Every cell to or from
+    # it keeps great-circle km x circuity (ratio 1, not NaN or infinity), and the cells between
+    # the other footprints keep their routes: the same as with Nottinghamshire at home, where no
+    # shortest path among the other four passes through it (checked below).
+    from shapely import affinity
+
+    data = load_scenario(DEMO, {"distance": {"method": "contiguity"}})
+    island = "E54000014"
+    home_routes = contiguity_graph(data)
+    data.geometry.loc[island, "geometry"] = affinity.translate(data.geometry.loc[island, "geometry"], 5.0)
+    graph = contiguity_graph(data)
+    assert graph.degree(island) == 0
+    km = distance_matrix(data)
+    straight = distance_matrix(load_scenario(DEMO))
+    sites = data.sites.set_index("site")
+    for site, home in sites["footprint"].items():
+        for code in km.index:
+            if island in (code, home):
+                assert km.at[code, site] == pytest.approx(straight.at[code, site], rel=1e-12)
+    others = [c for c in km.index if c != island]
+    for a in others:
+        for b in others:
+            with_it = nx.shortest_path_length(home_routes, a, b, weight="length")
+            without = nx.shortest_path_length(home_routes.subgraph(others), a, b, weight="length")
+            assert without == pytest.approx(with_it, rel=1e-12)
+    kept = [s for s, home in sites["footprint"].items() if home != island]
+    before = distance_matrix(load_scenario(DEMO, {"distance": {"method": "contiguity"}}))
+    assert np.allclose(km.loc[others, kept], before.loc[others, kept], rtol=1e-12)
 
 
 def test_matrix_method_reads_user_distances(tmp_path):
