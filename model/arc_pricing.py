@@ -172,7 +172,7 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         # the first-plan heuristic runs only on a MIP without a start
         relaxation = _by_column(compiled, relaxed) if start is None else None
         outcome, h = run_compiled(compiled, run_options, log_file, stream, mip_start, relaxation=relaxation,
-                                  mip_defaults=MIP_OPTIONS)
+                                  mip_defaults=MIP_OPTIONS, hubs=hubs_of(data))
         if start is None:
             report.first_plan = outcome.first_plan
         if not outcome.has_solution:
@@ -222,6 +222,11 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         report.bound_from_all_arcs = raised is not outcome
         outcome = raised
     return formulation, outcome, report
+
+
+def hubs_of(data: ModelInputs) -> dict[str, str]:
+    """Each site's and footprint's hub: the hub search's neighbourhoods."""
+    return {**data.hub_of_footprint, **data.hub_of_site}
 
 
 def with_bound(outcome: SolveOutcome, bound: float) -> SolveOutcome:

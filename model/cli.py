@@ -71,6 +71,8 @@ def solve(
         help="highs, relax_and_fix (a first plan year by year, later years relaxed), "
              "rolling_horizon (year by year, later years left out: for big models) or "
              "lp_neighbourhood (near the LP relaxation's wards), before HiGHS's search.")] = None,
+    hub_search: Annotated[float | None, typer.Option(
+        help="Share of the time limit for improving the first plan hub by hub (0: none).")] = None,
     runs_dir: Annotated[Path, typer.Option(help="Where run folders are written.")] = Path("runs"),
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Skip the do-nothing run.")] = False,
     no_breakdown: Annotated[bool, typer.Option(
@@ -88,7 +90,8 @@ def solve(
     from model.run import solve_scenario
 
     solver = {k: v for k, v in {"time_limit": time_limit, "mip_gap": mip_gap, "threads": threads,
-                                "arcs": arcs, "first_plan": first_plan}.items() if v is not None}
+                                "arcs": arcs, "first_plan": first_plan,
+                                "hub_search": hub_search}.items() if v is not None}
     _check_flags(solver)
     overrides = {"solver": solver} if solver else None
     stream = sys.stdout if show_log else None

@@ -148,6 +148,12 @@ class SolverConfig(_Strict):
                     "or `rolling_horizon` (the years one at a time, later years left out: a "
                     "small MIP a year, for models too big for a relaxation); each within half "
                     "the time limit, its plan HiGHS's start.")
+    hub_search: float = Field(
+        0.0, ge=0, le=0.5,
+        description="Share of the time limit for improving the first plan hub by hub before HiGHS "
+                    "starts from it (each hub's columns free, every other column fixed at the plan, "
+                    "then each pair of neighbouring hubs); 0: none. Only after `first_plan`'s "
+                    "heuristic (not `highs`).")
     options: dict[str, bool | int | float | str] = Field(
         default_factory=dict,
         description="Further HiGHS options that change the search (see SEARCH_OPTIONS).",

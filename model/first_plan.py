@@ -58,6 +58,20 @@ with the rounding of the model's own LP relaxation :math:`\\bar x` instead: the 
 (`rounding`), so each integer column lies between :math:`x^0_j` and the integers either side of
 :math:`\\bar x_j`. Boxing the ward counts alone would free nothing: the build, removal and
 conversion columns, fixed at the start's, fix the wards through the ward balance.
+
+The hub search (`hub_search`, a large-neighbourhood search after Shaw's, a hub a neighbourhood)
+improves a feasible plan :math:`x^0` one hub at a time: the columns of the hub's sites and
+footprints free (:math:`N_h`: its wards and sites' decisions, the placements at its sites and of its
+footprints, its footprints' unmet need), every other column fixed at the current plan,
+
+.. math::
+
+    x_j = x^0_j \\quad (j \\notin N_h),
+
+each hub's MIP from the current plan, its plan kept only where cheaper; then each pair of hubs a
+placement joins, :math:`N_a \\cup N_b`, the same way. Every plan is feasible for the whole model (a
+box around a feasible plan); it proves nothing. At the big sizes HiGHS's MIP had never improved
+its first plan: it spends its time on the root's bound.
 """
 
 from __future__ import annotations
@@ -82,6 +96,9 @@ CROSSOVER_GAP_SHARE = 0.1
 # cut rounds give the bound (1,000 x 1,000 x 5 x 4: a box of 309 s for 0.03% left the MIP 296 s,
 # not enough for its cut rounds: 1.87% against 1.22%)
 CROSSOVER_TIME_SHARE = 0.1
+# the hub search's MIPs stop at this share of the solve's gap, as the crossover's (a hub's
+# optimum, not the first plan within the solve's gap of its bound)
+HUB_GAP_SHARE = 0.1
 NEVER = np.iinfo(np.int64).max  # the step of a column in no row
 # HiGHS's objective and the cost of the columns it returns differ by more than this (relative):
 # not rounding noise (an integer 1e-6 off, times a site's fixed cost, is about 1e-8 of a plan)
@@ -554,3 +571,74 @@ def _step(h: highspy.Highs, since: float, left_out: float = 0.0) -> dict:
     return {"status": h.modelStatusToString(h.getModelStatus()),
             "objective": info.objective_function_value + left_out if found else None,
             "seconds": round(time.perf_counter() - since, 3)}
+
+
+def hub_neighbourhoods(columns: list, hub_of: dict[str, str]) -> list[dict[str, np.ndarray]]:
+    """The hub search's neighbourhoods as column masks, in two tiers searched in turn: each hub's
+    columns (those with a site or footprint of the hub in their index: its wards, sites'
+    decisions, placements at its sites and of its footprints, its footprints' unmet need); then
+    each pair of hubs some column joins (a placement across their border), both hubs' columns."""
+    touched: list[frozenset] = []
+    for column in columns:
+        index = column.index()
+        keys = index if isinstance(index, tuple) else (index,)
+        touched.append(frozenset(hub_of[k] for k in keys if isinstance(k, str) and k in hub_of))
+    hubs = sorted(set().union(*touched)) if touched else []
+    single = {h: np.fromiter((h in t for t in touched), dtype=bool, count=len(touched)) for h in hubs}
+    joined = sorted({tuple(sorted(t)) for t in touched if len(t) == 2})
+    return [single, {f"{a}+{b}": single[a] | single[b] for a, b in joined}]
+
+
+def hub_search(lp: highspy.HighsLp, plan: np.ndarray, first: FirstPlan, tiers: list[dict[str, np.ndarray]],
+               seconds: float, threads: int, gap: float, options: dict | None = None
+               ) -> tuple[np.ndarray, FirstPlan]:
+    """A feasible `plan` (its account `first`) improved one neighbourhood at a time (module
+    docstring): `tiers` of neighbourhoods, each a mask of the columns it frees
+    (`hub_neighbourhoods`), every other column fixed at the current plan. Each MIP, from the
+    current plan, stops at `HUB_GAP_SHARE` of `gap` within what is left of `seconds` shared among
+    the neighbourhoods of its tier still to come (a later tier gets only what the earlier left;
+    none runs on less than a second). Returns the best plan and `first` with a step a
+    neighbourhood added and `improved` set when any of them lowered the plan."""
+    began = time.perf_counter()
+    integer = integrality_of(lp) != 0
+    queue = [(label, mask, len(tier) - k) for tier in tiers for k, (label, mask) in enumerate(tier.items())]
+    lower0 = np.asarray(lp.col_lower_, dtype=np.double)
+    upper0 = np.asarray(lp.col_upper_, dtype=np.double)
+    every = np.arange(lp.num_col_, dtype=np.int32)
+    sign = -1.0 if lp.sense_ == highspy.ObjSense.kMaximize else 1.0
+    current, cost = plan, plan_cost(lp, plan)
+    steps: list[dict] = []
+    for label, free, to_come in queue:
+        share = (seconds - (time.perf_counter() - began)) / to_come
+        if share < 1.0:
+            break
+        h = quiet_highs(threads)
+        for key, value in (options or {}).items():
+            h.setOptionValue(key, value)
+        h.setOptionValue("time_limit", share)
+        h.setOptionValue("mip_rel_gap", HUB_GAP_SHARE * float(gap))
+        h.passModel(lp)
+        h.changeColsBounds(len(every), every, np.where(free, lower0, current),
+                           np.where(free, upper0, current))
+        solution = highspy.HighsSolution()
+        solution.col_value = current
+        solution.value_valid = True
+        h.setSolution(solution)
+        step_began = time.perf_counter()
+        h.run()
+        step = {"stage": f"hub {label}", "free_columns": int(free.sum()), **_step(h, step_began)}
+        if step["objective"] is not None:
+            values = np.asarray(h.getSolution().col_value, dtype=np.double).copy()
+            values[integer] = np.round(values[integer])
+            value = plan_cost(lp, values)
+            if disagrees(step["objective"], value):
+                step["highs_objective"] = step["objective"]
+            step["objective"] = value
+            if lowers(sign * value, sign * cost):
+                current, cost = values, value
+        steps.append(step)
+        log.info("hub search: %s", step)
+    improved = cost != plan_cost(lp, plan)
+    return current, FirstPlan(first.method, cost if improved else first.objective,
+                              first.seconds + time.perf_counter() - began, first.steps + steps,
+                              improved=bool(first.improved) or improved)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from model.arc_pricing import ArcReport, solve_priced
+from model.arc_pricing import ArcReport, hubs_of, solve_priced
 from model.data import ScenarioData, load_scenario, revalidate
 from model.diagnosis import elastic_diagnosis, render_diagnosis, summary_line
 from model.errors import InfeasibleError, NoSolutionError, OutputError, Problem, ScenarioError
@@ -179,7 +179,7 @@ def solve_scenario(
                 build_seconds = arc_report.build_seconds
             else:
                 outcome = solve(m, scenario.config.solver, log_file=log_file, stream=solver_stream,
-                                mip_start=start_values)
+                                mip_start=start_values, hubs=hubs_of(inputs))
             if outcome.status == SolveStatus.INFEASIBLE:
                 result = RunResult(scenario, inputs, outcome,
                                    _manifest(scenario, inputs, size, build_seconds, run_id, outcome),

@@ -29,6 +29,8 @@ from model.first_plan import (
     crossover,
     disagrees,
     given_relaxation,
+    hub_neighbourhoods,
+    hub_search,
     integrality_of,
     lp_neighbourhood,
     lp_relaxation,
@@ -119,7 +121,8 @@ class BetweenPlans:
 
 
 def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = None,
-          stream=None, mip_start=None, first_plan_first: bool = False) -> SolveOutcome:
+          stream=None, mip_start=None, first_plan_first: bool = False,
+          hubs: dict[str, str] | None = None) -> SolveOutcome:
     """Solve `m` with HiGHS; load the solution if there is one. Never raises for a bad status.
 
     The model goes to HiGHS as matrices (Pyomo's standard-form compiler, then one ``passModel``)
@@ -130,7 +133,8 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
     the first feasible one, completed by that LP, is the start (`start_choice` says which).
     `options.first_plan`'s heuristic runs when no start is feasible; with `first_plan_first`,
     before the starts, which are then the fallback (for a start that is feasible but poor, such
-    as the optimum's plan for a search that moves away from it).
+    as the optimum's plan for a search that moves away from it). `hubs` (each site's and
+    footprint's hub) lets `options.hub_search` improve the heuristic's plan hub by hub.
     """
     start = time.perf_counter()
     if isinstance(mip_start, FirstPlanFirst):
@@ -148,7 +152,7 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
         return _not_run(SolveStatus.INFEASIBLE, "provenInfeasible", start, log_file)
     outcome, _h = run_compiled(compiled, options, log_file, stream, mip_start, start, first_plan_first,
                                wait=wait, parents=between.parents if between else None,
-                               or_relaxation=between.or_relaxation if between else False)
+                               or_relaxation=between.or_relaxation if between else False, hubs=hubs)
     return outcome
 
 
@@ -170,7 +174,8 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
                  mip_start=None, start: float | None = None, first_plan_first: bool = False,
                  relaxation: np.ndarray | None = None, wait: StartsOrWait | None = None,
                  parents: list | None = None, or_relaxation: bool = False,
-                 mip_defaults: dict | None = None) -> tuple[SolveOutcome, highspy.Highs]:
+                 mip_defaults: dict | None = None, hubs: dict[str, str] | None = None
+                 ) -> tuple[SolveOutcome, highspy.Highs]:
     """Solve a compiled model with HiGHS, load its solution into the Pyomo variables, and return
     the outcome with the HiGHS object (whose duals and model a caller may read or re-solve).
     `relaxation` (column values of an LP relaxation already solved, NaN where it has none) spares
@@ -178,7 +183,8 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
     start through the crossover with them first (`BetweenPlans`); with `or_relaxation`, a start
     none of them differs from is crossed with the rounding of the LP relaxation (`relaxation`,
     or solved here). `mip_defaults`: HiGHS options for the MIP itself, not its heuristics', where
-    `options.options` does not set them."""
+    `options.options` does not set them. `hubs` (each site's and footprint's hub) lets
+    `options.hub_search` improve the first plan hub by hub."""
     # HiGHS keeps one global thread scheduler per process and refuses a different `threads`
     # on a later solve (status "unknown"); reset it so every solve gets the threads it asks for.
     highspy.Highs.resetGlobalScheduler(True)
@@ -195,7 +201,7 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             h.setOptionValue(key, value)
         choice, completed, first = None, None, None
         if first_plan_first:
-            completed, first = _first_plan(compiled, options, relaxation)
+            completed, first = _first_plan(compiled, options, relaxation, hubs)
         if completed is None and isinstance(mip_start, list):
             choice, completed = first_feasible_start(compiled, mip_start, options)
         crossing = (parents or or_relaxation) and completed is not None
@@ -225,7 +231,7 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             outcome.start_used = False
             return outcome, h
         if completed is None and first is None and not (mip_start and not isinstance(mip_start, list)):
-            completed, first = _first_plan(compiled, options, relaxation)
+            completed, first = _first_plan(compiled, options, relaxation, hubs)
         if first is not None:  # the heuristic's seconds come out of the solve's time limit
             h.setOptionValue("time_limit", max(1.0, float(options.time_limit) - first.seconds))
         elif relaxed_step:  # a relaxation that freed nothing to cross: its seconds too
@@ -273,10 +279,12 @@ CROSSED = {True: "then the crossover with the LP relaxation",
            None: "the LP relaxation's rounding, nothing to cross"}
 
 
-def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarray | None = None
-                ) -> tuple[np.ndarray | None, FirstPlan | None]:
+def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarray | None = None,
+                hubs: dict[str, str] | None = None) -> tuple[np.ndarray | None, FirstPlan | None]:
     """A plan from `options.first_plan` for a MIP that has no start: (column values or None, its
-    account), or (None, None) when the option is `highs` or the model has no integer column."""
+    account), or (None, None) when the option is `highs` or the model has no integer column.
+    With `hubs` (each site's and footprint's hub) and `options.hub_search`, the plan is then
+    improved hub by hub."""
     if options.first_plan == "highs" or not len(compiled.lp.integrality_):
         return None, None
     if options.first_plan == "relax_and_fix":
@@ -303,6 +311,25 @@ def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarra
         failed = f"{first.steps[-1]['stage']}: {first.steps[-1]['status']}"
     print(f"{done}: " + (f"a plan of {first.objective:.6g} in {first.seconds:.1f}s" if values is not None
                          else f"no plan ({failed})"))
+    if values is not None and hubs and options.hub_search > 0:
+        values, first = _hub_search(compiled, options, values, first, hubs)
+    return values, first
+
+
+def _hub_search(compiled: Compiled, options: SolverConfig, values: np.ndarray, first: FirstPlan,
+                hubs: dict[str, str]) -> tuple[np.ndarray, FirstPlan]:
+    """`hub_search` on a heuristic's plan within `options.hub_search` of the time limit (and at most
+    `BUDGET_SHARE` of what the heuristic left)."""
+    limit = float(options.time_limit)
+    seconds = min(options.hub_search * limit, BUDGET_SHARE * (limit - first.seconds))
+    tiers = hub_neighbourhoods(compiled.columns, hubs)
+    before, was = first.objective, len(first.steps)
+    values, first = hub_search(compiled.lp, values, first, tiers, seconds, options.threads,
+                               options.mip_gap, options.options)
+    searched = len(first.steps) - was
+    print(f"then the hub search ({searched} of {sum(len(t) for t in tiers)} neighbourhoods): "
+          + (f"a plan of {first.objective:.6g}" if first.objective != before else "no better plan")
+          + f", {first.seconds:.1f}s in all")
     return values, first
 
 

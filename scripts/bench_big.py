@@ -57,7 +57,8 @@ def work(spec: dict) -> dict:
         folder = generate(Path(tmp) / "synthetic", z, s, y, v, seed=0)
         overrides = {"solver": {"time_limit": spec["time_limit"], "mip_gap": spec["mip_gap"],
                                 "threads": spec["threads"], "arcs": spec["arcs"],
-                                "first_plan": spec.get("first_plan", "highs")}}
+                                "first_plan": spec.get("first_plan", "highs"),
+                                "hub_search": spec.get("hub_search", 0.0)}}
         marks: list[tuple[str, float]] = []
         start = time.perf_counter()
         try:
@@ -122,7 +123,8 @@ def render(info: dict, rows: list[dict], args: argparse.Namespace, started: floa
         f"`scripts/bench_big.py` on {info['nproc']} cores ({info['cpu']}), {info['ram_gb']:.0f} GB; "
         f"load average at the start {info['load'][0]:.2f}, {info['load'][1]:.2f}, {info['load'][2]:.2f}; "
         f"HiGHS {metadata.version('highspy')}, Pyomo {metadata.version('pyomo')}; "
-        f"{args.threads} solver threads, first plan `{args.first_plan}`, niceness {os.nice(0)} (the load "
+        f"{args.threads} solver threads, first plan `{args.first_plan}`, hub search {args.hub_search:g}, "
+        f"niceness {os.nice(0)} (the load "
         "column says what else ran).",
         "",
         "*Build s*: every round's Pyomo build and compilation; *solve s*: HiGHS (LP relaxations, "
@@ -189,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-plan", default="rolling_horizon",
                         help="solver.first_plan for every row (rolling_horizon: the only one that "
                              "found a plan at 200 x 300 x 10 x 8)")
+    parser.add_argument("--hub-search", type=float, default=0.0,
+                        help="solver.hub_search for every row (share of the limit for improving the "
+                             "first plan hub by hub)")
     parser.add_argument("--doc", type=Path, default=DOC)
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args(argv)
@@ -205,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         name = f"synthetic {z} zones x {s} sites x {y} years x {v} services"
         for which in ([arcs, "all"] if kind == "same" else [arcs]):
             spec = {"name": name, "size": [z, s, y, v], "arcs": which, "time_limit": limit,
-                    "mip_gap": gap, "threads": args.threads, "first_plan": args.first_plan}
+                    "mip_gap": gap, "threads": args.threads, "first_plan": args.first_plan,
+                    "hub_search": args.hub_search}
             row = run_worker(spec, timeout=3 * limit + 900, script=__file__, keys=("name", "arcs"))
             rows.append(row)
             print(f"{name} {which}: {row}", flush=True)

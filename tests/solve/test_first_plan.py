@@ -765,3 +765,158 @@ def test_the_rolling_horizon_plan_is_feasible_and_never_below_the_optimum(build_
     assert cost >= plain.objective - 1e-6
     from_plan = solve(build(), ROLLING)
     assert from_plan.objective == pytest.approx(plain.objective, abs=1e-6)
+
+
+def build_two_hubs(costs: dict[str, float] | None = None, across: bool = True) -> pyo.ConcreteModel:
+    """Hubs N (sites n1, n2; footprint fN) and S (s1, s2; fS). A site opened costs `costs` (5, 3,
+    4, 2) and gives two places; each footprint needs one, placed at a site of its own hub, and fN
+    also at s2 when `across` (placing is free). Optimum without the arc across: n2 and s2 open,
+    3 + 2 = 5; with it, s2 alone serves both: 2."""
+    costs = costs or {"n1": 5, "n2": 3, "s1": 4, "s2": 2}
+    m = pyo.ConcreteModel()
+    m.sites = pyo.Set(initialize=["n1", "n2", "s1", "s2"])
+    arcs = [("fN", "n1"), ("fN", "n2"), ("fS", "s1"), ("fS", "s2")] + ([("fN", "s2")] if across else [])
+    m.arcs = pyo.Set(initialize=arcs, dimen=2)
+    m.open = pyo.Var(m.sites, domain=pyo.Binary)
+    m.place = pyo.Var(m.arcs, bounds=(0, None))
+    m.need = pyo.Constraint(["fN", "fS"],
+                            rule=lambda m, f: sum(m.place[g, s] for g, s in m.arcs if g == f) >= 1)
+    m.capacity = pyo.Constraint(m.sites, rule=lambda m, s: sum(m.place[f, t] for f, t in m.arcs if t == s)
+                                <= 2 * m.open[s])
+    m.cost = pyo.Objective(expr=sum(costs[s] * m.open[s] for s in m.sites))
+    return m
+
+
+TWO_HUBS = {"n1": "N", "n2": "N", "fN": "N", "s1": "S", "s2": "S", "fS": "S"}
+
+
+def _plan_values(compiled, opened: set[str], placed: dict[tuple, float]) -> np.ndarray:
+    values = np.zeros(len(compiled.columns))
+    for k, v in enumerate(compiled.columns):
+        index = v.index()
+        if v.parent_component().name == "open":
+            values[k] = 1.0 if index in opened else 0.0
+        else:
+            values[k] = placed.get(index, 0.0)
+    return values
+
+
+def test_the_hub_neighbourhoods_by_hand():
+    """N: its sites' open columns and fN's placements (fN at s2 too); S: its sites' and fS's,
+    and fN at s2 (a site of S). fN at s2 joins the two: the pair N+S, both hubs' columns, after
+    the single hubs. Without that arc, no pair."""
+    from model.first_plan import hub_neighbourhoods
+
+    compiled = compile_model(build_two_hubs())
+    names = [v.name for v in compiled.columns]
+    single, pairs = hub_neighbourhoods(compiled.columns, TWO_HUBS)
+    masks = {**single, **pairs}
+    assert list(single) == ["N", "S"] and list(pairs) == ["N+S"]
+    assert sorted(n for n, inside in zip(names, masks["N"], strict=True) if inside) == [
+        "open[n1]", "open[n2]", "place[fN,n1]", "place[fN,n2]", "place[fN,s2]"]
+    assert sorted(n for n, inside in zip(names, masks["S"], strict=True) if inside) == [
+        "open[s1]", "open[s2]", "place[fN,s2]", "place[fS,s1]", "place[fS,s2]"]
+    assert masks["N+S"].all()
+    separate = compile_model(build_two_hubs(across=False))
+    assert [list(tier) for tier in hub_neighbourhoods(separate.columns, TWO_HUBS)] == [["N", "S"], []]
+
+
+def test_the_hub_search_by_hand():
+    """From n1 and s1 open (5 + 4 = 9), no arc across: hub N's MIP, S's columns fixed, opens n2
+    instead (3 + 4 = 7); then S's opens s2 (3 + 2 = 5), the optimum. Each step's account is the
+    cost of the plan it returned; a plan with no better neighbour is handed back unchanged."""
+    from model.first_plan import FirstPlan, hub_neighbourhoods, hub_search
+
+    compiled = compile_model(build_two_hubs(across=False))
+    start = _plan_values(compiled, {"n1", "s1"}, {("fN", "n1"): 1, ("fS", "s1"): 1})
+    masks = hub_neighbourhoods(compiled.columns, TWO_HUBS)
+    values, account = hub_search(compiled.lp, start, FirstPlan("rolling_horizon", 9.0, 1.0, []), masks,
+                                 30, 1, 0.0)
+    assert [s["stage"] for s in account.steps] == ["hub N", "hub S"]
+    assert [s["objective"] for s in account.steps] == pytest.approx([7.0, 5.0])
+    assert account.objective == pytest.approx(5.0) and account.improved and account.seconds >= 1.0
+    assert float(compiled.lp.col_cost_ @ values) == pytest.approx(5.0)
+    again, account = hub_search(compiled.lp, values, FirstPlan("rolling_horizon", 5.0, 0.0, []), masks,
+                                30, 1, 0.0)
+    assert again.tolist() == values.tolist() and account.objective == 5.0 and not account.improved
+
+
+def test_a_later_tier_gets_what_the_earlier_left():
+    """The single hubs share the whole budget among themselves, not with the pair, whose tier gets
+    what they left: with 2.5 s, hub N's share is 1.25 s (shared among all three neighbourhoods it
+    would be 0.83 s, under the second a MIP needs, and nothing would run), S's what N left (N is
+    solved at once), and the pair's what both left. With 1.5 s N's share is 0.75 s: none runs."""
+    from model.first_plan import FirstPlan, hub_neighbourhoods, hub_search
+
+    compiled = compile_model(build_two_hubs())
+    start = _plan_values(compiled, {"n1", "s1"}, {("fN", "n1"): 1, ("fS", "s1"): 1})
+    tiers = hub_neighbourhoods(compiled.columns, TWO_HUBS)
+    _, account = hub_search(compiled.lp, start, FirstPlan("rolling_horizon", 9.0, 0.0, []), tiers, 2.5,
+                            1, 0.0)
+    assert [s["stage"] for s in account.steps] == ["hub N", "hub S", "hub N+S"]
+    assert account.objective == pytest.approx(2.0)
+    _, account = hub_search(compiled.lp, start, FirstPlan("rolling_horizon", 9.0, 0.0, []), tiers, 1.5,
+                            1, 0.0)
+    assert account.steps == [] and account.objective == 9.0 and not account.improved
+
+
+def test_the_hub_search_uses_the_pair_across_the_border():
+    """With fN's arc to s2: from n1 and s1 open (9), hub N alone cannot use s2 (shut, S's column
+    fixed) and opens n2 (7); S's MIP, fN's placement at n2 fixed, opens s2 (5); the pair then
+    serves both at s2 alone and shuts n2: 2, the optimum."""
+    from model.first_plan import FirstPlan, hub_neighbourhoods, hub_search
+
+    compiled = compile_model(build_two_hubs())
+    start = _plan_values(compiled, {"n1", "s1"}, {("fN", "n1"): 1, ("fS", "s1"): 1})
+    values, account = hub_search(compiled.lp, start, FirstPlan("rolling_horizon", 9.0, 0.0, []),
+                                 hub_neighbourhoods(compiled.columns, TWO_HUBS), 30, 1, 0.0)
+    assert [s["objective"] for s in account.steps] == pytest.approx([7.0, 5.0, 2.0])
+    assert float(compiled.lp.col_cost_ @ values) == pytest.approx(2.0)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(costs=st.lists(st.integers(1, 20), min_size=4, max_size=4), across=st.booleans(),
+       opened=st.sampled_from([("n1", "s1"), ("n2", "s1"), ("n1", "s2"), ("n1", "n2", "s1", "s2")]))
+def test_the_hub_search_never_worsens_a_plan_and_is_exact_on_separate_hubs(costs, across, opened):
+    """From any feasible plan: the search's plan is feasible (every row within its bounds),
+    never dearer than the start, never below the optimum; with no arc across the border the
+    hubs are separate problems and one pass over them is the optimum."""
+    from model.first_plan import FirstPlan, hub_neighbourhoods, hub_search
+
+    site_costs = dict(zip(["n1", "n2", "s1", "s2"], costs, strict=True))
+    m = build_two_hubs(site_costs, across)
+    compiled = compile_model(m)
+    north = next(s for s in opened if s.startswith("n"))
+    south = next(s for s in opened if s.startswith("s"))
+    start = _plan_values(compiled, set(opened), {("fN", north): 1, ("fS", south): 1})
+    cost = float(compiled.lp.col_cost_ @ start)
+    values, _ = hub_search(compiled.lp, start, FirstPlan("rolling_horizon", cost, 0.0, []),
+                           hub_neighbourhoods(compiled.columns, TWO_HUBS), 30, 1, 0.0)
+    lp = compiled.lp
+    a = lp.a_matrix_
+    matrix = np.zeros((lp.num_row_, lp.num_col_))
+    for j in range(lp.num_col_):
+        for k in range(a.start_[j], a.start_[j + 1]):
+            matrix[a.index_[k], j] = a.value_[k]
+    activity = matrix @ values
+    assert np.all(activity >= np.asarray(lp.row_lower_) - 1e-7)
+    assert np.all(activity <= np.asarray(lp.row_upper_) + 1e-7)
+    optimum = solve(build_two_hubs(site_costs, across), HIGHS).objective
+    found = float(lp.col_cost_ @ values)
+    assert optimum - 1e-7 <= found <= cost + 1e-7
+    if not across:
+        assert found == pytest.approx(optimum)
+
+
+def test_the_demo_optimum_does_not_move_with_the_hub_search():
+    """The demo from the rolling horizon's plan searched hub by hub: the same optimum (its
+    regression lock, within the 0.01% gap), and the searched plan is no better than it."""
+    from model.run import solve_scenario
+
+    result = solve_scenario("data/scenarios/demo", runs_root=None, baseline=False, levers=False, price=False,
+                            overrides={"solver": {"first_plan": "rolling_horizon", "hub_search": 0.2}})
+    outcome = result.outcome
+    assert outcome.status == SolveStatus.OPTIMAL
+    assert outcome.objective == pytest.approx(317_780_043.779, rel=1e-4)
+    assert outcome.first_plan["objective"] >= outcome.bound - 1e-6
+    assert any(step.get("stage", "").startswith("hub ") for step in outcome.first_plan["steps"])
