@@ -35,19 +35,31 @@ import numpy as np
 from model.arc_costs import RowDuals, arc_blocks, lagrangian_bound, price_arcs
 from model.arcs import choose_arcs, nearest_k, ordered_arcs
 from model.config import SolverConfig
-from model.first_plan import integrality_of, lowers, quiet_highs
+from model.first_plan import (
+    FirstPlan,
+    hub_neighbourhoods,
+    hub_search,
+    integrality_of,
+    lowers,
+    plan_cost,
+    quiet_highs,
+)
 from model.formulation import formulate
 from model.formulation.builder import Formulation
 from model.formulation.levers import named_start, start_map
 from model.formulation.roles import Kind
 from model.inputs import ModelInputs
 from model.solve import Compiled, SolveOutcome, compile_model, gaps, load_columns, run_compiled, solver_output
+from model.vocabulary import SolveStatus
 
 log = logging.getLogger(__name__)
 
 MAX_ROUNDS = 50
 LP_SHARE = 0.4  # of the time limit, at most, for step 1 (the relaxation's pricing)
 RESERVE = 0.1  # of the time limit, kept from each MIP for the LP with the integers fixed
+# of which the hub search after the MIP (`solver.hub_search_after`) leaves this share of the limit
+# to that LP (1,000 x 1,000 x 5 x 4: the LP took 36 s of the 180 s kept)
+AFTER_KEEP = 0.05
 # A round of the LP relaxation's pricing that added at most this share of the arcs built starts
 # from the last round's vertex by primal simplex, one that added more by interior point. Measured
 # (docs/performance.md, "Big geographies", warm rounds): 2,694 arcs added to 15,319 (18%) took
@@ -82,6 +94,8 @@ class ArcReport:
     bound_from_all_arcs: bool = False  # the MIP's bound was below lp_bound and was raised to it
     build_seconds: float = 0.0
     note: str = ""
+    # `solver.hub_search_after`: each MIP's plan searched hub by hub (the search's account)
+    searched_after: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -178,14 +192,18 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         if not outcome.has_solution:
             report.note = f"the MIP found no solution ({outcome.termination})"
             break
+        # only a plan not yet within the gap: a MIP that met it is done, and the search would spend
+        # the rest of the limit
+        searching = options.hub_search_after and outcome.status == SolveStatus.FEASIBLE
+        plan = _search_after(h, compiled, data, options, deadline, report) if searching else None
         fixed_began = time.perf_counter()
         value, duals = _fixed_lp(h, compiled, formulation,
-                                 max(deadline - time.perf_counter(), RESERVE * options.time_limit))
+                                 max(deadline - time.perf_counter(), RESERVE * options.time_limit), plan)
         fixed_seconds = time.perf_counter() - fixed_began
         if value is None:
             report.note = "the LP with the integer decisions fixed was not solved"
             break
-        outcome = _with_objective(outcome, value)
+        outcome = _with_objective(outcome, value, options.mip_gap)
         report.fixed_lp_objective = value
         priced = price_arcs(data, blocks, duals, arcs, per_need)
         _record(report, "mip", priced, value, len(arcs), fixed_lp_seconds=fixed_seconds)
@@ -419,11 +437,33 @@ def _prepend(log_file: Path, lp_logs: list[str]) -> None:
     log_file.write_text("".join(lp_logs) + ("=== the MIP ===\n" + mip if mip else ""), encoding="utf-8")
 
 
+def _search_after(h: highspy.Highs, compiled: Compiled, data: ModelInputs, options: SolverConfig,
+                  deadline: float, report: ArcReport) -> np.ndarray | None:
+    """The MIP's plan improved hub by hub (`hub_search`) in the time left but `AFTER_KEEP` of the
+    limit (for the LP with the integers fixed): the better plan's column values, or None (no
+    better plan, or under a second to search). Its account goes into `report.searched_after`."""
+    seconds = deadline - time.perf_counter() - AFTER_KEEP * options.time_limit
+    if seconds < 1.0:
+        return None
+    values = np.asarray(h.getSolution().col_value, dtype=np.double).copy()
+    integer = integrality_of(compiled.lp) != 0
+    values[integer] = np.round(values[integer])
+    before = FirstPlan("after the MIP", plan_cost(compiled.lp, values), 0.0, [])
+    tiers = hub_neighbourhoods(compiled.columns, hubs_of(data))
+    better, account = hub_search(compiled.lp, values, before, tiers, seconds, options.threads,
+                                 options.mip_gap, options.options)
+    report.searched_after.append(account.as_dict())
+    print(f"hub search after the MIP: {before.objective:.6g} -> {account.objective:.6g} in "
+          f"{account.seconds:.1f}s ({len(account.steps)} neighbourhoods)")
+    return better if account.improved else None
+
+
 def _fixed_lp(h: highspy.Highs, compiled: Compiled, formulation: Formulation,
-              seconds: float) -> tuple[float | None, RowDuals]:
-    """Fix the integer columns at the incumbent, solve the LP left, load its solution (the same
-    integer decisions, its placements optimal) and return its value and row duals."""
-    values = np.asarray(h.getSolution().col_value, dtype=float)
+              seconds: float, plan: np.ndarray | None = None) -> tuple[float | None, RowDuals]:
+    """Fix the integer columns at the incumbent (or at `plan`, column values of a better plan
+    found since), solve the LP left, load its solution (the same integer decisions, its
+    placements optimal) and return its value and row duals."""
+    values = np.asarray(h.getSolution().col_value if plan is None else plan, dtype=float)
     kinds = compiled.lp.integrality_
     cols = np.array([j for j, kind in enumerate(kinds) if kind == highspy.HighsVarType.kInteger],
                     dtype=np.int32)
@@ -472,8 +512,11 @@ def optimal_duals(h: highspy.Highs, compiled: Compiled) -> tuple[float | None, R
     return h.getInfo().objective_function_value, duals
 
 
-def _with_objective(outcome: SolveOutcome, value: float) -> SolveOutcome:
-    """The outcome of the plan with its placements re-optimised (never above the incumbent)."""
+def _with_objective(outcome: SolveOutcome, value: float, mip_gap: float) -> SolveOutcome:
+    """The outcome of the plan with its placements re-optimised (never above the incumbent): a
+    plan now within `mip_gap` of the bound is optimal, as a solve stopped by its limit is."""
     objective = min(value, outcome.objective) if outcome.objective is not None else value
     gap_abs, gap_rel = gaps(objective, outcome.bound)
-    return replace(outcome, objective=objective, gap_abs=gap_abs, gap_rel=gap_rel)
+    status = SolveStatus.OPTIMAL if (outcome.status == SolveStatus.FEASIBLE and gap_rel is not None
+                                     and gap_rel <= mip_gap) else outcome.status
+    return replace(outcome, objective=objective, gap_abs=gap_abs, gap_rel=gap_rel, status=status)

@@ -154,6 +154,11 @@ class SolverConfig(_Strict):
                     "starts from it (each hub's columns free, every other column fixed at the plan, "
                     "then each pair of neighbouring hubs); 0: none. Only after `first_plan`'s "
                     "heuristic (not `highs`).")
+    hub_search_after: bool = Field(
+        False,
+        description="With `arcs: nearest:K`: after each MIP, improve its plan hub by hub in the time "
+                    "kept for the LP with the integers fixed that this LP will not need (half of it "
+                    "is kept).")
     options: dict[str, bool | int | float | str] = Field(
         default_factory=dict,
         description="Further HiGHS options that change the search (see SEARCH_OPTIONS).",

@@ -58,7 +58,8 @@ def work(spec: dict) -> dict:
         overrides = {"solver": {"time_limit": spec["time_limit"], "mip_gap": spec["mip_gap"],
                                 "threads": spec["threads"], "arcs": spec["arcs"],
                                 "first_plan": spec.get("first_plan", "highs"),
-                                "hub_search": spec.get("hub_search", 0.0)}}
+                                "hub_search": spec.get("hub_search", 0.0),
+                                "hub_search_after": spec.get("hub_search_after", False)}}
         marks: list[tuple[str, float]] = []
         start = time.perf_counter()
         try:
@@ -123,7 +124,8 @@ def render(info: dict, rows: list[dict], args: argparse.Namespace, started: floa
         f"`scripts/bench_big.py` on {info['nproc']} cores ({info['cpu']}), {info['ram_gb']:.0f} GB; "
         f"load average at the start {info['load'][0]:.2f}, {info['load'][1]:.2f}, {info['load'][2]:.2f}; "
         f"HiGHS {metadata.version('highspy')}, Pyomo {metadata.version('pyomo')}; "
-        f"{args.threads} solver threads, first plan `{args.first_plan}`, hub search {args.hub_search:g}, "
+        f"{args.threads} solver threads, first plan `{args.first_plan}`, "
+        f"hub search {args.hub_search:g} before{' and after' if args.hub_search_after else ''} the MIP, "
         f"niceness {os.nice(0)} (the load "
         "column says what else ran).",
         "",
@@ -194,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hub-search", type=float, default=0.0,
                         help="solver.hub_search for every row (share of the limit for improving the "
                              "first plan hub by hub)")
+    parser.add_argument("--hub-search-after", action="store_true",
+                        help="solver.hub_search_after for every row (each MIP's plan searched hub by "
+                             "hub in the time its fixed LP will not need)")
     parser.add_argument("--doc", type=Path, default=DOC)
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args(argv)
@@ -211,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         for which in ([arcs, "all"] if kind == "same" else [arcs]):
             spec = {"name": name, "size": [z, s, y, v], "arcs": which, "time_limit": limit,
                     "mip_gap": gap, "threads": args.threads, "first_plan": args.first_plan,
-                    "hub_search": args.hub_search}
+                    "hub_search": args.hub_search, "hub_search_after": args.hub_search_after}
             row = run_worker(spec, timeout=3 * limit + 900, script=__file__, keys=("name", "arcs"))
             rows.append(row)
             print(f"{name} {which}: {row}", flush=True)
