@@ -196,6 +196,10 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         # the rest of the limit
         searching = options.hub_search_after and outcome.status == SolveStatus.FEASIBLE
         plan = _search_after(h, compiled, data, options, deadline, report) if searching else None
+        if searching and report.searched_after:
+            account = report.searched_after[-1]
+            say(f"hub search after the MIP: {len(account['steps'])} neighbourhoods, "
+                + ("a better plan" if account["improved"] else "no better plan"))
         fixed_began = time.perf_counter()
         value, duals = _fixed_lp(h, compiled, formulation,
                                  max(deadline - time.perf_counter(), RESERVE * options.time_limit), plan)
@@ -453,8 +457,8 @@ def _search_after(h: highspy.Highs, compiled: Compiled, data: ModelInputs, optio
     better, account = hub_search(compiled.lp, values, before, tiers, seconds, options.threads,
                                  options.mip_gap, options.options)
     report.searched_after.append(account.as_dict())
-    print(f"hub search after the MIP: {before.objective:.6g} -> {account.objective:.6g} in "
-          f"{account.seconds:.1f}s ({len(account.steps)} neighbourhoods)")
+    log.info("hub search after the MIP: %.6g -> %.6g in %.1fs", before.objective, account.objective,
+             account.seconds)
     return better if account.improved else None
 
 

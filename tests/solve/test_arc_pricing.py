@@ -521,3 +521,42 @@ def test_the_first_mips_first_plan_is_kept_when_a_later_mip_starts_from_it(tmp_p
     assert report.first_plan["objective"] >= outcome.objective - 1  # a start, never below the optimum
     assert outcome.objective == pytest.approx(733_908_200, abs=1)
     assert all(r["fixed_lp_seconds"] >= 0 for r in report.rounds if r["phase"] == "mip")
+
+
+def test_a_plan_not_within_the_gap_is_searched_hub_by_hub_after_the_mip(tmp_path):
+    """The ward-more instance (20 x 30 x 2 x 2 on nearest:3) with the MIP cut short at its root
+    (no nodes, no heuristics of its own: it stops on the rolling horizon's plan or its root's,
+    short of the exact gap asked): with `hub_search_after` each such MIP's plan is searched hub by
+    hub before its fixed LP, and the plan reported is never dearer than the plan the search
+    started from; the search's account is in the report. Without the flag nothing is searched."""
+    folder = _synthetic()(tmp_path / "synthetic", 20, 30, 2, 2, seed=0)
+    short = {"mip_max_nodes": 0, "mip_heuristic_effort": 0.0}
+    data = build_inputs(load_scenario(folder, {"solver": {**SLOW_OK, "arcs": "nearest:3"}}))
+    options = EXACT.model_copy(update={"arcs": "nearest:3", "first_plan": "rolling_horizon",
+                                       "time_limit": 120, "options": short})
+    _f, plain, plain_report = solve_priced(data, options)
+    assert plain_report.searched_after == []
+    _f, outcome, report = solve_priced(data, options.model_copy(update={"hub_search_after": True}))
+    assert report.searched_after, "the MIP stopped short of the exact gap, so its plan was searched"
+    first = report.searched_after[0]
+    assert first["method"] == "after the MIP" and first["steps"][0]["stage"].startswith("hub ")
+    assert all(s["objective"] >= outcome.bound - 1e-6 for a in report.searched_after for s in a["steps"]
+               if s["objective"] is not None)
+    assert outcome.objective <= first["objective"] + 1e-6
+    assert outcome.objective <= plain.objective + 1e-6 * plain.objective
+
+
+def test_a_plan_within_the_gap_after_its_fixed_lp_is_optimal():
+    """A MIP stopped at 4.8% (plan 105, bound 100) with 4% asked is feasible; its fixed LP gives
+    the same integers a plan of 103 (gap 3/103 = 2.9%): now within the gap, so optimal, its
+    termination still the limit's. At 104.5 (4.3%) it stays feasible."""
+    from model.arc_pricing import _with_objective
+    from model.solve import SolveOutcome
+    from model.vocabulary import SolveStatus
+
+    stopped = SolveOutcome(SolveStatus.FEASIBLE, "maxTimeLimit", 105.0, 100.0, 5.0, 5 / 105, 10.0, "HiGHS",
+                           None)
+    better = _with_objective(stopped, 103.0, 0.04)
+    assert better.status == SolveStatus.OPTIMAL and better.termination == "maxTimeLimit"
+    assert better.gap_rel == pytest.approx(3 / 103)
+    assert _with_objective(stopped, 104.5, 0.04).status == SolveStatus.FEASIBLE
