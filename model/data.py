@@ -32,6 +32,7 @@ from model.validation import (
 
 log = logging.getLogger(__name__)
 
+INT_LIMIT = 2.0 ** 63  # an int column's values are 64-bit: a whole number from here on is invalid
 PANDAS_DTYPES = {"str": object, "int": "Int64", "float": float, "bool": bool}  # a parsed column's type
 TRUE_WORDS = {"true", "yes", "1", "y", "t"}
 FALSE_WORDS = {"false", "no", "0", "n", "f", ""}
@@ -268,8 +269,9 @@ def _parse_numbers_by_column(values: pd.Series, col: Column, path: Path) -> tupl
     number = pd.to_numeric(text.where(~empty & ~text.str.contains("_", regex=False)),
                            errors="coerce").astype(float)
     invalid = ~empty & ~np.isfinite(number.to_numpy())
-    if col.dtype == "int":
-        invalid |= ~empty & np.isfinite(number.to_numpy()) & (number % 1 != 0).to_numpy()
+    if col.dtype == "int":  # a whole number past a 64-bit integer is no valid int either
+        invalid |= ~empty & np.isfinite(number.to_numpy()) & (
+            (number % 1 != 0).to_numpy() | (np.abs(number.to_numpy()) >= INT_LIMIT))
     checks: list[tuple[pd.Series | np.ndarray, str]] = [(invalid, f"not a valid {col.dtype}")]
     if col.required:
         checks.insert(0, (empty.to_numpy(), "value is required"))
@@ -308,7 +310,8 @@ def _parse_small_numbers(values: pd.Series, col: Column, path: Path) -> tuple[pd
         text = str(raw).strip()
         empty = text == ""
         number = math.nan if empty or "_" in text or not text.isascii() else _float_or_nan(text)
-        invalid = not empty and (not math.isfinite(number) or (col.dtype == "int" and number % 1 != 0))
+        invalid = not empty and (not math.isfinite(number) or (
+            col.dtype == "int" and (number % 1 != 0 or abs(number) >= INT_LIMIT)))
         rules = []
         if col.required and empty:
             rules.append("value is required")
