@@ -21,6 +21,8 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from model.data import ScenarioData, find_file
 from model.errors import Problem, ScenarioError
@@ -128,22 +130,29 @@ def _graph(data: ScenarioData) -> pd.DataFrame:
     except Exception as exc:  # ElementTree and networkx raise several types for a bad file
         raise ScenarioError([Problem(str(path), None, None, None,
                                      f"cannot read GraphML: {exc}")]) from exc
+    problems: list[Problem] = []
     for u, v, attrs in graph.edges(data=True):
+        raw = attrs.get("length", 0.0)
         try:
-            attrs["length"] = float(attrs.get("length", 0.0))
+            attrs["length"] = float(raw)
         except (TypeError, ValueError):
-            raise ScenarioError([Problem(str(path), None, "length", attrs.get("length"),
-                                         f"edge {u}-{v}: length must be a number")]) from None
+            attrs["length"] = float("nan")
+        if not 0.0 <= attrs["length"] < float("inf"):  # NaN fails too
+            problems.append(Problem(str(path), None, "length", raw,
+                                    f"edge {u}-{v}: length must be a number of km from 0 up"))
     rows = []
     for node, attrs in graph.nodes(data=True):
         lat = attrs.get("lat", attrs.get("y"))
         lon = attrs.get("lon", attrs.get("x"))
         if lat is not None and lon is not None:
-            rows.append((node, float(lat), float(lon)))
+            try:
+                rows.append((node, float(lat), float(lon)))
+            except (TypeError, ValueError):
+                problems.append(Problem(str(path), None, "lat/lon", f"{lat}/{lon}",
+                                        f"node {node}: lat and lon must be numbers"))
     nodes = pd.DataFrame(rows, columns=["node", "lat", "lon"]).set_index("node")
     fp = data.footprints.set_index("footprint")
     sites = data.sites.set_index("site")
-    problems: list[Problem] = []
 
     def attach(code: str, lat: float, lon: float) -> object:
         if code in graph:
@@ -157,19 +166,40 @@ def _graph(data: ScenarioData) -> pd.DataFrame:
     fp_nodes = {c: attach(c, r["lat"], r["lon"]) for c, r in fp.iterrows()}
     site_nodes = {s: attach(s, r["lat"], r["lon"]) for s, r in sites.iterrows()}
     if problems:
-        raise ScenarioError(problems)
-    out = np.full((len(fp_nodes), len(site_nodes)), np.nan)  # filled as an array: .at per cell was slow
-    for i, (code, node) in enumerate(fp_nodes.items()):
-        lengths = nx.single_source_dijkstra_path_length(graph, node, weight="length")
-        for j, (site, snode) in enumerate(site_nodes.items()):
-            if snode not in lengths:
-                problems.append(Problem(str(path), None, None, f"{code}->{site}",
-                                        "no path in the graph between footprint and site"))
-                continue
-            out[i, j] = lengths[snode]
+        raise ScenarioError(problems[:200])
+    out = shortest_km(graph, list(fp_nodes.values()), list(site_nodes.values()))
+    for i, j in zip(*np.nonzero(np.isinf(out)), strict=True):
+        problems.append(Problem(str(path), None, None, f"{fp.index[i]}->{sites.index[j]}",
+                                "no path in the graph between footprint and site"))
     if problems:
         raise ScenarioError(problems[:200])
     return pd.DataFrame(out, index=fp.index, columns=sites.index)
+
+
+def shortest_km(graph: nx.Graph, sources: list, targets: list) -> np.ndarray:
+    """Shortest path lengths (edge attribute ``length``) from each source node to each target
+    node; ``inf`` where no path joins them.
+
+    The same lengths as networkx's Dijkstra from each source, by scipy's compiled Dijkstra on a
+    sparse matrix: on OR-Library's 200-node p-median graphs networkx took a quarter of a second,
+    more than reading, checking and building the rest of the instance. Parallel edges (a
+    multigraph) keep their shortest; a zero length is an edge (scipy keeps stored zeros); a
+    directed graph's edges are followed one way only, as networkx follows them.
+    """
+    index = {node: i for i, node in enumerate(graph.nodes)}
+    edges = [(index[u], index[v], length) for u, v, length in graph.edges(data="length")]
+    directed = graph.is_directed()
+    if not directed:  # both ways, so that a parallel edge's minimum is taken over both
+        edges += [(v, u, length) for u, v, length in edges if u != v]
+    table = pd.DataFrame(edges, columns=["u", "v", "km"], dtype=float)
+    shortest = table.groupby(["u", "v"], sort=False)["km"].min()
+    rows = shortest.index.get_level_values("u").to_numpy(dtype=np.int64)
+    cols = shortest.index.get_level_values("v").to_numpy(dtype=np.int64)
+    matrix = csr_matrix((shortest.to_numpy(dtype=float), (rows, cols)), shape=(len(index), len(index)))
+    wanted = sorted({index[node] for node in sources})
+    lengths = dijkstra(matrix, directed=True, indices=wanted)
+    row_of = {node_i: r for r, node_i in enumerate(wanted)}
+    return lengths[np.ix_([row_of[index[n]] for n in sources], [index[n] for n in targets])]
 
 
 MAX_KM = 40_000.0  # farther than round the Earth: a typo, or a stand-in for "infinity"

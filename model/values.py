@@ -14,7 +14,8 @@ Make one per solution: the remembered values belong to the variables' values at 
 from __future__ import annotations
 
 import pyomo.environ as pyo
-from pyomo.common.numeric_types import native_types
+from pyomo.common.numeric_types import native_numeric_types, native_types
+from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 
 class ModelValues:
@@ -40,9 +41,25 @@ class ModelValues:
                 if key not in self._named:
                     self._named[key] = node._apply_operation((self._eval(node.expr),))
                 return self._named[key]
+            if node.__class__ is LinearExpression:
+                return node._apply_operation(self._linear_terms(node))
             return node._apply_operation([self._eval(arg) for arg in node.args])
         if node.is_variable_type():
             return node.value
         if node.is_numeric_type() or node.is_logical_type():
             return pyo.value(node, exception=False)
         return node
+
+    def _linear_terms(self, node) -> list:
+        """The values of a linear expression's terms, a ``number * variable`` term multiplied
+        here rather than through two more levels of `_eval` (the same product, the same sum:
+        a placement arc's term in the cost sums is one of these, and there are millions)."""
+        values = []
+        for arg in node.args:
+            if arg.__class__ is MonomialTermExpression:
+                coef, var = arg.args
+                if coef.__class__ in native_numeric_types and var.is_variable_type():
+                    values.append(coef * var.value)  # no value: a TypeError, as the general path
+                    continue
+            values.append(self._eval(arg))
+        return values

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from model.config import SolverConfig
 from model.data import load_scenario
@@ -126,6 +128,37 @@ def test_graph_distances_are_networkx_shortest_paths_cell_by_cell(tmp_path):
     assert km.index.name == "footprint" and km.columns.name == "site"
     # F-x-FG-B = 7.5 + 2.25 + 1 = 10.75; F to A: via B 13.75 beats 47.5; FG-B-A = 4; FG-B = 1
     assert km.to_dict() == {"A": {"F": 13.75, "FG": 4.0}, "B": {"F": 10.75, "FG": 1.0}}
+
+
+EDGES = st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7),
+                            st.sampled_from([0.0, 0.5, 1.0, 2.25, 3.0, 7.5, 10.0])), max_size=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(edges=EDGES, directed=st.booleans(), multi=st.booleans())
+def test_scipy_shortest_paths_are_networkx_dijkstra(edges, directed, multi):
+    """`shortest_km` (scipy's Dijkstra on a sparse matrix) against networkx's Dijkstra from each
+    source, on random small graphs: one way or both, parallel edges (the shortest counts), zero
+    lengths, self-loops, nodes with no edge, pairs with no path (inf). The lengths are sums of
+    quarters, so both sum them exactly and equality is the test."""
+    import networkx as nx
+
+    from model.distances import shortest_km
+
+    kind = {(False, False): nx.Graph, (False, True): nx.MultiGraph, (True, False): nx.DiGraph,
+            (True, True): nx.MultiDiGraph}[(directed, multi)]
+    graph = kind()
+    graph.add_nodes_from(f"n{i}" for i in range(8))
+    for u, v, length in edges:
+        if not multi and graph.has_edge(f"n{u}", f"n{v}"):
+            continue  # a simple graph keeps its first edge, as reading GraphML would keep one
+        graph.add_edge(f"n{u}", f"n{v}", length=length)
+    sources, targets = ["n0", "n3", "n0", "n7"], ["n1", "n0", "n5", "n6", "n3"]
+    got = shortest_km(graph, sources, targets)
+    for i, source in enumerate(sources):
+        reach = nx.single_source_dijkstra_path_length(graph, source, weight="length")
+        for j, target in enumerate(targets):
+            assert got[i, j] == reach.get(target, float("inf")), (source, target)
 
 
 def test_graph_and_matrix_name_every_missing_distance(tmp_path):

@@ -387,6 +387,27 @@ def test_graphml_that_does_not_parse(sandbox):
     assert "cannot read GraphML" in out.stderr and "Traceback" not in out.stderr
 
 
+def test_graphml_lengths_that_are_not_km_are_all_named(sandbox):
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_edge("a", "b", length="12")
+    graph.add_edge("b", "c", length="-3")
+    graph.add_edge("c", "d", length="far")
+    graph.add_edge("d", "e", length="nan")
+    graph.add_node("z", lat="north", lon="1.0")
+    nx.write_graphml(graph, sandbox / "roads.graphml")
+    _edit(sandbox, "scenario.yaml", "  method: great_circle",
+          "  method: graph\n  graph_file: roads.graphml")
+    out = _cli("solve", str(sandbox), "--runs-dir", str(sandbox.parent / "runs"), cwd=sandbox.parent)
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr
+    # every bad cell at once, the good one ("12") not named
+    for bad in ("edge b-c", "edge c-d", "edge d-e", "node z"):
+        assert bad in out.stderr, (bad, out.stderr)
+    assert "edge a-b" not in out.stderr
+
+
 def test_export_into_a_file_is_an_output_error(demo_run, tmp_path):
     target = tmp_path / "a-file"
     target.write_text("mine")
