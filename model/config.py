@@ -392,8 +392,9 @@ def read_yaml(path: Path, not_found: str = "file not found") -> tuple[dict[str, 
     return content, text
 
 
-def resolve_layers(folder: Path) -> list[Path]:
-    """The scenario folders from the root ancestor down to `folder` (following `extends:`)."""
+def resolve_layers(folder: Path, read: dict[Path, dict[str, Any]] | None = None) -> list[Path]:
+    """The scenario folders from the root ancestor down to `folder` (following `extends:`);
+    each layer's parsed scenario.yaml is kept in `read` when it is given."""
     chain: list[Path] = []
     current = folder.resolve()
     while True:
@@ -403,6 +404,8 @@ def resolve_layers(folder: Path) -> list[Path]:
                                          f"extends loop: {loop}")])
         chain.append(current)
         raw, _text = read_yaml(current / SCENARIO_FILE)
+        if read is not None:
+            read[current] = raw
         parent = raw.get("extends")
         if not parent:
             break
@@ -414,17 +417,17 @@ def load_config(folder: Path, overrides: dict[str, Any] | None = None,
                 ) -> tuple[ScenarioConfig, list[Path], list[PlacedChange]]:
     """Load and validate the scenario.yaml of `folder`, merged over its `extends:` ancestors;
     also its layers and the table changes they make, each with where it was written."""
-    layers = resolve_layers(folder)
+    read: dict[Path, dict[str, Any]] = {}  # each layer's file parsed once
+    layers = resolve_layers(folder, read)
     merged: dict[str, Any] = {}
     for layer in layers:
-        raw, _text = read_yaml(layer / SCENARIO_FILE)
-        merged = deep_merge(merged, {k: v for k, v in raw.items() if k != "changes"})
+        merged = deep_merge(merged, {k: v for k, v in read[layer].items() if k != "changes"})
     merged["extends"] = str(layers[-2]) if len(layers) > 1 else None
     overrides = dict(overrides or {})
     extra_changes = overrides.pop("changes", None) or []
     if overrides:
         merged = deep_merge(merged, overrides)
-    changes, problems = layered_changes(layers, extra_changes)
+    changes, problems = layered_changes(layers, extra_changes, read)
     merged["changes"] = []
     try:
         config = ScenarioConfig.model_validate(merged)
@@ -446,9 +449,10 @@ class PlacedChange:
     position: int
 
 
-def layered_changes(layers: list[Path], extra: list[Any] = ()) -> tuple[list[PlacedChange], list[Problem]]:
+def layered_changes(layers: list[Path], extra: list[Any] = (), read: dict[Path, dict[str, Any]] | None = None,
+                    ) -> tuple[list[PlacedChange], list[Problem]]:
     """Every layer's `changes:`, the root ancestor's first, then `extra` (from a sweep or the
-    command line), each validated where it was written.
+    command line), each validated where it was written (`read`: layers' files already parsed).
 
     A change is dropped (and said in the log) when a later layer holds its own copy of the
     table: that copy replaces the table the change was written for.
@@ -459,7 +463,9 @@ def layered_changes(layers: list[Path], extra: list[Any] = ()) -> tuple[list[Pla
                           default=-1) for name, t in TABLES.items()}
     placed: list[PlacedChange] = []
     problems: list[Problem] = []
-    sources = [(i, layer / SCENARIO_FILE, read_yaml(layer / SCENARIO_FILE)[0].get("changes"))
+    read = read or {}
+    sources = [(i, layer / SCENARIO_FILE,
+                (read[layer] if layer in read else read_yaml(layer / SCENARIO_FILE)[0]).get("changes"))
                for i, layer in enumerate(layers)]
     sources.append((len(layers), Path("overrides"), list(extra)))
     for i, path, raw in sources:

@@ -221,10 +221,12 @@ def read_table(path: Path, table: Table) -> tuple[pd.DataFrame, list[Problem]]:
                 frame[col.name] = ""
             else:
                 frame[col.name] = "" if col.dtype == "str" or col.default is None else str(col.default)
-    parsed = pd.DataFrame(index=frame.index)
+    columns: dict[str, pd.Series] = {}
     for col in table.columns:
-        parsed[col.name], col_problems = _parse_column(frame[col.name], col, path)
+        columns[col.name], col_problems = _parse_column(frame[col.name], col, path)
         problems += col_problems
+    # one frame from all columns: inserting them one at a time costs a block copy each
+    parsed = pd.DataFrame(columns, index=frame.index)
     problems += check_identifiers(parsed, table, where)
     dupes = parsed.duplicated(subset=list(table.key), keep="first")
     for idx, *key in parsed.loc[dupes, list(table.key)].itertuples(name=None):

@@ -166,14 +166,15 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
     stepdown_pairs = [(f, v, w) for (v, w) in pathway for (f, vv) in need_pairs if vv == v
                       and pathway_share[(v, w)] > 0]
     reach: dict[tuple[str, str], list[str]] = {}
-    pairs_km = pair_km(km, ((f, s) for f in footprints.index for s in sites.index))
-    for f in footprints.index:
+    # Plain lists: iterating a pandas index of strings converts every label on each pass.
+    site_ids, footprint_ids = list(sites.index), list(footprints.index)
+    pairs_km = pair_km(km, ((f, s) for f in footprint_ids for s in site_ids))
+    reach_km = policy.stepdown_reach_km
+    for f in footprint_ids:
+        hub = hub_of_fp[f]
         for v in inpatient:
-            reach[(f, v)] = [
-                s for s in sites.index
-                if (s, v) in existing
-                and (hub_of_site[s] == hub_of_fp[f] or pairs_km[f, s] <= policy.stepdown_reach_km)
-            ]
+            reach[(f, v)] = [s for s in site_ids if (s, v) in existing
+                             and (hub_of_site[s] == hub or pairs_km[f, s] <= reach_km)]
 
     substitutions = []
     for c in community:

@@ -25,9 +25,10 @@ INCOMPLETE_PREFIX = ".incomplete-"
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
-    """A sortable, collision-resistant run id: UTC time to the second plus random hex."""
+    """A sortable, collision-resistant run id: UTC time to the millisecond plus random hex
+    (to the second, two runs of a small scenario started in the same second sorted at random)."""
     now = now or dt.datetime.now(dt.UTC)
-    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+    return now.strftime("%Y%m%dT%H%M%S") + f"{now.microsecond // 1000:03d}Z-" + secrets.token_hex(3)
 
 
 class RunFolder:

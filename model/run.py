@@ -21,6 +21,7 @@ from model.data import ScenarioData, load_scenario, revalidate
 from model.diagnosis import elastic_diagnosis, render_diagnosis, summary_line
 from model.errors import InfeasibleError, NoSolutionError, OutputError, Problem, ScenarioError
 from model.formulation import formulate, model_size, presolve_checks
+from model.gc_pause import older_objects_frozen
 from model.gis import write_gis_outputs
 from model.inputs import ModelInputs, build_inputs
 from model.outputs import (
@@ -77,6 +78,7 @@ def versions() -> dict[str, str]:
     return out
 
 
+@older_objects_frozen()  # full collections re-examine every imported object otherwise
 def solve_scenario(
     scenario: str | Path | ScenarioData,
     runs_root: str | Path | None = Path("runs"),

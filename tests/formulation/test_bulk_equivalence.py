@@ -352,3 +352,36 @@ def test_a_failed_build_still_restores_the_cycle_collector():
         assert not gc.isenabled()
         raise ValueError("a family that fails mid-build")
     assert gc.isenabled()
+
+
+def test_a_run_freezes_old_objects_once_and_always_gives_them_back():
+    from model.gc_pause import older_objects_frozen
+
+    before = gc.get_freeze_count()
+    with older_objects_frozen():
+        outer = gc.get_freeze_count()
+        assert outer > before  # the interpreter's own objects at least
+        with older_objects_frozen():  # a run inside a run (a baseline, a lever) freezes nothing more
+            assert gc.get_freeze_count() == outer
+        assert gc.get_freeze_count() == outer  # the inner end leaves the outer block frozen
+    assert gc.get_freeze_count() == before
+    with pytest.raises(ValueError), older_objects_frozen():
+        raise ValueError("a run that fails")
+    assert gc.get_freeze_count() == before
+
+
+def test_objects_made_during_a_run_are_still_collected():
+    import weakref
+
+    from model.gc_pause import older_objects_frozen
+
+    class Node:
+        pass
+
+    with older_objects_frozen():
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle: only the collector frees it
+        gone = weakref.ref(a)
+        del a, b
+        gc.collect()
+        assert gone() is None

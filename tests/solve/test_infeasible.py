@@ -161,3 +161,18 @@ def test_ctrl_c_removes_the_partial_run(tmp_path):
         (folder.path / "decisions.csv").write_text("half")
         raise KeyboardInterrupt
     assert list((tmp_path / "s").iterdir()) == []
+
+
+def test_run_ids_sort_by_start_time_within_a_second():
+    # two small runs can start in the same second: their ids must still sort in start order
+    # (the compare command and users pick "the later run" by name); 1 ms apart is enough
+    import datetime as dt
+
+    from model.outputs import new_run_id
+
+    start = dt.datetime(2026, 12, 7, 1, 55, 1, 999_000, tzinfo=dt.UTC)
+    times = [start + dt.timedelta(milliseconds=k) for k in (0, 1, 2, 1_000, 60_000)]
+    for _ in range(20):  # the random suffix must never decide the order
+        ids = [new_run_id(t) for t in times]
+        assert sorted(ids) == ids
+    assert ids[0].startswith("20261207T015501999Z-") and ids[1].startswith("20261207T015502000Z-")
