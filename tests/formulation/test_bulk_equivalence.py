@@ -385,3 +385,25 @@ def test_objects_made_during_a_run_are_still_collected():
         del a, b
         gc.collect()
         assert gone() is None
+
+
+def test_a_run_leaves_no_cycles_for_the_next_run_to_freeze():
+    # a sweep worker runs one variant after another: the garbage in cycles of one run must be
+    # freed when it ends, not frozen (kept) through the next run
+    import weakref
+
+    from model.gc_pause import older_objects_frozen
+
+    class Node:
+        pass
+
+    gc.disable()  # no collection but the one the block's end makes
+    try:
+        with older_objects_frozen():
+            a, b = Node(), Node()
+            a.other, b.other = b, a
+            gone = weakref.ref(a)
+            del a, b
+        assert gone() is None
+    finally:
+        gc.enable()
