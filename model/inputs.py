@@ -131,6 +131,8 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
     services = scenario.services.set_index("service")
     sites = scenario.sites.set_index("site")
     footprints = scenario.footprints.set_index("footprint")
+    # Plain lists: iterating a pandas index of strings converts every label on each pass.
+    site_ids, footprint_ids = list(sites.index), list(footprints.index)
     inpatient = [v for v in services.index if services.at[v, "level"] != "community"]
     community = [v for v in services.index if services.at[v, "level"] == "community"]
     if km is None:
@@ -157,7 +159,7 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
     hub_of_fp = footprints["hub"].to_dict()
     fp_of_site = sites["footprint"].to_dict()
     hub_of_site = {s: hub_of_fp[f] for s, f in fp_of_site.items()}
-    arcs = choose_arcs(need_pairs, list(sites.index), set(existing), km, max_km, cfg.solver.arcs,
+    arcs = choose_arcs(need_pairs, site_ids, set(existing), km, max_km, cfg.solver.arcs,
                        hub_of_fp, hub_of_site)
 
     pathway = [(r.from_service, r.to_service) for r in scenario.pathway.itertuples(index=False)]
@@ -166,8 +168,6 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
     stepdown_pairs = [(f, v, w) for (v, w) in pathway for (f, vv) in need_pairs if vv == v
                       and pathway_share[(v, w)] > 0]
     reach: dict[tuple[str, str], list[str]] = {}
-    # Plain lists: iterating a pandas index of strings converts every label on each pass.
-    site_ids, footprint_ids = list(sites.index), list(footprints.index)
     pairs_km = pair_km(km, ((f, s) for f in footprint_ids for s in site_ids))
     reach_km = policy.stepdown_reach_km
     for f in footprint_ids:
@@ -186,7 +186,7 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
     initially_open = {
         s: bool(sites.at[s, "status"] == "existing"
                 and sum(existing.get((s, v), 0) for v in inpatient) > 0)
-        for s in sites.index
+        for s in site_ids
     }
     own_lead = {(r.site, r.service): int(r.lead_years) for r in scenario.site_services.itertuples(index=False)
                 if not pd.isna(r.lead_years)}
@@ -199,8 +199,8 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
         (s, v): base + max(int(services.at[v, "conversion_lead_years"]), int(sites.at[s, "lead_years"]))
         for (s, v) in site_services
     }
-    earliest_open = {s: base + int(sites.at[s, "lead_years"]) for s in sites.index}
-    earliest_close = {s: base + policy.closure_notice_years for s in sites.index}
+    earliest_open = {s: base + int(sites.at[s, "lead_years"]) for s in site_ids}
+    earliest_close = {s: base + policy.closure_notice_years for s in site_ids}
     earliest_places = {c: base + int(services.at[c, "new_build_lead_years"]) for c in community}
 
     inputs = ModelInputs(
@@ -208,8 +208,8 @@ def build_inputs(scenario: ScenarioData, km: pd.DataFrame | None = None) -> Mode
         years=years,
         base_year=base,
         hubs=list(scenario.hubs["hub"]),
-        footprints=list(footprints.index),
-        sites=list(sites.index),
+        footprints=footprint_ids,
+        sites=site_ids,
         services=list(services.index),
         inpatient=inpatient,
         community=community,
