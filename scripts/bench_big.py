@@ -86,6 +86,7 @@ def work(spec: dict) -> dict:
         "total_seconds": total, "peak_mb": _peak_mb(), "objective": result.outcome.objective,
         "gap_rel": result.outcome.gap_rel, "gap_all_arcs": arc.get("gap_rel_all_arcs"),
         "plan_priced": arc.get("plan_priced"), "lp_priced": arc.get("lp_priced"),
+        "lp_close": arc.get("lp_close"),
         "arcs_initial": arc.get("arcs_initial"), "arcs_final": arc.get("arcs_final"),
         "arcs_possible": arc.get("arcs_possible"), "rounds": len(arc.get("rounds", [])),
         "note": arc.get("note", ""), "load": os.getloadavg(),

@@ -312,6 +312,37 @@ def test_pricing_cut_short_still_bounds_every_arc(monkeypatch):
     assert any("Lagrangian bound" in line and "71.429%" in line for line in report.statements())
 
 
+@pytest.mark.parametrize("share, stops", [(1.6, True), (1.4, False)])
+def test_pricing_stops_when_its_bound_is_close_enough(monkeypatch, share, stops):
+    """far_arc with nearest:1 at a 50% gap (test_far_arc_priced_in_when_nearest_site_is_full has
+    the arithmetic): the first relaxation is 1,200,000 and its Lagrangian bound 300,000, 900,000
+    below it. The pricing stops there when CLOSE_SHARE x gap x value covers that: 1.6 x 0.5 x
+    1,200,000 = 960,000 >= 900,000 does; 1.4 x 0.5 x 1,200,000 = 840,000 does not, so the second
+    round prices nothing and the bound is the relaxation over every arc, 900,000. Stopped, the
+    bound stays the valid 300,000 and step 2 still prices F->B in against the plan's duals."""
+    monkeypatch.setattr("model.arc_pricing.CLOSE_SHARE", share)
+    tiny = far_arc()
+    tiny.config["solver"]["arcs"] = "nearest:1"
+    _formulation, _priced, report = solve_priced(
+        tiny.inputs(), SolverConfig(**{**SLOW_OK, "mip_gap": 0.5, "arcs": "nearest:1"}))
+    lp_rounds = [r["bound_all_arcs"] for r in report.rounds if r["phase"] == "lp"]
+    assert report.lp_close is stops and report.lp_priced is not stops
+    assert lp_rounds == pytest.approx([300_000] if stops else [300_000, 900_000])
+    assert report.lp_bound == pytest.approx(300_000 if stops else 900_000)
+    assert report.arcs_final == 2  # F->B, by step 2 when step 1 stopped
+    assert any(("stopped once" in line) is stops for line in report.statements()
+               if line.startswith("Proved over every arc"))
+
+
+def test_close_enough_is_a_share_of_the_gap():
+    """1e-5 of the value at a 1% gap (CLOSE_SHARE 0.001): 10 of 1,000,000. A bound 5 below is
+    within it, one 15 below is not; at a gap of 0 only an equal bound is."""
+    from model.arc_pricing import close_enough
+    assert close_enough(1_000_000.0, 999_995.0, 0.01)
+    assert not close_enough(1_000_000.0, 999_985.0, 0.01)
+    assert close_enough(100.0, 100.0, 0.0) and not close_enough(100.0, 99.9999999, 0.0)
+
+
 def test_a_bound_over_every_arc_raises_a_weaker_mip_bound():
     """A MIP stopped before its root LP (bound -2,000, objective 1,000) given a bound over every
     arc of 950: the bound is 950, the gap 50 and 50 / 1,000 = 5%. A MIP bound of 980 stays, and
