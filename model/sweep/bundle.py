@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.config import SCENARIO_FILE, deep_merge, layered_changes, load_yaml_text, resolve_layers
+from model.config import deep_merge, layered_changes, resolve_layers
 from model.data import find_file
 from model.dictionary import TABLES
 
@@ -33,10 +33,11 @@ def _safe_relative(name: str) -> bool:
 
 def make_bundle(folder: Path) -> Bundle:
     """Read the base scenario's layers into a :class:`Bundle` (files nearest the scenario win)."""
-    layers = resolve_layers(folder)
+    read: dict[Path, dict[str, Any]] = {}  # each layer's scenario.yaml parsed once
+    layers = resolve_layers(folder, read)
     config: dict[str, Any] = {}
     for layer in layers:
-        config = deep_merge(config, load_yaml_text((layer / SCENARIO_FILE).read_text("utf-8-sig")) or {})
+        config = deep_merge(config, read[layer])
     config.pop("extends", None)
     config.pop("changes", None)  # merged key by key they would be wrong: applied below instead
     files: dict[str, bytes] = {}
@@ -68,16 +69,17 @@ def make_bundle(folder: Path) -> Bundle:
             for part in where[:-1]:
                 node = node[part]
             node[where[-1]] = target
-    files.update(_changed_tables(folder, layers, table_files))
+    files.update(_changed_tables(folder, layers, table_files, read))
     bundle = Bundle(config=config, files=files, table_files=table_files)
     bundle.digest = content_digest({"config": config, "files": {k: sha_hex(v) for k, v in files.items()}})
     return bundle
 
 
-def _changed_tables(folder: Path, layers: list[Path], table_files: dict[str, str]) -> dict[str, bytes]:
+def _changed_tables(folder: Path, layers: list[Path], table_files: dict[str, str],
+                    read: dict[Path, dict[str, Any]]) -> dict[str, bytes]:
     """The tables the base's `changes:` touch, as the base sees them after the changes: a variant
     edits these, and a variant's copy of a table must not drop the base's changes to it."""
-    placed, _problems = layered_changes(layers)
+    placed, _problems = layered_changes(layers, read=read)
     if not placed:
         return {}
     from model.data import load_scenario
