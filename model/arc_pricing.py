@@ -184,13 +184,14 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         bound = value if not priced.added else lagrangian_bound(data, blocks, duals, arcs, value)
         report.lp_bound = bound if report.lp_bound is None else max(report.lp_bound, bound)
         _record(report, "lp", priced, value, len(arcs), bound)
+        if priced.added and close_enough(value, bound, options.mip_gap):
+            report.lp_close = True
+            say(f"pricing arcs (LP relaxation): stopped, its bound over every arc within "
+                f"{value - bound:,.0f} of it ({len(priced.added):,} arcs left to the plan's pricing)")
+            break
         say(f"pricing arcs (LP relaxation): {len(priced.added):,} added")
         if not priced.added:
             report.lp_priced = True
-            break
-        if close_enough(value, bound, options.mip_gap):
-            report.lp_close = True
-            say(f"pricing arcs (LP relaxation): stopped, the bound within {value - bound:,.0f} of it")
             break
         basis = named_basis(h, compiled) if len(priced.added) <= WARM_SHARE * len(arcs) else None
         arcs |= set(priced.added)
