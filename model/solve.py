@@ -8,7 +8,7 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import highspy
 import numpy as np
@@ -63,6 +63,9 @@ class SolveOutcome:
     log_file: str | None
     start_used: bool | None = None  # None: no MIP start offered; else whether HiGHS found it feasible
     start_choice: int | None = None  # of several candidate starts, the one used (0 = the first)
+    # candidate starts whose feasibility check ran out of its time (a tenth of the limit): neither
+    # used nor found infeasible, so `start_used` False does not say the start was refused
+    starts_unchecked: int = 0
     first_plan: dict | None = None  # what `solver.first_plan` (or the crossover) did before HiGHS's search
 
     @property
@@ -199,11 +202,11 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
         h.setOptionValue("log_to_console", True)
         for key, value in solver_options.items():
             h.setOptionValue(key, value)
-        choice, completed, first = None, None, None
+        choice, completed, first, unchecked = None, None, None, 0
         if first_plan_first:
             completed, first = _first_plan(compiled, options, relaxation, hubs)
         if completed is None and isinstance(mip_start, list):
-            choice, completed = first_feasible_start(compiled, mip_start, options)
+            choice, completed, unchecked = first_feasible_start(compiled, mip_start, options)
         crossing = (parents or or_relaxation) and completed is not None
         integer = integrality_of(compiled.lp) != 0 if crossing else None
         others = widening(completed, [_plan_columns(compiled, p) for p in parents],
@@ -224,7 +227,7 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             print(f"crossover with {with_whom}, {step['free_integers']} integers free: "
                   + (f"a plan of {first.objective:.6g} in {first.seconds:.1f}s" if better is not None
                      else f"nothing better than the start in {first.seconds:.1f}s ({step['status']})"))
-        if wait is not None and completed is None:
+        if wait is not None and completed is None and not unchecked:  # unchecked: waiting would not help
             wait.none_feasible = True
             log.info("no candidate start is feasible: the solve waits for more plans")
             outcome = _not_run(SolveStatus.NO_SOLUTION, "noFeasibleStart", start, None)
@@ -250,6 +253,7 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
     if mip_start or first is not None:
         outcome.start_used = START_FEASIBLE in log_text.getvalue()
         outcome.start_choice = choice
+    outcome.starts_unchecked = unchecked
     if first is not None:
         outcome.first_plan = first.as_dict()
     log.info("HiGHS: %s (%s) objective=%s bound=%s in %.2fs", outcome.status, outcome.termination,
@@ -346,11 +350,21 @@ def _plan_columns(compiled: Compiled, plan) -> np.ndarray:
     return values
 
 
-def first_feasible_start(compiled: Compiled, candidates: list, options: SolverConfig
-                         ) -> tuple[int | None, np.ndarray | None]:
-    """(index, completed column values) of the first candidate start whose integer values admit a
-    feasible solution: each is checked by one LP (its values fixed as bounds), as HiGHS checks
-    one start; (None, None) when none does."""
+class StartCheck(NamedTuple):
+    """What `first_feasible_start` found: the first feasible candidate's index and completed
+    column values (None, None when none is known feasible), and how many candidates were left
+    unchecked because the checks' time ran out (neither feasible nor infeasible)."""
+
+    choice: int | None
+    values: np.ndarray | None
+    unchecked: int = 0
+
+
+def first_feasible_start(compiled: Compiled, candidates: list, options: SolverConfig) -> StartCheck:
+    """The first candidate start whose integer values admit a feasible solution: each is checked
+    by one LP (its values fixed as bounds), as HiGHS checks one start, all within a tenth of the
+    time limit. A check stopped by that time ends the checking: the candidates from it on are
+    `unchecked`, not infeasible (the checks share one clock, so the next would have none)."""
     check = quiet_highs(options.threads)
     # a tenth of the limit at most
     check.setOptionValue("time_limit", 0.1 * float(options.time_limit))
@@ -375,12 +389,18 @@ def first_feasible_start(compiled: Compiled, candidates: list, options: SolverCo
         check.changeColsIntegrality(len(every), every,
                                     np.zeros_like(integrality) if fixed else integrality)
         check.run()
-        if check.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        status = check.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
             log.info("MIP start: candidate %d of %d is feasible", index + 1, len(candidates))
-            return index, np.asarray(check.getSolution().col_value, dtype=np.double)
+            return StartCheck(index, np.asarray(check.getSolution().col_value, dtype=np.double))
+        if status == highspy.HighsModelStatus.kTimeLimit:
+            left = sum(1 for c in candidates[index:] if c)
+            log.info("MIP start: candidates %d to %d of %d not checked: the checks' time (a tenth of "
+                     "the limit) ran out", index + 1, len(candidates), len(candidates))
+            return StartCheck(None, None, left)
         log.info("MIP start: candidate %d of %d is not feasible (%s)", index + 1, len(candidates),
-                 check.modelStatusToString(check.getModelStatus()))
-    return None, None
+                 check.modelStatusToString(status))
+    return StartCheck(None, None)
 
 
 # What HiGHS prints when a MIP start (completed for the variables it does not give) is feasible:

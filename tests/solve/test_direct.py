@@ -116,10 +116,22 @@ def test_a_candidate_that_leaves_an_integer_free_is_completed_as_a_mip():
     whole = ComponentMap((m.x[i], v) for i, v in zip(m.I, [1, 0, 1, 0, 1, 0], strict=True))
     partial = ComponentMap([(m.x[2], 1), (m.x[5], 1)])
     columns = [compiled.column_of[id(m.x[i])] for i in m.I]
-    choice, values = first_feasible_start(compiled, [whole], OPTIONS)
-    assert choice == 0 and list(values[columns]) == pytest.approx([1, 0, 1, 0, 1, 0])
-    choice, values = first_feasible_start(compiled, [partial], OPTIONS)
+    choice, values, unchecked = first_feasible_start(compiled, [whole], OPTIONS)
+    assert choice == 0 and list(values[columns]) == pytest.approx([1, 0, 1, 0, 1, 0]) and not unchecked
+    choice, values, _unchecked = first_feasible_start(compiled, [partial], OPTIONS)
     assert choice == 0 and list(values[columns]) == pytest.approx([0, 1, 0, 0, 1, 1])
+
+
+def test_a_check_out_of_time_leaves_its_starts_unchecked_not_refused():
+    """The checks get a tenth of the time limit on one clock: with a limit of 1e-6 s, HiGHS stops
+    the first check at once (kTimeLimit), so both candidates are unchecked, neither feasible nor
+    infeasible (the same candidates with time: the first is feasible)."""
+    m = knapsack()
+    compiled = compile_model(m)
+    whole = ComponentMap((m.x[i], v) for i, v in zip(m.I, [1, 0, 1, 0, 1, 0], strict=True))
+    starved = OPTIONS.model_copy(update={"time_limit": 1e-6})
+    assert first_feasible_start(compiled, [whole, whole], starved) == (None, None, 2)
+    assert first_feasible_start(compiled, [whole, whole], OPTIONS).choice == 0
 
 
 def chain_with_a_start() -> tuple[pyo.ConcreteModel, ComponentMap]:

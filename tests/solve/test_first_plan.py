@@ -341,6 +341,22 @@ def test_a_solve_that_would_rather_wait_runs_nothing_without_a_feasible_start():
     assert outcome.objective == pytest.approx(5.0)
 
 
+def test_a_solve_whose_start_checks_ran_out_of_time_does_not_wait():
+    """`StartsOrWait` with a feasible candidate (build in 2020) but a 1e-6 s limit: its check is
+    stopped by the time (a tenth of the limit), so it is unchecked, not infeasible. The solve
+    does not wait (waiting would meet the same clock): `none_feasible` stays False and the
+    outcome counts one unchecked start, whatever HiGHS then finds in no time."""
+    m = build_early_or_late()
+    wait = StartsOrWait([ComponentMap([(m.build[2020], 1), (m.build[2021], 0)])])
+    outcome = solve(m, HIGHS.model_copy(update={"time_limit": 1e-6}), mip_start=wait)
+    assert not wait.none_feasible and outcome.termination != "noFeasibleStart"
+    assert outcome.starts_unchecked == 1 and outcome.start_choice is None
+    m = build_early_or_late()  # with time, the same candidate is checked and used
+    wait = StartsOrWait([ComponentMap([(m.build[2020], 1), (m.build[2021], 0)])])
+    outcome = solve(m, HIGHS, mip_start=wait)
+    assert outcome.starts_unchecked == 0 and outcome.start_choice == 0
+
+
 @pytest.mark.parametrize("method", ["relax_and_fix", "rolling_horizon"])
 def test_the_demo_optimum_does_not_move(method):
     """The demo (its regression lock, 317,780,043.779, solved to its 0.01% gap) from the

@@ -155,3 +155,20 @@ def test_a_variant_without_a_feasible_start_waits_for_a_neighbours_plan(tmp_path
     # a wait is never written as a result: one record a variant, the solved one
     records = [json.loads(p.read_text()) for p in (warm.folder / "variants").glob("*.json")]
     assert sorted(r["status"] for r in records) == ["optimal"] * 3
+
+
+def test_a_variant_whose_start_checks_ran_out_of_time_says_so(tmp_path):
+    """A solved variant's record: `start_used` False alone would read as a refused start, so a
+    count of unchecked starts (their check stopped by its time) is said in `reason`."""
+    from dataclasses import replace
+
+    from model.run import solve_scenario
+    from model.sweep.runner import _solved_record
+
+    tiny = Tiny().site("A", wards={"med": 1}).need("F", "med", 5)
+    result = solve_scenario(tiny.write(tmp_path / "s"), runs_root=None, baseline=False)
+    assert _solved_record(result)["reason"] == ""
+    result.outcome = replace(result.outcome, start_used=False, starts_unchecked=2)
+    record = _solved_record(result)
+    assert record["start_used"] is False
+    assert record["reason"] == "2 start(s) not checked: the checks' time (a tenth of the limit) ran out"
