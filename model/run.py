@@ -229,10 +229,13 @@ def _raise_for_status(result: RunResult) -> None:
         raise InfeasibleError(f"no configuration meets every rule. {result.diagnosis_summary}"
                               + (f"{where} (see diagnosis.md)" if where else ""))
     if status in (SolveStatus.NO_SOLUTION, SolveStatus.ERROR):
+        unchecked = result.outcome.starts_unchecked
+        starts = (f"; {unchecked} start(s) not checked: the checks' time (a tenth of the limit) ran out"
+                  if unchecked else "")
         raise NoSolutionError(
             f"no feasible solution within the limits (time limit "
-            f"{result.scenario.config.solver.time_limit:g}s; termination: {result.outcome.termination})"
-            f". Raise --time-limit or relax the scenario.{where}")
+            f"{result.scenario.config.solver.time_limit:g}s; termination: {result.outcome.termination}"
+            f"{starts}). Raise --time-limit or relax the scenario.{where}")
 
 
 @dataclass(frozen=True)

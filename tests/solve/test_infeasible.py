@@ -176,3 +176,24 @@ def test_run_ids_sort_by_start_time_within_a_second():
         ids = [new_run_id(t) for t in times]
         assert sorted(ids) == ids
     assert ids[0].startswith("20261207T015501999Z-") and ids[1].startswith("20261207T015502000Z-")
+
+
+def test_no_solution_says_how_many_starts_were_not_checked(tmp_path):
+    """A run that ends with no solution after its start checks ran out of time says so, so that a
+    sweep variant's reason does not read as if its starts were infeasible."""
+    from dataclasses import replace
+
+    from model.run import _raise_for_status
+    from model.vocabulary import SolveStatus
+    from tests.factory import Tiny
+
+    result = solve_scenario(Tiny().site("A", wards={"med": 1}).need("F", "med", 5).write(tmp_path / "s"),
+                            runs_root=None, baseline=False)
+    for unchecked, said in ((0, False), (2, True)):
+        result.outcome = replace(result.outcome, status=SolveStatus.NO_SOLUTION, termination="timeLimit",
+                                 starts_unchecked=unchecked)
+        with pytest.raises(NoSolutionError) as err:
+            _raise_for_status(result)
+        unchecked_said = "2 start(s) not checked: the checks' time (a tenth of the limit) ran out"
+        assert (unchecked_said in str(err.value)) is said
+        assert "termination: timeLimit" in str(err.value)
