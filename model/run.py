@@ -229,9 +229,7 @@ def _raise_for_status(result: RunResult) -> None:
         raise InfeasibleError(f"no configuration meets every rule. {result.diagnosis_summary}"
                               + (f"{where} (see diagnosis.md)" if where else ""))
     if status in (SolveStatus.NO_SOLUTION, SolveStatus.ERROR):
-        unchecked = result.outcome.starts_unchecked
-        starts = (f"; {unchecked} start(s) not checked: the checks' time (a tenth of the limit) ran out"
-                  if unchecked else "")
+        starts = f"; {result.outcome.unchecked_note}" if result.outcome.unchecked_note else ""
         raise NoSolutionError(
             f"no feasible solution within the limits (time limit "
             f"{result.scenario.config.solver.time_limit:g}s; termination: {result.outcome.termination}"

@@ -72,6 +72,14 @@ class SolveOutcome:
     def has_solution(self) -> bool:
         return self.status in SOLVED
 
+    @property
+    def unchecked_note(self) -> str:
+        """What a run's message and a sweep variant's reason say of `starts_unchecked` ("" if none)."""
+        if not self.starts_unchecked:
+            return ""
+        return (f"{self.starts_unchecked} start(s) not checked: the checks' time (a tenth of the limit) "
+                "ran out")
+
     def as_dict(self) -> dict:
         return asdict(self)
 

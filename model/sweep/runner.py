@@ -194,9 +194,8 @@ def _solved_record(result: Any) -> dict[str, Any]:
     reason = "" if outcome.status == "optimal" else (
         f"time limit reached with a solution: gap {outcome.gap_rel or 0:.4%} not proven below "
         f"the target ({result.scenario.config.solver.mip_gap:g})")
-    if outcome.starts_unchecked:  # start_used False then says nothing of the plans' feasibility
-        reason = "; ".join(filter(None, [reason, f"{outcome.starts_unchecked} start(s) not checked: "
-                                         "the checks' time (a tenth of the limit) ran out"]))
+    # start_used False then says nothing of the plans' feasibility
+    reason = "; ".join(filter(None, [reason, outcome.unchecked_note]))
     out: dict[str, Any] = {
         "status": outcome.status,
         "reason": reason,
