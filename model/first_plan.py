@@ -120,14 +120,18 @@ class FirstPlan:
         return asdict(self)
 
 
-def quiet_highs(threads: int) -> highspy.Highs:
-    """A HiGHS instance with no output, on `threads` threads. HiGHS keeps one thread scheduler a
-    process and answers "Not Set" to a solve asking for other threads than the last one's (a
-    heuristic on 1 thread after a 2-thread solve found no plan): it is reset first."""
+def quiet_highs(threads: int, options: dict | None = None) -> highspy.Highs:
+    """A HiGHS instance with no output, on `threads` threads, with `options` (the solve's own
+    HiGHS search options, `solver.options`: a heuristic searches as the solve it serves does, so
+    that a seed or a tolerance set for the solve holds for its first plan too). HiGHS keeps one
+    thread scheduler a process and answers "Not Set" to a solve asking for other threads than the
+    last one's (a heuristic on 1 thread after a 2-thread solve found no plan): it is reset first."""
     highspy.Highs.resetGlobalScheduler(True)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", int(threads))
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
     return h
 
 
@@ -142,10 +146,11 @@ def column_years(columns: list) -> np.ndarray:
     return years
 
 
-def relax_and_fix(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, threads: int
-                  ) -> tuple[np.ndarray | None, FirstPlan]:
+def relax_and_fix(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, threads: int,
+                  options: dict | None = None) -> tuple[np.ndarray | None, FirstPlan]:
     """(the column values of a feasible plan or None, the account) for the MIP `lp`, solving the
-    years of its integer columns in turn within `BUDGET_SHARE` of `time_limit`."""
+    years of its integer columns in turn within `BUDGET_SHARE` of `time_limit`; `options` as in
+    `quiet_highs`."""
     start = time.perf_counter()
     integer = integrality_of(lp) != 0
     stages = sorted({int(y) for y in years[integer] if y >= 0})
@@ -157,7 +162,7 @@ def relax_and_fix(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, thr
     values = None
     if not stages:
         return None, FirstPlan("relax_and_fix", None, 0.0, steps)
-    h = _year_solver(lp, threads)
+    h = _year_solver(lp, threads, options)
     every = np.arange(lp.num_col_, dtype=np.int32)
     for position, year in enumerate(stages):
         share = _share_left(budget, start, len(stages) - position, steps, year)
@@ -191,10 +196,10 @@ def relax_and_fix(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, thr
     return values, FirstPlan("relax_and_fix", objective, time.perf_counter() - start, steps)
 
 
-def _year_solver(lp: highspy.HighsLp, threads: int) -> highspy.Highs:
+def _year_solver(lp: highspy.HighsLp, threads: int, options: dict | None) -> highspy.Highs:
     """The HiGHS instance a year-by-year heuristic re-solves step after step: `lp`, each step's
     MIP stopped at `STEP_GAP`."""
-    h = quiet_highs(threads)
+    h = quiet_highs(threads, options)
     h.setOptionValue("mip_rel_gap", STEP_GAP)
     h.passModel(lp)
     return h
@@ -250,7 +255,8 @@ def enforced_span(lp: highspy.HighsLp, latest: np.ndarray) -> tuple[np.ndarray, 
 
 
 def rolling_horizon(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, threads: int,
-                    relaxed: np.ndarray | None = None) -> tuple[np.ndarray | None, FirstPlan]:
+                    relaxed: np.ndarray | None = None, options: dict | None = None
+                    ) -> tuple[np.ndarray | None, FirstPlan]:
     """(the column values of a feasible plan or None, the account) for the MIP `lp`, built one
     year at a time with no look-ahead, within `BUDGET_SHARE` of `time_limit`.
 
@@ -268,7 +274,8 @@ def rolling_horizon(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, t
     `relaxed`, an LP relaxation's column values (NaN where it has none; the arc pricing's ward
     counts), holds each step's integer columns at least at their relaxed values rounded down
     (`relaxation_floors`), against that myopia; a step no plan of which meets them is solved
-    again without them (its account says `floors`: kept or dropped)."""
+    again without them (its account says `floors`: kept or dropped). `options` as in
+    `quiet_highs`."""
     start = time.perf_counter()
     integer = integrality_of(lp) != 0
     stages = sorted({int(y) for y in years if y >= 0})
@@ -291,7 +298,7 @@ def rolling_horizon(lp: highspy.HighsLp, years: np.ndarray, time_limit: float, t
     chosen = np.full(lp.num_col_, np.nan)
     every_col = np.arange(lp.num_col_, dtype=np.int32)
     every_row = np.arange(lp.num_row_, dtype=np.int32)
-    h = _year_solver(lp, threads)
+    h = _year_solver(lp, threads, options)
     values = None
     for position, year in enumerate(stages):
         share = _share_left(budget, start, len(stages) - position, steps, year)
@@ -361,17 +368,19 @@ def ward_box(relaxed: np.ndarray, lower: np.ndarray, upper: np.ndarray, wards: n
 
 
 def lp_neighbourhood(lp: highspy.HighsLp, wards: np.ndarray, time_limit: float, threads: int,
-                     gap: float, relaxed: np.ndarray | None = None) -> tuple[np.ndarray | None, FirstPlan]:
+                     gap: float, relaxed: np.ndarray | None = None, options: dict | None = None
+                     ) -> tuple[np.ndarray | None, FirstPlan]:
     """(the column values of a feasible plan or None, the account) for the MIP `lp`: its LP
     relaxation, then the MIP with the `wards` columns boxed by `ward_box`, solved to `gap`,
     both within `BUDGET_SHARE` of `time_limit`. `relaxed`, an LP relaxation's column values
-    solved already (NaN for a column it did not have), replaces the first step."""
+    solved already (NaN for a column it did not have), replaces the first step. `options` as in
+    `quiet_highs`."""
     start = time.perf_counter()
     budget = BUDGET_SHARE * float(time_limit)
     integrality = integrality_of(lp)
     integer = integrality != 0
     every = np.arange(lp.num_col_, dtype=np.int32)
-    h = quiet_highs(threads)
+    h = quiet_highs(threads, options)
     h.setOptionValue("time_limit", budget)
     h.passModel(lp)
     if relaxed is None:
@@ -433,9 +442,7 @@ def crossover(lp: highspy.HighsLp, start: np.ndarray, parents: list[np.ndarray],
     lower, upper = between_box(start, parents, np.asarray(lp.col_lower_, dtype=np.double),
                                np.asarray(lp.col_upper_, dtype=np.double), integer)
     every = np.arange(lp.num_col_, dtype=np.int32)
-    h = quiet_highs(threads)
-    for key, value in (options or {}).items():
-        h.setOptionValue(key, value)
+    h = quiet_highs(threads, options)
     h.setOptionValue("time_limit", BUDGET_SHARE * float(time_limit))
     h.setOptionValue("mip_rel_gap", float(gap))
     h.passModel(lp)
@@ -519,10 +526,11 @@ def rounding_parents(start: np.ndarray, relaxed: np.ndarray, integer: np.ndarray
     return widening(start, rounding(relaxed, integer), integer)
 
 
-def lp_relaxation(lp: highspy.HighsLp, time_limit: float, threads: int) -> tuple[np.ndarray | None, dict]:
+def lp_relaxation(lp: highspy.HighsLp, time_limit: float, threads: int, options: dict | None = None
+                  ) -> tuple[np.ndarray | None, dict]:
     """(the column values of the MIP `lp`'s LP relaxation, or None if it was not solved to
-    optimality within `time_limit`; the step's account)."""
-    h = quiet_highs(threads)
+    optimality within `time_limit`; the step's account). `options` as in `quiet_highs`."""
+    h = quiet_highs(threads, options)
     h.setOptionValue("time_limit", max(1.0, float(time_limit)))
     h.passModel(lp)
     return _relax(h, lp)
@@ -612,9 +620,7 @@ def hub_search(lp: highspy.HighsLp, plan: np.ndarray, first: FirstPlan, tiers: l
         share = (seconds - (time.perf_counter() - began)) / to_come
         if share < 1.0:
             break
-        h = quiet_highs(threads)
-        for key, value in (options or {}).items():
-            h.setOptionValue(key, value)
+        h = quiet_highs(threads, options)
         h.setOptionValue("time_limit", share)
         h.setOptionValue("mip_rel_gap", HUB_GAP_SHARE * float(gap))
         h.passModel(lp)

@@ -277,7 +277,8 @@ def _relaxation_parents(compiled: Compiled, options: SolverConfig, start: np.nda
     relaxation's step. A column the relaxation does not have (NaN) stays NaN in both, which
     `widening` and `between_box` leave to the start."""
     if relaxation is None:
-        relaxed, step = lp_relaxation(compiled.lp, BUDGET_SHARE * float(options.time_limit), options.threads)
+        relaxed, step = lp_relaxation(compiled.lp, BUDGET_SHARE * float(options.time_limit), options.threads,
+                                      options.options)
     else:
         relaxed, step = relaxation, given_relaxation()
     log.info("crossover, the LP relaxation: %s", step)
@@ -301,14 +302,14 @@ def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarra
         return None, None
     if options.first_plan == "relax_and_fix":
         values, first = relax_and_fix(compiled.lp, column_years(compiled.columns), options.time_limit,
-                                      options.threads)
+                                      options.threads, options.options)
         done = f"relax-and-fix over {len(first.steps)} years"
         failed = first.steps[-1]["status"] if first.steps else "no years"
     elif options.first_plan == "rolling_horizon":
         wards = ward_columns(compiled.columns)  # its floors: the ward counts only
         values, first = rolling_horizon(compiled.lp, column_years(compiled.columns), options.time_limit,
                                         options.threads, None if relaxation is None else
-                                        np.where(wards, relaxation, np.nan))
+                                        np.where(wards, relaxation, np.nan), options.options)
         done = f"the rolling horizon over {len(first.steps)} years"
         failed = first.steps[-1]["status"] if first.steps else "no years"
         if values is not None and relaxation is not None:  # against its myopia: the whole horizon
@@ -318,7 +319,7 @@ def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarra
             done = CROSSED[first.improved]
     else:
         values, first = lp_neighbourhood(compiled.lp, ward_columns(compiled.columns), options.time_limit,
-                                         options.threads, options.mip_gap, relaxation)
+                                         options.threads, options.mip_gap, relaxation, options.options)
         done = "the LP relaxation's neighbourhood"
         failed = f"{first.steps[-1]['stage']}: {first.steps[-1]['status']}"
     print(f"{done}: " + (f"a plan of {first.objective:.6g} in {first.seconds:.1f}s" if values is not None
@@ -373,7 +374,7 @@ def first_feasible_start(compiled: Compiled, candidates: list, options: SolverCo
     by one LP (its values fixed as bounds), as HiGHS checks one start, all within a tenth of the
     time limit. A check stopped by that time ends the checking: the candidates from it on are
     `unchecked`, not infeasible (the checks share one clock, so the next would have none)."""
-    check = quiet_highs(options.threads)
+    check = quiet_highs(options.threads, options.options)  # the solve's tolerances: HiGHS's own check
     # a tenth of the limit at most
     check.setOptionValue("time_limit", 0.1 * float(options.time_limit))
     check.passModel(compiled.lp)

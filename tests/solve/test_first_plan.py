@@ -486,6 +486,35 @@ def test_the_solve_leaves_the_neighbourhood_for_the_optimum():
     assert round(m.wards["A"].value) == 0 and round(m.wards["B"].value) == 2
 
 
+@pytest.mark.parametrize("build, heuristic, bound", [
+    (build_two_sites,
+     lambda c, o: lp_neighbourhood(c.lp, ward_columns(c.columns), 30, 1, 0.0, options=o), 20.0),
+    (build_early_or_late, lambda c, o: relax_and_fix(c.lp, column_years(c.columns), 30, 1, options=o), 6.0),
+    (build_early_or_late, lambda c, o: rolling_horizon(c.lp, column_years(c.columns), 30, 1, options=o), 6.0),
+], ids=["lp_neighbourhood", "relax_and_fix", "rolling_horizon"])
+def test_a_heuristic_searches_with_the_solves_options(build, heuristic, bound):
+    """The solve's HiGHS options (`solver.options`) reach each heuristic's MIPs, as they reach
+    the crossover's and the hub search's (a seed or a tolerance set for the solve held for its
+    MIP but not for the plan it started from). `objective_bound` makes the effect visible: the
+    neighbourhood's box holds plans of 25 and up (its relaxation 15.75), so with plans held
+    under 20 it has none; relax-and-fix's and the rolling horizon's last step costs 8 (their
+    first, 4 and 0), so under 6 neither has a plan. Without the option each finds its plan."""
+    compiled = compile_model(build())
+    assert heuristic(compiled, None)[1].objective is not None
+    values, plan = heuristic(compiled, {"objective_bound": bound})
+    assert values is None and plan.objective is None
+    assert plan.steps[0]["status"] == "Optimal" and plan.steps[1]["status"] == "Infeasible"
+
+
+def test_the_solves_options_reach_its_first_plan():
+    """Through `solve`: with plans held under 23, the neighbourhood's 25 is cut off (the solve
+    goes on without a start) and HiGHS finds the optimum, 22, itself."""
+    options = NEIGHBOURHOOD.model_copy(update={"options": {"presolve": "off", "objective_bound": 23.0}})
+    outcome = solve(build_two_sites(), options)
+    assert outcome.first_plan["objective"] is None and outcome.start_used is False
+    assert outcome.status == SolveStatus.OPTIMAL and outcome.objective == pytest.approx(22.0)
+
+
 @pytest.mark.parametrize("build, heuristic, options, optimum", [
     (build_then_stranded, lambda c: relax_and_fix(c.lp, column_years(c.columns), 30, 1), RELAX_AND_FIX, 6.0),
     (build_wards_in_threes, lambda c: lp_neighbourhood(c.lp, ward_columns(c.columns), 30, 1, 0.0),
