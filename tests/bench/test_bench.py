@@ -112,6 +112,19 @@ def test_a_scale_row_names_its_first_plan_heuristic():
     assert "| optimal |" in lines[1]
 
 
+def test_englands_seeds_are_summarised_by_their_median():
+    """Three seeds solving in 62, 39 and 64 s: the range 39-64 and the median 62 (the middle
+    one), each seed's seconds and gap named; one seed alone gives no line (there is no spread)."""
+    bench = _bench_module()
+    rows = [{"seed": 0, "solve_seconds": 62.0, "gap_rel": 0.00097},
+            {"seed": 1, "solve_seconds": 39.0, "gap_rel": 0.00095},
+            {"seed": 2, "solve_seconds": 64.0, "gap_rel": 0.00099}]
+    line = bench.seed_spread(rows)[0]
+    assert "39.0 s to 64.0 s, median **62.0 s**" in line
+    assert "seed 1: 39.0 s at 0.095%" in line
+    assert bench.seed_spread(rows[:1]) == []
+
+
 def test_the_sweep_bench_writes_its_table_in_its_own_block(tmp_path):
     """The sweep bench's block goes under issue 15's part 1 heading, once, replaced on a second
     run, and says the machine, the versions, the load and what each run's variants were crossed
