@@ -27,15 +27,18 @@ horizon: the one start here for models too big for their relaxation. It is myopi
 sees only its own costs); with restricted arcs it is held at the pricing's relaxed ward counts
 rounded down where a plan allows.
 
-The neighbourhood (`lp_neighbourhood`, after Berthold's RENS, widened by one ward up) solves the
-LP relaxation :math:`\\bar x`, then the whole MIP with each ward count boxed near it,
+The neighbourhood (`lp_neighbourhood`, after Berthold's RENS, widened by one ward up where the
+relaxation's count is whole) solves the LP relaxation :math:`\\bar x`, then the whole MIP with each
+ward count (:math:`j \\in W`) boxed near it,
 
 .. math::
 
-    \\lfloor \\bar x_j \\rfloor \\le x_j \\le \\lceil \\bar x_j \\rceil + 1 \\quad (j \\in \\text{wards})
+    \\lfloor \\bar x_j \\rfloor \\le x_j \\le \\lceil \\bar x_j \\rceil \\ (\\bar x_j \\notin \\mathbb{Z}),
+    \\qquad \\bar x_j \\le x_j \\le \\bar x_j + 1 \\ (\\bar x_j \\in \\mathbb{Z}) \\qquad (j \\in W)
 
 and every other column as in the model. The box keeps the wards where the relaxation puts them
-(with one ward more above the rounding up: the exact box [floor, ceil] had no plan on England) and
+(with one ward more where its count is whole: the exact box [floor, ceil] had no plan on England,
+where a service the relaxation spreads thinly over sites needs a whole ward at one) and
 leaves sites, builds, removals, conversions and placements free, so HiGHS's own search on that
 smaller MIP finds a plan close to the relaxation's value quickly. Its plan is a complete start;
 it proves nothing about the whole model, and a box with no plan in its time leaves none.
@@ -83,6 +86,8 @@ from dataclasses import asdict, dataclass
 import highspy
 import numpy as np
 
+from model.config import STOP_OPTIONS
+
 log = logging.getLogger(__name__)
 
 STEP_GAP = 0.01  # each year's MIP stops here: the plan is a start, not an answer
@@ -122,8 +127,9 @@ class FirstPlan:
 
 def quiet_highs(threads: int, options: dict | None = None) -> highspy.Highs:
     """A HiGHS instance with no output, on `threads` threads, with `options` (the solve's own
-    HiGHS search options, `solver.options`: a heuristic searches as the solve it serves does, so
-    that a seed or a tolerance set for the solve holds for its first plan too). HiGHS keeps one
+    HiGHS search options, `solver.options`, but its `STOP_OPTIONS`: a heuristic searches as the
+    solve it serves does, so that a seed or a tolerance set for the solve holds for its first plan
+    too, and stops by its own time and gap, not by the solve's node limits). HiGHS keeps one
     thread scheduler a process and answers "Not Set" to a solve asking for other threads than the
     last one's (a heuristic on 1 thread after a 2-thread solve found no plan): it is reset first."""
     highspy.Highs.resetGlobalScheduler(True)
@@ -131,7 +137,8 @@ def quiet_highs(threads: int, options: dict | None = None) -> highspy.Highs:
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", int(threads))
     for key, value in (options or {}).items():
-        h.setOptionValue(key, value)
+        if key not in STOP_OPTIONS:
+            h.setOptionValue(key, value)
     return h
 
 
@@ -356,14 +363,17 @@ def ward_columns(columns: list, name: str = "wards") -> np.ndarray:
 
 def ward_box(relaxed: np.ndarray, lower: np.ndarray, upper: np.ndarray, wards: np.ndarray,
              tolerance: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
-    """The bounds of the neighbourhood: [floor, ceil + 1] of the relaxation's value on `wards`,
-    within the model's own bounds; every other column keeps its bounds. `tolerance` treats a
-    value within it of an integer as that integer (floor(1.9999999) is 2). A ward column whose
-    relaxed value is NaN (not in the relaxation given) keeps its bounds."""
+    """The bounds of the neighbourhood on `wards`, within the model's own bounds: [floor, ceil] of
+    a fractional relaxed value, [value, value + 1] of a whole one; every other column keeps its
+    bounds. (England's plans leave a fractional count's rounding never, and a whole count, most
+    often 0, by one ward up: docs/performance.md, "The neighbourhood's box over HiGHS's seeds".)
+    `tolerance` treats a value within it of an integer as that integer (floor(1.9999999) is 2).
+    A ward column whose relaxed value is NaN (not in the relaxation given) keeps its bounds."""
     box_lower = relaxation_floors(relaxed, lower, upper, wards, tolerance)
     box_upper = upper.copy()
     wards = wards & ~np.isnan(relaxed)  # a column the relaxation did not have keeps its bounds
-    box_upper[wards] = np.minimum(upper[wards], np.ceil(relaxed[wards] - tolerance) + 1)
+    whole = np.abs(relaxed - np.round(relaxed)) <= tolerance
+    box_upper[wards] = np.minimum(upper[wards], np.ceil(relaxed[wards] - tolerance) + whole[wards])
     return box_lower, box_upper
 
 

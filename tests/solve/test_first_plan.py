@@ -393,8 +393,8 @@ def build_two_sites() -> pyo.ConcreteModel:
     11 at B, which costs nothing to operate.
 
     LP relaxation: a bed at A costs (10 + 5/10)/2 = 5.25 (operate[A] at a tenth a ward), at B
-    5.5, so wards[A] = 1.5, operate[A] = 0.15: 15 + 0.75 = 15.75. The box: wards[A] in
-    [floor 1.5, ceil 1.5 + 1] = [1, 3], wards[B] in [0, ceil 0 + 1] = [0, 1]; in it, wards[A] +
+    5.5, so wards[A] = 1.5, operate[A] = 0.15: 15 + 0.75 = 15.75. The box: wards[A] (fractional)
+    in [floor 1.5, ceil 1.5] = [1, 2], wards[B] (whole) in [0, 0 + 1] = [0, 1]; in it, wards[A] +
     wards[B] >= 2 is met best by (2, 0): 20 + 5 = 25 ((1, 1): 10 + 5 + 11 = 26). The optimum is
     outside the box: (0, 2), 22, which HiGHS then finds from the plan of 25."""
     m = pyo.ConcreteModel()
@@ -409,7 +409,7 @@ def build_two_sites() -> pyo.ConcreteModel:
 def build_wards_in_threes() -> pyo.ConcreteModel:
     """Wards come three at a time (wards = 3 unit) and a unit must be built (6 unit >= 1).
 
-    LP relaxation: unit = 1/6, wards = 0.5, cost 0.5. The box is [0, ceil 0.5 + 1] = [0, 2], but
+    LP relaxation: unit = 1/6, wards = 0.5, cost 0.5. The box is [0, ceil 0.5] = [0, 1], but
     the only plan has wards = 3: the neighbourhood has none, and the solve finds 3 without it."""
     m = pyo.ConcreteModel()
     m.wards = pyo.Var(domain=pyo.NonNegativeIntegers, bounds=(0, 9))
@@ -423,18 +423,19 @@ def build_wards_in_threes() -> pyo.ConcreteModel:
 def test_the_ward_box_by_hand():
     import numpy as np
 
-    relaxed = np.array([1.5, 2.0000000001, 0.0, 7.3, 0.4])
-    lower, upper = np.zeros(5), np.array([10.0, 10, 10, 8, 1])
-    wards = np.array([True, True, True, True, False])  # the last is not a ward count
+    relaxed = np.array([1.5, 2.0000000001, 0.0, 7.0, 7.3, 0.4])
+    lower, upper = np.zeros(6), np.array([10.0, 10, 10, 7, 10, 1])
+    wards = np.array([True, True, True, True, True, False])  # the last is not a ward count
     box_lower, box_upper = ward_box(relaxed, lower, upper, wards)
-    # floors 1, 2 (2.0000000001 is 2), 0, 7; ceilings + 1: 3, 3, 1, 9 cut to its bound 8
-    assert box_lower.tolist() == [1, 2, 0, 7, 0]
-    assert box_upper.tolist() == [3, 3, 1, 8, 1]
-    assert lower.tolist() == [0] * 5  # the model's bounds are not changed
+    # floors 1, 2 (2.0000000001 is 2), 0, 7, 7; a fractional value's ceiling (1.5 -> 2, 7.3 -> 8),
+    # a whole one's value + 1 (2 -> 3, 0 -> 1, 7 -> 8 cut to its bound 7)
+    assert box_lower.tolist() == [1, 2, 0, 7, 7, 0]
+    assert box_upper.tolist() == [2, 3, 1, 7, 8, 1]
+    assert lower.tolist() == [0] * 6  # the model's bounds are not changed
     # a ward column the relaxation did not have (NaN) keeps the model's bounds
     relaxed[1] = np.nan
     box_lower, box_upper = ward_box(relaxed, lower, upper, wards)
-    assert box_lower.tolist() == [1, 0, 0, 7, 0] and box_upper.tolist() == [3, 10, 1, 8, 1]
+    assert box_lower.tolist() == [1, 0, 0, 7, 7, 0] and box_upper.tolist() == [2, 10, 1, 7, 8, 1]
 
 
 def test_ward_columns_are_those_of_the_wards_variable():
@@ -458,7 +459,7 @@ def test_the_neighbourhood_of_a_given_relaxation():
     """A relaxation solved already (as the arc pricing's) is not solved again. Given the LP's own
     (wards[A] = 1.5, wards[B] = 0), the same box and plan, 25. Given wards[A] = 0, wards[B] =
     1.5 (a relaxation of another model, the box's centre only): wards[A] in [0, 1], wards[B] in
-    [1, 3]: (0, 2) costs 22, the optimum ((1, 1): 10 + 5 + 11 = 26)."""
+    [1, 2]: (0, 2) costs 22, the optimum ((1, 1): 10 + 5 + 11 = 26)."""
     import numpy as np
 
     compiled = compile_model(build_two_sites())
@@ -504,6 +505,23 @@ def test_a_heuristic_searches_with_the_solves_options(build, heuristic, bound):
     values, plan = heuristic(compiled, {"objective_bound": bound})
     assert values is None and plan.objective is None
     assert plan.steps[0]["status"] == "Optimal" and plan.steps[1]["status"] == "Infeasible"
+
+
+def test_a_heuristic_gets_the_solves_search_options_but_not_its_limits():
+    """A node limit meant for the solve's MIP would leave a heuristic no plan (with
+    `mip_max_nodes: 0` and `mip_heuristic_effort: 0`, the rolling horizon found none for the
+    20 x 30 x 2 x 2 synthetic on nearest:3, test_arc_pricing's search after the MIP), so the
+    limits in `STOP_OPTIONS` stay at HiGHS's defaults; a seed, a cutoff and the rest are set."""
+    h = quiet_highs(1, {"mip_max_nodes": 0, "mip_max_improving_sols": 1, "random_seed": 7,
+                        "objective_bound": 5.0})
+    default = quiet_highs(1)
+
+    def value(highs, name):
+        return highs.getOptionValue(name)[1]  # (status, value)
+
+    assert value(h, "mip_max_nodes") == value(default, "mip_max_nodes") > 0
+    assert value(h, "mip_max_improving_sols") == value(default, "mip_max_improving_sols") > 1
+    assert value(h, "random_seed") == 7 and value(h, "objective_bound") == 5.0
 
 
 def test_the_solves_options_reach_its_first_plan():
