@@ -48,6 +48,12 @@ from model.vocabulary import SOLVED, SolveStatus
 log = logging.getLogger(__name__)
 
 
+# the candidate starts' checks share this part of the solve's time limit: each is one LP, and a
+# start that takes longer to check than this would leave the MIP too little of its own
+CHECK_SHARE = 0.1
+CHECK_TIME = "a tenth of the limit"  # CHECK_SHARE in the words of the messages
+
+
 @dataclass
 class SolveOutcome:
     """What the solver did; `status` is a ``SolveStatus``."""
@@ -63,7 +69,7 @@ class SolveOutcome:
     log_file: str | None
     start_used: bool | None = None  # None: no MIP start offered; else whether HiGHS found it feasible
     start_choice: int | None = None  # of several candidate starts, the one used (0 = the first)
-    # candidate starts whose feasibility check ran out of its time (a tenth of the limit): neither
+    # candidate starts whose feasibility check ran out of its time (`CHECK_SHARE` of the limit): neither
     # used nor found infeasible, so `start_used` False does not say the start was refused
     starts_unchecked: int = 0
     first_plan: dict | None = None  # what `solver.first_plan` (or the crossover) did before HiGHS's search
@@ -77,8 +83,7 @@ class SolveOutcome:
         """What a run's message and a sweep variant's reason say of `starts_unchecked` ("" if none)."""
         if not self.starts_unchecked:
             return ""
-        return (f"{self.starts_unchecked} start(s) not checked: the checks' time (a tenth of the limit) "
-                "ran out")
+        return f"{self.starts_unchecked} start(s) not checked: the checks' time ({CHECK_TIME}) ran out"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -371,12 +376,11 @@ class StartCheck(NamedTuple):
 
 def first_feasible_start(compiled: Compiled, candidates: list, options: SolverConfig) -> StartCheck:
     """The first candidate start whose integer values admit a feasible solution: each is checked
-    by one LP (its values fixed as bounds), as HiGHS checks one start, all within a tenth of the
-    time limit. A check stopped by that time ends the checking: the candidates from it on are
+    by one LP (its values fixed as bounds), as HiGHS checks one start, all within `CHECK_SHARE` of
+    the time limit. A check stopped by that time ends the checking: the candidates from it on are
     `unchecked`, not infeasible (the checks share one clock, so the next would have none)."""
     check = quiet_highs(options.threads, options.options)  # the solve's tolerances: HiGHS's own check
-    # a tenth of the limit at most
-    check.setOptionValue("time_limit", 0.1 * float(options.time_limit))
+    check.setOptionValue("time_limit", CHECK_SHARE * float(options.time_limit))
     check.passModel(compiled.lp)
     lower = np.asarray(compiled.lp.col_lower_, dtype=np.double)
     upper = np.asarray(compiled.lp.col_upper_, dtype=np.double)
@@ -404,8 +408,8 @@ def first_feasible_start(compiled: Compiled, candidates: list, options: SolverCo
             return StartCheck(index, np.asarray(check.getSolution().col_value, dtype=np.double))
         if status == highspy.HighsModelStatus.kTimeLimit:
             left = sum(1 for c in candidates[index:] if c)
-            log.info("MIP start: candidates %d to %d of %d not checked: the checks' time (a tenth of "
-                     "the limit) ran out", index + 1, len(candidates), len(candidates))
+            log.info("MIP start: candidates %d to %d of %d not checked: the checks' time (%s) ran out",
+                     index + 1, len(candidates), len(candidates), CHECK_TIME)
             return StartCheck(None, None, left)
         log.info("MIP start: candidate %d of %d is not feasible (%s)", index + 1, len(candidates),
                  check.modelStatusToString(status))
