@@ -82,6 +82,11 @@ class ModelInputs:
     def unmet_cost_per_bed(self, v: str) -> float:
         return self.full_cost_per_bed(v) * (1.0 + float(self.service.at[v, "out_of_area_premium"]))
 
+    def unmet_costs(self) -> dict[str, float]:
+        """`unmet_cost_per_bed` of every inpatient service (the objective's unmet term and the
+        unavoidable cost read the same figures; one pandas lookup a service, not one a term)."""
+        return {v: self.unmet_cost_per_bed(v) for v in self.inpatient}
+
     def arc_km(self) -> dict[tuple[str, str], float]:
         """km_{f,s} of every (footprint, site) with an arc, read from ``km`` in one pass (the
         objective and the allocation table need it per arc: ``km.at`` per arc took seconds)."""

@@ -329,7 +329,7 @@ def unavoidable_cost(data: ModelInputs) -> float:
     # columns read once as dicts: a pandas lookup per site-service took 23 ms on OR-Library pmed1
     factor = data.site["cost_factor"].astype(float).to_dict()
     bed_cost = data.service["cost_per_occupied_bed_gbp"].astype(float).to_dict()
-    unmet = {v: data.unmet_cost_per_bed(v) for v in {v for _s, v in data.site_services}}
+    unmet = data.unmet_costs()
     cheapest: dict[str, float] = {}
     for s, v in data.site_services:
         cost = factor[s] * bed_cost[v]

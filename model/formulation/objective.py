@@ -170,7 +170,7 @@ def add_objective(m: pyo.ConcreteModel, data: ModelInputs, terms: SharedTerms) -
     places_of: dict[str, list[str]] = {}
     for (f, c) in m.COMMUNITY_PLACES:
         places_of.setdefault(f, []).append(c)
-    unmet_cost = {v: data.unmet_cost_per_bed(v) for v in data.inpatient}  # a pandas lookup each
+    unmet_cost = data.unmet_costs()
     subst_of: dict[str, list[str]] = {}
     for (f, c) in m.SUBST:
         subst_of.setdefault(f, []).append(c)
