@@ -257,3 +257,22 @@ def test_empty_ward_still_emits_estate_carbon(tmp_path):
     result = solve(tiny, tmp_path)
     assert years_column(result, "carbon_estate_t") == pytest.approx([30, 30, 30], rel=0, abs=PENNY)
     assert years_column(result, "carbon_operational_t") == pytest.approx([0, 0, 0], rel=0, abs=PENNY)
+
+
+# -- the cost no decision can avoid (the base of `gap_rel_controllable`) ------------------------
+def test_unavoidable_cost_by_hand():
+    """Need that no decision can avoid, at its cheapest occupied-bed cost (no discounting, three
+    years). med: 5 beds a year, at A (factor 1.0: 10,000) or B (factor 0.8: 8,000), out of area
+    20,000 x 2 = 40,000: 8,000 a bed; community places may replace at most 20% of it, so 80%
+    is unavoidable: 3 x 5 x 0.8 x 8,000 = 96,000. low: 1 bed a year, only at C (factor 2.0:
+    2 x 50,000 = 100,000), out of area (50,000 + 100,000 / 10 beds) x (1 + 0) = 60,000, the
+    cheaper: 3 x 1 x 60,000 = 180,000. In all 276,000."""
+    from model.run import unavoidable_cost
+
+    tiny = (Tiny().service("comm", level="community", beds_per_ward=0, cost_per_ward_gbp=0,
+                           substitutes="med", substitution_rate=0.5, max_substitution_share=0.2)
+            .service("low", cost_per_occupied_bed_gbp=50_000, out_of_area_premium=0.0)
+            .site("A", wards={"med": 1}).site("B", wards={"med": 0}, cost_factor=0.8)
+            .site("C", wards={"low": 1}, cost_factor=2.0)
+            .need("F", "med", 5).need("F", "low", 1))
+    assert unavoidable_cost(tiny.inputs()) == pytest.approx(276_000, abs=PENNY)
