@@ -446,7 +446,7 @@ def crossover(lp: highspy.HighsLp, start: np.ndarray, parents: list[np.ndarray],
     values) and `parents` (other plans' values, NaN where they give none) by `between_box`,
     from `start`, to `gap` within `BUDGET_SHARE` of `time_limit`. None when the box found
     nothing better than `start` (which it was given), or nothing at all in its time. `options`:
-    the solve's own HiGHS search options (`solver.options`), which the box's MIP gets too."""
+    the solve's own HiGHS search options (`solver.options`), as in `quiet_highs`."""
     began = time.perf_counter()
     integer = integrality_of(lp) != 0
     lower, upper = between_box(start, parents, np.asarray(lp.col_lower_, dtype=np.double),
