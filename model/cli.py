@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
@@ -22,6 +24,18 @@ app.add_typer(bench_app, name="bench", help="Benchmarks: published optima (OR-Li
 console = Console(stderr=False)
 MAX_PROBLEMS_SHOWN = 60
 err = Console(stderr=True)
+
+
+def _past_the_capture() -> TextIO:
+    """Standard output on a file descriptor of its own. While HiGHS runs, descriptor 1 is
+    captured (read back for what HiGHS made of a start, and shown only with --log), and a
+    progress message written there would be swallowed with it; a duplicate of the descriptor
+    still reaches the terminal (or pipe). Where standard output has no descriptor (a test's
+    runner), it is used as it is."""
+    try:
+        return os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return sys.stdout
 
 
 def _fail(exc: BedplanError, show_all: bool = False) -> None:
@@ -95,11 +109,12 @@ def solve(
     _check_flags(solver)
     overrides = {"solver": solver} if solver else None
     stream = sys.stdout if show_log else None
+    live = Console(file=_past_the_capture())  # the stage messages, also while HiGHS's output is captured
     try:
-        with console.status("starting") as status:
+        with live.status("starting") as status:
             def progress(message: str) -> None:
                 status.update(message)
-                console.log(message)
+                live.log(message)
             result = solve_scenario(scenario, runs_dir, overrides, baseline=not no_baseline,
                                     levers=not no_breakdown, price=not no_price, workers=workers,
                                     scheduler=scheduler, progress=progress, solver_stream=stream)

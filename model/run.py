@@ -187,7 +187,7 @@ def solve_scenario(
                 build_seconds = arc_report.build_seconds
             else:
                 outcome = solve(m, scenario.config.solver, log_file=log_file, stream=solver_stream,
-                                mip_start=start_values, hubs=hubs_of(inputs))
+                                mip_start=start_values, hubs=hubs_of(inputs), progress=say)
             if outcome.status == SolveStatus.INFEASIBLE:
                 result = RunResult(scenario, inputs, outcome,
                                    _manifest(scenario, inputs, size, build_seconds, run_id, outcome),

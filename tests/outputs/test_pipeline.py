@@ -125,6 +125,18 @@ def test_cli_solve_writes_a_run(tmp_path):
     assert len(runs) == 1 and (runs[0] / "manifest.json").exists()
 
 
+def test_cli_says_the_first_plan_while_highs_output_is_captured(tmp_path):
+    """The first plan is found inside the capture of HiGHS's output (fd 1, read back for what
+    HiGHS made of the start and shown only with --log); the command line says it on its own
+    standard output all the same, without --log."""
+    out = _cli("solve", str(DEMO), "--runs-dir", str(tmp_path), "--time-limit", "30",
+               "--first-plan", "lp_neighbourhood", "--no-baseline", "--no-price", "--no-report")
+    assert out.returncode == 0, out.stderr
+    said = " ".join(out.stdout.split())  # rich wraps long lines (and puts its source on the right)
+    first = said.index("first plan (lp_neighbourhood): ")
+    assert said.index("solving (") < first < said.index("proving its gap from it") < said.index("extracting")
+
+
 def test_cli_invalid_input_exits_2_without_traceback(tmp_path):
     import shutil
 

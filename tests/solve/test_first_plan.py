@@ -487,6 +487,18 @@ def test_the_solve_leaves_the_neighbourhood_for_the_optimum():
     assert round(m.wards["A"].value) == 0 and round(m.wards["B"].value) == 2
 
 
+def test_the_solve_tells_its_progress_of_the_first_plan():
+    """The neighbourhood's plan of 25 (`build_two_sites`) is said before HiGHS starts from it;
+    a box with no plan (`build_wards_in_threes`) is said too, and HiGHS then searches alone."""
+    said: list[str] = []
+    solve(build_two_sites(), NEIGHBOURHOOD, progress=said.append)
+    assert len(said) == 1 and said[0].startswith("first plan (lp_neighbourhood): 25 in ")
+    said.clear()
+    outcome = solve(build_wards_in_threes(), NEIGHBOURHOOD, progress=said.append)
+    assert outcome.objective == pytest.approx(3.0)
+    assert len(said) == 1 and said[0].startswith("first plan (lp_neighbourhood): none in ")
+
+
 @pytest.mark.parametrize("build, heuristic, bound", [
     (build_two_sites,
      lambda c, o: lp_neighbourhood(c.lp, ward_columns(c.columns), 30, 1, 0.0, options=o), 20.0),
