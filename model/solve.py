@@ -176,13 +176,14 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
     return outcome
 
 
-def first_plan_message(first: FirstPlan) -> str:
-    """What the command line says of a heuristic's first plan before HiGHS's search, which can
-    take longer than the plan did (England: a plan at 40 s, proven within 0.1% about 8 s later)."""
-    if first.objective is None:
+def first_plan_message(first: FirstPlan, cost: float | None) -> str:
+    """What the command line says before HiGHS's search, which can take a while longer (England:
+    a plan at 40 s, proven within 0.1% about 8 s later): the heuristic `first` and the `cost` of
+    the plan HiGHS starts from (None: no plan; a crossover that found nothing better keeps its
+    start, whose cost this is)."""
+    if cost is None:
         return f"first plan ({first.method}): none in {first.seconds:.1f}s; HiGHS searches without one"
-    return (f"first plan ({first.method}): {first.objective:,.0f} in {first.seconds:.1f}s; "
-            "HiGHS proving its gap from it")
+    return f"first plan ({first.method}): {cost:,.0f} in {first.seconds:.1f}s; HiGHS proving its gap from it"
 
 
 def _not_run(status: str, termination: str, since: float, log_file: Path | None) -> SolveOutcome:
@@ -265,8 +266,9 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             completed, first = _first_plan(compiled, options, relaxation, hubs)
         if first is not None:  # the heuristic's seconds come out of the solve's time limit
             h.setOptionValue("time_limit", max(1.0, float(options.time_limit) - first.seconds))
-            if progress is not None:
-                progress(first_plan_message(first))
+            if progress is not None:  # what HiGHS starts from: a crossover may keep its start
+                progress(first_plan_message(first, None if completed is None
+                                            else plan_cost(compiled.lp, completed)))
         elif relaxed_step:  # a relaxation that freed nothing to cross: its seconds too
             h.setOptionValue("time_limit", max(1.0, float(options.time_limit) - relaxed_step["seconds"]))
         h.passModel(compiled.lp)

@@ -497,6 +497,18 @@ def test_the_solve_tells_its_progress_of_the_first_plan():
     outcome = solve(build_wards_in_threes(), NEIGHBOURHOOD, progress=said.append)
     assert outcome.objective == pytest.approx(3.0)
     assert len(said) == 1 and said[0].startswith("first plan (lp_neighbourhood): none in ")
+    # a crossover that finds nothing better than its start (two sites, the start (2, 0) with A
+    # operated, 2 x 10 + 5 = 25: test_a_start_no_plan_differs_from_is_crossed_with_the_relaxation)
+    # keeps the start, and that is the plan said
+    from model.solve import BetweenPlans
+
+    said.clear()
+    m = build_two_sites()
+    start = ComponentMap([(m.wards["A"], 2), (m.wards["B"], 0), (m.operate, 1)])
+    outcome = solve(m, HIGHS, mip_start=BetweenPlans([start], [start], or_relaxation=True),
+                    progress=said.append)
+    assert outcome.first_plan["improved"] is False
+    assert len(said) == 1 and said[0].startswith("first plan (crossover): 25 in ")
 
 
 @pytest.mark.parametrize("build, heuristic, bound", [
