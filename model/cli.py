@@ -7,6 +7,8 @@ import io
 import logging
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, TextIO
 
@@ -36,6 +38,18 @@ def _past_the_capture() -> TextIO:
         return os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
         return sys.stdout
+
+
+@contextmanager
+def _stages() -> Iterator[Callable[[str], None]]:
+    """A run's stage messages (`solve_scenario`'s `progress`): a status line and a log line each,
+    on standard output past the capture of HiGHS's output (the first plan is said inside it)."""
+    live = Console(file=_past_the_capture())
+    with live.status("starting") as status:
+        def say(message: str) -> None:
+            status.update(message)
+            live.log(message)
+        yield say
 
 
 def _fail(exc: BedplanError, show_all: bool = False) -> None:
@@ -109,12 +123,8 @@ def solve(
     _check_flags(solver)
     overrides = {"solver": solver} if solver else None
     stream = sys.stdout if show_log else None
-    live = Console(file=_past_the_capture())  # the stage messages, also while HiGHS's output is captured
     try:
-        with live.status("starting") as status:
-            def progress(message: str) -> None:
-                status.update(message)
-                live.log(message)
+        with _stages() as progress:
             result = solve_scenario(scenario, runs_dir, overrides, baseline=not no_baseline,
                                     levers=not no_breakdown, price=not no_price, workers=workers,
                                     scheduler=scheduler, progress=progress, solver_stream=stream)
@@ -174,10 +184,7 @@ def price(
     overrides = {"solver": solver, "changes": [{"op": "add_row", "table": "fixed_decisions", "row": r}
                                                for r in rows]}
     try:
-        with console.status("starting") as status:
-            def progress(message: str) -> None:
-                status.update(message)
-                console.log(message)
+        with _stages() as progress:
             result = solve_scenario(scenario, runs_dir, overrides, baseline=baseline, levers=False,
                                     price_only=[r["decision"] for r in rows], workers=workers,
                                     scheduler=scheduler, progress=progress)
