@@ -438,6 +438,29 @@ def test_the_ward_box_by_hand():
     assert box_lower.tolist() == [1, 0, 0, 7, 7, 0] and box_upper.tolist() == [2, 10, 1, 7, 8, 1]
 
 
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(st.tuples(st.integers(0, 5), st.integers(0, 6), st.floats(0, 1)), min_size=1,
+                      max_size=30),
+       jitter=st.sampled_from([0.0, 1e-9, -1e-9]))
+def test_the_ward_box_holds_the_relaxations_roundings(cells, jitter):
+    """For relaxed values within a column's bounds [lo, lo + span] (the value lo + share x span,
+    a whole one when the share makes it so, nudged by at most 1e-9): the box lies within the
+    bounds, is never empty, holds the floor and the ceiling of a fractional value and the value
+    of a whole one, and holds one ward more than a whole value where the bound allows."""
+    lower = np.array([float(lo) for lo, _span, _share in cells])
+    upper = np.array([float(lo + span) for lo, span, _share in cells])
+    relaxed = np.array([lo + round(share * span, 1) for lo, span, share in cells]) + jitter
+    relaxed = np.clip(relaxed, lower, upper)
+    box_lower, box_upper = ward_box(relaxed, lower, upper, np.ones(len(cells), dtype=bool))
+    assert np.all(lower <= box_lower) and np.all(box_lower <= box_upper) and np.all(box_upper <= upper)
+    nearest = np.round(relaxed)
+    whole = np.abs(relaxed - nearest) <= 1e-6
+    assert np.all(box_lower[whole] == nearest[whole])
+    assert np.all(box_upper[whole] == np.minimum(upper[whole], nearest[whole] + 1))
+    assert np.all(box_lower[~whole] == np.floor(relaxed[~whole]))
+    assert np.all(box_upper[~whole] == np.ceil(relaxed[~whole]))
+
+
 def test_ward_columns_are_those_of_the_wards_variable():
     compiled = compile_model(build_two_sites())
     names = [v.name for v, ward in zip(compiled.columns, ward_columns(compiled.columns), strict=True) if ward]
