@@ -206,7 +206,7 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         # the first-plan heuristic runs only on a MIP without a start
         relaxation = _by_column(compiled, relaxed) if start is None else None
         outcome, h = run_compiled(compiled, run_options, log_file, stream, mip_start, relaxation=relaxation,
-                                  mip_defaults=MIP_OPTIONS, hubs=hubs_of(data))
+                                  mip_defaults=MIP_OPTIONS, hubs=hubs_of(data), progress=say)
         if start is None:
             report.first_plan = outcome.first_plan
         if not outcome.has_solution:

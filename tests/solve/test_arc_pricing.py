@@ -545,9 +545,13 @@ def test_the_first_mips_first_plan_is_kept_when_a_later_mip_starts_from_it(tmp_p
     folder = _synthetic()(tmp_path / "synthetic", 20, 30, 2, 2, seed=0)
     data = build_inputs(load_scenario(folder, {"solver": {**SLOW_OK, "arcs": "nearest:3"}}))
     options = EXACT.model_copy(update={"arcs": "nearest:3", "first_plan": "rolling_horizon"})
-    _f, outcome, report = solve_priced(data, options)
+    said: list[str] = []
+    _f, outcome, report = solve_priced(data, options, say=said.append)
     assert [r["phase"] for r in report.rounds].count("mip") >= 2
     assert outcome.first_plan is None
+    # the first MIP's heuristic plan is said once (the later MIPs start from a plan, no heuristic)
+    assert [m for m in said if m.startswith("first plan (rolling_horizon): ")] != []
+    assert sum(m.startswith("first plan") for m in said) == 1
     assert report.first_plan["method"] == "rolling_horizon" and report.first_plan["objective"] is not None
     assert report.first_plan["objective"] >= outcome.objective - 1  # a start, never below the optimum
     assert outcome.objective == pytest.approx(733_908_200, abs=1)
