@@ -151,10 +151,17 @@ class SolverConfig(_Strict):
         description="How a solve with no MIP start gets its first plan: `highs` (HiGHS's own "
                     "heuristics), `relax_and_fix` (the years solved one at a time, later years "
                     "relaxed), `lp_neighbourhood` (the LP relaxation, then the MIP with each "
-                    "ward count between the relaxation's rounded down and rounded up plus one), "
+                    "ward count between the relaxation's rounded down and rounded up, or one more "
+                    "where the relaxation's count is whole), "
                     "or `rolling_horizon` (the years one at a time, later years left out: a "
                     "small MIP a year, for models too big for a relaxation); each within half "
                     "the time limit, its plan HiGHS's start.")
+    hold_closed_sites: bool = Field(
+        False,
+        description="With `first_plan: lp_neighbourhood`: a ward count at a site-year the LP "
+                    "relaxation closes (`operate` 0) is held at the relaxation's count, not allowed "
+                    "one ward more. A smaller box: England's solve sooner, the synthetic 44 x 100 "
+                    "slower (docs/performance.md).")
     hub_search: float = Field(
         0.0, ge=0, le=0.5,
         description="Share of the time limit for improving the first plan hub by hub before HiGHS "

@@ -361,31 +361,59 @@ def ward_columns(columns: list, name: str = "wards") -> np.ndarray:
     return np.array([var.parent_component().local_name == name for var in columns], dtype=bool)
 
 
+def ward_sites(columns: list, wards: str = "wards", operate: str = "operate") -> np.ndarray:
+    """The column of each `wards[site, service, year]` column's `operate[site, year]`, -1 for
+    every other column (and for a ward count whose site-year has no `operate` column)."""
+    of_site_year = {var.index(): k for k, var in enumerate(columns)
+                    if var.parent_component().local_name == operate}
+    sites = np.full(len(columns), -1, dtype=np.int64)
+    for k, var in enumerate(columns):
+        index = var.index()
+        if var.parent_component().local_name == wards and isinstance(index, tuple) and len(index) == 3:
+            site, _service, year = index
+            sites[k] = of_site_year.get((site, year), -1)
+    return sites
+
+
+def closed_by_relaxation(relaxed: np.ndarray, sites: np.ndarray, tolerance: float = 1e-6) -> np.ndarray:
+    """Which columns are ward counts at a site-year the relaxation closes: `sites` as from
+    `ward_sites`, the site-year's relaxed `operate` within `tolerance` of 0 (NaN: not closed)."""
+    has_site = sites >= 0
+    closed = np.zeros(len(sites), dtype=bool)
+    operate = relaxed[sites[has_site]]
+    closed[has_site] = ~np.isnan(operate) & (operate <= tolerance)
+    return closed
+
+
 def ward_box(relaxed: np.ndarray, lower: np.ndarray, upper: np.ndarray, wards: np.ndarray,
-             tolerance: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+             tolerance: float = 1e-6, closed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The bounds of the neighbourhood on `wards`, within the model's own bounds: [floor, ceil] of
     a fractional relaxed value, [value, value + 1] of a whole one; every other column keeps its
     bounds. (England's plan at HiGHS's default seed leaves no fractional count's rounding, and
     12 whole counts, 11 of them 0, by one ward up: docs/performance.md, "The neighbourhood's box
-    over HiGHS's seeds".)
+    over HiGHS's seeds".) A `closed` column (`closed_by_relaxation`: its site-year shut in the
+    relaxation) gets no ward more than its value: [value, value].
     `tolerance` treats a value within it of an integer as that integer (floor(1.9999999) is 2).
     A ward column whose relaxed value is NaN (not in the relaxation given) keeps its bounds."""
     box_lower = relaxation_floors(relaxed, lower, upper, wards, tolerance)
     box_upper = upper.copy()
     wards = wards & ~np.isnan(relaxed)  # a column the relaxation did not have keeps its bounds
-    whole = np.abs(relaxed - np.round(relaxed)) <= tolerance
-    box_upper[wards] = np.minimum(upper[wards], np.ceil(relaxed[wards] - tolerance) + whole[wards])
+    more = np.abs(relaxed - np.round(relaxed)) <= tolerance  # a whole value: one ward more
+    if closed is not None:
+        more &= ~closed
+    box_upper[wards] = np.minimum(upper[wards], np.ceil(relaxed[wards] - tolerance) + more[wards])
     return box_lower, box_upper
 
 
 def lp_neighbourhood(lp: highspy.HighsLp, wards: np.ndarray, time_limit: float, threads: int,
-                     gap: float, relaxed: np.ndarray | None = None, options: dict | None = None
-                     ) -> tuple[np.ndarray | None, FirstPlan]:
+                     gap: float, relaxed: np.ndarray | None = None, options: dict | None = None,
+                     sites: np.ndarray | None = None) -> tuple[np.ndarray | None, FirstPlan]:
     """(the column values of a feasible plan or None, the account) for the MIP `lp`: its LP
     relaxation, then the MIP with the `wards` columns boxed by `ward_box`, solved to `gap`,
     both within `BUDGET_SHARE` of `time_limit`. `relaxed`, an LP relaxation's column values
     solved already (NaN for a column it did not have), replaces the first step. `options` as in
-    `quiet_highs`."""
+    `quiet_highs`. With `sites` (`ward_sites`), a ward count at a site-year the relaxation closes
+    is held at its relaxed value (`solver.hold_closed_sites`)."""
     start = time.perf_counter()
     budget = BUDGET_SHARE * float(time_limit)
     integrality = integrality_of(lp)
@@ -402,8 +430,9 @@ def lp_neighbourhood(lp: highspy.HighsLp, wards: np.ndarray, time_limit: float, 
             return None, FirstPlan("lp_neighbourhood", None, time.perf_counter() - start, steps)
     else:
         steps = [given_relaxation()]
+    closed = None if sites is None else closed_by_relaxation(relaxed, sites)
     lower, upper = ward_box(relaxed, np.asarray(lp.col_lower_, dtype=np.double),
-                            np.asarray(lp.col_upper_, dtype=np.double), wards & integer)
+                            np.asarray(lp.col_upper_, dtype=np.double), wards & integer, closed=closed)
     h.changeColsIntegrality(len(every), every, integrality)
     h.changeColsBounds(len(every), every, lower, upper)
     h.setOptionValue("mip_rel_gap", float(gap))

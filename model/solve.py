@@ -42,6 +42,7 @@ from model.first_plan import (
     rolling_horizon,
     rounding_parents,
     ward_columns,
+    ward_sites,
     widening,
 )
 from model.vocabulary import SOLVED, SolveStatus
@@ -342,8 +343,10 @@ def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarra
                                                  options.threads, options.mip_gap, options.options)
             done = CROSSED[first.improved]
     else:
+        sites = ward_sites(compiled.columns) if options.hold_closed_sites else None
         values, first = lp_neighbourhood(compiled.lp, ward_columns(compiled.columns), options.time_limit,
-                                         options.threads, options.mip_gap, relaxation, options.options)
+                                         options.threads, options.mip_gap, relaxation, options.options,
+                                         sites)
         done = "the LP relaxation's neighbourhood"
         failed = f"{first.steps[-1]['stage']}: {first.steps[-1]['status']}"
     print(f"{done}: " + (f"a plan of {first.objective:.6g} in {first.seconds:.1f}s" if values is not None

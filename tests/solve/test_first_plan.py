@@ -14,6 +14,7 @@ from pyomo.common.collections import ComponentMap
 from model.config import SolverConfig
 from model.first_plan import (
     NEVER,
+    closed_by_relaxation,
     column_years,
     enforced_span,
     lp_neighbourhood,
@@ -24,6 +25,7 @@ from model.first_plan import (
     run_within,
     ward_box,
     ward_columns,
+    ward_sites,
 )
 from model.solve import FirstPlanFirst, StartsOrWait, compile_model, solve
 from model.vocabulary import SolveStatus
@@ -508,6 +510,75 @@ def test_the_solve_leaves_the_neighbourhood_for_the_optimum():
     assert outcome.status == SolveStatus.OPTIMAL and outcome.objective == pytest.approx(22.0)
     assert outcome.first_plan["objective"] == pytest.approx(25.0) and outcome.start_used is True
     assert round(m.wards["A"].value) == 0 and round(m.wards["B"].value) == 2
+
+
+def build_three_sites() -> pyo.ConcreteModel:
+    """Three beds needed in 2020, two beds a ward; each site's wards at most 10 x its `operate`.
+    A holds one ward at most, a ward 1 and operating 1; B: a ward 10, operating 5; C: a ward 11,
+    operating 0.2.
+
+    LP relaxation: a ward at A costs 1 + 1/10, so wards[A] = 1 (its bound); the half ward left
+    costs 10 + 5/10 = 10.5 a ward at B against 11 + 0.2/10 = 11.02 at C, so wards[B] = 0.5,
+    operate[B] = 0.05, and C is closed (wards[C] = operate[C] = 0): 1 + 0.1 + 5 + 0.25 = 6.35.
+    The box: wards[A] whole 1, in [1, min(1 + 1, bound 1)] = [1, 1]; wards[B] fractional, in
+    [0, 1]; wards[C] whole 0, in [0, 1], or [0, 0] with C held closed. With C free, A = 1 and
+    C = 1 is best: 1 + 1 + 11 + 0.2 = 13.2, the optimum (A = 1, B = 1: 2 + 15 = 17; two wards
+    at C: 22.2; at B: 25). With C held: A = 1, B = 1, 17, and HiGHS then finds 13.2 from it."""
+    m = pyo.ConcreteModel()
+    m.wards = pyo.Var([("A", "m", 2020), ("B", "m", 2020), ("C", "m", 2020)],
+                      domain=pyo.NonNegativeIntegers, bounds=lambda m, s, v, t: (0, 1 if s == "A" else 10))
+    m.operate = pyo.Var([("A", 2020), ("B", 2020), ("C", 2020)], domain=pyo.Binary)
+    m.beds = pyo.Constraint(expr=2 * sum(m.wards.values()) >= 3)
+    m.site_maximum = pyo.Constraint(["A", "B", "C"], rule=lambda m, s: m.wards[s, "m", 2020]
+                                    <= 10 * m.operate[s, 2020])
+    ward_cost, operating = {"A": 1, "B": 10, "C": 11}, {"A": 1, "B": 5, "C": 0.2}
+    m.cost = pyo.Objective(expr=sum(ward_cost[s] * m.wards[s, "m", 2020] + operating[s] * m.operate[s, 2020]
+                                    for s in ("A", "B", "C")))
+    return m
+
+
+def test_ward_sites_maps_each_ward_count_to_its_site_years_operate():
+    compiled = compile_model(build_three_sites())
+    names = [v.name for v in compiled.columns]
+    sites = ward_sites(compiled.columns)
+    mapped = {names[k]: names[j] for k, j in enumerate(sites) if j >= 0}
+    assert mapped == {f"wards[{s},m,2020]": f"operate[{s},2020]" for s in "ABC"}
+    assert (sites[[k for k, n in enumerate(names) if n.startswith("operate")]] == -1).all()
+    # a model whose ward counts are not indexed by (site, service, year) has none to map
+    assert (ward_sites(compile_model(build_two_sites()).columns) == -1).all()
+
+
+def test_the_ward_box_holds_a_closed_site_years_counts_by_hand():
+    relaxed = np.array([0.0, 0.0, 2.0, 1.5, 0.0, np.nan])
+    lower, upper = np.zeros(6), np.full(6, 10.0)
+    wards = np.array([True, True, True, True, False, True])
+    # columns 0, 2, 3 and 5 at site-years whose operate (column 4) the relaxation has at 0; column
+    # 1 at a site-year it opens; column 5 not in the relaxation
+    closed = closed_by_relaxation(np.array([0.0, 0.0, 0.0, 0.0, 0.0, np.nan, 0.3]),
+                                  np.array([4, 6, 4, 4, -1, 5]))
+    assert closed.tolist() == [True, False, True, True, False, False]
+    box_lower, box_upper = ward_box(relaxed, lower, upper, wards, closed=closed)
+    # held at 0 (not 0 + 1); open, 0 + 1; held at 2 (not 3); fractional 1.5 as ever, [1, 2];
+    # not a ward count; not in the relaxation, the model's bounds
+    assert box_lower.tolist() == [0, 0, 2, 1, 0, 0]
+    assert box_upper.tolist() == [0, 1, 2, 2, 10, 10]
+
+
+def test_the_neighbourhood_with_closed_sites_held_by_hand():
+    compiled = compile_model(build_three_sites())
+    names = [v.name for v in compiled.columns]
+    free, free_plan = lp_neighbourhood(compiled.lp, ward_columns(compiled.columns), 30, 1, 0.0)
+    held, held_plan = lp_neighbourhood(compiled.lp, ward_columns(compiled.columns), 30, 1, 0.0,
+                                       sites=ward_sites(compiled.columns))
+    assert [s["objective"] for s in free_plan.steps] == pytest.approx([6.35, 13.2])
+    assert [s["objective"] for s in held_plan.steps] == pytest.approx([6.35, 17.0])
+    wards = {n: (free[k], held[k]) for k, n in enumerate(names) if n.startswith("wards")}
+    assert wards == {"wards[A,m,2020]": (1, 1), "wards[B,m,2020]": (0, 1), "wards[C,m,2020]": (1, 0)}
+    # the solve leaves the held box's plan for the optimum
+    m = build_three_sites()
+    outcome = solve(m, NEIGHBOURHOOD.model_copy(update={"hold_closed_sites": True}))
+    assert outcome.status == SolveStatus.OPTIMAL and outcome.objective == pytest.approx(13.2)
+    assert outcome.first_plan["objective"] == pytest.approx(17.0) and outcome.start_used is True
 
 
 def test_the_solve_tells_its_progress_of_the_first_plan():
