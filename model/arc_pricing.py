@@ -332,6 +332,13 @@ def _record(report: ArcReport, phase: str, priced, value: float, arcs: int,
              "" if fixed_lp_seconds is None else f" (the LP, integers fixed: {fixed_lp_seconds:.1f} s)")
 
 
+# The pricing's LPs choose their own method (interior point then crossover, or primal simplex
+# from the last round's vertex): the duals must come from a vertex, and the method is what makes
+# the big relaxations solvable at all. Every other search option of the solve's (a seed, a
+# tolerance, presolve) holds for them as for the MIP.
+LP_METHOD_OPTIONS = frozenset({"solver", "simplex_strategy", "run_crossover"})
+
+
 def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfig, seconds: float,
               stream=None, logs: list[str] | None = None, arcs: int = 0,
               basis: NamedBasis | None = None):
@@ -341,7 +348,8 @@ def _lp_duals(compiled: Compiled, formulation: Formulation, options: SolverConfi
     LP starts from it by primal simplex; without, by interior point."""
     if seconds <= 0:
         return None, {}, highspy.HighsModelStatus.kTimeLimit, None
-    h = quiet_highs(options.threads)
+    h = quiet_highs(options.threads, {key: value for key, value in options.options.items()
+                                      if key not in LP_METHOD_OPTIONS})
     h.setOptionValue("time_limit", max(1.0, float(seconds)))
     # Interior point, then crossover to a vertex: on 200 zones x 300 sites x 10 years x 8 services
     # (nearest:8; 101,692 rows, 237,101 columns) 148 s, where dual simplex had not finished in 400 s

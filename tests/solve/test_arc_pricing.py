@@ -455,6 +455,36 @@ def test_the_priced_mip_solves_its_root_lp_by_interior_point(tmp_path, monkeypat
     assert priced.outcome.objective == pytest.approx(1_050_000)
 
 
+def test_the_pricings_lps_search_with_the_solves_options_but_choose_their_method(tmp_path, monkeypatch):
+    """The solve's `solver.options` reach the pricing's LPs (read back from each LP's HiGHS
+    object): a seed and presolve as set; the method (`solver`, `simplex_strategy`,
+    `run_crossover`) the pricing's own, interior point then crossover from nothing; the answer
+    is far_arc's, 1,050,000."""
+    import model.arc_pricing as arc_pricing
+
+    real, seen = arc_pricing._lp_duals, []
+
+    def recording(*args, **kwargs):
+        value, duals, status, h = real(*args, **kwargs)
+        if h is not None:
+            seen.append({key: h.getOptionValue(key)[1] for key in
+                         ("random_seed", "presolve", "solver", "simplex_strategy", "run_crossover")})
+        return value, duals, status, h
+
+    monkeypatch.setattr(arc_pricing, "_lp_duals", recording)
+    tiny = far_arc()
+    tiny.config["solver"].update(arcs="nearest:1", options={
+        "random_seed": 7, "presolve": "off", "solver": "simplex", "simplex_strategy": 4,
+        "run_crossover": "off"})
+    priced = solve_scenario(tiny.write(tmp_path / "priced"), runs_root=None, baseline=False)
+    assert priced.outcome.objective == pytest.approx(1_050_000)
+    # far_arc's two rounds of the relaxation, both from nothing (1 arc, then 2): HiGHS's default
+    # simplex strategy (1, dual) where the scenario asked for primal (4)
+    expected = {"random_seed": 7, "presolve": "off", "solver": "ipm", "simplex_strategy": 1,
+                "run_crossover": "on"}
+    assert seen[:2] == [expected, expected]
+
+
 def test_a_round_starts_from_the_last_rounds_vertex(tmp_path, monkeypatch):
     """The synthetic 20 zones x 30 sites x 2 years x 2 services on nearest:3 (widened twice, to
     nearest:12: fewer cannot meet the in-hub rule; then 492 arcs, 27 added, none): a round of the
