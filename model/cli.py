@@ -44,12 +44,17 @@ def _past_the_capture() -> TextIO:
 def _stages() -> Iterator[Callable[[str], None]]:
     """A run's stage messages (`solve_scenario`'s `progress`): a status line and a log line each,
     on standard output past the capture of HiGHS's output (the first plan is said inside it)."""
-    live = Console(file=_past_the_capture())
-    with live.status("starting") as status:
-        def say(message: str) -> None:
-            status.update(message)
-            live.log(message)
-        yield say
+    out = _past_the_capture()
+    live = Console(file=out)
+    try:
+        with live.status("starting") as status:
+            def say(message: str) -> None:
+                status.update(message)
+                live.log(message)
+            yield say
+    finally:
+        if out is not sys.stdout:  # the duplicate descriptor is ours to close
+            out.close()
 
 
 def _fail(exc: BedplanError, show_all: bool = False) -> None:

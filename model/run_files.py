@@ -68,7 +68,7 @@ RUN_FILES: tuple[RunFile, ...] = (
     RunFile(("site_costs.csv",), "the site-based objective terms per site and year, as the model "
             "computes them", _solution("site_terms")),
     RunFile(("solver.log",), "the HiGHS log (with `--arcs nearest:K`: each LP relaxation's log "
-            "of the arc pricing, then the MIP's)"),
+            "of the arc pricing, then the MIP's; with `first_plan`, what its heuristic found first)"),
     RunFile(("configuration.gpkg",), "the recommended configuration for QGIS/ArcGIS (British "
             "National Grid): layers `sites` (action, wards and beds per service at the start and "
             "in the final year), `site_years` (table), `footprints` (demand, in-hub share, mean/max "

@@ -201,6 +201,15 @@ def solver_output(stream, text: io.StringIO):
                           capture_fd=True)
 
 
+def write_first_plan_log(log_file: Path, said: list[str]) -> None:
+    """Start the solver log with what the first plan's heuristics said (their own HiGHS runs are
+    quiet, so without this the log began at the MIP and never said where its start came from).
+    HiGHS appends its log to the file after it."""
+    if said:
+        with open(log_file, "a", encoding="utf-8") as out:
+            out.write("=== first plan ===\n" + "".join(line + "\n" for line in said))
+
+
 def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | None = None, stream=None,
                  mip_start=None, start: float | None = None, first_plan_first: bool = False,
                  relaxation: np.ndarray | None = None, wait: StartsOrWait | None = None,
@@ -225,8 +234,13 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
     solver_options = {**(mip_defaults or {}), **highs_options(options)}
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        solver_options["log_file"] = str(log_file)
     log_text = io.StringIO()  # read back for what HiGHS made of the MIP start
+    said: list[str] = []  # what the first plan's heuristics said, for the solver log
+
+    def say(message: str) -> None:
+        print(message)
+        said.append(message)
+
     with solver_output(stream, log_text):
         h = highspy.Highs()
         h.setOptionValue("log_to_console", True)
@@ -234,7 +248,7 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             h.setOptionValue(key, value)
         choice, completed, first, unchecked = None, None, None, 0
         if first_plan_first:
-            completed, first = _first_plan(compiled, options, relaxation, hubs)
+            completed, first = _first_plan(compiled, options, relaxation, hubs, say)
         if completed is None and isinstance(mip_start, list):
             choice, completed, unchecked = first_feasible_start(compiled, mip_start, options)
         crossing = (parents or or_relaxation) and completed is not None
@@ -254,7 +268,7 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
                 first.steps.insert(0, relaxed_step)
                 first.seconds += spent
             with_whom = "the LP relaxation" if relaxed_step else f"{len(others)} other plan(s)"
-            print(f"crossover with {with_whom}, {step['free_integers']} integers free: "
+            say(f"crossover with {with_whom}, {step['free_integers']} integers free: "
                   + (f"a plan of {first.objective:.6g} in {first.seconds:.1f}s" if better is not None
                      else f"nothing better than the start in {first.seconds:.1f}s ({step['status']})"))
         if wait is not None and completed is None and not unchecked:  # unchecked: waiting would not help
@@ -264,7 +278,7 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             outcome.start_used = False
             return outcome, h
         if completed is None and first is None and not (mip_start and not isinstance(mip_start, list)):
-            completed, first = _first_plan(compiled, options, relaxation, hubs)
+            completed, first = _first_plan(compiled, options, relaxation, hubs, say)
         if first is not None:  # the heuristic's seconds come out of the solve's time limit
             h.setOptionValue("time_limit", max(1.0, float(options.time_limit) - first.seconds))
             if progress is not None:  # what HiGHS starts from: a crossover may keep its start
@@ -272,6 +286,9 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
                                             else plan_cost(compiled.lp, completed)))
         elif relaxed_step:  # a relaxation that freed nothing to cross: its seconds too
             h.setOptionValue("time_limit", max(1.0, float(options.time_limit) - relaxed_step["seconds"]))
+        if log_file is not None:  # HiGHS's log of the MIP after what the first plan said
+            write_first_plan_log(log_file, said)
+            h.setOptionValue("log_file", str(log_file))
         h.passModel(compiled.lp)
         if completed is not None:  # a candidate start or the heuristic's plan, completed
             solution = highspy.HighsSolution()
@@ -318,7 +335,8 @@ CROSSED = {True: "then the crossover with the LP relaxation",
 
 
 def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarray | None = None,
-                hubs: dict[str, str] | None = None) -> tuple[np.ndarray | None, FirstPlan | None]:
+                hubs: dict[str, str] | None = None, say: Callable[[str], None] = print
+                ) -> tuple[np.ndarray | None, FirstPlan | None]:
     """A plan from `options.first_plan` for a MIP that has no start: (column values or None, its
     account), or (None, None) when the option is `highs` or the model has no integer column.
     With `hubs` (each site's and footprint's hub) and `options.hub_search`, the plan is then
@@ -338,7 +356,7 @@ def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarra
         done = f"the rolling horizon over {len(first.steps)} years"
         failed = first.steps[-1]["status"] if first.steps else "no years"
         if values is not None and relaxation is not None:  # against its myopia: the whole horizon
-            print(f"{done}: a plan of {first.objective:.6g} in {first.seconds:.1f}s")
+            say(f"{done}: a plan of {first.objective:.6g} in {first.seconds:.1f}s")
             values, first = relaxation_crossover(compiled.lp, values, first, relaxation, options.time_limit,
                                                  options.threads, options.mip_gap, options.options)
             done = CROSSED[first.improved]
@@ -349,15 +367,15 @@ def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarra
                                          sites)
         done = "the LP relaxation's neighbourhood"
         failed = f"{first.steps[-1]['stage']}: {first.steps[-1]['status']}"
-    print(f"{done}: " + (f"a plan of {first.objective:.6g} in {first.seconds:.1f}s" if values is not None
-                         else f"no plan ({failed})"))
+    say(f"{done}: " + (f"a plan of {first.objective:.6g} in {first.seconds:.1f}s" if values is not None
+                       else f"no plan ({failed})"))
     if values is not None and hubs and options.hub_search > 0:
-        values, first = _hub_search(compiled, options, values, first, hubs)
+        values, first = _hub_search(compiled, options, values, first, hubs, say)
     return values, first
 
 
 def _hub_search(compiled: Compiled, options: SolverConfig, values: np.ndarray, first: FirstPlan,
-                hubs: dict[str, str]) -> tuple[np.ndarray, FirstPlan]:
+                hubs: dict[str, str], say: Callable[[str], None] = print) -> tuple[np.ndarray, FirstPlan]:
     """`hub_search` on a heuristic's plan within `options.hub_search` of the time limit (and at most
     `BUDGET_SHARE` of what the heuristic left)."""
     limit = float(options.time_limit)
@@ -367,7 +385,7 @@ def _hub_search(compiled: Compiled, options: SolverConfig, values: np.ndarray, f
     values, first = hub_search(compiled.lp, values, first, tiers, seconds, options.threads,
                                options.mip_gap, options.options)
     searched = len(first.steps) - was
-    print(f"then the hub search ({searched} of {sum(len(t) for t in tiers)} neighbourhoods): "
+    say(f"then the hub search ({searched} of {sum(len(t) for t in tiers)} neighbourhoods): "
           + (f"a plan of {first.objective:.6g}" if first.objective != before else "no better plan")
           + f", {first.seconds:.1f}s in all")
     return values, first

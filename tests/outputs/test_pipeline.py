@@ -137,6 +137,27 @@ def test_cli_says_the_first_plan_while_highs_output_is_captured(tmp_path):
     assert said.index("solving (") < first < said.index("proving its gap from it") < said.index("extracting")
 
 
+def test_the_stage_messages_close_the_descriptor_they_opened(tmp_path, monkeypatch):
+    """The stage messages go to a duplicate of standard output's descriptor; it is closed when
+    the stages end (a process that runs many solves would otherwise keep one open a solve). The
+    messages reach the file behind standard output."""
+    import os
+    import sys
+
+    from model.cli import _stages
+
+    with open(tmp_path / "stdout.txt", "w") as stdout:
+        monkeypatch.setattr(sys, "stdout", stdout)
+        before = len(os.listdir("/proc/self/fd"))
+        for round_ in range(3):
+            with _stages() as say:
+                assert len(os.listdir("/proc/self/fd")) == before + 1  # the duplicate
+                say(f"stage {round_}")
+            assert len(os.listdir("/proc/self/fd")) == before
+    said = (tmp_path / "stdout.txt").read_text()
+    assert all(f"stage {k}" in said for k in range(3))
+
+
 def test_cli_invalid_input_exits_2_without_traceback(tmp_path):
     import shutil
 

@@ -581,6 +581,25 @@ def test_the_neighbourhood_with_closed_sites_held_by_hand():
     assert outcome.first_plan["objective"] == pytest.approx(17.0) and outcome.start_used is True
 
 
+def test_the_solver_log_starts_with_what_the_first_plan_said(tmp_path):
+    """The heuristics' own HiGHS runs are quiet, so the solver log said nothing of where the
+    MIP's start came from: it now begins with the neighbourhood's line (two sites: a plan of 25),
+    then HiGHS's log of the MIP from that start. With HiGHS's own first plan there is nothing to
+    say, and the log is HiGHS's alone."""
+    log_file = tmp_path / "solver.log"
+    outcome = solve(build_two_sites(), NEIGHBOURHOOD, log_file=log_file)
+    assert outcome.objective == pytest.approx(22.0)
+    lines = log_file.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "=== first plan ==="
+    assert lines[1].startswith("the LP relaxation's neighbourhood: a plan of 25 in ")
+    assert any(line.startswith("MIP has ") for line in lines[2:])
+    assert sum(line.startswith("=== first plan") for line in lines) == 1
+    plain = tmp_path / "plain.log"
+    solve(build_two_sites(), HIGHS, log_file=plain)
+    assert "=== first plan" not in plain.read_text(encoding="utf-8")
+    assert "MIP has " in plain.read_text(encoding="utf-8")
+
+
 def test_the_solve_tells_its_progress_of_the_first_plan():
     """The neighbourhood's plan of 25 (`build_two_sites`) is said before HiGHS starts from it;
     a box with no plan (`build_wards_in_threes`) is said too, and HiGHS then searches alone."""
