@@ -15,7 +15,9 @@ process's maximum resident set), and two ratios:
 
 The tables are printed and written into docs/performance.md between the markers
 ``<!-- bench:begin -->`` and ``<!-- bench:end -->`` inside the section "## Benchmarks (issue 7)"
-(the rest of the document is left alone).
+(the rest of the document is left alone). A partial run (``--quick``, ``--orlib``, ``--only``
+without every part, fewer England seeds, ``--no-alone``, ``--no-spopt``) leaves that block as it
+is, since the block holds every part's rows; ``--doc FILE`` writes its block into FILE instead.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ DOC = ROOT / "docs" / "performance.md"
 HEADING = "## Benchmarks (issue 7)"
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 RESULT = "BENCH_RESULT "
+ENGLAND_SEEDS = 3  # England solved with HiGHS seeds 0..2: its solve time depends on the seed
 
 # (zones, sites, years, inpatient services). The full cross product of 44/200/1000 zones x
 # 100/300/1000 sites x 5/10 years x 4/8 services is 36 models; these step each axis up from the
@@ -492,7 +495,7 @@ def write_doc(doc: Path, body: str, heading: str = HEADING, begin: str = BEGIN, 
     doc.write_text(text, encoding="utf-8")
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true",
@@ -507,12 +510,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orlib", default=None,
                         help="OR-Library rows to run, comma-separated (small, capa, cap41, pmed6, ...)")
     parser.add_argument("--no-spopt", action="store_true", help="skip the spopt runs")
-    parser.add_argument("--england-seeds", type=int, default=3,
+    parser.add_argument("--england-seeds", type=int, default=ENGLAND_SEEDS,
                         help="England solved with HiGHS random_seed 0..N-1 (HiGHS alone on seed 0 only): "
                              "its solve time depends on the seed")
-    parser.add_argument("--doc", type=Path, default=DOC)
+    parser.add_argument("--doc", type=Path, default=None,
+                        help=f"the document to write the block into (default {DOC.relative_to(ROOT)}; "
+                             "a partial run writes only into a document named here)")
     parser.add_argument("--no-doc", action="store_true")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     if args.worker:
         spec = json.loads(args.worker)
         print(RESULT + json.dumps(WORKERS[spec["kind"]](spec)), flush=True)
@@ -564,10 +573,40 @@ def main(argv: list[str] | None = None) -> int:
     body = render(info, orlib_rows, spopt_rows, scale_rows, args, started)
     print()
     print(body)
-    if not args.no_doc:
-        write_doc(args.doc, body)
-        say(f"\nwritten {args.doc} (section '{HEADING}')")
+    doc = doc_to_write(args)
+    if doc is not None:
+        write_doc(doc, body)
+        say(f"\nwritten {doc} (section '{HEADING}')")
+    elif not args.no_doc:
+        say(f"\na partial run ({partial_run(args)}): {DOC.relative_to(ROOT)} is left as it is, since its "
+            "block holds every part's rows and this run has only some; name a document with --doc to "
+            "write this run's block there")
     return 0
+
+
+def partial_run(args: argparse.Namespace) -> str | None:
+    """What makes a run partial (measures only some of make bench's rows), or None for a full one."""
+    parts = set(args.only.split(","))
+    if args.quick:
+        return "--quick"
+    if args.orlib is not None:
+        return f"--orlib {args.orlib}"
+    if not {"orlib", "synthetic", "england"} <= parts:
+        return f"--only {args.only}"
+    if args.england_seeds != ENGLAND_SEEDS or args.no_alone or args.no_spopt:
+        return "--england-seeds, --no-alone or --no-spopt"
+    return None
+
+
+def doc_to_write(args: argparse.Namespace) -> Path | None:
+    """Where this run's block goes: the document named with --doc; else the performance document
+    for a full run only (a partial run's block would replace every part's rows with its own few);
+    None with --no-doc."""
+    if args.no_doc:
+        return None
+    if args.doc is not None:
+        return args.doc
+    return DOC if partial_run(args) is None else None
 
 
 if __name__ == "__main__":

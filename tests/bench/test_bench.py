@@ -74,6 +74,30 @@ def test_bench_doc_writes_only_its_block(tmp_path):
     assert "other text" in text and "my notes" in text and "## Later" in text
 
 
+@pytest.mark.parametrize("argv, partial", [
+    ([], None),
+    (["--time-limit", "60", "--threads", "1"], None),  # other settings, every row: a full run
+    (["--quick"], "--quick"),
+    (["--orlib", "small"], "--orlib small"),
+    (["--only", "england"], "--only england"),
+    (["--only", "orlib,synthetic"], "--only orlib,synthetic"),
+    (["--england-seeds", "1"], "--england-seeds, --no-alone or --no-spopt"),
+    (["--no-alone"], "--england-seeds, --no-alone or --no-spopt"),
+])
+def test_a_partial_bench_run_leaves_the_performance_documents_block(argv, partial, tmp_path):
+    """A run measuring only some of make bench's rows would replace every part's rows in
+    docs/performance.md with its own few: it writes there only when named with --doc, and
+    never with --no-doc."""
+    bench = _bench_module()
+    parser = bench.build_parser()
+    args = parser.parse_args(argv)
+    assert bench.partial_run(args) == partial
+    assert bench.doc_to_write(args) == (bench.DOC if partial is None else None)
+    named = parser.parse_args([*argv, "--doc", str(tmp_path / "mine.md")])
+    assert bench.doc_to_write(named) == tmp_path / "mine.md"
+    assert bench.doc_to_write(parser.parse_args([*argv, "--no-doc"])) is None
+
+
 def test_mip_start_keeps_the_optimum():
     """A do-nothing MIP start (HiGHS drops it when the rules forbid it) changes no optimum."""
     from model.config import SolverConfig
