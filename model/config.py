@@ -195,6 +195,22 @@ class SolverConfig(_Strict):
             raise ValueError("; ".join(bad) + ": options that write files or logs are not allowed")
         return value
 
+    def ignored(self) -> list[str]:
+        """The settings that this combination leaves without effect, each said in a sentence: not
+        errors, because a command-line override (`--first-plan`, `--arcs`) of a scenario that sets
+        them must still run, but said, because a planner reading the scenario expects them."""
+        out = []
+        if self.hold_closed_sites and self.first_plan != "lp_neighbourhood":
+            out.append(f"solver.hold_closed_sites is ignored: it shapes first_plan lp_neighbourhood's "
+                       f"box, and first_plan is {self.first_plan}")
+        if self.hub_search > 0 and self.first_plan == "highs":
+            out.append("solver.hub_search is ignored: it improves a first plan's heuristic's plan, and "
+                       "first_plan is highs")
+        if self.hub_search_after and self.arcs == "all":
+            out.append("solver.hub_search_after is ignored: it runs between the MIPs of arcs nearest:K, "
+                       "and arcs is all")
+        return out
+
 
 ChangeOp = Literal["set", "scale", "add", "growth", "add_row", "replace_row", "remove_row"]
 CELL_OPS = ("set", "scale", "add", "growth")

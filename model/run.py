@@ -144,6 +144,8 @@ def solve_scenario(
         scenario = revalidate(scenario, overrides)
     else:
         scenario = load_scenario(scenario, overrides)
+    for message in scenario.config.solver.ignored():
+        log.warning(message)
     say("computing distances")
     inputs = build_inputs(scenario)
     if runs_root is not None:

@@ -27,8 +27,10 @@ from model.first_plan import (
     ward_columns,
     ward_sites,
 )
+from model.run import solve_scenario
 from model.solve import FirstPlanFirst, StartsOrWait, compile_model, solve
 from model.vocabulary import SolveStatus
+from tests.factory import Tiny
 
 # presolve off: HiGHS's presolve solves models this small outright, and then never says whether
 # the start it was given was feasible (`start_used` reads that from its log)
@@ -1120,3 +1122,33 @@ def test_the_demo_optimum_does_not_move_with_the_hub_search():
     assert outcome.objective == pytest.approx(317_780_043.779, rel=1e-4)
     assert outcome.first_plan["objective"] >= outcome.bound - 1e-6
     assert any(step.get("stage", "").startswith("hub ") for step in outcome.first_plan["steps"])
+
+
+@pytest.mark.parametrize(("chosen", "ignored"), [
+    ({"first_plan": "rolling_horizon", "hold_closed_sites": True}, ["solver.hold_closed_sites"]),
+    ({"first_plan": "highs", "hold_closed_sites": True}, ["solver.hold_closed_sites"]),
+    ({"first_plan": "lp_neighbourhood", "hold_closed_sites": True}, []),
+    ({"first_plan": "highs", "hub_search": 0.2}, ["solver.hub_search"]),
+    ({"first_plan": "rolling_horizon", "hub_search": 0.2}, []),
+    ({"arcs": "all", "hub_search_after": True}, ["solver.hub_search_after"]),
+    ({"arcs": "nearest:4", "hub_search_after": True}, []),
+    ({"first_plan": "highs", "hold_closed_sites": True, "hub_search": 0.1, "hub_search_after": True},
+     ["solver.hold_closed_sites", "solver.hub_search", "solver.hub_search_after"]),
+])
+def test_settings_another_setting_leaves_without_effect_are_named(chosen, ignored):
+    said = SolverConfig(**chosen).ignored()
+    assert [line.split(" is ignored")[0] for line in said] == ignored
+
+
+def test_a_run_says_when_an_override_leaves_a_scenario_setting_without_effect(tmp_path, caplog):
+    """England's scenario holds closed sites in the neighbourhood's box; `bedplan solve england
+    --first-plan rolling_horizon` ignored that without a word. The run still solves, and says so
+    once, before it starts."""
+    folder = Tiny().site("A", wards={"med": 1}).need("F", "med", 10).write(tmp_path / "s")
+    overrides = {"solver": {"first_plan": "rolling_horizon", "hold_closed_sites": True}}
+    with caplog.at_level("WARNING", logger="model.run"):
+        result = solve_scenario(folder, runs_root=None, overrides=overrides, baseline=False)
+    assert result.outcome.status == SolveStatus.OPTIMAL
+    warned = [r.getMessage() for r in caplog.records if r.name == "model.run"]
+    assert warned == ["solver.hold_closed_sites is ignored: it shapes first_plan lp_neighbourhood's box, "
+                      "and first_plan is rolling_horizon"]
