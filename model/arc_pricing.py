@@ -250,9 +250,10 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         seconds_left = deadline - time.perf_counter()
         if not room_for_another_mip(seconds_left, options.time_limit, mip_seconds) \
                 or len(report.rounds) >= MAX_ROUNDS:
+            for_next = max(0.0, seconds_left - RESERVE * options.time_limit)
             report.note = (f"{len(priced.added):,} arcs still priced in when the time ran out "
-                           f"(another MIP would have had {max(0.0, seconds_left - RESERVE * options.time_limit):.0f} s; "
-                           f"the last took {mip_seconds:.0f} s)")
+                           f"(another MIP would have had {for_next:.0f} s; the last took "
+                           f"{mip_seconds:.0f} s)")
             break
         start = named_start(formulation.model)
         arcs |= set(priced.added)
