@@ -378,7 +378,7 @@ def test_another_mip_only_with_as_long_as_the_last_one_took():
     a 1,800 s limit (reserve 180 s), 419 s left after a MIP that met its gap in 806 s: another
     would have had 419 - 180 = 239 s (the run's had 236 s; it ended in its root at 1.75% where
     the last proved 0.995%), so none. Had the last taken 200 s, 239 s would do; 359 s left is too
-    little whatever the last took (239 - 180 = 179 s < the 180 s floor)."""
+    little whatever the last took (359 - 180 = 179 s < the 180 s floor)."""
     assert not room_for_another_mip(419.0, 1800.0, 806.0)
     assert room_for_another_mip(419.0, 1800.0, 200.0)
     assert room_for_another_mip(419.0, 1800.0, 239.0)
