@@ -386,7 +386,7 @@ def _manifest(scenario: ScenarioData, inputs: ModelInputs, size: dict[str, int],
         "first_plan": outcome.first_plan,
         "model_size": size,
         "years": inputs.years,
-        "warnings": [f"solver stopped ({outcome.termination}) before proving optimality: the "
-                     f"solution is within {outcome.gap_rel or 0:.3%} of the best bound"]
-        if outcome.status == SolveStatus.FEASIBLE else [],
+        "warnings": ([f"solver stopped ({outcome.termination}) before proving optimality: the "
+                      f"solution is within {outcome.gap_rel or 0:.3%} of the best bound"]
+                     if outcome.status == SolveStatus.FEASIBLE else []) + cfg.solver.ignored(),
     }

@@ -4,6 +4,8 @@ by hand, a failed step leaves the solve as without it, and the optimum never mov
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pyomo.environ as pyo
 import pytest
@@ -1147,8 +1149,12 @@ def test_a_run_says_when_an_override_leaves_a_scenario_setting_without_effect(tm
     folder = Tiny().site("A", wards={"med": 1}).need("F", "med", 10).write(tmp_path / "s")
     overrides = {"solver": {"first_plan": "rolling_horizon", "hold_closed_sites": True}}
     with caplog.at_level("WARNING", logger="model.run"):
-        result = solve_scenario(folder, runs_root=None, overrides=overrides, baseline=False)
+        result = solve_scenario(folder, runs_root=tmp_path / "runs", overrides=overrides, baseline=False,
+                                price=False)
     assert result.outcome.status == SolveStatus.OPTIMAL
-    warned = [r.getMessage() for r in caplog.records if r.name == "model.run"]
-    assert warned == ["solver.hold_closed_sites is ignored: it shapes first_plan lp_neighbourhood's box, "
-                      "and first_plan is rolling_horizon"]
+    said = ("solver.hold_closed_sites is ignored: it shapes first_plan lp_neighbourhood's box, "
+            "and first_plan is rolling_horizon")
+    assert [r.getMessage() for r in caplog.records if r.name == "model.run"] == [said]
+    assert said in result.manifest["warnings"]  # and the run's manifest.json keeps it
+    written = json.loads(next((tmp_path / "runs").rglob("manifest.json")).read_text(encoding="utf-8"))
+    assert said in written["warnings"]
