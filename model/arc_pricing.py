@@ -200,7 +200,7 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
     start = None
     last_value: float | None = None  # the plan's, when the last round added the pass's arcs only
     while True:
-        remaining = max(1.0, deadline - time.perf_counter() - RESERVE * options.time_limit)
+        remaining = max(1.0, for_the_mip(deadline - time.perf_counter(), options.time_limit))
         run_options = options.model_copy(update={"time_limit": remaining})
         mip_start = start_map(formulation.model, start)
         # the first-plan heuristic runs only on a MIP without a start
@@ -250,7 +250,7 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         seconds_left = deadline - time.perf_counter()
         if not room_for_another_mip(seconds_left, options.time_limit, mip_seconds) \
                 or len(report.rounds) >= MAX_ROUNDS:
-            for_next = max(0.0, seconds_left - RESERVE * options.time_limit)
+            for_next = max(0.0, for_the_mip(seconds_left, options.time_limit))
             report.note = (f"{len(priced.added):,} arcs still priced in when the time ran out "
                            f"(another MIP would have had {for_next:.0f} s; the last took "
                            f"{mip_seconds:.0f} s)")
@@ -303,7 +303,13 @@ def room_for_another_mip(seconds_left: float, time_limit: float, last_mip_second
     that met its 1% gap in 806 s was followed by one of 236 s for 433 arcs, which ended in its
     root at 1.75% with a plan £45,000 cheaper. The plan of the last full MIP is kept instead, not
     priced, and the summary says so."""
-    return seconds_left - RESERVE * time_limit >= max(RESERVE * time_limit, last_mip_seconds)
+    return for_the_mip(seconds_left, time_limit) >= max(RESERVE * time_limit, last_mip_seconds)
+
+
+def for_the_mip(seconds_left: float, time_limit: float) -> float:
+    """The seconds a MIP may have of `seconds_left`: the rest is kept (RESERVE of the limit) for
+    the LP with its integers fixed."""
+    return seconds_left - RESERVE * time_limit
 
 
 def _k(spec: str) -> int:
