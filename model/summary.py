@@ -97,6 +97,9 @@ def render_summary(data: ModelInputs, outcome: SolveOutcome, decisions: pd.DataF
         + manifest["run_id"] + "`.",
         "",
     ]
+    ignored = cfg.solver.ignored()
+    if ignored:  # an override can leave a scenario's setting without effect: the run went on without it
+        lines += ["**Settings without effect.** " + " ".join(f"{line}." for line in ignored), ""]
     arcs = manifest.get("arc_pricing")
     if arcs:  # solver.arcs nearest:K: what the pricing proved over every arc, and what not
         lines += ["**Restricted arcs.** " + " ".join(arcs["statements"]), ""]

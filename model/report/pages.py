@@ -71,6 +71,16 @@ def headline(run: RunData) -> str:
             f"{e(str(base.get('status')))}.</p>")
 
 
+def warnings(run: RunData) -> str:
+    """What the run's manifest warns of (a solve stopped short, arcs left unpriced, a setting
+    without effect): a board reads the plan with them."""
+    said = run.manifest.get("warnings") or []
+    if not said:
+        return ""
+    return "<div class='warnings'><b>Warnings</b><ul>" + "".join(f"<li>{e(str(w))}</li>" for w in said) \
+        + "</ul></div>"
+
+
 _KPIS = (("cost_gbp", "Cost (undiscounted)", money), ("carbon_t", "Carbon (tCO2e)", num),
          ("patient_km", "Patient-km", num), ("mean_km", "Mean km from home",
                                               lambda v: num(v, 1)),
@@ -209,7 +219,7 @@ def changes_by_year(run: RunData) -> str:
 def england_page(run: RunData, saving_chart: Path | None) -> str:
     parts = [f"<section class='page'><h1>{e(run.scenario)}: recommended secure bed plan</h1>",
              f"<p class='sub'>{e(_period(run))}; run {e(str(run.manifest.get('run_id')))}</p>",
-             headline(run), "<h2>England, against doing nothing</h2>",
+             headline(run), warnings(run), "<h2>England, against doing nothing</h2>",
              kpi_table(run, "england")]
     if run.saving is not None and len(run.saving):
         parts += ["<h2>Where the saving comes from</h2>",

@@ -31,6 +31,8 @@ h2 { font-size: 12pt; margin: 5mm 0 2mm; color: #003087; border-bottom: 1px soli
 .headline { font-size: 12pt; background: #eef3fa; padding: 3mm; border-left: 3px solid #005eb8; }
 .code { color: #666; font-size: 8pt; }
 .caveat { background: #fff6e5; padding: 2mm 3mm; border-left: 3px solid #ed8b00; }
+.warnings { background: #fff6e5; padding: 2mm 3mm; border-left: 3px solid #da291c; }
+.warnings ul { margin: 1mm 0 0; padding-left: 5mm; }
 table { border-collapse: collapse; width: 100%; font-size: 8.5pt; margin: 1mm 0 3mm; }
 th { background: #e8edf4; text-align: left; }
 th, td { border: 1px solid #c8ccd4; padding: 1mm 1.6mm; vertical-align: top; }

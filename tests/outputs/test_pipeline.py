@@ -92,6 +92,7 @@ def test_summary_reads_like_a_briefing(demo_run):
     text = (demo_run.run_dir / "summary.md").read_text()
     assert "Against doing nothing" in text
     assert "What changes, where and when" in text
+    assert "Settings without effect" not in text  # the demo's settings all take effect
     changed = demo_run.decisions[demo_run.decisions["action"] != "keep"]
     for name in changed["name"].unique():
         assert name in text

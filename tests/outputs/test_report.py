@@ -86,6 +86,24 @@ def test_sections_appear_only_when_their_folders_are_given(demo_run, tmp_path):
     assert "<h1>Frontier</h1>" in html and "<td>2</td>" in html
 
 
+def test_the_manifest_warnings_reach_the_board(demo_run, tmp_path):
+    """A run stopped short, with arcs unpriced or with a setting left without effect says so in
+    its manifest; the report's first page carries each warning, escaped, and none when there is
+    none (the demo solves to its gap)."""
+    plain = write_report(demo_run.run_dir, output=tmp_path / "a", pdf=False).html.read_text()
+    assert "class='warnings'" not in plain
+    run = tmp_path / "run"
+    shutil.copytree(demo_run.run_dir, run)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["warnings"] = ["solver stopped (time limit) before proving optimality",
+                            "solver.hub_search is ignored: <first_plan> is highs"]
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    html = write_report(run, output=tmp_path / "b", pdf=False).html.read_text()
+    first_page = html.split("</section>")[0]
+    assert "<li>solver stopped (time limit) before proving optimality</li>" in first_page
+    assert "<li>solver.hub_search is ignored: &lt;first_plan&gt; is highs</li>" in first_page
+
+
 def test_never_overwrites(demo_run, tmp_path):
     write_report(demo_run.run_dir, output=tmp_path, pdf=False)
     before = (tmp_path / REPORT_HTML).read_bytes()

@@ -1158,3 +1158,5 @@ def test_a_run_says_when_an_override_leaves_a_scenario_setting_without_effect(tm
     assert said in result.manifest["warnings"]  # and the run's manifest.json keeps it
     written = json.loads(next((tmp_path / "runs").rglob("manifest.json")).read_text(encoding="utf-8"))
     assert said in written["warnings"]
+    summary = next((tmp_path / "runs").rglob("summary.md")).read_text(encoding="utf-8")
+    assert f"**Settings without effect.** {said}." in summary
