@@ -21,6 +21,7 @@ model, column by column.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -168,7 +169,7 @@ def _left_out(block: Block, in_model: set[Arc]) -> np.ndarray:
 
 
 def lagrangian_bound(data, blocks: list[Block], duals: RowDuals, in_model: set[Arc],
-                     value: float) -> float:
+                     value: float, wards: Mapping[tuple[str, str, int], float] | None = None) -> float:
     r"""A lower bound on the full model (every arc) from one restricted LP relaxation's optimum.
 
     `value` is the restricted LP's optimum and `duals` its row duals. Relax every row with these
@@ -184,15 +185,30 @@ def lagrangian_bound(data, blocks: list[Block], duals: RowDuals, in_model: set[A
             \;\le\; z^{LP}_{all} \;\le\; z^{MIP}_{all}.
 
     It holds after any round of pricing, converged or not; when no left-out arc has a negative
-    reduced cost it is $z^{LP}_{ARCS}$ itself (Farley's bound in column generation)."""
+    reduced cost it is $z^{LP}_{ARCS}$ itself (Farley's bound in column generation).
+
+    With `wards` (a plan's ward count per site, service and year) `value` and `duals` are instead
+    those of the LP with the plan's integer decisions fixed, and the bound is on that LP over
+    every arc: there ``ward_capacity`` caps each placement at $b_v o_v\,wards_{s,v,t}$, the
+    plan's own beds at the site (0 where it keeps no ward of the service), so
+
+    .. math::
+
+        L_{plan} = z^{fixed}_{ARCS} + \sum_{(f,s,v) \notin ARCS,\,t} \min(0, \bar c_{f,s,v,t})\,
+            b_v o_v\, wards_{s,v,t} \;\le\; z^{fixed}_{all}:
+
+    how much the plan's placements could still gain from the arcs left out."""
     max_wards = data.site["max_wards"]
     total = value
     for block in blocks:
         candidates = _left_out(block, in_model)
         if not candidates.any():
             continue
-        beds = data.beds_per_ward_at_occupancy(block.service) * max_wards.loc[block.sites].to_numpy(float)
-        upper = np.where(candidates, beds[None, :], 0.0)
+        per_ward = data.beds_per_ward_at_occupancy(block.service)
+        beds = per_ward * max_wards.loc[block.sites].to_numpy(float)
         for t in data.years:
+            if wards is not None:
+                beds = per_ward * np.array([wards.get((s, block.service, t), 0.0) for s in block.sites])
+            upper = np.where(candidates, beds[None, :], 0.0)
             total += float((np.minimum(reduced_costs(data, block, t, duals), 0.0) * upper).sum())
     return total

@@ -97,6 +97,9 @@ class ArcReport:
     lp_bound: float | None = None  # valid over every arc: the best round's Lagrangian bound
     plan_priced: bool = False  # step 2 converged: no left-out arc would lower the plan's cost
     fixed_lp_objective: float | None = None
+    # a plan left unpriced: at most this much lower with its integer decisions fixed, over every arc
+    # (`lagrangian_bound` with the plan's wards); 0 proves it priced after all
+    plan_gain_bound: float | None = None
     # the first MIP's start from `solver.first_plan` (its account): a later MIP starts from the
     # plan before it, so the final outcome has none of its own
     first_plan: dict | None = None
@@ -115,10 +118,22 @@ class ArcReport:
         out = [f"Placements built on {self.spec} ({self.arcs_initial:,} of {self.arcs_possible:,} "
                f"possible arcs), {self.arcs_final - self.arcs_initial:,} more priced in over "
                f"{len(self.rounds)} round(s)."]
-        if self.plan_priced:
+        bounded = ("a Lagrangian bound from the duals of the plan's LP with its integer decisions "
+                   "fixed, each arc's placements capped by the plan's own wards at its site")
+        if self.plan_priced and self.plan_gain_bound is not None:
+            out.append("Proved: with the plan's ward, site and build decisions fixed, no left-out arc "
+                       f"can lower its cost ({bounded}: the arcs priced in lead only to sites without "
+                       "room for them), so its placements, unmet need, delays and community places "
+                       "are optimal over every arc.")
+        elif self.plan_priced:
             out.append("Proved: with the plan's ward, site and build decisions fixed, no left-out arc "
                        "has a negative reduced cost, so its placements, unmet need, delays and "
                        "community places are optimal over every arc.")
+        elif self.plan_gain_bound is not None:
+            share = self.plan_gain_bound / max(abs(self.fixed_lp_objective or 0.0), 1e-9)
+            out.append("Not proved: arcs left out may still lower the plan's cost for its own "
+                       f"ward decisions ({self.note}), by at most GBP {self.plan_gain_bound:,.0f} "
+                       f"({share:.3%} of it; {bounded}).")
         else:
             out.append("Not proved: arcs left out may still lower the plan's cost for its own "
                        f"ward decisions ({self.note or 'pricing did not finish'}).")
@@ -254,6 +269,7 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
             report.note = (f"{len(priced.added):,} arcs still priced in when the time ran out "
                            f"(another MIP would have had {for_next:.0f} s; the last took "
                            f"{mip_seconds:.0f} s)")
+            _bound_the_plan(report, data, blocks, duals, arcs, value, formulation)
             break
         start = named_start(formulation.model)
         arcs |= set(priced.added)
@@ -269,6 +285,16 @@ def solve_priced(data: ModelInputs, options: SolverConfig, log_file: Path | None
         report.bound_from_all_arcs = raised is not outcome
         outcome = raised
     return formulation, outcome, report
+
+
+def _bound_the_plan(report: ArcReport, data: ModelInputs, blocks, duals: RowDuals, arcs: set,
+                    value: float, formulation: Formulation) -> None:
+    """How much the arcs left out could still lower an unpriced plan with its integer decisions
+    fixed (`lagrangian_bound` with its wards); none at all makes it priced."""
+    wards = {index: float(var.value or 0.0) for index, var in formulation.model.wards.items()}
+    gain = max(0.0, value - lagrangian_bound(data, blocks, duals, arcs, value, wards=wards))
+    report.plan_gain_bound = gain
+    report.plan_priced = gain <= max(1e-9 * abs(value), 1e-6)
 
 
 def hubs_of(data: ModelInputs) -> dict[str, str]:

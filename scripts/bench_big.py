@@ -86,6 +86,7 @@ def work(spec: dict) -> dict:
         "total_seconds": total, "peak_mb": _peak_mb(), "objective": result.outcome.objective,
         "gap_rel": result.outcome.gap_rel, "gap_all_arcs": arc.get("gap_rel_all_arcs"),
         "plan_priced": arc.get("plan_priced"), "lp_priced": arc.get("lp_priced"),
+        "plan_gain_bound": arc.get("plan_gain_bound"),
         "lp_close": arc.get("lp_close"),
         "arcs_initial": arc.get("arcs_initial"), "arcs_final": arc.get("arcs_final"),
         "arcs_possible": arc.get("arcs_possible"), "rounds": len(arc.get("rounds", [])),
@@ -134,7 +135,8 @@ def render(info: dict, rows: list[dict], args: argparse.Namespace, started: floa
         "MIPs, LPs with the integers fixed) and pricing; *gap (arcs built)*: the MIP's proven gap "
         "over the arcs in the final model; *gap (every arc)*: the incumbent against the LP "
         "relaxation over every arc (priced to completion), a bound valid for the full model; "
-        "*priced*: no left-out arc lowers the plan's LP with its integers fixed; *load*: the "
+        "*priced*: no left-out arc lowers the plan's LP with its integers fixed (if not, the most "
+        "the arcs priced in could gain it, a Lagrangian bound); *load*: the "
         "1-minute load average when the row finished; *first plan*: `solver.first_plan`'s plan "
         "(objective and seconds) handed to HiGHS as its start.",
         "",
@@ -150,6 +152,8 @@ def render(info: dict, rows: list[dict], args: argparse.Namespace, started: floa
         built = (f"{_f(r.get('arcs_initial'))} → {_f(r.get('arcs_final'))} / {_f(r.get('arcs_possible'))}"
                  if r.get("arcs_initial") is not None else "")
         priced = "" if r.get("plan_priced") is None else ("yes" if r["plan_priced"] else "no")
+        if r.get("plan_priced") is False and r.get("plan_gain_bound") is not None:
+            priced += f": at most {r['plan_gain_bound'] / max(abs(r['objective']), 1e-9):.3%} to gain"
         lines.append(
             f"| {r['name']} | {r['arcs']} | {r['status']} | {_f(r.get('variables'))} | "
             f"{_f(r.get('constraints'))} | {_f(r.get('load_seconds'), '{:.1f}')} | "

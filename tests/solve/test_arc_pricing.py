@@ -20,6 +20,7 @@ from model.arcs import choose_arcs
 from model.config import SolverConfig
 from model.data import load_scenario
 from model.formulation import formulate
+from model.formulation.levers import named_start, start_map
 from model.inputs import build_inputs
 from model.run import solve_scenario
 from model.solve import compile_model, solve
@@ -385,6 +386,72 @@ def test_another_mip_only_with_as_long_as_the_last_one_took():
     assert not room_for_another_mip(419.0, 1800.0, 239.5)
     assert not room_for_another_mip(359.0, 1800.0, 0.0)
     assert room_for_another_mip(360.0, 1800.0)
+
+
+@pytest.mark.parametrize(("fg_need", "gain", "priced"), [(0, 0.0, True), (5, 900_000.0, False)])
+def test_a_plan_left_unpriced_says_how_much_the_arcs_left_out_could_gain(monkeypatch, fg_need, gain,
+                                                                          priced):
+    """far_arc on nearest:1 with no time for the relaxation's pricing (LP_SHARE 0) nor for a
+    second MIP: the plan's LP prices F->B in (reduced cost 10,000 - 40,000 = -30,000 a bed-year,
+    test_far_arc_priced_in_when_nearest_site_is_full) and the run ends there.
+
+    - F alone: the plan removes B's unused ward, so with the plan's wards fixed F->B can place
+      nothing: at most 0 to gain, and the plan is priced after all (1,200,000).
+    - FG also needs 5 beds (its arc FG->B keeps B's ward, 5 of its 10 beds spare): the plan is
+      A full, 5 of F's beds unmet, B half full, 550,000 a year (1,650,000). The bound caps F->B
+      at B's 10 beds: 3 years x 30,000 x 10 = 900,000. The true gain, F's 5 unmet beds at B,
+      is 3 x 30,000 x 5 = 450,000, within it."""
+    import model.arc_pricing as arc_pricing
+
+    monkeypatch.setattr(arc_pricing, "LP_SHARE", 0.0)
+    monkeypatch.setattr(arc_pricing, "room_for_another_mip", lambda *_args: False)
+    tiny = far_arc()
+    if fg_need:
+        tiny.need("FG", "med", fg_need)
+    everywhere = formulate(tiny.inputs()).model
+    tiny.config["solver"]["arcs"] = "nearest:1"
+    formulation, outcome, report = solve_priced(tiny.inputs(), EXACT.model_copy(update={"arcs": "nearest:1"}))
+    assert outcome.objective == pytest.approx(1_650_000 if fg_need else 1_200_000)
+    assert report.plan_gain_bound == pytest.approx(gain)
+    assert report.plan_priced is priced
+    # the bound holds: the plan's integer decisions fixed in the model over every arc, its LP
+    # (1,200,000 either way: F gains nothing, or F's 5 unmet beds go to B) is no lower
+    for var, value in start_map(everywhere, named_start(formulation.model)).items():
+        var.fix(value)
+    fixed = solve(everywhere, EXACT).objective
+    assert fixed == pytest.approx(1_200_000)
+    assert outcome.objective - report.plan_gain_bound <= fixed + 1e-6
+    said = " ".join(report.statements())
+    if priced:
+        assert "no left-out arc can lower its cost" in said and "without room for them" in said
+    else:
+        assert "by at most GBP 900,000 (54.545% of it" in said  # 900,000 / 1,650,000
+
+
+@settings(max_examples=15, deadline=None)
+@given(tiny=estates())
+def test_the_gain_left_to_an_unpriced_plan_is_a_bound(tiny):
+    """Stopped after its first MIP (no relaxation priced, no second MIP), a plan on nearest:1
+    never gains more from the arcs left out, with its integer decisions fixed, than the bound
+    says: the model over every arc with those decisions fixed costs at least the plan less it."""
+    import model.arc_pricing as arc_pricing
+
+    everywhere = formulate(tiny.inputs()).model
+    tiny.config["solver"]["arcs"] = "nearest:1"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(arc_pricing, "LP_SHARE", 0.0)
+        patch.setattr(arc_pricing, "room_for_another_mip", lambda *_args: False)
+        formulation, outcome, report = solve_priced(tiny.inputs(),
+                                                    EXACT.model_copy(update={"arcs": "nearest:1"}))
+    if not outcome.has_solution or report.plan_gain_bound is None:  # infeasible, or priced at once
+        return
+    for var, value in start_map(everywhere, named_start(formulation.model)).items():
+        var.fix(value)
+    fixed = solve(everywhere, EXACT)
+    assert fixed.has_solution  # the plan's decisions admit every placement it made
+    tol = 1e-6 * max(1.0, abs(outcome.objective))
+    assert outcome.objective - report.plan_gain_bound <= fixed.objective + tol
+    assert fixed.objective <= outcome.objective + tol  # more arcs never cost more
 
 
 def test_consolidation_is_not_proved():
