@@ -131,9 +131,9 @@ class ArcReport:
                        "community places are optimal over every arc.")
         elif self.plan_gain_bound is not None:
             share = self.plan_gain_bound / max(abs(self.fixed_lp_objective or 0.0), 1e-9)
-            out.append("Not proved: arcs left out may still lower the plan's cost for its own "
-                       f"ward decisions ({self.note}), by at most GBP {self.plan_gain_bound:,.0f} "
-                       f"({share:.3%} of it; {bounded}).")
+            out.append("Not proved: arcs left out may still lower the plan's cost for its own ward "
+                       f"decisions, by at most £{self.plan_gain_bound:,.0f} ({share:.3%} of it; "
+                       f"{bounded}): {self.note}.")
         else:
             out.append("Not proved: arcs left out may still lower the plan's cost for its own "
                        f"ward decisions ({self.note or 'pricing did not finish'}).")
