@@ -83,6 +83,7 @@ def test_bench_doc_writes_only_its_block(tmp_path):
     (["--only", "orlib,synthetic"], "--only orlib,synthetic"),
     (["--england-seeds", "1"], "--england-seeds, --no-alone or --no-spopt"),
     (["--no-alone"], "--england-seeds, --no-alone or --no-spopt"),
+    (["--synthetic-first-plan", "highs"], "--synthetic-first-plan highs"),
 ])
 def test_a_partial_bench_run_leaves_the_performance_documents_block(argv, partial, tmp_path):
     """A run measuring only some of make bench's rows would replace every part's rows in
@@ -128,9 +129,11 @@ def test_a_scale_row_names_its_first_plan_heuristic():
            "gap_rel": 0.001, "gap_rel_controllable": 0.002, "peak_mb": 900.0, "phases": {},
            "highs_seconds": 180.0, "first_plan": "lp_neighbourhood"}
     info = {"nproc": 2, "cpu": "cpu", "ram_gb": 24, "python": "3", "load": (1.0, 1.0, 1.0)}
-    args = argparse.Namespace(time_limit=300, mip_gap=0.001, threads=2, quick=True)
+    args = argparse.Namespace(time_limit=300, mip_gap=0.001, threads=2, quick=True,
+                              synthetic_first_plan="rolling_horizon")
     rows = [row, {**row, "name": "plain", "first_plan": "highs"}]
     text = bench.render(info, [], {}, rows, args, time.time())
+    assert "`rolling_horizon` on the synthetic rows" in text
     lines = [line for line in text.splitlines() if line.startswith(("| England", "| plain"))]
     assert "| optimal (first plan: lp_neighbourhood) |" in lines[0]
     assert "| optimal |" in lines[1]
