@@ -122,9 +122,10 @@ class ArcReport:
                    "fixed, each arc's placements capped by the plan's own wards at its site")
         if self.plan_priced and self.plan_gain_bound is not None:
             out.append("Proved: with the plan's ward, site and build decisions fixed, no left-out arc "
-                       f"can lower its cost ({bounded}: the arcs priced in lead only to sites without "
-                       "room for them), so its placements, unmet need, delays and community places "
-                       "are optimal over every arc.")
+                       f"can lower its cost ({bounded}, is £{self.plan_gain_bound:,.0f}: each arc "
+                       "priced in leads to a site where the plan keeps no ward of its service in the "
+                       "years it would pay), so its placements, unmet need, delays and community "
+                       "places are optimal over every arc.")
         elif self.plan_priced:
             out.append("Proved: with the plan's ward, site and build decisions fixed, no left-out arc "
                        "has a negative reduced cost, so its placements, unmet need, delays and "
