@@ -120,24 +120,20 @@ class ArcReport:
                f"{len(self.rounds)} round(s)."]
         bounded = ("a Lagrangian bound from the duals of the plan's LP with its integer decisions "
                    "fixed, each arc's placements capped by the plan's own wards at its site")
-        if self.plan_priced and self.plan_gain_bound is not None:
-            out.append("Proved: with the plan's ward, site and build decisions fixed, no left-out arc "
-                       f"can lower its cost ({bounded}, is £{self.plan_gain_bound:,.0f}: each arc "
-                       "priced in leads to a site where the plan keeps no ward of its service in the "
-                       "years it would pay), so its placements, unmet need, delays and community "
-                       "places are optimal over every arc.")
-        elif self.plan_priced:
-            out.append("Proved: with the plan's ward, site and build decisions fixed, no left-out arc "
-                       "has a negative reduced cost, so its placements, unmet need, delays and "
-                       "community places are optimal over every arc.")
-        elif self.plan_gain_bound is not None:
-            share = self.plan_gain_bound / max(abs(self.fixed_lp_objective or 0.0), 1e-9)
-            out.append("Not proved: arcs left out may still lower the plan's cost for its own ward "
-                       f"decisions, by at most £{self.plan_gain_bound:,.0f} ({share:.3%} of it; "
-                       f"{bounded}): {self.note}.")
+        gain = self.plan_gain_bound
+        if self.plan_priced:
+            why = ("has a negative reduced cost" if gain is None else
+                   f"can lower its cost ({bounded}, is £{gain:,.0f}: each arc priced in leads to a site "
+                   "where the plan keeps no ward of its service in the years it would pay)")
+            out.append(f"Proved: with the plan's ward, site and build decisions fixed, no left-out arc "
+                       f"{why}, so its placements, unmet need, delays and community places are optimal "
+                       "over every arc.")
         else:
-            out.append("Not proved: arcs left out may still lower the plan's cost for its own "
-                       f"ward decisions ({self.note or 'pricing did not finish'}).")
+            share = (gain or 0.0) / max(abs(self.fixed_lp_objective or 0.0), 1e-9)
+            how = (f" ({self.note or 'pricing did not finish'})" if gain is None else
+                   f", by at most £{gain:,.0f} ({share:.3%} of it; {bounded}): {self.note}")
+            out.append(f"Not proved: arcs left out may still lower the plan's cost for its own ward "
+                       f"decisions{how}.")
         if self.lp_priced and self.gap_rel_all_arcs is not None:
             out.append(f"Proved over every arc: within {self.gap_rel_all_arcs:.3%} of the optimum "
                        f"(the LP relaxation over every arc, priced to completion, is a lower bound).")
