@@ -205,10 +205,10 @@ def lagrangian_bound(data, blocks: list[Block], duals: RowDuals, in_model: set[A
         if not candidates.any():
             continue
         per_ward = data.beds_per_ward_at_occupancy(block.service)
-        beds = per_ward * max_wards.loc[block.sites].to_numpy(float)
+        most = per_ward * max_wards.loc[block.sites].to_numpy(float) if wards is None else None
         for t in data.years:
-            if wards is not None:
-                beds = per_ward * np.array([wards.get((s, block.service, t), 0.0) for s in block.sites])
+            beds = most if wards is None else \
+                per_ward * np.array([wards.get((s, block.service, t), 0.0) for s in block.sites])
             upper = np.where(candidates, beds[None, :], 0.0)
             total += float((np.minimum(reduced_costs(data, block, t, duals), 0.0) * upper).sum())
     return total
