@@ -11,7 +11,7 @@ import highspy
 import numpy as np
 import pyomo.environ as pyo
 import pytest
-from hypothesis import given, note, settings
+from hypothesis import given, note, settings, target
 from hypothesis import strategies as st
 
 from model.arc_costs import arc_blocks, reduced_costs
@@ -445,6 +445,9 @@ def test_the_gain_left_to_an_unpriced_plan_is_a_bound(tiny):
                                                     EXACT.model_copy(update={"arcs": "nearest:1"}))
     if not outcome.has_solution or report.plan_gain_bound is None:  # infeasible, or priced at once
         return
+    # about half of these estates have a bound above 0 (30 of 60 drawn while writing this): steer
+    # towards large ones, where the bound has something to hold
+    target(report.plan_gain_bound, label="the gain bound")
     for var, value in start_map(everywhere, named_start(formulation.model)).items():
         var.fix(value)
     fixed = solve(everywhere, EXACT)
