@@ -319,6 +319,14 @@ def _pct(value) -> str:
     return "" if value is None else f"{100 * value:.3f}%"
 
 
+def _gap(value) -> str:
+    """A proven gap; one of 100% or more says its bound is at or below zero (a plan costs more than
+    nothing), which is HiGHS's trivial bound from the columns' bounds: no bound worth the name."""
+    if value is not None and value >= 1.0:
+        return f"no bound ({_pct(value)})"
+    return _pct(value)
+
+
 def render(info: dict, orlib: list[dict], spopt: dict[str, dict], scale: list[dict],
            args: argparse.Namespace, started: float) -> str:
     from importlib import metadata
@@ -432,7 +440,9 @@ def render(info: dict, orlib: list[dict], spopt: dict[str, dict], scale: list[di
             f"service besides the inpatient ones, 400 km placement limit), solved by `solve_scenario` "
             f"with a {args.time_limit:g} s limit and a {args.mip_gap:g} relative gap target on "
             f"{args.threads} threads. Gap = proven relative gap at the end (of the whole objective / of "
-            f"the part decisions can change). *Load s* = reading and checking the tables, distances and "
+            f"the part decisions can change); *no bound* = a gap of 100% or more, the bound at or "
+            f"below zero: HiGHS's trivial one, its root LP not solved in the time. *Load s* = reading "
+            f"and checking the tables, distances and "
             f"the pre-solve checks; *results s* = extracting results and KPIs; *ours s* = the whole "
             f"run; *HiGHS alone s* = the MPS file solved by highspy with the same options (both stop "
             f"at the time limit if they reach it; *ours* runs a `solver.first_plan` heuristic, named "
@@ -462,8 +472,8 @@ def render(info: dict, orlib: list[dict], spopt: dict[str, dict], scale: list[di
                 f"| {r['name']} | {_f(r['variables'], '{:,}')} | {_f(r['integer_variables'], '{:,}')} | "
                 f"{_f(r['constraints'], '{:,}')} | {_f(load)} | {_f(r['build_seconds'])} | "
                 f"{_f(r['solve_seconds'])} | {_f(ph.get('results'))} | "
-                f"{_f(r['total_seconds'])} | {r['status']}{_first_plan(r)} | {_pct(r['gap_rel'])} | "
-                f"{_pct(r['gap_rel_controllable'])} | {_f(r['peak_mb'], '{:.0f}')} | "
+                f"{_f(r['total_seconds'])} | {r['status']}{_first_plan(r)} | {_gap(r['gap_rel'])} | "
+                f"{_gap(r['gap_rel_controllable'])} | {_f(r['peak_mb'], '{:.0f}')} | "
                 f"{_f(r.get('highs_seconds'))} | {_f(ratio)} | {_f(same)} |")
         lines.append("")
         lines += seed_spread([r for r in scale if r.get("seed") is not None and "error" not in r])

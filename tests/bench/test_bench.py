@@ -131,12 +131,16 @@ def test_a_scale_row_names_its_first_plan_heuristic():
     info = {"nproc": 2, "cpu": "cpu", "ram_gb": 24, "python": "3", "load": (1.0, 1.0, 1.0)}
     args = argparse.Namespace(time_limit=300, mip_gap=0.001, threads=2, quick=True,
                               synthetic_first_plan="rolling_horizon")
-    rows = [row, {**row, "name": "plain", "first_plan": "highs"}]
+    rows = [row, {**row, "name": "plain", "first_plan": "highs"},
+            {**row, "name": "unbounded", "status": "feasible", "gap_rel": 8.27195,
+             "gap_rel_controllable": 1.0}]
     text = bench.render(info, [], {}, rows, args, time.time())
     assert "`rolling_horizon` on the synthetic rows" in text
-    lines = [line for line in text.splitlines() if line.startswith(("| England", "| plain"))]
-    assert "| optimal (first plan: lp_neighbourhood) |" in lines[0]
-    assert "| optimal |" in lines[1]
+    lines = [line for line in text.splitlines() if line.startswith(("| England", "| plain", "| unbounded"))]
+    assert "| optimal (first plan: lp_neighbourhood) | 0.100% | 0.200% |" in lines[0]
+    assert "| optimal | 0.100% | 0.200% |" in lines[1]
+    # a bound at or below zero (gap 100% or more, the 200 x 300 x 10 x 8 row on every arc): no bound
+    assert "| no bound (827.195%) | no bound (100.000%) |" in lines[2]
 
 
 def test_englands_seeds_are_summarised_by_their_median():
