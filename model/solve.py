@@ -334,8 +334,8 @@ CROSSED = {True: "then the crossover with the LP relaxation",
            None: "the LP relaxation's rounding, nothing to cross"}
 
 
-def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarray | None = None,
-                hubs: dict[str, str] | None = None, say: Callable[[str], None] = print
+def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarray | None,
+                hubs: dict[str, str] | None, say: Callable[[str], None]
                 ) -> tuple[np.ndarray | None, FirstPlan | None]:
     """A plan from `options.first_plan` for a MIP that has no start: (column values or None, its
     account), or (None, None) when the option is `highs` or the model has no integer column.
@@ -375,7 +375,7 @@ def _first_plan(compiled: Compiled, options: SolverConfig, relaxation: np.ndarra
 
 
 def _hub_search(compiled: Compiled, options: SolverConfig, values: np.ndarray, first: FirstPlan,
-                hubs: dict[str, str], say: Callable[[str], None] = print) -> tuple[np.ndarray, FirstPlan]:
+                hubs: dict[str, str], say: Callable[[str], None]) -> tuple[np.ndarray, FirstPlan]:
     """`hub_search` on a heuristic's plan within `options.hub_search` of the time limit (and at most
     `BUDGET_SHARE` of what the heuristic left)."""
     limit = float(options.time_limit)

@@ -275,10 +275,12 @@ def test_the_rolling_horizon_after_pricing_floors_wards_only_then_crosses():
     compiled = compile_model(build_early_or_late())
     relaxation = np.array([{"build[2020]": 1.0, "build[2021]": 0.0}.get(c.name, np.nan)
                            for c in compiled.columns])
-    _values, first = _first_plan(compiled, ROLLING, relaxation)
+    said: list[str] = []
+    _values, first = _first_plan(compiled, ROLLING, relaxation, None, said.append)
     years = [s for s in first.steps if "year" in s]
     assert len(years) == 2 and years[-1]["objective"] == pytest.approx(8.0)
     assert first.steps[-1]["stage"] == "between plans" and first.objective == pytest.approx(5.0)
+    assert said[0].startswith("the rolling horizon over 2 years: a plan of 8 in") and len(said) == 2
 
 
 def test_a_step_gets_its_share_past_the_time_already_spent():
