@@ -174,15 +174,20 @@ def lagrangian_bound(data, blocks: list[Block], duals: RowDuals, in_model: set[A
 
     `value` is the restricted LP's optimum and `duals` its row duals. Relax every row with these
     duals (Lagrange): the restricted LP's own columns contribute `value` (the duals are optimal
-    for them), and a left-out column ``place[f,s,v,t]`` contributes
-    $\min_{0 \le x \le u} \bar c\,x = \min(0, \bar c)\,u$, where
-    $u_{s,v} = b_v o_v \overline{W}_s$ (``max_wards`` times beds per ward at target occupancy)
-    bounds every placement at site s in any feasible plan (``ward_capacity``). So
+    for them). The left-out columns ``place[f,s,v,t]`` into one site, service and year place
+    together at most $u_{s,v} = b_v o_v \overline{W}_s$ (``max_wards`` times beds per ward at
+    target occupancy) in any feasible plan (``ward_capacity``; the site's other placements are
+    not negative). Kept as a constraint of the relaxed problem, it makes them contribute
+    $\min\{\sum_f \bar c_f x_f : x \ge 0,\ \sum_f x_f \le u\} = u \min(0, \min_f \bar c_f)$: the
+    site's capacity spent on its most negative arc alone. So
 
     .. math::
 
-        L = z^{LP}_{ARCS} + \sum_{(f,s,v) \notin ARCS,\,t} \min(0, \bar c_{f,s,v,t})\, u_{s,v}
-            \;\le\; z^{LP}_{all} \;\le\; z^{MIP}_{all}.
+        L = z^{LP}_{ARCS} + \sum_{s,v,t} u_{s,v} \min\Big(0, \min_{f:\,(f,s,v) \notin ARCS}
+            \bar c_{f,s,v,t}\Big) \;\le\; z^{LP}_{all} \;\le\; z^{MIP}_{all}.
+
+    (Each left-out column bounded by $u$ on its own, as until 2026-12-07, counts a site's
+    capacity once for every footprint that prices in there: valid, but weaker.)
 
     It holds after any round of pricing, converged or not; when no left-out arc has a negative
     reduced cost it is $z^{LP}_{ARCS}$ itself (Farley's bound in column generation).
@@ -194,8 +199,8 @@ def lagrangian_bound(data, blocks: list[Block], duals: RowDuals, in_model: set[A
 
     .. math::
 
-        L_{plan} = z^{fixed}_{ARCS} + \sum_{(f,s,v) \notin ARCS,\,t} \min(0, \bar c_{f,s,v,t})\,
-            b_v o_v\, wards_{s,v,t} \;\le\; z^{fixed}_{all}:
+        L_{plan} = z^{fixed}_{ARCS} + \sum_{s,v,t} b_v o_v\, wards_{s,v,t}
+            \min\Big(0, \min_{f:\,(f,s,v) \notin ARCS} \bar c_{f,s,v,t}\Big) \;\le\; z^{fixed}_{all}:
 
     how much the plan's placements could still gain from the arcs left out."""
     max_wards = data.site["max_wards"]
@@ -209,6 +214,6 @@ def lagrangian_bound(data, blocks: list[Block], duals: RowDuals, in_model: set[A
         for t in data.years:
             beds = most if wards is None else \
                 per_ward * np.array([wards.get((s, block.service, t), 0.0) for s in block.sites])
-            upper = np.where(candidates, beds[None, :], 0.0)
-            total += float((np.minimum(reduced_costs(data, block, t, duals), 0.0) * upper).sum())
+            gains = np.where(candidates, np.minimum(reduced_costs(data, block, t, duals), 0.0), 0.0)
+            total += float((gains.min(axis=0) * beds).sum())  # each site's beds on its best arc
     return total

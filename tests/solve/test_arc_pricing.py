@@ -85,6 +85,61 @@ def test_far_arc_priced_in_when_nearest_site_is_full(tmp_path):
     assert [r["bound_all_arcs"] for r in report["rounds"][:2]] == pytest.approx([300_000, 900_000])
 
 
+def two_far_footprints(fg_need: float = 0) -> Tiny:
+    """far_arc with a second footprint F2 in hub H (about 13 km east of F) and its own full unit
+    A2 (one ward, no room), needing 15 beds too: on nearest:1 F and F2 each leave 5 beds unmet,
+    and both price in an arc to B, the same site. FG needs `fg_need` beds (its arc is FG->B)."""
+    tiny = far_arc()
+    tiny.footprints.append({"footprint": "F2", "name": "Footprint F2", "hub": "H", "lat": 53.0,
+                            "lon": -1.3})
+    tiny.site("A2", "F2", wards={"med": 1}, lon=-1.3, max_wards=1).need("F2", "med", 15)
+    if fg_need:
+        tiny.need("FG", "med", fg_need)
+    tiny.config["solver"]["arcs"] = "nearest:1"
+    return tiny
+
+
+def test_two_arcs_into_one_site_share_its_beds_in_the_bound():
+    """Both left-out arcs lead to B (one ward of 10 beds at most), so together they place at most
+    10 beds there: the bound spends B's 10 beds on one arc, not on each.
+
+    First relaxation (nearest:1), a year: A and A2 full (2 x 200,000), 10 beds unmet (400,000):
+    800,000, 2,400,000 over 3 years. F->B and F2->B each have reduced cost 10,000 - 40,000 =
+    -30,000 (B has no capacity row yet). The bound: 2,400,000 - 3 x 30,000 x 10 = 1,500,000
+    (counting B's beds once per arc it would be 2,400,000 - 2 x 900,000 = 600,000). The second
+    round, both arcs in, prices nothing: B's ward holds 5 of F's and 5 of F2's beds at 20,000 a
+    bed (10,000 + a tenth of the ward), 600,000 a year, 1,800,000, which the first bound is below."""
+    tiny = two_far_footprints()
+    formulation, outcome, report = solve_priced(tiny.inputs(), EXACT.model_copy(update={"arcs": "nearest:1"}))
+    lp_rounds = [r["bound_all_arcs"] for r in report.rounds if r["phase"] == "lp"]
+    assert lp_rounds == pytest.approx([1_500_000, 1_800_000])
+    assert outcome.objective == pytest.approx(1_800_000) and report.arcs_final == 4
+
+
+def test_two_arcs_into_one_site_share_its_beds_in_the_plans_gain(monkeypatch):
+    """The plan's gain, left unpriced (no relaxation priced, no second MIP), FG needing 5 beds so
+    that B keeps its ward: a year, A and A2 full (400,000), 10 beds unmet (400,000), B's ward with
+    FG's 5 (150,000): 950,000, 2,850,000. F->B and F2->B each price at -30,000 (B not full), and
+    B has 5 spare beds of its 10: the bound spends B's 10 beds once, 3 x 30,000 x 10 = 900,000
+    (31.579% of the plan; 1,800,000 counting them per arc). The truth: B's 5 spare beds take 5
+    unmet, 3 x 30,000 x 5 = 450,000 (2,400,000 with the plan's decisions fixed, every arc)."""
+    import model.arc_pricing as arc_pricing
+
+    monkeypatch.setattr(arc_pricing, "LP_SHARE", 0.0)
+    monkeypatch.setattr(arc_pricing, "room_for_another_mip", lambda *_args: False)
+    tiny = two_far_footprints(fg_need=5)
+    everywhere_data = tiny.copy()
+    everywhere_data.config["solver"]["arcs"] = "all"
+    everywhere = formulate(everywhere_data.inputs()).model
+    formulation, outcome, report = solve_priced(tiny.inputs(), EXACT.model_copy(update={"arcs": "nearest:1"}))
+    assert outcome.objective == pytest.approx(2_850_000)
+    assert report.plan_gain_bound == pytest.approx(900_000) and not report.plan_priced
+    for var, value in start_map(everywhere, named_start(formulation.model)).items():
+        var.fix(value)
+    assert solve(everywhere, EXACT).objective == pytest.approx(2_400_000)
+    assert "by at most £900,000 (31.579% of it" in " ".join(report.statements())
+
+
 def test_the_neighbourhood_starts_from_the_pricings_relaxation(tmp_path):
     """With `first_plan: lp_neighbourhood` the MIP's first plan is sought around the last LP
     relaxation the pricing solved (its ward counts carried over by name to the model with the
