@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 # the candidate starts' checks share this part of the solve's time limit: each is one LP, and a
 # start that takes longer to check than this would leave the MIP too little of its own
 CHECK_SHARE = 0.1
-CHECK_TIME = "a tenth of the limit"  # CHECK_SHARE in the words of the messages
+CHECK_TIME = f"{CHECK_SHARE:.0%} of the limit"  # CHECK_SHARE in the words of the messages
 
 
 @dataclass

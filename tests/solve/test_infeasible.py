@@ -194,6 +194,6 @@ def test_no_solution_says_how_many_starts_were_not_checked(tmp_path):
                                  starts_unchecked=unchecked)
         with pytest.raises(NoSolutionError) as err:
             _raise_for_status(result)
-        unchecked_said = "2 start(s) not checked: the checks' time (a tenth of the limit) ran out"
+        unchecked_said = "2 start(s) not checked: the checks' time (10% of the limit) ran out"
         assert (unchecked_said in str(err.value)) is said
         assert "termination: timeLimit" in str(err.value)

@@ -171,4 +171,4 @@ def test_a_variant_whose_start_checks_ran_out_of_time_says_so(tmp_path):
     result.outcome = replace(result.outcome, start_used=False, starts_unchecked=2)
     record = _solved_record(result)
     assert record["start_used"] is False
-    assert record["reason"] == "2 start(s) not checked: the checks' time (a tenth of the limit) ran out"
+    assert record["reason"] == "2 start(s) not checked: the checks' time (10% of the limit) ran out"
