@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from model.data import load_scenario
@@ -202,21 +202,31 @@ cell_values = st.one_of(
 @st.composite
 def table_edit(draw):
     name = draw(st.sampled_from(TABLE_FILES))
-    lines = (DEMO / name).read_text(encoding="utf-8").splitlines()
+    lines = _lines(DEMO / name)
     row = draw(st.integers(0, len(lines) - 1))
     fields = lines[row].split(",")
     col = draw(st.integers(0, len(fields) - 1))
     return name, row, col, draw(cell_values)
 
 
+def _lines(path: Path) -> list[str]:
+    """A CSV file's lines as its reader sees them: split at newlines only. (``splitlines`` also
+    splits at characters such as U+001E that an edit may write into a cell, after which a row's
+    fields no longer line up with the edits drawn for it.)"""
+    return path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(table_edit(), min_size=1, max_size=3))
+# a record separator in a header cell, then a second edit on the same row: drawn once, and the
+# test's own line splitting failed (IndexError) before the scenario was read
+@example(edits=[("footprints.csv", 0, 0, "\x1e"), ("footprints.csv", 0, 1, "")])
 def test_random_edits_end_cleanly(tmp_path_factory, edits):
     folder = tmp_path_factory.mktemp("mutant")
     shutil.rmtree(folder)
     shutil.copytree(DEMO, folder)
     for name, row, col, value in edits:
-        lines = (folder / name).read_text(encoding="utf-8").splitlines()
+        lines = _lines(folder / name)
         fields = lines[row].split(",")
         fields[col] = value.replace(",", ";").replace("\n", " ").replace("\r", " ").replace('"', "'")
         lines[row] = ",".join(fields)
