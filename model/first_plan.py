@@ -104,6 +104,11 @@ CROSSOVER_TIME_SHARE = 0.1
 # the hub search's MIPs stop at this share of the solve's gap, as the crossover's (a hub's
 # optimum, not the first plan within the solve's gap of its bound)
 HUB_GAP_SHARE = 0.1
+# The box's own HiGHS options, where the solve's `solver.options` do not set them. Feasibility
+# jump spends the box's first seconds on a quick plan far from the relaxation; the box is there
+# for the plan HiGHS's sub-MIP finds near it after the root (England's box, HiGHS seeds 0-4: the
+# same plans, 1.3-6.4 s sooner each; docs/performance.md).
+BOX_OPTIONS = {"mip_heuristic_run_feasibility_jump": False}
 NEVER = np.iinfo(np.int64).max  # the step of a column in no row
 # HiGHS's objective and the cost of the columns it returns differ by more than this (relative):
 # not rounding noise (an integer 1e-6 off, times a site's fixed cost, is about 1e-8 of a plan)
@@ -436,6 +441,9 @@ def lp_neighbourhood(lp: highspy.HighsLp, wards: np.ndarray, time_limit: float, 
     h.changeColsIntegrality(len(every), every, integrality)
     h.changeColsBounds(len(every), every, lower, upper)
     h.setOptionValue("mip_rel_gap", float(gap))
+    for key, value in BOX_OPTIONS.items():
+        if key not in (options or {}):
+            h.setOptionValue(key, value)
     box_start = time.perf_counter()
     run_within(h, max(1.0, budget - (time.perf_counter() - start)))
     steps.append({"stage": "neighbourhood", **_step(h, box_start)})

@@ -486,6 +486,27 @@ def test_the_neighbourhood_worked_by_hand():
     assert plan.method == "lp_neighbourhood" and plan.objective == pytest.approx(25.0)
 
 
+@pytest.mark.parametrize(("options", "jump"),
+                         [(None, False), ({"mip_heuristic_run_feasibility_jump": True}, True)])
+def test_the_box_runs_without_feasibility_jump_unless_the_scenario_asks(monkeypatch, options, jump):
+    """The box's MIP has HiGHS's feasibility jump off (`BOX_OPTIONS`), unless `solver.options`
+    set it; the plan is the hand-worked one either way (25)."""
+    import model.first_plan as first_plan
+
+    made = []
+
+    def recorded(threads, options=None):
+        made.append(quiet(threads, options))
+        return made[-1]
+
+    quiet = first_plan.quiet_highs
+    monkeypatch.setattr(first_plan, "quiet_highs", recorded)
+    compiled = compile_model(build_two_sites())
+    _values, plan = lp_neighbourhood(compiled.lp, ward_columns(compiled.columns), 30, 1, 0.0, options=options)
+    assert plan.objective == pytest.approx(25.0)
+    assert [h.getOptionValue("mip_heuristic_run_feasibility_jump")[1] for h in made] == [jump]
+
+
 def test_the_neighbourhood_of_a_given_relaxation():
     """A relaxation solved already (as the arc pricing's) is not solved again. Given the LP's own
     (wards[A] = 1.5, wards[B] = 0), the same box and plan, 25. Given wards[A] = 0, wards[B] =
