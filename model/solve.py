@@ -53,6 +53,11 @@ log = logging.getLogger(__name__)
 # the candidate starts' checks share this part of the solve's time limit: each is one LP, and a
 # start that takes longer to check than this would leave the MIP too little of its own
 CHECK_SHARE = 0.1
+# HiGHS options for a MIP handed a feasible start (a first plan, a sweep variant's checked start),
+# where the solve's `solver.options` do not set them: feasibility jump only looks for a first
+# plan, which the MIP has (England's MIP from the box's plan, HiGHS seeds 0-4: the same results,
+# 0.3-0.6 s sooner each; docs/performance.md).
+FEASIBLE_START_OPTIONS = {"mip_heuristic_run_feasibility_jump": False}
 CHECK_TIME = f"{CHECK_SHARE:.0%} of the limit"  # CHECK_SHARE in the words of the messages
 
 
@@ -295,6 +300,9 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             solution.col_value = completed
             solution.value_valid = True
             h.setSolution(solution)
+            for key, value in FEASIBLE_START_OPTIONS.items():
+                if key not in options.options:
+                    h.setOptionValue(key, value)
         elif mip_start and not isinstance(mip_start, list):  # one start: HiGHS checks it
             cols, vals = _start_columns(compiled, mip_start)
             h.setSolution(len(cols), cols, vals)

@@ -507,6 +507,22 @@ def test_the_box_runs_without_feasibility_jump_unless_the_scenario_asks(monkeypa
     assert [h.getOptionValue("mip_heuristic_run_feasibility_jump")[1] for h in made] == [jump]
 
 
+@pytest.mark.parametrize(("config", "jump"), [
+    (NEIGHBOURHOOD, False),  # a feasible start: feasibility jump off
+    (NEIGHBOURHOOD.model_copy(update={"options": {"mip_heuristic_run_feasibility_jump": True}}), True),
+    (HIGHS, True),  # no start: HiGHS's own
+])
+def test_a_mip_with_a_feasible_start_runs_without_feasibility_jump(config, jump):
+    """`FEASIBLE_START_OPTIONS`: the MIP after a first plan has feasibility jump off unless the
+    scenario's `solver.options` set it; without a start HiGHS keeps its own. The optimum is 22
+    in every case (wards (0, 2): test_the_neighbourhood_of_a_given_relaxation)."""
+    from model.solve import run_compiled
+
+    outcome, h = run_compiled(compile_model(build_two_sites()), config)
+    assert outcome.objective == pytest.approx(22.0)
+    assert h.getOptionValue("mip_heuristic_run_feasibility_jump")[1] is jump
+
+
 def test_the_neighbourhood_of_a_given_relaxation():
     """A relaxation solved already (as the arc pricing's) is not solved again. Given the LP's own
     (wards[A] = 1.5, wards[B] = 0), the same box and plan, 25. Given wards[A] = 0, wards[B] =
