@@ -107,8 +107,10 @@ HUB_GAP_SHARE = 0.1
 # The box's own HiGHS options, where the solve's `solver.options` do not set them. Feasibility
 # jump spends the box's first seconds on a quick plan far from the relaxation; the box is there
 # for the plan HiGHS's sub-MIP finds near it after the root (England's box, HiGHS seeds 0-4: the
-# same plans, 1.3-6.4 s sooner each; docs/performance.md).
-BOX_OPTIONS = {"mip_heuristic_run_feasibility_jump": False}
+# same plans, 1.3-6.4 s sooner each). A restart presolves the box again once its root has fixed
+# many columns, which the box's bounds have mostly done already (with it off as well: the same
+# plans, 0.9-2.7 s sooner each; docs/performance.md).
+BOX_OPTIONS = {"mip_heuristic_run_feasibility_jump": False, "mip_allow_restart": False}
 NEVER = np.iinfo(np.int64).max  # the step of a column in no row
 # HiGHS's objective and the cost of the columns it returns differ by more than this (relative):
 # not rounding noise (an integer 1e-6 off, times a site's fixed cost, is about 1e-8 of a plan)

@@ -489,8 +489,8 @@ def test_the_neighbourhood_worked_by_hand():
 @pytest.mark.parametrize(("options", "jump"),
                          [(None, False), ({"mip_heuristic_run_feasibility_jump": True}, True)])
 def test_the_box_runs_without_feasibility_jump_unless_the_scenario_asks(monkeypatch, options, jump):
-    """The box's MIP has HiGHS's feasibility jump off (`BOX_OPTIONS`), unless `solver.options`
-    set it; the plan is the hand-worked one either way (25)."""
+    """The box's MIP has HiGHS's feasibility jump and restarts off (`BOX_OPTIONS`), each unless
+    `solver.options` set it; the plan is the hand-worked one either way (25)."""
     import model.first_plan as first_plan
 
     made = []
@@ -505,6 +505,7 @@ def test_the_box_runs_without_feasibility_jump_unless_the_scenario_asks(monkeypa
     _values, plan = lp_neighbourhood(compiled.lp, ward_columns(compiled.columns), 30, 1, 0.0, options=options)
     assert plan.objective == pytest.approx(25.0)
     assert [h.getOptionValue("mip_heuristic_run_feasibility_jump")[1] for h in made] == [jump]
+    assert [h.getOptionValue("mip_allow_restart")[1] for h in made] == [False]
 
 
 @pytest.mark.parametrize(("config", "jump"), [
