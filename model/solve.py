@@ -53,12 +53,12 @@ log = logging.getLogger(__name__)
 # the candidate starts' checks share this part of the solve's time limit: each is one LP, and a
 # start that takes longer to check than this would leave the MIP too little of its own
 CHECK_SHARE = 0.1
+CHECK_TIME = f"{CHECK_SHARE:.0%} of the limit"  # CHECK_SHARE in the words of the messages
 # HiGHS options for a MIP handed a feasible start (a first plan, a sweep variant's checked start),
 # where the solve's `solver.options` do not set them: feasibility jump only looks for a first
 # plan, which the MIP has (England's MIP from the box's plan, HiGHS seeds 0-4: the same results,
 # 0.3-0.6 s sooner each; docs/performance.md).
 FEASIBLE_START_OPTIONS = {"mip_heuristic_run_feasibility_jump": False}
-CHECK_TIME = f"{CHECK_SHARE:.0%} of the limit"  # CHECK_SHARE in the words of the messages
 
 
 @dataclass

@@ -320,8 +320,9 @@ def _pct(value) -> str:
 
 
 def _gap(value) -> str:
-    """A proven gap; one of 100% or more says its bound is at or below zero (a plan costs more than
-    nothing), which is HiGHS's trivial bound from the columns' bounds: no bound worth the name."""
+    """A proven gap; one of 100% or more says its bound is at or below zero (or, for the part
+    decisions can change, at or below the cost none can avoid): no bound worth the name, as
+    HiGHS's trivial one from the columns' bounds before its root LP is solved."""
     if value is not None and value >= 1.0:
         return f"no bound ({_pct(value)})"
     return _pct(value)
@@ -440,8 +441,10 @@ def render(info: dict, orlib: list[dict], spopt: dict[str, dict], scale: list[di
             f"service besides the inpatient ones, 400 km placement limit), solved by `solve_scenario` "
             f"with a {args.time_limit:g} s limit and a {args.mip_gap:g} relative gap target on "
             f"{args.threads} threads. Gap = proven relative gap at the end (of the whole objective / of "
-            f"the part decisions can change); *no bound* = a gap of 100% or more, the bound at or "
-            f"below zero: HiGHS's trivial one, its root LP not solved in the time. *Load s* = reading "
+            f"the part decisions can change); *no bound* = a gap of 100% or more: the bound at or "
+            f"below zero (for the controllable part, at or below the cost no decision can avoid), so "
+            f"it says nothing; HiGHS's trivial bound is such, its root LP not solved in the time. "
+            f"*Load s* = reading "
             f"and checking the tables, distances and "
             f"the pre-solve checks; *results s* = extracting results and KPIs; *ours s* = the whole "
             f"run; *HiGHS alone s* = the MPS file solved by highspy with the same options (both stop "
