@@ -149,6 +149,13 @@ def quiet_highs(threads: int, options: dict | None = None) -> highspy.Highs:
     return h
 
 
+def set_defaults(h: highspy.Highs, defaults: dict, options: dict | None) -> None:
+    """`defaults` set on `h`, each unless the solve's own `options` (`solver.options`) set it."""
+    for key, value in defaults.items():
+        if key not in (options or {}):
+            h.setOptionValue(key, value)
+
+
 def column_years(columns: list) -> np.ndarray:
     """The year of each column (the last index of its variable when that is an int), else -1."""
     years = np.full(len(columns), -1, dtype=np.int64)
@@ -443,9 +450,7 @@ def lp_neighbourhood(lp: highspy.HighsLp, wards: np.ndarray, time_limit: float, 
     h.changeColsIntegrality(len(every), every, integrality)
     h.changeColsBounds(len(every), every, lower, upper)
     h.setOptionValue("mip_rel_gap", float(gap))
-    for key, value in BOX_OPTIONS.items():
-        if key not in (options or {}):
-            h.setOptionValue(key, value)
+    set_defaults(h, BOX_OPTIONS, options)
     box_start = time.perf_counter()
     run_within(h, max(1.0, budget - (time.perf_counter() - start)))
     steps.append({"stage": "neighbourhood", **_step(h, box_start)})

@@ -41,6 +41,7 @@ from model.first_plan import (
     relaxation_crossover,
     rolling_horizon,
     rounding_parents,
+    set_defaults,
     ward_columns,
     ward_sites,
     widening,
@@ -300,9 +301,7 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
             solution.col_value = completed
             solution.value_valid = True
             h.setSolution(solution)
-            for key, value in FEASIBLE_START_OPTIONS.items():
-                if key not in options.options:
-                    h.setOptionValue(key, value)
+            set_defaults(h, FEASIBLE_START_OPTIONS, options.options)
         elif mip_start and not isinstance(mip_start, list):  # one start: HiGHS checks it
             cols, vals = _start_columns(compiled, mip_start)
             h.setSolution(len(cols), cols, vals)
