@@ -21,7 +21,7 @@ from model.arc_pricing import ArcReport, hubs_of, solve_priced
 from model.data import ScenarioData, load_scenario, revalidate
 from model.diagnosis import elastic_diagnosis, render_diagnosis, summary_line
 from model.errors import InfeasibleError, NoSolutionError, OutputError, Problem, ScenarioError
-from model.formulation import formulate, model_size, presolve_checks
+from model.formulation import formulate, integer_start, model_size, presolve_checks
 from model.gc_pause import older_objects_frozen
 from model.gis import write_gis_outputs
 from model.inputs import ModelInputs, build_inputs
@@ -39,7 +39,7 @@ from model.results import Solution, decisions, extract, kpis
 from model.run_files import descriptions as run_file_descriptions
 from model.run_files import expected_files
 from model.run_files import tables as run_tables
-from model.saving import baseline_and_steps, breakdown
+from model.saving import KnownPlan, baseline_and_steps, breakdown
 from model.solve import SolveOutcome, solve, solver_version
 from model.summary import render_summary
 from model.vocabulary import SolveStatus
@@ -265,6 +265,8 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
         return result
     say("extracting results")
     result.solution = extract(m, inputs)
+    # taken before the pricing's and the baseline's re-solves overwrite the model's values
+    recommended = KnownPlan(integer_start(m), outcome.objective) if with_baseline and with_levers else None
     terms = result.solution.objective_terms
     manifest["objective_terms"] = terms
     manifest["unavoidable_gbp"] = unavoidable_cost(inputs)
@@ -278,7 +280,8 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
         manifest["prices"] = prices.where(prices.notna(), None).to_dict(orient="records")
     if with_baseline:
         result.baseline, base_outcome, steps = baseline_and_steps(
-            formulation, scenario.config.solver, levers=with_levers, stream=stream, say=say)
+            formulation, scenario.config.solver, levers=with_levers, stream=stream, say=say,
+            recommended=recommended)
         result.baseline_outcome = base_outcome
         manifest["baseline"] = {"status": base_outcome.status, "seconds": base_outcome.seconds,
                                 "gap_abs_gbp": base_outcome.gap_abs,

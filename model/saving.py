@@ -4,12 +4,20 @@ The do-nothing baseline keeps today's estate (no ward built, converted or remove
 opened or closed, no community place added), optimises only where patients are placed (so
 re-placement is in every step, the baseline included) and lifts the planning rules that today's
 estate may break (in-hub share, site counts, pace-of-change limits). From there the levers are
-switched on in the order of ``model.builder.LEVERS``, each step re-solved with the levers before
+switched on in the order of ``model.formulation.LEVERS``, each step re-solved with the levers before
 it still on; the last step switches the planning rules back on, which gives the recommended
 plan. Each step's saving is the fall in the objective it brings, so the steps add up to the
 whole saving exactly (a telescoping sum); a step whose saving is smaller than the two solves'
 proven gaps is marked as not distinguishable from zero. The order matters where levers
 interact (a conversion and a new build can fill the same gap): the table says the order.
+
+Each step starts from the plan of the step before, which stays feasible as a lever is freed.
+The last lever's step frees every lever with the rules still lifted, so the recommended plan
+(every lever, every rule) is feasible there too; it is offered beside the step before's plan,
+the cheaper first. Without it that step had only a plan without the last lever to start from
+and proved its gap only after HiGHS's own search found a plan near the recommended one. From the
+recommended plan it can no longer end dearer than that plan, so switching the rules on never
+shows a saving.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pyomo.environ as pyo
+from pyomo.common.collections import ComponentMap
 
 from model.config import SolverConfig
 from model.formulation import LEVER_LABELS, LEVERS, Formulation, integer_start, restrict
@@ -40,15 +49,35 @@ def _terms(m: pyo.ConcreteModel) -> dict[str, float]:
     return {k: float(pyo.value(m.objective_terms[k])) for k in m.objective_terms}
 
 
+@dataclass
+class KnownPlan:
+    """A plan already solved: its integer values (a MIP start) and its objective."""
+
+    start: ComponentMap
+    objective: float
+
+
+def last_step_starts(previous: KnownPlan, recommended: KnownPlan | None) -> ComponentMap | list[ComponentMap]:
+    """The starts offered to the last lever's step: the step before's plan alone, or with the
+    `recommended` plan, the cheaper first (`solve` starts from the first feasible one; both are
+    feasible there, so the cheaper wins and the other is the fallback)."""
+    if recommended is None:
+        return previous.start
+    ranked = sorted((previous, recommended), key=lambda plan: plan.objective)
+    return [plan.start for plan in ranked]
+
+
 def baseline_and_steps(formulation: Formulation, options: SolverConfig,
                        levers: bool = True, stream=None,
                        say: Callable[[str], None] = lambda _m: None,
+                       recommended: KnownPlan | None = None,
                        ) -> tuple[Solution | None, SolveOutcome, list[Step]]:
     """Solve the do-nothing baseline (extracted as a Solution) and, if `levers`, each lever step.
 
-    The model must hold the recommended plan's solution; its values are overwritten (extract the
-    recommended plan first). Returns the baseline solution (None if it found none), its outcome,
-    and the steps (the baseline first; the "rules" step is added by `breakdown`).
+    The model's values are overwritten (extract the recommended plan first). `recommended` (the
+    recommended plan, taken before anything else re-solved the model) is a start for the last
+    lever's step. Returns the baseline solution (None if it found none), its outcome, and the
+    steps (the baseline first; the "rules" step is added by `breakdown`).
     """
     m, data = formulation.model, formulation.data
     say("evaluating the do-nothing baseline")
@@ -64,6 +93,8 @@ def baseline_and_steps(formulation: Formulation, options: SolverConfig,
     for k, lever in enumerate(LEVERS, start=1):
         say(f"saving breakdown: + {LEVER_LABELS[lever]}")
         start = integer_start(m)  # the previous step's plan is feasible here: fewer fixings
+        if k == len(LEVERS):
+            start = last_step_starts(KnownPlan(start, steps[-1].outcome.objective), recommended)
         undo = restrict(formulation, LEVERS[:k])
         step = solve(m, options, stream=stream, mip_start=start)
         undo()

@@ -1,0 +1,62 @@
+"""The saving breakdown's starts: the last lever's step is offered the recommended plan beside the
+step before's plan, the cheaper first (model/saving.py)."""
+
+from __future__ import annotations
+
+import pytest
+from pyomo.common.collections import ComponentMap
+
+import model.saving as saving
+from model.formulation import LEVERS
+from model.saving import KnownPlan, last_step_starts
+from tests.formulation.test_families import falling_demand
+
+
+def _plan(objective: float) -> KnownPlan:
+    return KnownPlan(ComponentMap(), objective)
+
+
+def test_the_cheaper_plan_is_offered_first():
+    previous, recommended = _plan(120.0), _plan(100.0)
+    assert last_step_starts(previous, recommended) == [recommended.start, previous.start]
+    previous, recommended = _plan(90.0), _plan(100.0)
+    assert last_step_starts(previous, recommended) == [previous.start, recommended.start]
+    # without a recommended plan (a caller that has none) the step before's plan alone, as before
+    assert last_step_starts(previous, None) is previous.start
+
+
+def _named(start):
+    """A start's values by variable name, read while its model is alive."""
+    if isinstance(start, list):
+        return [_named(s) for s in start]
+    return None if start is None else {var.name: value for var, value in start.items()}
+
+
+def test_the_last_lever_step_is_offered_the_recommended_plan(tmp_path, monkeypatch):
+    """falling_demand with B kept by a fixed decision (a lock, lifted in the breakdown's steps).
+    Need falls from 40 to 20 beds, so one 2-ward unit is enough from 2021. Every step from
+    `removals` on closes B, the dearer unit, in 2021; the recommended plan must keep B, so it
+    closes A instead and pays B's cost factor of 1.2 on 2 wards x 100k and 20 beds x 10k:
+    0.2 x 400k = 80k a year, 160k for 2021-2022. So at the last lever's step the step before's
+    plan (B closed) is the cheaper and comes first, the recommended plan (A closed) second, and
+    switching the rules and locks on saves -160k: a cost, never a saving."""
+    from model.run import solve_scenario
+
+    calls: list = []
+    real_solve = saving.solve
+
+    def recording_solve(m, options, **kwargs):
+        calls.append(_named(kwargs.get("mip_start")))
+        return real_solve(m, options, **kwargs)
+
+    monkeypatch.setattr(saving, "solve", recording_solve)
+    tiny = falling_demand().lock("keepB", "B", "keep")
+    result = solve_scenario(tiny.write(tmp_path / "s"), runs_root=None, baseline=True, levers=True,
+                            price=False)
+    assert len(calls) == 1 + len(LEVERS)  # the do-nothing baseline, then one step a lever
+    assert calls[0] is None and all(isinstance(c, dict) for c in calls[1:-1])
+    first, second = calls[-1]
+    open_in_2021 = [[plan[f"operate[{site},2021]"] for site in "AB"] for plan in (first, second)]
+    assert open_in_2021 == [[1, 0], [0, 1]]  # the step before's plan, then the recommended one
+    rules = result.saving.set_index("lever").loc["rules"]
+    assert rules["saving_gbp"] == pytest.approx(-160_000, abs=1.0)
