@@ -124,7 +124,8 @@ SEARCH_OPTIONS = frozenset({
     "mip_pscost_minreliable", "mip_min_cliquetable_entries_for_parallelism", "objective_bound",
     "objective_target", "mip_max_start_nodes", "mip_heuristic_run_rins",
     "mip_heuristic_run_rens", "mip_heuristic_run_root_reduced_cost", "mip_heuristic_run_zi_round",
-    "mip_heuristic_run_shifting", "mip_allow_restart", "mip_root_presolve_only", "presolve_rule_off",
+    "mip_heuristic_run_shifting", "mip_heuristic_run_feasibility_jump", "mip_allow_restart",
+    "mip_root_presolve_only", "presolve_rule_off",
     "mip_lp_solver", "mip_ipm_solver",
 })
 OWN_OPTIONS = {"time_limit": "time_limit", "mip_rel_gap": "mip_gap", "threads": "threads"}

@@ -510,7 +510,9 @@ def test_the_box_runs_without_feasibility_jump_unless_the_scenario_asks(monkeypa
 
 @pytest.mark.parametrize(("config", "jump"), [
     (NEIGHBOURHOOD, False),  # a feasible start: feasibility jump off
-    (NEIGHBOURHOOD.model_copy(update={"options": {"mip_heuristic_run_feasibility_jump": True}}), True),
+    # through the scenario's own validation, as a scenario.yaml would set it
+    (SolverConfig.model_validate({**NEIGHBOURHOOD.model_dump(),
+                                  "options": {"mip_heuristic_run_feasibility_jump": True}}), True),
     (HIGHS, True),  # no start: HiGHS's own
 ])
 def test_a_mip_with_a_feasible_start_runs_without_feasibility_jump(config, jump):
