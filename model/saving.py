@@ -15,9 +15,9 @@ Each step starts from the plan of the step before, which stays feasible as a lev
 The last lever's step frees every lever with the rules still lifted, so the recommended plan
 (every lever, every rule) is feasible there too; it is offered beside the step before's plan,
 the cheaper first. Without it that step had only a plan without the last lever to start from
-and proved its gap only after HiGHS's own search found a plan near the recommended one. From the
-recommended plan it can no longer end dearer than that plan, so switching the rules on never
-shows a saving.
+and proved its gap only after HiGHS's own search found a plan near the recommended one. Started
+from the cheaper of the two, it can no longer end dearer than the recommended plan, so switching
+the rules on never shows a saving.
 """
 
 from __future__ import annotations
