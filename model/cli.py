@@ -118,6 +118,10 @@ def solve(
     no_report: Annotated[bool, typer.Option(
         "--no-report", help="Skip report.html and report.pdf (bedplan report makes them later).")
     ] = False,
+    start_from: Annotated[str | None, typer.Option(
+        help="Start from an earlier run's plan: its run folder, its plan_start.json, or `last` "
+             "(this scenario's newest complete run). Checked first; not feasible: solved as without.")
+    ] = None,
 ) -> None:
     """Solve a scenario and write runs/<scenario>/<run-id>/ (with report.html and report.pdf)."""
     from model.run import solve_scenario
@@ -132,7 +136,8 @@ def solve(
         with _stages() as progress:
             result = solve_scenario(scenario, runs_dir, overrides, baseline=not no_baseline,
                                     levers=not no_breakdown, price=not no_price, workers=workers,
-                                    scheduler=scheduler, progress=progress, solver_stream=stream)
+                                    scheduler=scheduler, progress=progress, solver_stream=stream,
+                                    start_from=start_from)
     except BedplanError as exc:
         _fail(exc)
     _print_result(result)
@@ -276,6 +281,7 @@ def _check_flags(solver: dict) -> None:
 
 
 def _print_result(result) -> None:
+    from model.earlier_plan import start_statement
     from model.summary import _money, change_counts, headline
 
     outcome = result.outcome
@@ -317,6 +323,9 @@ def _print_result(result) -> None:
     build_seconds = result.manifest["build_seconds"]
     console.print(f"gap {gap:.4%} (£{outcome.gap_abs or 0:,.0f}); build {build_seconds:.1f}s, "
                   f"solve {outcome.seconds:.1f}s")
+    started = start_statement(outcome.earlier_plan)
+    if started:
+        console.print(started, highlight=False)
     if outcome.status == SolveStatus.FEASIBLE:
         err.print(f"[yellow]warning[/]: the solver stopped ({outcome.termination}) before proving "
                   f"optimality; the solution is within {gap:.3%} of the best bound.", soft_wrap=True)

@@ -26,11 +26,11 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.file
-        is_yaml = self.file.endswith((".yaml", ".yml"))
+        keyed = self.file.endswith((".yaml", ".yml", ".json"))  # lines and keys, not rows and columns
         if self.row is not None:
-            where += f", {'line' if is_yaml else 'row'} {self.row}"
+            where += f", {'line' if keyed else 'row'} {self.row}"
         if self.column:
-            where += f", {'key' if is_yaml else 'column'} '{self.column}'"
+            where += f", {'key' if keyed else 'column'} '{self.column}'"
         value = "" if self.value is None else f" (value: {_excerpt(self.value)})"
         return f"{where}: {self.rule}{value}"
 

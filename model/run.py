@@ -20,6 +20,14 @@ import pandas as pd
 from model.arc_pricing import ArcReport, hubs_of, solve_priced
 from model.data import ScenarioData, load_scenario, revalidate
 from model.diagnosis import elastic_diagnosis, render_diagnosis, summary_line
+from model.earlier_plan import (
+    PLAN_START,
+    plan_record,
+    read_earlier_plan,
+    resolve_start,
+    start_for,
+    write_plan,
+)
 from model.errors import InfeasibleError, NoSolutionError, OutputError, Problem, ScenarioError
 from model.formulation import formulate, integer_start, model_size, presolve_checks
 from model.gc_pause import older_objects_frozen
@@ -98,6 +106,7 @@ def solve_scenario(
     progress: Callable[[str], None] | None = None,
     solver_stream: Any = None,
     prepare: Callable[[Any], Any] | None = None,
+    start_from: str | Path | None = None,
 ) -> RunResult:
     """Solve a scenario and (unless `runs_root` is None) write its run folder.
 
@@ -134,6 +143,10 @@ def solve_scenario(
         ``prepare(formulation)``, if given, changes the model before it is solved (another
         objective, extra rows: the trade-off commands) and returns a MIP start for it (a
         ComponentMap) or None.
+    start_from
+        An earlier run's plan to start from (``model.earlier_plan``): a run folder, its
+        ``plan_start.json``, or ``"last"`` (the newest complete run of this scenario under
+        `runs_root`). Not with `prepare` or restricted arcs.
 
     Raises ScenarioError (invalid input, nothing written), InfeasibleError (the run folder holds
     the manifest, diagnosis.md and the solver log) or NoSolutionError (manifest and solver log).
@@ -148,17 +161,21 @@ def solve_scenario(
         log.warning(message)
     say("computing distances")
     inputs = build_inputs(scenario)
+    if start_from is not None and prepare is not None:
+        raise ValueError("start_from and prepare each give the solve its start: give one")
+    earlier = (read_earlier_plan(resolve_start(start_from, runs_root, scenario.config.name))
+               if start_from is not None else None)
     if runs_root is not None:
         check_writable(Path(runs_root) / scenario.config.name)
     say("checking capacity against the rules")
     findings = presolve_checks(inputs)
     m, formulation, size, build_seconds, start_values = None, None, {}, 0.0, None
-    restricted, arc_report = scenario.config.solver.arcs != "all", None
-    if restricted and prepare is not None:
+    restricted, arc_report, start_account = scenario.config.solver.arcs != "all", None, None
+    if restricted and (prepare is not None or earlier is not None):
         raise ScenarioError([Problem(str(scenario.input_files.get("scenario.yaml", "scenario.yaml")),
                                      None, "solver.arcs", scenario.config.solver.arcs,
-                                     "restricted arcs (nearest:K) are for bedplan solve only; use "
-                                     "`all` for the frontier and alternatives")])
+                                     "restricted arcs (nearest:K) are for bedplan solve without "
+                                     "--start-from; use `all` for a start, the frontier and alternatives")])
     if not findings and not restricted:
         say("building model")
         start = time.perf_counter()
@@ -167,6 +184,8 @@ def solve_scenario(
         build_seconds = time.perf_counter() - start
         if prepare is not None:
             start_values = prepare(formulation)
+        if earlier is not None:
+            start_values, start_account = start_for(m, earlier)
         size = model_size(m)
     run_id = new_run_id()
     with _optional_run_folder(runs_root, scenario.config.name, run_id) as folder:
@@ -190,6 +209,9 @@ def solve_scenario(
             else:
                 outcome = solve(m, scenario.config.solver, log_file=log_file, stream=solver_stream,
                                 mip_start=start_values, hubs=hubs_of(inputs), progress=say)
+                if start_account is not None:
+                    outcome.earlier_plan = {**start_account, "feasible": outcome.start_choice == 0,
+                                            "checked": not outcome.starts_unchecked}
             if outcome.status == SolveStatus.INFEASIBLE:
                 result = RunResult(scenario, inputs, outcome,
                                    _manifest(scenario, inputs, size, build_seconds, run_id, outcome),
@@ -265,6 +287,8 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
         return result
     say("extracting results")
     result.solution = extract(m, inputs)
+    # the plan as a start for a later solve, taken before any re-solve overwrites the model's values
+    plan = plan_record(m, scenario.config.name, run_id, outcome.objective, outcome.gap_rel) if out else None
     # taken before the pricing's and the baseline's re-solves overwrite the model's values
     recommended = KnownPlan(integer_start(m), outcome.objective) if with_baseline and with_levers else None
     terms = result.solution.objective_terms
@@ -307,6 +331,7 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
         (out / "summary.md").write_text(summary, encoding="utf-8")
         write_gis_outputs(out, inputs, result)
         write_run_workbook(out, manifest, run_file_descriptions())
+        write_plan(plan, out / PLAN_START)
         missing = [name for name in expected_files(result) if not (out / name).exists()]
         if missing:  # published only when complete
             raise OutputError(f"not written: {', '.join(missing)} ("
@@ -387,6 +412,7 @@ def _manifest(scenario: ScenarioData, inputs: ModelInputs, size: dict[str, int],
         "start_used": outcome.start_used,
         "starts_unchecked": outcome.starts_unchecked,
         "first_plan": outcome.first_plan,
+        "start_from": outcome.earlier_plan,
         "model_size": size,
         "years": inputs.years,
         "warnings": ([f"solver stopped ({outcome.termination}) before proving optimality: the "

@@ -89,10 +89,15 @@ RUN_FILES: tuple[RunFile, ...] = (
             "footprints' distances and in-hub shares, delayed discharges; the data caveats), and "
             "its PDF printed by headless Chromium when installed; made by `bedplan solve` once the "
             "run is complete, or later by `bedplan report`", after=True),
+    RunFile(("plan_start.json",), "the recommended plan's integer decisions (wards, builds, "
+            "conversions, removals, sites operating, community places) by variable and index, with "
+            "its objective and proven gap: a start for a later solve of this or an edited scenario "
+            "(`bedplan solve --start-from RUN` or `--start-from last`)"),
     RunFile(("manifest.json",), "written last: scenario, input file hashes, versions, solver "
             "status, proven gap (absolute, relative, and relative to the part decisions can "
             "change), build and solve seconds, objective terms, model size, what the do-nothing "
-            "baseline keeps and drops, each saving step's status and gap"),
+            "baseline keeps and drops, each saving step's status and gap, the earlier plan a "
+            "solve started from (`start_from`) and whether it was feasible"),
 )
 
 

@@ -81,6 +81,7 @@ class SolveOutcome:
     # used nor found infeasible, so `start_used` False does not say the start was refused
     starts_unchecked: int = 0
     first_plan: dict | None = None  # what `solver.first_plan` (or the crossover) did before HiGHS's search
+    earlier_plan: dict | None = None  # `--start-from`: the earlier run's plan offered (model.earlier_plan)
 
     @property
     def has_solution(self) -> bool:

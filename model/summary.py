@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from model.earlier_plan import start_statement
 from model.inputs import ModelInputs
 from model.pricing import render_prices
 from model.solve import SolveOutcome
@@ -100,6 +101,9 @@ def render_summary(data: ModelInputs, outcome: SolveOutcome, decisions: pd.DataF
     ignored = cfg.solver.ignored()
     if ignored:  # an override can leave a scenario's setting without effect: the run went on without it
         lines += ["**Settings without effect.** " + " ".join(f"{line}." for line in ignored), ""]
+    started = start_statement(outcome.earlier_plan)
+    if started:  # --start-from: which plan the solve started from, and whether it could
+        lines += [f"**Start.** {started}", ""]
     arcs = manifest.get("arc_pricing")
     if arcs:  # solver.arcs nearest:K: what the pricing proved over every arc, and what not
         lines += ["**Restricted arcs.** " + " ".join(arcs["statements"]), ""]

@@ -1,0 +1,168 @@
+"""An earlier run's plan as the start of a new solve (`bedplan solve --start-from`).
+
+A planner edits a scenario and solves it again, often many times a day. Every complete run
+folder keeps its recommended plan's integer decisions (wards, builds, conversions, removals,
+sites operating, community places) in ``plan_start.json``, by variable name and index, so that
+another build of the model (the same scenario, or an edited one) can take them as a MIP start.
+The new solve checks that start as a sweep variant's is checked (`model.solve.first_feasible_start`:
+its integer values fixed, the rest an LP; a small MIP where it leaves some integer free, e.g. a
+site the earlier scenario did not have). A feasible start is handed to HiGHS, which then only
+has to prove its gap; a start that is not feasible (more demand than the earlier plan's wards
+can take, a new rule) is dropped and the solve goes on as without it (`solver.first_plan`).
+
+What a start changes is how soon the gap is proved, never what is proved: the plan returned is
+within the run's proven gap of the best plan either way, and it may differ from a cold solve's
+plan by as much as that gap. The manifest and the summary say which plan the solve started from
+and whether it was feasible.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyomo.environ as pyo
+
+from model.errors import Problem, ScenarioError
+from model.formulation.levers import named_start, start_map
+from model.outputs import write_atomic
+
+PLAN_START = "plan_start.json"
+LAST = "last"  # `--start-from last`: the newest complete run of the same scenario
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class EarlierPlan:
+    """A plan read from a run folder's ``plan_start.json``."""
+
+    file: Path
+    run_id: str
+    scenario: str
+    objective: float | None
+    decisions: list[list[Any]]  # [variable, index, value] rows (`named_start`)
+
+
+def plan_record(m: pyo.ConcreteModel, scenario: str, run_id: str, objective: float | None,
+                gap_rel: float | None) -> dict[str, Any]:
+    """What ``plan_start.json`` holds: the plan's integer decisions (the model's current values)
+    and where they came from."""
+    rows = [[name, [_plain(i) for i in index], _plain(value)] for name, index, value in named_start(m)]
+    return {"format": FORMAT, "scenario": scenario, "run_id": run_id, "objective_gbp": objective,
+            "gap_rel": gap_rel, "decisions": rows}
+
+
+def write_plan(record: dict[str, Any], path: Path) -> None:
+    """``plan_start.json``: the account's fields, then one decision a line (diffable, and a
+    fraction of the size an indented dump of ~7,000 rows would be)."""
+    head = {k: v for k, v in record.items() if k != "decisions"}
+    lines = [json.dumps(row, separators=(", ", ": ")) for row in record["decisions"]]
+    decisions = "[\n    " + ",\n    ".join(lines) + "\n  ]" if lines else "[]"
+    text = json.dumps(head, indent=2)[:-2] + f',\n  "decisions": {decisions}\n}}\n'
+    write_atomic(path, text.encode("utf-8"))
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def resolve_start(spec: str | Path, runs_root: str | Path | None, scenario: str) -> Path:
+    """The ``plan_start.json`` that `spec` names: the file itself, a run folder holding one, or
+    `LAST` (the newest run of `scenario` under `runs_root` that is complete and has one). Raises
+    ScenarioError naming what was looked for."""
+    if str(spec) == LAST:
+        return _last_run(runs_root, scenario)
+    path = Path(spec)
+    if path.is_dir():
+        path = path / PLAN_START
+    if not path.is_file():
+        raise _error(str(spec), None, f"--start-from: no {PLAN_START} here (give a run folder "
+                                      f"of `bedplan solve`, its {PLAN_START}, or `{LAST}`)")
+    return path
+
+
+def _last_run(runs_root: str | Path | None, scenario: str) -> Path:
+    folder = Path(runs_root) / scenario if runs_root is not None else None
+    runs = sorted(folder.iterdir(), reverse=True) if folder is not None and folder.is_dir() else []
+    for run in runs:  # run ids sort by time; the manifest is written last, so it marks a complete run
+        if (run / "manifest.json").is_file() and (run / PLAN_START).is_file():
+            return run / PLAN_START
+    where = str(folder) if folder is not None else "(no runs folder)"
+    raise _error(where, None, f"--start-from {LAST}: no complete run of scenario '{scenario}' "
+                              f"with a {PLAN_START} here")
+
+
+def read_earlier_plan(path: Path) -> EarlierPlan:
+    """``plan_start.json`` read and checked; every problem found is reported at once."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _error(str(path), None, f"cannot be read: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ScenarioError([Problem(str(path), exc.lineno, None, None, f"not JSON: {exc.msg}")]) from None
+    if not isinstance(record, dict):
+        raise _error(str(path), None, f"not a {PLAN_START} (a JSON object is expected)",
+                     type(record).__name__)
+    problems = []
+    if record.get("format") != FORMAT:
+        problems.append(Problem(str(path), None, "format", record.get("format"),
+                                f"unknown format (this bedplan reads format {FORMAT})"))
+    decisions = record.get("decisions")
+    if not isinstance(decisions, list):
+        problems.append(Problem(str(path), None, "decisions", _short(decisions), "must be a list"))
+        decisions = []
+    for k, row in enumerate(decisions, start=1):
+        if not _valid_row(row):
+            problems.append(Problem(str(path), None, f"decisions[{k}]", row,
+                                    "must be [variable name, [index...], finite number]"))
+    objective = record.get("objective_gbp")
+    if objective is not None and not (isinstance(objective, int | float) and math.isfinite(objective)):
+        problems.append(Problem(str(path), None, "objective_gbp", objective, "must be a number or null"))
+    if problems:
+        raise ScenarioError(problems)
+    return EarlierPlan(path, str(record.get("run_id", "")), str(record.get("scenario", "")),
+                       None if objective is None else float(objective), decisions)
+
+
+def _valid_row(row: Any) -> bool:
+    return (isinstance(row, list) and len(row) == 3 and isinstance(row[0], str)
+            and isinstance(row[1], list) and len(row[1]) > 0
+            and all(isinstance(i, str | int) and not isinstance(i, bool) for i in row[1])
+            and isinstance(row[2], int | float) and not isinstance(row[2], bool) and math.isfinite(row[2]))
+
+
+def _short(value: Any) -> Any:
+    return value if not isinstance(value, dict | list) else type(value).__name__
+
+
+def _error(file: str, column: str | None, rule: str, value: Any = None) -> ScenarioError:
+    return ScenarioError([Problem(file, None, column, value, rule)])
+
+
+def start_for(m: pyo.ConcreteModel, plan: EarlierPlan) -> tuple[list, dict[str, Any]]:
+    """The candidate start (`model.solve.solve`'s list: checked before HiGHS gets it) for `m`
+    from `plan`, and the manifest's account of it (decisions given and matched: a decision of a
+    site, service or year the model does not have, or one the scenario fixes, is left out)."""
+    start = start_map(m, plan.decisions) or {}
+    return [start], {"file": str(plan.file), "run_id": plan.run_id, "scenario": plan.scenario,
+                     "objective_gbp": plan.objective, "decisions_given": len(plan.decisions),
+                     "decisions_matched": len(start)}
+
+
+def start_statement(account: dict[str, Any] | None) -> str | None:
+    """One sentence for the summary and the command line on the start a solve was given."""
+    if not account:
+        return None
+    source = f"the plan of run {account['run_id'] or '?'} ({account['scenario'] or '?'})"
+    matched = f"{account['decisions_matched']:,} of its {account['decisions_given']:,} decisions apply here"
+    if not account.get("checked", True):
+        return (f"Offered {source} as a start: {matched}, but its check ran out of its share of the "
+                "time limit, so the solve went on as without it.")
+    if account.get("feasible"):
+        return (f"Started from {source}: {matched}, and it is feasible here, so HiGHS proved its gap "
+                "from it. A start changes how soon the gap is proved, not what is proved.")
+    return (f"Offered {source} as a start: {matched}, but it is not feasible here, so the solve went "
+            "on as without it.")
