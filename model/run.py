@@ -211,7 +211,8 @@ def solve_scenario(
                                 mip_start=start_values, hubs=hubs_of(inputs), progress=say)
                 if start_account is not None:
                     outcome.earlier_plan = {**start_account, "feasible": outcome.start_choice == 0,
-                                            "checked": not outcome.starts_unchecked}
+                                            "checked": not outcome.starts_unchecked,
+                                            "crossed": (outcome.first_plan or {}).get("improved")}
             if outcome.status == SolveStatus.INFEASIBLE:
                 result = RunResult(scenario, inputs, outcome,
                                    _manifest(scenario, inputs, size, build_seconds, run_id, outcome),

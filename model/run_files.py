@@ -90,7 +90,7 @@ RUN_FILES: tuple[RunFile, ...] = (
             "its PDF printed by headless Chromium when installed; made by `bedplan solve` once the "
             "run is complete, or later by `bedplan report`", after=True),
     RunFile(("plan_start.json",), "the recommended plan's integer decisions (wards, builds, "
-            "conversions, removals, sites operating, community places) by variable and index, with "
+            "conversions, removals, sites operating) by variable and index, with "
             "its objective and proven gap: a start for a later solve of this or an edited scenario "
             "(`bedplan solve --start-from RUN` or `--start-from last`)"),
     RunFile(("manifest.json",), "written last: scenario, input file hashes, versions, solver "
