@@ -71,6 +71,14 @@ SKIPPED = [
      "each is bracketed by the rows measured; left out to keep `make bench` within the hour"),
 ]
 QUICK_SYNTHETIC = [(44, 100, 5, 4)]
+# England re-solved from the plan of its own seed's run (`bedplan solve --start-from`), after an
+# edit a planner makes between runs: none, a price (the plan stays feasible), less need (feasible,
+# with wards to spare). More need leaves the plan infeasible: that solve is a cold one, so not here.
+RESTART_EDITS = [
+    ("the same scenario", {}),
+    ("carbon price £150/t (the scenario's £69/t)", {"carbon_price_gbp_per_t": 150.0}),
+    ("all need x 0.98", {"changes": [{"table": "demand", "column": "beds", "op": "scale", "value": 0.98}]}),
+]
 CAP = ["cap41", "cap42", "cap43", "cap44", "cap51", "cap61", "cap62", "cap63", "cap64", "cap71",
        "cap72", "cap73", "cap74"]
 PMED = [f"pmed{i}" for i in range(1, 11)]
@@ -187,10 +195,16 @@ def work_scenario(spec: dict) -> dict:
         if spec.get("seed") is not None:  # HiGHS's seed, merged into the scenario's own options
             overrides["solver"]["options"] = {"random_seed": spec["seed"]}
         marks: list[tuple[str, float]] = []
+        held: dict = {}
+
+        def keep(formulation):  # for the plan's file: the model is not in the result
+            held["model"] = formulation.model
+
         start = time.perf_counter()
         try:
             result = solve_scenario(folder, runs_root=None, overrides=overrides, baseline=False,
-                                    progress=lambda msg: marks.append((msg, time.perf_counter())))
+                                    progress=lambda msg: marks.append((msg, time.perf_counter())),
+                                    prepare=keep if spec.get("plan_out") else None)
         except BedplanError as exc:  # no solution within the limit, or infeasible
             total = time.perf_counter() - start
             return _failed_run(spec, exc, marks, start, total)
@@ -207,10 +221,43 @@ def work_scenario(spec: dict) -> dict:
             "gap_abs": outcome.gap_abs, "peak_mb": _peak_mb(), "phases": phases,
             "first_plan": result.scenario.config.solver.first_plan, "seed": spec.get("seed"),
         }
+        if spec.get("plan_out"):  # what a run folder's plan_start.json holds, for `work_restart`
+            from model.earlier_plan import plan_record, write_plan
+
+            write_plan(plan_record(held["model"], result.scenario.config.name, "bench", outcome.objective,
+                                   outcome.gap_rel), Path(spec["plan_out"]))
         if spec.get("alone"):
             out.update(_highs_alone(folder, spec["time_limit"], spec["mip_gap"], spec["threads"],
                                     scenario=result.scenario))
     return out
+
+
+def work_restart(spec: dict) -> dict:
+    """England after each of `RESTART_EDITS`, solved cold and from the plan of the unedited
+    scenario's run (`start_from`, as `bedplan solve --start-from`), in one process; the unedited
+    scenario's cold solve is its England row."""
+    from model.errors import BedplanError
+    from model.run import solve_scenario
+
+    rows = []
+    for label, edit in RESTART_EDITS:
+        row: dict = {"edit": label}
+        for mode in ("cold", "warm") if edit else ("warm",):
+            solver = {"time_limit": spec["time_limit"], "mip_gap": spec["mip_gap"],
+                      "threads": spec["threads"], "options": {"random_seed": spec["seed"]}}
+            overrides = {**edit, "solver": solver}
+            try:
+                result = solve_scenario(spec["folder"], runs_root=None, overrides=overrides, baseline=False,
+                                        start_from=spec["plan"] if mode == "warm" else None)
+            except BedplanError as exc:
+                row[mode] = {"error": str(exc).splitlines()[0][:200]}
+                continue
+            outcome = result.outcome
+            row[mode] = {"solve_seconds": outcome.seconds, "objective": outcome.objective,
+                         "gap_rel": outcome.gap_rel, "status": outcome.status,
+                         "start": outcome.earlier_plan}
+        rows.append(row)
+    return {"name": spec["name"], "seed": spec["seed"], "rows": rows}
 
 
 def _first_plan(row: dict) -> str:
@@ -265,7 +312,7 @@ def work_spopt(spec: dict) -> dict:
             "spopt_status": pulp.LpStatus[model.problem.status]}
 
 
-WORKERS = {"scenario": work_scenario, "orlib": work_orlib, "spopt": work_spopt}
+WORKERS = {"scenario": work_scenario, "orlib": work_orlib, "spopt": work_spopt, "restart": work_restart}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -329,7 +376,7 @@ def _gap(value) -> str:
 
 
 def render(info: dict, orlib: list[dict], spopt: dict[str, dict], scale: list[dict],
-           args: argparse.Namespace, started: float) -> str:
+           args: argparse.Namespace, started: float, restarts: list[dict] | None = None) -> str:
     from importlib import metadata
 
     def version(pkg: str) -> str:
@@ -479,11 +526,56 @@ def render(info: dict, orlib: list[dict], spopt: dict[str, dict], scale: list[di
                 f"{_f(r.get('highs_seconds'))} | {_f(ratio)} | {_f(same)} |")
         lines.append("")
         lines += seed_spread([r for r in scale if r.get("seed") is not None and "error" not in r])
+        lines += restart_table(restarts or [])
         if not args.quick:
             lines += ["Not run (and why):", ""]
             lines += [f"- {what}: {why}." for what, why in SKIPPED]
             lines.append("")
     return "\n".join(lines)
+
+
+def _solved(run: dict | None) -> tuple[str, str, str]:
+    """A restart table's cells for one solve: seconds, objective (£m), gap."""
+    if not run or "error" in run:
+        return ("error: " + (run or {}).get("error", "not run"), "", "")
+    return (f"{run['solve_seconds']:.1f}", f"{run['objective'] / 1e6:,.2f}", _pct(run["gap_rel"]))
+
+
+def restart_table(restarts: list[dict]) -> list[str]:
+    """England re-solved from its own run's plan after an edit (`bedplan solve --start-from`):
+    cold against from the plan, seed by seed."""
+    if not restarts:
+        return []
+    lines = ["England re-solved from the plan of its own run (`bedplan solve --start-from RUN`) after "
+             "an edit, against the same edit solved cold, the same seed and options (*cold* for the "
+             "scenario as it is: its row above). *From the plan*: the plan checked, crossed with the "
+             "rounding of the edited scenario's LP relaxation, then HiGHS; *start*: whether the plan "
+             "was feasible after the edit. Target 1a (0.1% in 15 s) is for a solve from nothing; "
+             "these are re-solves, reported beside it, not for it.", "",
+             "| seed | edit | cold solve s | cold £m | cold gap | from the plan solve s | £m | gap | start |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---|"]
+    warm_by_edit: dict[str, list[float]] = {}
+    for r in restarts:
+        if "error" in r:
+            lines.append(f"| {r.get('seed', '')} | error: {r['error']} ||||||||")
+            continue
+        for row in r["rows"]:
+            as_is = {"solve_seconds": r.get("cold_seconds"), "objective": r.get("cold_objective"),
+                     "gap_rel": r.get("cold_gap")}
+            cold = row.get("cold") or (as_is if as_is["solve_seconds"] is not None else None)
+            warm = row.get("warm")
+            start = (warm or {}).get("start") or {}
+            used = "feasible" if start.get("feasible") else "not feasible" if start else ""
+            lines.append(f"| {r['seed']} | {row['edit']} | {' | '.join(_solved(cold))} | "
+                         f"{' | '.join(_solved(warm))} | {used} |")
+            if warm and "error" not in warm:
+                warm_by_edit.setdefault(row["edit"], []).append(warm["solve_seconds"])
+    lines.append("")
+    medians = "; ".join(f"{edit}: median **{statistics.median(v):.1f} s** ("
+                        + ", ".join(f"{x:.1f}" for x in v) + ")" for edit, v in warm_by_edit.items())
+    if medians:
+        lines += [f"From the plan, solve seconds over the seeds: {medians}.", ""]
+    return lines
 
 
 def seed_spread(rows: list[dict]) -> list[str]:
@@ -582,18 +674,31 @@ def main(argv: list[str] | None = None) -> int:
             row = run_worker(spec, timeout=30 * 60)
             scale_rows.append(row)
             say(f"{name}: {row}")
+    restart_rows: list[dict] = []
     if "england" in only and not args.quick:
         if (ENGLAND / "scenario.yaml").exists():
-            for seed in range(max(1, args.england_seeds)):
-                spec = {"kind": "scenario", "name": f"England (data/scenarios/england), seed {seed}",
-                        "folder": str(ENGLAND), "time_limit": args.time_limit, "mip_gap": args.mip_gap,
-                        "threads": args.threads, "alone": not args.no_alone and seed == 0, "seed": seed}
-                row = run_worker(spec, timeout=30 * 60)
-                scale_rows.append(row)
-                say(f"England, seed {seed}: {row}")
+            with tempfile.TemporaryDirectory(prefix="bedplan-bench-") as plans:
+                for seed in range(max(1, args.england_seeds)):
+                    plan = str(Path(plans) / f"england-{seed}.json")
+                    spec = {"kind": "scenario", "name": f"England (data/scenarios/england), seed {seed}",
+                            "folder": str(ENGLAND), "time_limit": args.time_limit, "mip_gap": args.mip_gap,
+                            "threads": args.threads, "alone": not args.no_alone and seed == 0, "seed": seed,
+                            "plan_out": plan}
+                    row = run_worker(spec, timeout=30 * 60)
+                    scale_rows.append(row)
+                    say(f"England, seed {seed}: {row}")
+                    if "error" in row or not Path(plan).is_file():
+                        continue
+                    spec = {**spec, "kind": "restart", "plan": plan, "alone": False}
+                    restarts = run_worker(spec, timeout=45 * 60)
+                    restarts["cold_seconds"] = row.get("solve_seconds")
+                    restarts["cold_objective"] = row.get("objective")
+                    restarts["cold_gap"] = row.get("gap_rel")
+                    restart_rows.append(restarts)
+                    say(f"England from its plan, seed {seed}: {restarts}")
         else:
             say("skipping England: data/scenarios/england not found")
-    body = render(info, orlib_rows, spopt_rows, scale_rows, args, started)
+    body = render(info, orlib_rows, spopt_rows, scale_rows, args, started, restart_rows)
     print()
     print(body)
     doc = doc_to_write(args)

@@ -188,3 +188,33 @@ def test_the_sweep_bench_writes_its_table_in_its_own_block(tmp_path):
     row = next(line for line in block.splitlines() if line.startswith("| 2 |"))
     assert "| 877.2 |" in row and "'relaxation': 7" in row and "| 0.200% |" in row
     assert row.endswith("| 4.33 |")
+
+
+def test_the_restart_rows_solve_each_edit_cold_and_from_the_plan(tmp_path):
+    """`make bench`'s England re-solves, run here on falling_demand: the row's worker writes the
+    plan, the restart worker solves each edit cold and from that plan, and the table names each.
+    Every tiny solve is optimal, so each edit's two objectives agree; the unedited scenario's cold
+    figures are its own row's."""
+    from tests.formulation.test_families import falling_demand
+
+    bench = _bench_module()
+    folder, plan = falling_demand().write(tmp_path / "s"), tmp_path / "plan.json"
+    spec = {"kind": "scenario", "name": "tiny", "folder": str(folder), "time_limit": 30,
+            "mip_gap": 1e-4, "threads": 1, "seed": 0, "plan_out": str(plan)}
+    row = bench.work_scenario(spec)
+    assert plan.is_file() and row["status"] == "optimal"
+    restarts = bench.work_restart({**spec, "kind": "restart", "plan": str(plan)})
+    assert [r["edit"] for r in restarts["rows"]] == [label for label, _edit in bench.RESTART_EDITS]
+    same, *edited = restarts["rows"]
+    assert "cold" not in same and same["warm"]["start"]["feasible"]
+    assert same["warm"]["objective"] == pytest.approx(row["objective"], rel=1e-6)
+    for r in edited:
+        assert r["warm"]["objective"] == pytest.approx(r["cold"]["objective"], rel=1e-6)
+    restarts.update(cold_seconds=row["solve_seconds"], cold_objective=row["objective"],
+                    cold_gap=row["gap_rel"])
+    table = bench.restart_table([restarts])
+    lines = [line for line in table if line.startswith("| 0 |")]
+    assert len(lines) == len(bench.RESTART_EDITS)
+    assert lines[0].startswith(f"| 0 | the same scenario | {row['solve_seconds']:.1f} |")
+    assert all(line.endswith("| feasible |") for line in lines)
+    assert table[-2].startswith("From the plan, solve seconds over the seeds: the same scenario: median")
