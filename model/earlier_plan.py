@@ -27,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import pyomo.environ as pyo
+from pyomo.common.collections import ComponentMap
 
 from model.errors import Problem, ScenarioError
-from model.formulation.levers import named_start, start_map
+from model.formulation.levers import named_rows, start_map
 from model.outputs import write_atomic
 from model.solve import BetweenPlans
 
@@ -49,11 +50,11 @@ class EarlierPlan:
     decisions: list[list[Any]]  # [variable, index, value] rows (`named_start`)
 
 
-def plan_record(m: pyo.ConcreteModel, scenario: str, run_id: str, objective: float | None,
+def plan_record(integers: ComponentMap, scenario: str, run_id: str, objective: float | None,
                 gap_rel: float | None) -> dict[str, Any]:
-    """What ``plan_start.json`` holds: the plan's integer decisions (the model's current values)
-    and where they came from."""
-    rows = [[name, [_plain(i) for i in index], _plain(value)] for name, index, value in named_start(m)]
+    """What ``plan_start.json`` holds: the plan's integer decisions (`integer_start` of the solved
+    model) and where they came from."""
+    rows = [[name, [_plain(i) for i in index], _plain(value)] for name, index, value in named_rows(integers)]
     return {"format": FORMAT, "scenario": scenario, "run_id": run_id, "objective_gbp": objective,
             "gap_rel": gap_rel, "decisions": rows}
 
@@ -166,6 +167,9 @@ def start_statement(account: dict[str, Any] | None) -> str | None:
         return None
     source = f"the plan of run {account['run_id'] or '?'} ({account['scenario'] or '?'})"
     matched = f"{account['decisions_matched']:,} of its {account['decisions_given']:,} decisions apply here"
+    if not account["decisions_matched"]:
+        return (f"Offered {source} as a start, but none of its decisions apply here, so the solve went "
+                "on as without it.")
     if not account.get("checked", True):
         return (f"Offered {source} as a start: {matched}, but its check ran out of its share of the "
                 "time limit, so the solve went on as without it.")

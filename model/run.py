@@ -151,6 +151,8 @@ def solve_scenario(
     Raises ScenarioError (invalid input, nothing written), InfeasibleError (the run folder holds
     the manifest, diagnosis.md and the solver log) or NoSolutionError (manifest and solver log).
     """
+    if start_from is not None and prepare is not None:
+        raise ValueError("start_from and prepare each give the solve its start: give one")
     say = progress or (lambda _msg: None)
     say("loading scenario")
     if isinstance(scenario, ScenarioData):
@@ -161,8 +163,6 @@ def solve_scenario(
         log.warning(message)
     say("computing distances")
     inputs = build_inputs(scenario)
-    if start_from is not None and prepare is not None:
-        raise ValueError("start_from and prepare each give the solve its start: give one")
     earlier = (read_earlier_plan(resolve_start(start_from, runs_root, scenario.config.name))
                if start_from is not None else None)
     if runs_root is not None:
@@ -288,10 +288,12 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
         return result
     say("extracting results")
     result.solution = extract(m, inputs)
-    # the plan as a start for a later solve, taken before any re-solve overwrites the model's values
-    plan = plan_record(m, scenario.config.name, run_id, outcome.objective, outcome.gap_rel) if out else None
-    # taken before the pricing's and the baseline's re-solves overwrite the model's values
-    recommended = KnownPlan(integer_start(m), outcome.objective) if with_baseline and with_levers else None
+    # taken before the pricing's and the baseline's re-solves overwrite the model's values: the
+    # recommended plan, a start for the breakdown's last step and (plan_start.json) for a later solve
+    integers = integer_start(m) if out is not None or (with_baseline and with_levers) else None
+    plan = plan_record(integers, scenario.config.name, run_id, outcome.objective,
+                       outcome.gap_rel) if out is not None else None
+    recommended = KnownPlan(integers, outcome.objective) if with_baseline and with_levers else None
     terms = result.solution.objective_terms
     manifest["objective_terms"] = terms
     manifest["unavoidable_gbp"] = unavoidable_cost(inputs)

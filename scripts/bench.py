@@ -223,9 +223,10 @@ def work_scenario(spec: dict) -> dict:
         }
         if spec.get("plan_out"):  # what a run folder's plan_start.json holds, for `work_restart`
             from model.earlier_plan import plan_record, write_plan
+            from model.formulation import integer_start
 
-            write_plan(plan_record(held["model"], result.scenario.config.name, "bench", outcome.objective,
-                                   outcome.gap_rel), Path(spec["plan_out"]))
+            write_plan(plan_record(integer_start(held["model"]), result.scenario.config.name, "bench",
+                                   outcome.objective, outcome.gap_rel), Path(spec["plan_out"]))
         if spec.get("alone"):
             out.update(_highs_alone(folder, spec["time_limit"], spec["mip_gap"], spec["threads"],
                                     scenario=result.scenario))

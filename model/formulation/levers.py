@@ -109,8 +109,13 @@ def integer_start(m: pyo.ConcreteModel) -> ComponentMap:
 def named_start(m: pyo.ConcreteModel) -> list[list[Any]]:
     """The integer variables' values as [component, index, value]: a MIP start another process
     (another build of the same model) can use."""
+    return named_rows(integer_start(m))
+
+
+def named_rows(start: ComponentMap) -> list[list[Any]]:
+    """A MIP start (`integer_start`) as [component, index, value] rows."""
     out = []
-    for var, value in integer_start(m).items():
+    for var, value in start.items():
         index = var.index()
         out.append([var.parent_component().name, list(index) if isinstance(index, tuple) else [index],
                     value])

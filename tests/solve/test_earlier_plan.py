@@ -154,3 +154,20 @@ def test_the_command_line_starts_from_the_last_run_and_refuses_a_missing_one(tmp
     nowhere = runner.invoke(app, [*args, "--start-from", str(tmp_path / "nowhere")])
     assert nowhere.exit_code == 2
     assert f"no {PLAN_START} here" in " ".join(nowhere.output.split())
+
+
+def test_what_the_summary_says_of_each_kind_of_start():
+    from model.earlier_plan import start_statement
+
+    base = {"run_id": "R1", "scenario": "tiny", "decisions_given": 10, "decisions_matched": 8,
+            "feasible": True, "checked": True, "crossed": None}
+    assert start_statement(None) is None
+    said = start_statement(base)
+    assert said.startswith("Started from the plan of run R1 (tiny): 8 of its 10 decisions apply here; "
+                           "it is feasible here, and HiGHS proved its gap from it.")
+    assert "which found a cheaper plan" in start_statement({**base, "crossed": True})
+    assert "(no cheaper plan there)" in start_statement({**base, "crossed": False})
+    assert "not feasible here" in start_statement({**base, "feasible": False})
+    assert "its check ran out" in start_statement({**base, "feasible": False, "checked": False})
+    assert "none of its decisions apply here" in start_statement({**base, "feasible": False,
+                                                                  "decisions_matched": 0})
