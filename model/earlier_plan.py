@@ -47,7 +47,7 @@ class EarlierPlan:
     run_id: str
     scenario: str
     objective: float | None
-    decisions: list[list[Any]]  # [variable, index, value] rows (`named_start`)
+    decisions: list[list[Any]]  # [variable, index, value] rows (`named_rows`)
 
 
 def plan_record(integers: ComponentMap, scenario: str, run_id: str, objective: float | None,
@@ -121,7 +121,7 @@ def read_earlier_plan(path: Path) -> EarlierPlan:
     for k, row in enumerate(decisions, start=1):
         if not _valid_row(row):
             problems.append(Problem(str(path), None, f"decisions[{k}]", row,
-                                    "must be [variable name, [index...], finite number]"))
+                                    "must be [variable name, [index...], whole number]"))
     objective = record.get("objective_gbp")
     if objective is not None and not (isinstance(objective, int | float) and math.isfinite(objective)):
         problems.append(Problem(str(path), None, "objective_gbp", objective, "must be a number or null"))
@@ -135,7 +135,8 @@ def _valid_row(row: Any) -> bool:
     return (isinstance(row, list) and len(row) == 3 and isinstance(row[0], str)
             and isinstance(row[1], list) and len(row[1]) > 0
             and all(isinstance(i, str | int) and not isinstance(i, bool) for i in row[1])
-            and isinstance(row[2], int | float) and not isinstance(row[2], bool) and math.isfinite(row[2]))
+            and isinstance(row[2], int | float) and not isinstance(row[2], bool) and math.isfinite(row[2])
+            and float(row[2]).is_integer())  # integer decisions: a fraction would pass the LP check
 
 
 def _short(value: Any) -> Any:

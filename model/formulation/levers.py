@@ -124,14 +124,15 @@ def named_rows(start: ComponentMap) -> list[list[Any]]:
 
 def start_map(m: pyo.ConcreteModel, named: list[list[Any]] | None) -> ComponentMap | None:
     """A MIP start for `m` from [component, index, value] rows (rows `m` has no variable for,
-    e.g. conversions where a site hosts one service, are skipped)."""
+    e.g. conversions where a site hosts one service, are skipped; so are rows naming another
+    kind of component, which a hand-edited plan file can)."""
     if not named:
         return None
     start = ComponentMap()
     for name, index, value in named:
         component = m.find_component(name)
         key = tuple(index) if len(index) > 1 else index[0]
-        if component is None or key not in component:
+        if component is None or component.ctype is not pyo.Var or key not in component:
             continue
         var = component[key]
         if not var.fixed:

@@ -114,14 +114,15 @@ def _problems(exc: pytest.ExceptionInfo) -> list[str]:
 def test_every_problem_of_a_bad_plan_file_is_reported_at_once(tmp_path):
     folder = falling_demand().write(tmp_path / "s")
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"format": 7, "decisions": [["wards", [], 3], ["operate", ["B", 2021], "x"], 5],
+    bad.write_text(json.dumps({"format": 7, "decisions": [["wards", [], 3], ["operate", ["B", 2021], "x"], 5,
+                                                          ["wards", ["A", "med", 2020], 1.5]],
                                "objective_gbp": "lots"}), encoding="utf-8")
     with pytest.raises(ScenarioError) as exc:
         _solve(folder, tmp_path / "runs", start_from=bad)
     problems = _problems(exc)
-    assert len(problems) == 5
+    assert len(problems) == 6
     assert problems[0].startswith(f"{bad}, key 'format': unknown format")
-    assert all(f"key 'decisions[{k}]'" in " ".join(problems) for k in (1, 2, 3))
+    assert all(f"key 'decisions[{k}]'" in " ".join(problems) for k in (1, 2, 3, 4))  # 1.5 wards: not whole
     assert not (tmp_path / "runs").exists()  # refused before anything was written
 
     bad.write_text('{"format": 1,\n "decisions": [', encoding="utf-8")
@@ -171,3 +172,18 @@ def test_what_the_summary_says_of_each_kind_of_start():
     assert "its check ran out" in start_statement({**base, "feasible": False, "checked": False})
     assert "none of its decisions apply here" in start_statement({**base, "feasible": False,
                                                                   "decisions_matched": 0})
+
+
+def test_a_hand_edited_plan_naming_other_components_is_only_a_poorer_start(tmp_path):
+    """Rows naming a constraint or a variable index the model lacks are left out, not a crash; the
+    rows left (B's sites operating in every year) still make a feasible start."""
+    folder, runs = falling_demand().write(tmp_path / "s"), tmp_path / "runs"
+    plan = tmp_path / "edited.json"
+    plan.write_text(json.dumps({"format": 1, "decisions": [
+        ["site_maximum", ["B", 2021], 1], ["wards", ["Z", "med", 2020], 3], ["nothing", ["B"], 0],
+        ["operate", ["B", 2020], 1], ["operate", ["B", 2021], 0], ["operate", ["B", 2022], 0]]}),
+        encoding="utf-8")
+    warm = _solve(folder, runs, start_from=plan)
+    account = warm.manifest["start_from"]
+    assert (account["decisions_given"], account["decisions_matched"]) == (6, 3)
+    assert account["feasible"] and operating(warm, "B") == [1, 0, 0]
