@@ -12,6 +12,11 @@ new model's LP relaxation, as a sweep variant's start with nothing else to cross
 start that is not feasible (more demand than the earlier plan's wards can take, a new rule) is
 dropped and the solve goes on as without it (`solver.first_plan`).
 
+The file also keeps the plan of each step of the saving breakdown (``steps``: a lever's name
+-> its step's decisions, `model.saving`), and a run started from it offers each step the
+earlier run's plan of that step beside this run's own (the step before's plan), the cheaper
+feasible of them to be the step's start.
+
 What a start changes is how soon the gap is proved, never what is proved: the plan returned is
 within the run's proven gap of the best plan either way, and it may differ from a cold solve's
 plan by as much as that gap. The manifest and the summary say which plan the solve started from
@@ -22,7 +27,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +35,7 @@ import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 
 from model.errors import Problem, ScenarioError
-from model.formulation.levers import named_rows, start_map
+from model.formulation.levers import LEVERS, named_rows, start_map
 from model.outputs import write_atomic
 from model.solve import BetweenPlans
 
@@ -48,25 +53,45 @@ class EarlierPlan:
     scenario: str
     objective: float | None
     decisions: list[list[Any]]  # [variable, index, value] rows (`named_rows`)
+    steps: dict[str, list[list[Any]]] = field(default_factory=dict)  # lever -> its step's rows
 
 
 def plan_record(integers: ComponentMap, scenario: str, run_id: str, objective: float | None,
-                gap_rel: float | None) -> dict[str, Any]:
+                gap_rel: float | None, steps: dict[str, ComponentMap] | None = None) -> dict[str, Any]:
     """What ``plan_start.json`` holds: the plan's integer decisions (`integer_start` of the solved
-    model) and where they came from."""
-    rows = [[name, [_plain(i) for i in index], _plain(value)] for name, index, value in named_rows(integers)]
-    return {"format": FORMAT, "scenario": scenario, "run_id": run_id, "objective_gbp": objective,
-            "gap_rel": gap_rel, "decisions": rows}
+    model), where they came from, and the saving breakdown's step plans by lever (`steps`; only
+    the levers of `LEVERS`: the do-nothing baseline's decisions are all fixed)."""
+    record = {"format": FORMAT, "scenario": scenario, "run_id": run_id, "objective_gbp": objective,
+              "gap_rel": gap_rel, "decisions": _rows(integers)}
+    kept = {lever: _rows(plan) for lever, plan in (steps or {}).items() if lever in LEVERS and plan}
+    if kept:
+        record["steps"] = kept
+    return record
+
+
+def _rows(integers: ComponentMap) -> list[list[Any]]:
+    return [[name, [_plain(i) for i in index], _plain(value)] for name, index, value in named_rows(integers)]
 
 
 def write_plan(record: dict[str, Any], path: Path) -> None:
     """``plan_start.json``: the account's fields, then one decision a line (diffable, and a
-    fraction of the size an indented dump of ~7,000 rows would be)."""
-    head = {k: v for k, v in record.items() if k != "decisions"}
-    lines = [json.dumps(row, separators=(", ", ": ")) for row in record["decisions"]]
-    decisions = "[\n    " + ",\n    ".join(lines) + "\n  ]" if lines else "[]"
-    text = json.dumps(head, indent=2)[:-2] + f',\n  "decisions": {decisions}\n}}\n'
-    write_atomic(path, text.encode("utf-8"))
+    fraction of the size an indented dump of ~7,000 rows would be); the steps' plans likewise."""
+    head = {k: v for k, v in record.items() if k not in ("decisions", "steps")}
+    text = json.dumps(head, indent=2)[:-2] + f',\n  "decisions": {_lines(record["decisions"], 4)}'
+    if record.get("steps"):
+        steps = ",\n".join(f"    {json.dumps(lever)}: {_lines(rows, 6)}"
+                            for lever, rows in record["steps"].items())
+        text += f',\n  "steps": {{\n{steps}\n  }}'
+    write_atomic(path, (text + "\n}\n").encode("utf-8"))
+
+
+def _lines(rows: list[list[Any]], indent: int) -> str:
+    """A JSON list, one row a line at `indent`."""
+    if not rows:
+        return "[]"
+    pad = " " * indent
+    return ("[\n" + pad + f",\n{pad}".join(json.dumps(row, separators=(", ", ": ")) for row in rows)
+            + "\n" + " " * (indent - 2) + "]")
 
 
 def _plain(value: Any) -> Any:
@@ -118,17 +143,32 @@ def read_earlier_plan(path: Path) -> EarlierPlan:
     if not isinstance(decisions, list):
         problems.append(Problem(str(path), None, "decisions", _short(decisions), "must be a list"))
         decisions = []
-    for k, row in enumerate(decisions, start=1):
-        if not _valid_row(row):
-            problems.append(Problem(str(path), None, f"decisions[{k}]", row,
-                                    "must be [variable name, [index...], whole number]"))
+    problems += _row_problems(path, "decisions", decisions)
+    steps = record.get("steps", {})
+    if not isinstance(steps, dict):
+        problems.append(Problem(str(path), None, "steps", _short(steps),
+                                "must be an object: a lever's name -> its step's decisions"))
+        steps = {}
+    for lever, rows in steps.items():
+        if lever not in LEVERS:
+            problems.append(Problem(str(path), None, "steps", lever,
+                                    f"not a lever of the saving breakdown ({', '.join(LEVERS)})"))
+        elif not isinstance(rows, list):
+            problems.append(Problem(str(path), None, f"steps.{lever}", _short(rows), "must be a list"))
+        else:
+            problems += _row_problems(path, f"steps.{lever}", rows)
     objective = record.get("objective_gbp")
     if objective is not None and not (isinstance(objective, int | float) and math.isfinite(objective)):
         problems.append(Problem(str(path), None, "objective_gbp", objective, "must be a number or null"))
     if problems:
         raise ScenarioError(problems)
     return EarlierPlan(path, str(record.get("run_id", "")), str(record.get("scenario", "")),
-                       None if objective is None else float(objective), decisions)
+                       None if objective is None else float(objective), decisions, steps)
+
+
+def _row_problems(path: Path, key: str, rows: list) -> list[Problem]:
+    return [Problem(str(path), None, f"{key}[{k}]", row, "must be [variable name, [index...], whole number]")
+            for k, row in enumerate(rows, start=1) if not _valid_row(row)]
 
 
 def _valid_row(row: Any) -> bool:
@@ -162,12 +202,35 @@ def start_for(m: pyo.ConcreteModel, plan: EarlierPlan) -> tuple[BetweenPlans, di
         "decisions_matched": len(start)}
 
 
+def step_starts(m: pyo.ConcreteModel, plan: EarlierPlan) -> dict[str, ComponentMap]:
+    """The earlier run's saving-breakdown step plans mapped onto `m` (built, nothing restricted
+    yet), by lever; a step none of whose decisions apply is left out."""
+    mapped = {lever: start_map(m, rows) for lever, rows in plan.steps.items()}
+    return {lever: start for lever, start in mapped.items() if start}
+
+
+def steps_account(steps: list) -> dict[str, bool]:
+    """For the manifest: each saving-breakdown step offered an earlier run's plan (`model.saving.Step`)
+    and whether that plan was its start (False: not feasible after the edit, or not checked)."""
+    return {step.lever: step.from_earlier for step in steps if step.from_earlier is not None}
+
+
 def start_statement(account: dict[str, Any] | None) -> str | None:
     """One sentence for the summary and the command line on the start a solve was given."""
     if not account:
         return None
     source = f"the plan of run {account['run_id'] or '?'} ({account['scenario'] or '?'})"
     matched = f"{account['decisions_matched']:,} of its {account['decisions_given']:,} decisions apply here"
+    said = _main_statement(account, source, matched)
+    steps = account.get("steps") or {}
+    if steps:
+        used = sum(1 for started in steps.values() if started)
+        said += (f" The saving breakdown's steps were offered that run's plan of the same step: {used} of "
+                 f"{len(steps)} started from it (the others from this run's own plans).")
+    return said
+
+
+def _main_statement(account: dict[str, Any], source: str, matched: str) -> str:
     if not account["decisions_matched"]:
         return (f"Offered {source} as a start, but none of its decisions apply here, so the solve went "
                 "on as without it.")

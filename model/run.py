@@ -26,6 +26,8 @@ from model.earlier_plan import (
     read_earlier_plan,
     resolve_start,
     start_for,
+    step_starts,
+    steps_account,
     write_plan,
 )
 from model.errors import InfeasibleError, NoSolutionError, OutputError, Problem, ScenarioError
@@ -169,7 +171,7 @@ def solve_scenario(
         check_writable(Path(runs_root) / scenario.config.name)
     say("checking capacity against the rules")
     findings = presolve_checks(inputs)
-    m, formulation, size, build_seconds, start_values = None, None, {}, 0.0, None
+    m, formulation, size, build_seconds, start_values, earlier_steps = None, None, {}, 0.0, None, None
     restricted, arc_report, start_account = scenario.config.solver.arcs != "all", None, None
     if restricted and (prepare is not None or earlier is not None):
         raise ScenarioError([Problem(str(scenario.input_files.get("scenario.yaml", "scenario.yaml")),
@@ -186,6 +188,7 @@ def solve_scenario(
             start_values = prepare(formulation)
         if earlier is not None:
             start_values, start_account = start_for(m, earlier)
+            earlier_steps = step_starts(m, earlier)
         size = model_size(m)
     run_id = new_run_id()
     with _optional_run_folder(runs_root, scenario.config.name, run_id) as folder:
@@ -223,7 +226,7 @@ def solve_scenario(
                 pricing = PricingRequest(price, price_only, workers, scheduler)
                 result = _finish(scenario, formulation.data, formulation, size, build_seconds, run_id,
                                  outcome, (baseline, baseline and levers), say, out, solver_stream, pricing,
-                                 arc_report)
+                                 arc_report, earlier_steps)
     result.run_dir = folder.final
     _raise_for_status(result)
     return result
@@ -272,7 +275,8 @@ class PricingRequest:
 
 
 def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome, baseline, say, out,
-            stream, pricing: PricingRequest = PricingRequest(), arc_report: ArcReport | None = None):
+            stream, pricing: PricingRequest = PricingRequest(), arc_report: ArcReport | None = None,
+            earlier_steps: dict | None = None):
     m = formulation.model
     with_baseline, with_levers = baseline
     manifest = _manifest(scenario, inputs, size, build_seconds, run_id, outcome)
@@ -291,8 +295,6 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
     # taken before the pricing's and the baseline's re-solves overwrite the model's values: the
     # recommended plan, a start for the breakdown's last step and (plan_start.json) for a later solve
     integers = integer_start(m) if out is not None or (with_baseline and with_levers) else None
-    plan = plan_record(integers, scenario.config.name, run_id, outcome.objective,
-                       outcome.gap_rel) if out is not None else None
     recommended = KnownPlan(integers, outcome.objective) if with_baseline and with_levers else None
     terms = result.solution.objective_terms
     manifest["objective_terms"] = terms
@@ -300,6 +302,7 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
     controllable = max(sum(terms.values()) - manifest["unavoidable_gbp"], 1e-9)
     manifest["gap_rel_controllable"] = (outcome.gap_abs or 0.0) / controllable
     kpi_frames = [kpis(result.solution, inputs, "optimised")]
+    steps = []
     if pricing.enabled and inputs.locks:
         result.prices = price_decisions(formulation, outcome, result.solution, scenario.config.solver,
                                         pricing.only, pricing.workers, pricing.scheduler, say)
@@ -308,7 +311,7 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
     if with_baseline:
         result.baseline, base_outcome, steps = baseline_and_steps(
             formulation, scenario.config.solver, levers=with_levers, stream=stream, say=say,
-            recommended=recommended)
+            recommended=recommended, earlier=earlier_steps)
         result.baseline_outcome = base_outcome
         manifest["baseline"] = {"status": base_outcome.status, "seconds": base_outcome.seconds,
                                 "gap_abs_gbp": base_outcome.gap_abs,
@@ -320,7 +323,11 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
             result.saving = breakdown(steps, outcome, terms, with_locks=bool(inputs.locks))
             manifest["saving_steps"] = [{"lever": s.lever, "status": s.outcome.status,
                                          "seconds": s.outcome.seconds,
-                                         "gap_abs_gbp": s.outcome.gap_abs} for s in steps]
+                                         "gap_abs_gbp": s.outcome.gap_abs,
+                                         "from_earlier_run": s.from_earlier} for s in steps]
+            if outcome.earlier_plan is not None:  # the summary and the command line say it too
+                outcome.earlier_plan = {**outcome.earlier_plan, "steps": steps_account(steps)}
+                manifest["start_from"] = outcome.earlier_plan
     result.decisions = decisions(result.solution, inputs)
     result.kpis = pd.concat(kpi_frames, ignore_index=True)
     if out is not None:
@@ -334,7 +341,9 @@ def _finish(scenario, inputs, formulation, size, build_seconds, run_id, outcome,
         (out / "summary.md").write_text(summary, encoding="utf-8")
         write_gis_outputs(out, inputs, result)
         write_run_workbook(out, manifest, run_file_descriptions())
-        write_plan(plan, out / PLAN_START)
+        step_plans = {step.lever: step.plan for step in steps}
+        write_plan(plan_record(integers, scenario.config.name, run_id, outcome.objective, outcome.gap_rel,
+                               step_plans), out / PLAN_START)
         missing = [name for name in expected_files(result) if not (out / name).exists()]
         if missing:  # published only when complete
             raise OutputError(f"not written: {', '.join(missing)} ("

@@ -91,7 +91,8 @@ RUN_FILES: tuple[RunFile, ...] = (
             "run is complete, or later by `bedplan report`", after=True),
     RunFile(("plan_start.json",), "the recommended plan's integer decisions (wards, builds, "
             "conversions, removals, sites operating) by variable and index, with "
-            "its objective and proven gap: a start for a later solve of this or an edited scenario "
+            "its objective and proven gap, and each saving-breakdown step's (`steps`): a start "
+            "for a later solve of this or an edited scenario "
             "(`bedplan solve --start-from RUN` or `--start-from last`)"),
     RunFile(("manifest.json",), "written last: scenario, input file hashes, versions, solver "
             "status, proven gap (absolute, relative, and relative to the part decisions can "

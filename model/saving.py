@@ -18,6 +18,12 @@ the cheaper first. Without it that step had only a plan without the last lever t
 and proved its gap only after HiGHS's own search found a plan near the recommended one. Started
 from the cheaper of the two, it can no longer end dearer than the recommended plan, so switching
 the rules on never shows a saving.
+
+Each step's plan is kept (`Step.plan`), and a run folder's ``plan_start.json`` holds them, so
+that a later run started from it (`bedplan solve --start-from`) offers each step the earlier
+run's plan of the same step first (`earlier`): after a small edit it is usually feasible and
+nearer that step's optimum than the step before's plan; the cheaper feasible of the two (at the
+last step, of the three) is the step's start.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from pyomo.common.collections import ComponentMap
 from model.config import SolverConfig
 from model.formulation import LEVER_LABELS, LEVERS, Formulation, integer_start, restrict
 from model.results import Solution, extract
-from model.solve import SolveOutcome, solve
+from model.solve import CheapestOf, SolveOutcome, solve
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,8 @@ class Step:
     lever: str  # "do_nothing", a lever of LEVERS, or "rules"
     outcome: SolveOutcome
     terms: dict[str, float]
+    plan: ComponentMap | None = None  # the step's integer decisions (`integer_start`, nothing fixed)
+    from_earlier: bool | None = None  # None: no earlier run's plan offered; else whether it was the start
 
 
 def _terms(m: pyo.ConcreteModel) -> dict[str, float]:
@@ -67,17 +75,32 @@ def last_step_starts(previous: KnownPlan, recommended: KnownPlan | None) -> Comp
     return [plan.start for plan in ranked]
 
 
+def with_earlier(earlier: ComponentMap | None, starts: ComponentMap | list[ComponentMap]
+                 ) -> ComponentMap | list[ComponentMap] | CheapestOf:
+    """`starts` with an earlier run's plan of the same step in front, if there is one, the
+    cheapest feasible of them to be the start (`CheapestOf`). Not simply the first feasible:
+    after less need the earlier plan stays feasible but has wards to spare, and England's new
+    builds and community steps started from it took 26-32 s against 5-10 s from the step
+    before's plan (docs/performance.md)."""
+    if not earlier:
+        return starts
+    return CheapestOf([earlier, *(starts if isinstance(starts, list) else [starts])])
+
+
 def baseline_and_steps(formulation: Formulation, options: SolverConfig,
                        levers: bool = True, stream=None,
                        say: Callable[[str], None] = lambda _m: None,
                        recommended: KnownPlan | None = None,
+                       earlier: dict[str, ComponentMap] | None = None,
                        ) -> tuple[Solution | None, SolveOutcome, list[Step]]:
     """Solve the do-nothing baseline (extracted as a Solution) and, if `levers`, each lever step.
 
     The model's values are overwritten (extract the recommended plan first). `recommended` (the
     recommended plan, taken before anything else re-solved the model) is a start for the last
-    lever's step. Returns the baseline solution (None if it found none), its outcome, and the
-    steps (the baseline first; the "rules" step is added by `breakdown`).
+    lever's step. `earlier` (a lever's name -> an earlier run's plan of that step, mapped onto
+    this model) is offered to that step before its other starts. Returns the baseline solution
+    (None if it found none), its outcome, and the steps (the baseline first; the "rules" step is
+    added by `breakdown`), each with its plan.
     """
     m, data = formulation.model, formulation.data
     say("evaluating the do-nothing baseline")
@@ -87,21 +110,24 @@ def baseline_and_steps(formulation: Formulation, options: SolverConfig,
     if not outcome.has_solution:
         return None, outcome, []
     baseline = extract(m, data)
-    steps = [Step("do_nothing", outcome, _terms(m))]
+    steps = [Step("do_nothing", outcome, _terms(m), integer_start(m) if levers else None)]
     if not levers:
         return baseline, outcome, steps
+    earlier = earlier or {}
     for k, lever in enumerate(LEVERS, start=1):
         say(f"saving breakdown: + {LEVER_LABELS[lever]}")
-        start = integer_start(m)  # the previous step's plan is feasible here: fewer fixings
+        start = steps[-1].plan  # the previous step's plan is feasible here: fewer fixings
         if k == len(LEVERS):
             start = last_step_starts(KnownPlan(start, steps[-1].outcome.objective), recommended)
+        offered = earlier.get(lever)
         undo = restrict(formulation, LEVERS[:k])
-        step = solve(m, options, stream=stream, mip_start=start)
-        undo()
+        step = solve(m, options, stream=stream, mip_start=with_earlier(offered, start))
+        undo()  # before the plan is taken: `integer_start` leaves fixed variables out
         if not step.has_solution:
             log.warning("saving breakdown: step %s found no solution (%s)", lever, step.status)
             break
-        steps.append(Step(lever, step, _terms(m)))
+        steps.append(Step(lever, step, _terms(m), integer_start(m),
+                          step.start_choice == 0 if offered else None))
     return baseline, outcome, steps
 
 

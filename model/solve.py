@@ -130,6 +130,17 @@ class StartsOrWait:
 
 
 @dataclass
+class CheapestOf:
+    """Candidate starts of which the cheapest feasible one is the start: each is checked (its
+    integer values fixed, the rest an LP) and the completion that costs least wins, the first on
+    a tie. For plans whose order of merit is not known before the check: an earlier run's plan
+    of a saving-breakdown step, which an edit (less need) can leave feasible but far from the
+    step's optimum, beside this run's own plans. A `prepare` callback may return one."""
+
+    candidates: list
+
+
+@dataclass
 class BetweenPlans:
     """Candidate starts (best first) and other plans (`parents`, ComponentMaps like a start's,
     feasible or not): the first feasible candidate, completed, is improved by the crossover
@@ -172,6 +183,9 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
     between = mip_start if isinstance(mip_start, BetweenPlans) else None
     if between is not None:
         mip_start = between.candidates
+    cheapest = isinstance(mip_start, CheapestOf)
+    if cheapest:
+        mip_start = mip_start.candidates
     try:
         compiled = compile_model(m)
     except InfeasibleConstraintException as exc:  # a row with no free variable left, violated
@@ -180,7 +194,7 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
     outcome, _h = run_compiled(compiled, options, log_file, stream, mip_start, start, first_plan_first,
                                wait=wait, parents=between.parents if between else None,
                                or_relaxation=between.or_relaxation if between else False, hubs=hubs,
-                               progress=progress)
+                               progress=progress, cheapest=cheapest)
     return outcome
 
 
@@ -222,7 +236,8 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
                  relaxation: np.ndarray | None = None, wait: StartsOrWait | None = None,
                  parents: list | None = None, or_relaxation: bool = False,
                  mip_defaults: dict | None = None, hubs: dict[str, str] | None = None,
-                 progress: Callable[[str], None] | None = None) -> tuple[SolveOutcome, highspy.Highs]:
+                 progress: Callable[[str], None] | None = None, cheapest: bool = False
+                 ) -> tuple[SolveOutcome, highspy.Highs]:
     """Solve a compiled model with HiGHS, load its solution into the Pyomo variables, and return
     the outcome with the HiGHS object (whose duals and model a caller may read or re-solve).
     `relaxation` (column values of an LP relaxation already solved, NaN where it has none) spares
@@ -233,7 +248,8 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
     `options.options` does not set them. `hubs` (each site's and footprint's hub) lets
     `options.hub_search` improve the first plan hub by hub. `progress`, if given, is told of a
     heuristic's first plan (it runs inside the solver's output capture: a caller that prints must
-    print past it, as the command line does)."""
+    print past it, as the command line does). With `cheapest`, the start is the cheapest feasible
+    candidate of the list, not the first (`CheapestOf`)."""
     # HiGHS keeps one global thread scheduler per process and refuses a different `threads`
     # on a later solve (status "unknown"); reset it so every solve gets the threads it asks for.
     highspy.Highs.resetGlobalScheduler(True)
@@ -257,7 +273,7 @@ def run_compiled(compiled: Compiled, options: SolverConfig, log_file: Path | Non
         if first_plan_first:
             completed, first = _first_plan(compiled, options, relaxation, hubs, say)
         if completed is None and isinstance(mip_start, list):
-            choice, completed, unchecked = first_feasible_start(compiled, mip_start, options)
+            choice, completed, unchecked = first_feasible_start(compiled, mip_start, options, cheapest)
         crossing = (parents or or_relaxation) and completed is not None
         integer = integrality_of(compiled.lp) != 0 if crossing else None
         others = widening(completed, [_plan_columns(compiled, p) for p in parents],
@@ -422,11 +438,14 @@ class StartCheck(NamedTuple):
     unchecked: int = 0
 
 
-def first_feasible_start(compiled: Compiled, candidates: list, options: SolverConfig) -> StartCheck:
+def first_feasible_start(compiled: Compiled, candidates: list, options: SolverConfig,
+                         cheapest: bool = False) -> StartCheck:
     """The first candidate start whose integer values admit a feasible solution: each is checked
     by one LP (its values fixed as bounds), as HiGHS checks one start, all within `CHECK_SHARE` of
     the time limit. A check stopped by that time ends the checking: the candidates from it on are
-    `unchecked`, not infeasible (the checks share one clock, so the next would have none)."""
+    `unchecked`, not infeasible (the checks share one clock, so the next would have none). With
+    `cheapest`, every candidate is checked and the feasible one whose completion costs least is
+    taken (the first on a tie; one whose check ran out of time is not a contender)."""
     check = quiet_highs(options.threads, options.options)  # the solve's tolerances: HiGHS's own check
     check.setOptionValue("time_limit", CHECK_SHARE * float(options.time_limit))
     check.passModel(compiled.lp)
@@ -435,6 +454,7 @@ def first_feasible_start(compiled: Compiled, candidates: list, options: SolverCo
     every = np.arange(len(compiled.columns), dtype=np.int32)
     integrality = integrality_of(compiled.lp)
     integer = integrality != 0
+    best: StartCheck | None = None
     for index, start in enumerate(candidates):
         if not start:
             continue
@@ -452,16 +472,27 @@ def first_feasible_start(compiled: Compiled, candidates: list, options: SolverCo
         check.run()
         status = check.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
-            log.info("MIP start: candidate %d of %d is feasible", index + 1, len(candidates))
-            return StartCheck(index, np.asarray(check.getSolution().col_value, dtype=np.double))
+            values = np.asarray(check.getSolution().col_value, dtype=np.double)
+            log.info("MIP start: candidate %d of %d is feasible (%.6g)", index + 1, len(candidates),
+                     plan_cost(compiled.lp, values))
+            if not cheapest:
+                return StartCheck(index, values)
+            if best is None or _cheaper(compiled.lp, values, best.values):
+                best = StartCheck(index, values)
+            continue
         if status == highspy.HighsModelStatus.kTimeLimit:
             left = sum(1 for c in candidates[index:] if c)
             log.info("MIP start: candidates %d to %d of %d not checked: the checks' time (%s) ran out",
                      index + 1, len(candidates), len(candidates), CHECK_TIME)
-            return StartCheck(None, None, left)
+            return best._replace(unchecked=left) if best is not None else StartCheck(None, None, left)
         log.info("MIP start: candidate %d of %d is not feasible (%s)", index + 1, len(candidates),
                  check.modelStatusToString(status))
-    return StartCheck(None, None)
+    return best if best is not None else StartCheck(None, None)
+
+
+def _cheaper(lp: highspy.HighsLp, values: np.ndarray, than: np.ndarray) -> bool:
+    sign = -1.0 if lp.sense_ == highspy.ObjSense.kMaximize else 1.0
+    return sign * plan_cost(lp, values) < sign * plan_cost(lp, than)
 
 
 # What HiGHS prints when a MIP start (completed for the variables it does not give) is feasible:

@@ -9,7 +9,7 @@ import pytest
 from pyomo.common.collections import ComponentMap
 
 from model.config import SolverConfig
-from model.solve import compile_model, first_feasible_start, solve
+from model.solve import CheapestOf, compile_model, first_feasible_start, solve
 
 OPTIONS = SolverConfig(time_limit=30, mip_gap=0.0, threads=1)
 WEIGHT = {1: 5, 2: 7, 3: 4, 4: 3, 5: 6, 6: 2}
@@ -104,6 +104,30 @@ def test_first_feasible_candidate_start_is_used():
     outcome = solve(m, OPTIONS, mip_start=[ComponentMap((m.x[i], 1) for i in m.I)])
     assert outcome.start_choice is None and outcome.start_used is False
     assert outcome.objective == pytest.approx(125.0)  # solved from nothing
+
+
+def test_the_cheapest_feasible_candidate_when_asked():
+    """Three candidates: all six items (weight 27 > 15: infeasible), items 2, 5, 6 (weights 7 + 6 +
+    2 = 15, profit 11 + 8 + 3 = 22) and items 1, 3, 5 (5 + 4 + 6 = 15, profit 9 + 6 + 8 = 23). The
+    first feasible is 2, 5, 6 (122 with the constant); the best of the feasible (a maximisation) is
+    1, 3, 5 (123), and `CheapestOf` takes it. Either way the optimum stays 125."""
+    m = knapsack()
+    heavy = ComponentMap((m.x[i], 1) for i in m.I)
+    fair = ComponentMap((m.x[i], v) for i, v in zip(m.I, [0, 1, 0, 0, 1, 1], strict=True))
+    good = ComponentMap((m.x[i], v) for i, v in zip(m.I, [1, 0, 1, 0, 1, 0], strict=True))
+    compiled = compile_model(m)
+    assert first_feasible_start(compiled, [heavy, fair, good], OPTIONS).choice == 1
+    assert first_feasible_start(compiled, [heavy, fair, good], OPTIONS, cheapest=True).choice == 2
+    # a tie: the first
+    assert first_feasible_start(compiled, [good, fair, good], OPTIONS, cheapest=True).choice == 0
+    starved = OPTIONS.model_copy(update={"time_limit": 1e-6})
+    assert first_feasible_start(compiled, [fair, good], starved, cheapest=True) == (None, None, 2)
+    log = io.StringIO()
+    outcome = solve(m, OPTIONS, stream=log, mip_start=CheapestOf([heavy, fair, good]))
+    assert outcome.start_choice == 2 and outcome.start_used is True
+    assert "MIP start solution is feasible: objective value is 123" in log.getvalue()
+    assert outcome.objective == pytest.approx(125.0)
+    assert [round(m.x[i].value) for i in m.I] == [1, 1, 0, 1, 0, 0]
 
 
 def test_a_candidate_that_leaves_an_integer_free_is_completed_as_a_mip():

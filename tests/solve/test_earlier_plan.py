@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from model.cli import app
 from model.earlier_plan import PLAN_START
 from model.errors import ScenarioError
+from model.formulation import LEVERS
 from model.run import solve_scenario
 from tests.factory import Tiny
 from tests.formulation.test_families import falling_demand, operating
@@ -187,3 +188,86 @@ def test_a_hand_edited_plan_naming_other_components_is_only_a_poorer_start(tmp_p
     account = warm.manifest["start_from"]
     assert (account["decisions_given"], account["decisions_matched"]) == (6, 3)
     assert account["feasible"] and operating(warm, "B") == [1, 0, 0]
+
+
+def _with_breakdown(folder, runs, **kwargs):
+    return solve_scenario(folder, runs_root=runs, baseline=True, levers=True, price=False, **kwargs)
+
+
+def _step_objectives(result) -> dict[str, float]:
+    return result.saving.set_index("lever")["objective_after_gbp"].to_dict()
+
+
+def test_each_step_of_the_breakdown_starts_from_the_earlier_runs_plan_of_that_step(tmp_path):
+    """falling_demand with the saving breakdown. The do-nothing baseline keeps B open; every step
+    from `removals` on closes B in 2021 (its fixed 500k + 2 x 120k of wards a year outweigh nothing:
+    the 20 beds of 2021-2022 fit in A). plan_start.json keeps each lever step's plan; a run of the
+    same scenario started from it offers each step that plan first, every one is feasible and is
+    taken, and every step ends at the cold run's objective (each is solved to optimality)."""
+    folder, runs = falling_demand().write(tmp_path / "s"), tmp_path / "runs"
+    cold = _with_breakdown(folder, runs)
+    record = _record(cold.run_dir)
+    assert list(record["steps"]) == list(LEVERS)
+    for lever in LEVERS:
+        closed = [v for t in (2020, 2021, 2022) for n, i, v in record["steps"][lever]
+                  if n == "operate" and i == ["B", t]]
+        assert closed == [1, 0, 0], lever
+    assert all(s["from_earlier_run"] is None for s in cold.manifest["saving_steps"])
+
+    warm = _with_breakdown(folder, runs, start_from="last")
+    flags = {s["lever"]: s["from_earlier_run"] for s in warm.manifest["saving_steps"]}
+    assert flags == {"do_nothing": None, **dict.fromkeys(LEVERS, True)}
+    assert warm.manifest["start_from"]["steps"] == dict.fromkeys(LEVERS, True)
+    assert _step_objectives(warm) == pytest.approx(_step_objectives(cold), rel=1e-9)
+    summary = " ".join((warm.run_dir / "summary.md").read_text(encoding="utf-8").split())
+    assert "4 of 4 started from it" in summary
+
+    # a plan file of a run without the breakdown (or written before it kept the steps) offers none
+    del record["steps"]
+    (tmp_path / "plain.json").write_text(json.dumps(record), encoding="utf-8")
+    plain = _with_breakdown(folder, None, start_from=tmp_path / "plain.json")
+    assert all(s["from_earlier_run"] is None for s in plain.manifest["saving_steps"])
+    assert "steps" not in start_statement_of(plain)
+
+
+def start_statement_of(result) -> str:
+    from model.earlier_plan import start_statement
+
+    return start_statement(result.outcome.earlier_plan)
+
+
+def test_a_step_plan_the_edit_forbids_is_passed_over_for_the_runs_own(tmp_path):
+    """The same plans offered to falling_demand with 2 years' closure notice (a rule the breakdown
+    keeps in every step): each step's earlier plan closes B in 2021, which the notice forbids, so
+    every step starts from this run's own plan instead (the step before's), and ends where the
+    cold run of the edited scenario ends: B open in 2020-2021, closed in 2022."""
+    runs = tmp_path / "runs"
+    earlier = _with_breakdown(falling_demand().write(tmp_path / "s"), runs)
+    edited = falling_demand().policy(closure_notice_years=2).write(tmp_path / "edited")
+    cold = _with_breakdown(edited, None)
+    warm = _with_breakdown(edited, None, start_from=earlier.run_dir)
+    assert warm.manifest["start_from"]["steps"] == dict.fromkeys(LEVERS, False)
+    assert _step_objectives(warm) == pytest.approx(_step_objectives(cold), rel=1e-9)
+    assert "0 of 4 started from it (the others from this run's own plans)" in start_statement_of(warm)
+
+
+def test_every_problem_of_a_plan_files_steps_is_reported_at_once(tmp_path):
+    folder = falling_demand().write(tmp_path / "s")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": 1, "decisions": [["operate", ["B", 2021], 0]],
+                               "steps": {"removals": [["operate", ["B", 2021], 0.5]], "builds": [],
+                                         "conversions": "all", "community": [["wards", [], 1]]}}),
+                   encoding="utf-8")
+    with pytest.raises(ScenarioError) as exc:
+        _with_breakdown(folder, tmp_path / "runs", start_from=bad)
+    problems = _problems(exc)
+    assert len(problems) == 4
+    said = " ".join(problems)
+    assert "key 'steps.removals[1]'" in said and "key 'steps.community[1]'" in said
+    assert "key 'steps': not a lever of the saving breakdown" in said and "'builds'" in said
+    assert "key 'steps.conversions': must be a list" in said
+    bad.write_text(json.dumps({"format": 1, "decisions": [], "steps": [1]}), encoding="utf-8")
+    with pytest.raises(ScenarioError) as exc:
+        _with_breakdown(folder, None, start_from=bad)
+    assert "must be an object" in _problems(exc)[0]
+    assert not (tmp_path / "runs").exists()
