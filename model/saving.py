@@ -19,6 +19,10 @@ and proved its gap only after HiGHS's own search found a plan near the recommend
 from the cheaper of the two, it can no longer end dearer than the recommended plan, so switching
 the rules on never shows a saving.
 
+The conversions step's start is first crossed with the rounding of that step's LP relaxation
+(`CROSSED_STEPS`): the removals step's plan holds no conversion, and HiGHS took twice as long to
+find and prove the step's plan from it alone.
+
 Each step's plan is kept (`Step.plan`), and a run folder's ``plan_start.json`` holds them, so
 that a later run started from it (`bedplan solve --start-from`) offers each step the earlier
 run's plan of the same step first (`earlier`): after a small edit it is usually feasible and
@@ -75,16 +79,26 @@ def last_step_starts(previous: KnownPlan, recommended: KnownPlan | None) -> Comp
     return [plan.start for plan in ranked]
 
 
-def with_earlier(earlier: ComponentMap | None, starts: ComponentMap | list[ComponentMap]
-                 ) -> ComponentMap | list[ComponentMap] | CheapestOf:
-    """`starts` with an earlier run's plan of the same step in front, if there is one, the
-    cheapest feasible of them to be the start (`CheapestOf`). Not simply the first feasible:
-    after less need the earlier plan stays feasible but has wards to spare, and England's new
-    builds and community steps started from it took 26-32 s against 5-10 s from the step
-    before's plan (docs/performance.md)."""
-    if not earlier:
+# Steps whose start is crossed with the rounding of the step's own LP relaxation before HiGHS
+# starts from it. England's conversions step took 23-33 s from the removals step's plan, which
+# holds no conversion, and 10-15 s crossed (HiGHS seeds 0-2; less need too); the other steps,
+# already 2-8 s, were slower crossed (removals +0.4 s, new builds +2.7 s; docs/performance.md).
+CROSSED_STEPS = ("conversions",)
+
+
+def step_start(lever: str, earlier: ComponentMap | None, starts: ComponentMap | list[ComponentMap]
+               ) -> ComponentMap | list[ComponentMap] | CheapestOf:
+    """What the step of `lever` starts from: `starts` (this run's own plans) with an earlier run's
+    plan of the same step in front, if there is one, the cheapest feasible of them to be the
+    start (`CheapestOf`), crossed with the step's relaxation for `CROSSED_STEPS`. Not simply the
+    first feasible: after less need the earlier plan stays feasible but has wards to spare, and
+    England's new builds and community steps started from it took 26-32 s against 5-10 s from the
+    step before's plan (docs/performance.md)."""
+    crossed = lever in CROSSED_STEPS
+    if not earlier and not crossed:
         return starts
-    return CheapestOf([earlier, *(starts if isinstance(starts, list) else [starts])])
+    own = starts if isinstance(starts, list) else [starts]
+    return CheapestOf([earlier, *own] if earlier else own, or_relaxation=crossed)
 
 
 def baseline_and_steps(formulation: Formulation, options: SolverConfig,
@@ -121,7 +135,7 @@ def baseline_and_steps(formulation: Formulation, options: SolverConfig,
             start = last_step_starts(KnownPlan(start, steps[-1].outcome.objective), recommended)
         offered = earlier.get(lever)
         undo = restrict(formulation, LEVERS[:k])
-        step = solve(m, options, stream=stream, mip_start=with_earlier(offered, start))
+        step = solve(m, options, stream=stream, mip_start=step_start(lever, offered, start))
         undo()  # before the plan is taken: `integer_start` leaves fixed variables out
         if not step.has_solution:
             log.warning("saving breakdown: step %s found no solution (%s)", lever, step.status)

@@ -135,9 +135,12 @@ class CheapestOf:
     integer values fixed, the rest an LP) and the completion that costs least wins, the first on
     a tie. For plans whose order of merit is not known before the check: an earlier run's plan
     of a saving-breakdown step, which an edit (less need) can leave feasible but far from the
-    step's optimum, beside this run's own plans. A `prepare` callback may return one."""
+    step's optimum, beside this run's own plans. With `or_relaxation`, the start is then
+    crossed with the rounding of the model's LP relaxation, as `BetweenPlans` does with no
+    parents. A `prepare` callback may return one."""
 
     candidates: list
+    or_relaxation: bool = False
 
 
 @dataclass
@@ -184,7 +187,9 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
     if between is not None:
         mip_start = between.candidates
     cheapest = isinstance(mip_start, CheapestOf)
+    or_relaxation = between.or_relaxation if between is not None else False
     if cheapest:
+        or_relaxation = mip_start.or_relaxation
         mip_start = mip_start.candidates
     try:
         compiled = compile_model(m)
@@ -193,7 +198,7 @@ def solve(m: pyo.ConcreteModel, options: SolverConfig, log_file: Path | None = N
         return _not_run(SolveStatus.INFEASIBLE, "provenInfeasible", start, log_file)
     outcome, _h = run_compiled(compiled, options, log_file, stream, mip_start, start, first_plan_first,
                                wait=wait, parents=between.parents if between else None,
-                               or_relaxation=between.or_relaxation if between else False, hubs=hubs,
+                               or_relaxation=or_relaxation, hubs=hubs,
                                progress=progress, cheapest=cheapest)
     return outcome
 

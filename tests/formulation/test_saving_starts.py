@@ -8,7 +8,8 @@ from pyomo.common.collections import ComponentMap
 
 import model.saving as saving
 from model.formulation import LEVERS
-from model.saving import KnownPlan, last_step_starts
+from model.saving import CROSSED_STEPS, KnownPlan, last_step_starts, step_start
+from model.solve import CheapestOf
 from tests.formulation.test_families import falling_demand
 
 
@@ -25,8 +26,24 @@ def test_the_cheaper_plan_is_offered_first():
     assert last_step_starts(previous, None) is previous.start
 
 
+def test_what_each_step_starts_from():
+    """A step starts from this run's own plans alone, except the conversions step (crossed with
+    its relaxation's rounding) and a step given an earlier run's plan (the cheapest feasible,
+    the earlier plan first so that it wins a tie)."""
+    own, recommended, earlier = ComponentMap(), ComponentMap(), ComponentMap([(object(), 1)])
+    assert step_start("removals", None, own) is own
+    assert step_start("community", None, [recommended, own]) == [recommended, own]
+    assert step_start("conversions", None, own) == CheapestOf([own], or_relaxation=True)
+    assert step_start("removals", earlier, own) == CheapestOf([earlier, own])
+    assert step_start("community", earlier, [recommended, own]) == CheapestOf([earlier, recommended, own])
+    assert step_start("conversions", earlier, own) == CheapestOf([earlier, own], or_relaxation=True)
+    assert CROSSED_STEPS == ("conversions",) and set(CROSSED_STEPS) <= set(LEVERS)
+
+
 def _named(start):
     """A start's values by variable name, read while its model is alive."""
+    if isinstance(start, CheapestOf):
+        return {"cheapest of": _named(start.candidates), "crossed": start.or_relaxation}
     if isinstance(start, list):
         return [_named(s) for s in start]
     return None if start is None else {var.name: value for var, value in start.items()}
@@ -55,6 +72,8 @@ def test_the_last_lever_step_is_offered_the_recommended_plan(tmp_path, monkeypat
                             price=False)
     assert len(calls) == 1 + len(LEVERS)  # the do-nothing baseline, then one step a lever
     assert calls[0] is None and all(isinstance(c, dict) for c in calls[1:-1])
+    conversions = calls[1 + LEVERS.index("conversions")]
+    assert conversions["crossed"] and len(conversions["cheapest of"]) == 1  # the removals step's plan
     first, second = calls[-1]
     open_in_2021 = [[plan[f"operate[{site},2021]"] for site in "AB"] for plan in (first, second)]
     assert open_in_2021 == [[1, 0], [0, 1]]  # the step before's plan, then the recommended one
