@@ -97,7 +97,8 @@ RUN_FILES: tuple[RunFile, ...] = (
     RunFile(("manifest.json",), "written last: scenario, input file hashes, versions, solver "
             "status, proven gap (absolute, relative, and relative to the part decisions can "
             "change), build and solve seconds, objective terms, model size, what the do-nothing "
-            "baseline keeps and drops, each saving step's status and gap, the earlier plan a "
+            "baseline keeps and drops, each saving step's status and gap (and whether it started "
+            "from the earlier run's plan of that step), the earlier plan a "
             "solve started from (`start_from`) and whether it was feasible"),
 )
 
