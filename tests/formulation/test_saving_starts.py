@@ -79,3 +79,39 @@ def test_the_last_lever_step_is_offered_the_recommended_plan(tmp_path, monkeypat
     assert open_in_2021 == [[1, 0], [0, 1]]  # the step before's plan, then the recommended one
     rules = result.saving.set_index("lever").loc["rules"]
     assert rules["saving_gbp"] == pytest.approx(-160_000, abs=1.0)
+
+
+def test_crossing_the_conversions_step_changes_no_saving(tmp_path, monkeypatch):
+    """`reconfigure(50k)` (tests/formulation/test_families.py): A's 2 med wards fill its maximum of
+    2, and there are 10 beds of med and 10 of low need, so converting a med ward to low (10 beds x
+    50k) is how low need gets a bed; nothing before the conversions step can give it one. That
+    step starts from the removals step's plan (no conversion) crossed with the rounding of its
+    own relaxation; with the crossing off (`CROSSED_STEPS` empty) every step ends at the same
+    objective (each solved to optimality): a start changes how soon, never what is saved."""
+    from model.run import solve_scenario
+    from tests.formulation.test_families import reconfigure
+
+    def breakdown_of(folder):
+        result = solve_scenario(folder, runs_root=None, baseline=True, levers=True, price=False)
+        return result.saving.set_index("lever")["objective_after_gbp"].to_dict(), result
+
+    methods: list = []
+    real_solve = saving.solve
+
+    def recording_solve(m, options, **kwargs):
+        outcome = real_solve(m, options, **kwargs)
+        methods.append((outcome.first_plan or {}).get("method"))
+        return outcome
+
+    monkeypatch.setattr(saving, "solve", recording_solve)
+    folder = reconfigure(50_000).write(tmp_path / "s")
+    crossed, result = breakdown_of(folder)
+    assert methods[1 + LEVERS.index("conversions")] == "crossover"  # the crossing ran, and only there
+    assert [m for m in methods if m] == ["crossover"]
+    converted = result.solution.wards.set_index(["service", "year"]).loc[("low", 2020), "converted_in"]
+    assert converted == 1  # the recommended plan converts, as in test_conversion_chosen_over_new_build...
+    saving_by_lever = result.saving.set_index("lever")["saving_gbp"]
+    assert saving_by_lever["conversions"] > 0
+    monkeypatch.setattr(saving, "CROSSED_STEPS", ())
+    alone, _ = breakdown_of(folder)
+    assert crossed == pytest.approx(alone, rel=1e-9)
