@@ -13,6 +13,10 @@ process's maximum resident set), and two ratios:
     our layer;
 (b) ours / spopt's PMedian (PuLP + CBC) on the OR-Library p-median instances.
 
+With England it also re-solves each seed's run from its plan after a few edits (`work_restart`),
+and times the planner's whole command, `bedplan solve` as `make solve` runs it and then with
+`--start-from last` (`work_command`).
+
 The tables are printed and written into docs/performance.md between the markers
 ``<!-- bench:begin -->`` and ``<!-- bench:end -->`` inside the section "## Benchmarks (issue 7)"
 (the rest of the document is left alone). A partial run (``--quick``, ``--orlib``, ``--only``
@@ -261,6 +265,65 @@ def work_restart(spec: dict) -> dict:
     return {"name": spec["name"], "seed": spec["seed"], "rows": rows}
 
 
+def work_command(spec: dict) -> dict:
+    """`bedplan solve FOLDER` as `make solve` runs it (run folder, saving breakdown, report), then
+    again with `--start-from last` (what a planner runs after an edit), each command its own
+    process: the whole command's wall seconds, and from each run's manifest its main solve's and
+    its breakdown steps' seconds. `spec["args"]`: more options for both commands."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    runs: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="bedplan-bench-runs-") as tmp:
+        for label, extra in (("cold", []),
+                             ("from the last run (`--start-from last`)", ["--start-from", "last"])):
+            cmd = [sys.executable, "-m", "model", "solve", spec["folder"], "--runs-dir", tmp,
+                   *spec.get("args", []), *extra]
+            start = time.perf_counter()
+            try:
+                proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env,
+                                      timeout=spec.get("timeout", 30 * 60))
+            except subprocess.TimeoutExpired:
+                runs.append({"run": label, "error": "no answer in time"})
+                break
+            wall = time.perf_counter() - start
+            manifests = sorted(Path(tmp).glob("*/*/manifest.json"))
+            if proc.returncode != 0 or len(manifests) != len(runs) + 1:
+                tail = (proc.stderr or proc.stdout).strip().splitlines()[-2:]
+                runs.append({"run": label, "error": f"exit {proc.returncode}: " + " | ".join(tail)})
+                break
+            manifest = json.loads(manifests[-1].read_text(encoding="utf-8"))
+            steps = manifest.get("saving_steps") or []
+            runs.append({"run": label, "wall_seconds": wall, "solve_seconds": manifest["solve_seconds"],
+                         "steps_seconds": sum(step["seconds"] for step in steps),
+                         "steps": [[step["lever"], step["seconds"], step.get("from_earlier_run")]
+                                   for step in steps],
+                         "objective": manifest["objective"], "gap_rel": manifest["gap_rel"]})
+    return {"name": spec["name"], "runs": runs}
+
+
+def command_table(command: dict | None) -> list[str]:
+    """The planner's whole command on England, cold and then from the last run (`work_command`)."""
+    if not command:
+        return []
+    lines = ["England's whole `make solve` (`bedplan solve data/scenarios/england`: run folder, the "
+             "do-nothing run and the saving breakdown's steps, report), then `make solve ARGS=\"--start-from "
+             "last\"` straight after it, the scenario's own options and seed; wall seconds of each "
+             "command, and from its manifest the main solve and the breakdown's steps (do nothing, "
+             "removals, conversions, new builds, community). *The rest*: loading, build, results, "
+             "outputs and the report.", "",
+             "| command | whole s | main solve s | steps s | the steps | the rest s | £m | gap |",
+             "|---|---:|---:|---:|---|---:|---:|---:|"]
+    for run in command.get("runs", []):
+        if "error" in run:
+            lines.append(f"| {run['run']} | error: {run['error']} |||||||")
+            continue
+        rest = run["wall_seconds"] - run["solve_seconds"] - run["steps_seconds"]
+        steps = " / ".join(f"{seconds:.1f}" for _lever, seconds, _earlier in run["steps"])
+        lines.append(f"| {run['run']} | {run['wall_seconds']:.1f} | {run['solve_seconds']:.1f} | "
+                     f"{run['steps_seconds']:.1f} | {steps} | {rest:.1f} | {run['objective'] / 1e6:,.2f} | "
+                     f"{_pct(run['gap_rel'])} |")
+    return [*lines, ""]
+
+
 def _first_plan(row: dict) -> str:
     """' (first plan: lp_neighbourhood)' when the row's run used a first-plan heuristic."""
     method = row.get("first_plan")
@@ -313,7 +376,8 @@ def work_spopt(spec: dict) -> dict:
             "spopt_status": pulp.LpStatus[model.problem.status]}
 
 
-WORKERS = {"scenario": work_scenario, "orlib": work_orlib, "spopt": work_spopt, "restart": work_restart}
+WORKERS = {"scenario": work_scenario, "orlib": work_orlib, "spopt": work_spopt, "restart": work_restart,
+           "command": work_command}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -377,7 +441,8 @@ def _gap(value) -> str:
 
 
 def render(info: dict, orlib: list[dict], spopt: dict[str, dict], scale: list[dict],
-           args: argparse.Namespace, started: float, restarts: list[dict] | None = None) -> str:
+           args: argparse.Namespace, started: float, restarts: list[dict] | None = None,
+           command: dict | None = None) -> str:
     from importlib import metadata
 
     def version(pkg: str) -> str:
@@ -528,6 +593,7 @@ def render(info: dict, orlib: list[dict], spopt: dict[str, dict], scale: list[di
         lines.append("")
         lines += seed_spread([r for r in scale if r.get("seed") is not None and "error" not in r])
         lines += restart_table(restarts or [])
+        lines += command_table(command)
         if not args.quick:
             lines += ["Not run (and why):", ""]
             lines += [f"- {what}: {why}." for what, why in SKIPPED]
@@ -676,6 +742,7 @@ def main(argv: list[str] | None = None) -> int:
             scale_rows.append(row)
             say(f"{name}: {row}")
     restart_rows: list[dict] = []
+    command: dict | None = None
     if "england" in only and not args.quick:
         if (ENGLAND / "scenario.yaml").exists():
             with tempfile.TemporaryDirectory(prefix="bedplan-bench-") as plans:
@@ -697,9 +764,11 @@ def main(argv: list[str] | None = None) -> int:
                     restarts["cold_gap"] = row.get("gap_rel")
                     restart_rows.append(restarts)
                     say(f"England from its plan, seed {seed}: {restarts}")
+            command = work_command({"name": "make solve", "folder": str(ENGLAND)})
+            say(f"England's make solve, then --start-from last: {command}")
         else:
             say("skipping England: data/scenarios/england not found")
-    body = render(info, orlib_rows, spopt_rows, scale_rows, args, started, restart_rows)
+    body = render(info, orlib_rows, spopt_rows, scale_rows, args, started, restart_rows, command)
     print()
     print(body)
     doc = doc_to_write(args)

@@ -218,3 +218,28 @@ def test_the_restart_rows_solve_each_edit_cold_and_from_the_plan(tmp_path):
     assert lines[0].startswith(f"| 0 | the same scenario | {row['solve_seconds']:.1f} |")
     assert all(line.endswith("| feasible |") for line in lines)
     assert table[-2].startswith("From the plan, solve seconds over the seeds: the same scenario: median")
+
+
+def test_the_command_rows_run_make_solve_then_from_the_last_run(tmp_path):
+    """`make bench`'s whole-command rows, run here on falling_demand (without the report, for
+    time): two `bedplan solve` processes, the second with `--start-from last`, whose every lever
+    step started from the first run's plan of that step; the table gives both, and each run's
+    seconds add up (the rest is the whole less the main solve and the steps)."""
+    from tests.formulation.test_families import falling_demand
+
+    bench = _bench_module()
+    folder = falling_demand().write(tmp_path / "s")
+    command = bench.work_command({"name": "tiny", "folder": str(folder), "args": ["--no-report"]})
+    cold, warm = command["runs"]
+    assert "error" not in cold and "error" not in warm, command
+    assert [lever for lever, _s, _e in cold["steps"]] == ["do_nothing", "removals", "conversions",
+                                                          "new_builds", "community"]
+    assert [earlier for _l, _s, earlier in warm["steps"]] == [None, True, True, True, True]
+    assert warm["objective"] == pytest.approx(cold["objective"], rel=1e-9)
+    assert cold["wall_seconds"] > cold["solve_seconds"] + cold["steps_seconds"]
+    table = bench.command_table(command)
+    rows = [line for line in table if line.startswith("| cold |") or line.startswith("| from the last run")]
+    assert len(rows) == 2
+    rest = cold["wall_seconds"] - cold["solve_seconds"] - cold["steps_seconds"]
+    assert rows[0].startswith(f"| cold | {cold['wall_seconds']:.1f} | {cold['solve_seconds']:.1f} | ")
+    assert f"| {rest:.1f} |" in rows[0]
