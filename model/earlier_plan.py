@@ -225,8 +225,9 @@ def start_statement(account: dict[str, Any] | None) -> str | None:
     steps = account.get("steps") or {}
     if steps:
         used = sum(1 for started in steps.values() if started)
+        others = " (the others from this run's own plans)" if used < len(steps) else ""
         said += (f" The saving breakdown's steps were offered that run's plan of the same step: {used} of "
-                 f"{len(steps)} started from it (the others from this run's own plans).")
+                 f"{len(steps)} started from it{others}.")
     return said
 
 

@@ -220,7 +220,7 @@ def test_each_step_of_the_breakdown_starts_from_the_earlier_runs_plan_of_that_st
     assert warm.manifest["start_from"]["steps"] == dict.fromkeys(LEVERS, True)
     assert _step_objectives(warm) == pytest.approx(_step_objectives(cold), rel=1e-9)
     summary = " ".join((warm.run_dir / "summary.md").read_text(encoding="utf-8").split())
-    assert "4 of 4 started from it" in summary
+    assert "4 of 4 started from it." in summary
 
     # a plan file of a run without the breakdown (or written before it kept the steps) offers none
     del record["steps"]
