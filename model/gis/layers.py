@@ -104,10 +104,14 @@ def _sites(scenario: ScenarioData, tables: RunTables, services: list[str], years
     dec = tables.decisions
     wards = tables.wards
     last = years[-1]
+    # each site's rows split off once (a filter of both tables per site took about 0.5 s for
+    # England's 137 sites)
+    dec_of = {s: frame.sort_values("year") for s, frame in dec.groupby("site", sort=False)}
+    wards_of = {s: frame for s, frame in wards.groupby("site", sort=False)}
     rows = []
     for s in sites.index:
-        site_dec = dec[dec["site"] == s].sort_values("year")
-        site_wards = wards[wards["site"] == s]
+        site_dec = dec_of.get(s, dec.iloc[:0])
+        site_wards = wards_of.get(s, wards.iloc[:0])
         last_wards = site_wards[site_wards["year"] == last]
         if len(site_dec):
             base = {v: int(site_dec.iloc[0].get(f"wards_before_{v}", 0)) for v in services}
@@ -129,7 +133,8 @@ def _sites(scenario: ScenarioData, tables: RunTables, services: list[str], years
             "sector": sites.at[s, "sector"], "status": sites.at[s, "status"],
             "hub": fp_hub.get(sites.at[s, "footprint"], ""), "footprint": sites.at[s, "footprint"],
             "action": action,
-            "changes": "; ".join(f"{int(r.year)} {r.action}" for r in changed.itertuples()),
+            "changes": "; ".join(f"{int(y)} {a}" for y, a in zip(changed["year"], changed["action"],
+                                                                  strict=True)),
             "first_change": int(changed["year"].min()) if len(changed) else None,
             "open_base": bool(open_base), "open_final": bool(open_final),
             "wards_base": sum(base.values()), "wards_final": sum(final.values()),
