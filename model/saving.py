@@ -19,9 +19,9 @@ and proved its gap only after HiGHS's own search found a plan near the recommend
 from the cheaper of the two, it can no longer end dearer than the recommended plan, so switching
 the rules on never shows a saving.
 
-The conversions step's start is first crossed with the rounding of that step's LP relaxation
-(`CROSSED_STEPS`): the removals step's plan holds no conversion, and HiGHS took twice as long to
-find and prove the step's plan from it alone.
+The removals and conversions steps' starts are first crossed with the rounding of the step's
+LP relaxation (`CROSSED_STEPS`): the step before's plan holds no removal (no conversion), and
+HiGHS took up to twice as long to find and prove the step's plan from it alone.
 
 Each step's plan is kept (`Step.plan`), and a run folder's ``plan_start.json`` holds them, so
 that a later run started from it (`bedplan solve --start-from`) offers each step the earlier
@@ -81,9 +81,11 @@ def last_step_starts(previous: KnownPlan, recommended: KnownPlan | None) -> Comp
 
 # Steps whose start is crossed with the rounding of the step's own LP relaxation before HiGHS
 # starts from it. England's conversions step took 23-33 s from the removals step's plan, which
-# holds no conversion, and 10-15 s crossed (HiGHS seeds 0-2; less need too); the other steps,
-# already 2-8 s, were slower crossed (removals +0.4 s, new builds +2.7 s; docs/performance.md).
-CROSSED_STEPS = ("conversions",)
+# holds no conversion, and 10-15 s crossed (HiGHS seeds 0-2; less need too); the removals step
+# with less need 16-17 s from the do-nothing plan and 8.5 s crossed, at a cost of 0.4-0.8 s where
+# it is quick (2-3 s). The new builds step was 2.7 s slower crossed, and the community step no
+# faster (docs/performance.md).
+CROSSED_STEPS = ("removals", "conversions")
 
 
 def step_start(lever: str, earlier: ComponentMap | None, starts: ComponentMap | list[ComponentMap]

@@ -27,17 +27,18 @@ def test_the_cheaper_plan_is_offered_first():
 
 
 def test_what_each_step_starts_from():
-    """A step starts from this run's own plans alone, except the conversions step (crossed with
-    its relaxation's rounding) and a step given an earlier run's plan (the cheapest feasible,
-    the earlier plan first so that it wins a tie)."""
+    """A step starts from this run's own plans alone, except the removals and conversions steps
+    (crossed with their relaxation's rounding) and a step given an earlier run's plan (the
+    cheapest feasible, the earlier plan first so that it wins a tie)."""
     own, recommended, earlier = ComponentMap(), ComponentMap(), ComponentMap([(object(), 1)])
-    assert step_start("removals", None, own) is own
+    assert step_start("new_builds", None, own) is own
     assert step_start("community", None, [recommended, own]) == [recommended, own]
     assert step_start("conversions", None, own) == CheapestOf([own], or_relaxation=True)
-    assert step_start("removals", earlier, own) == CheapestOf([earlier, own])
+    assert step_start("removals", None, own) == CheapestOf([own], or_relaxation=True)
+    assert step_start("new_builds", earlier, own) == CheapestOf([earlier, own])
     assert step_start("community", earlier, [recommended, own]) == CheapestOf([earlier, recommended, own])
     assert step_start("conversions", earlier, own) == CheapestOf([earlier, own], or_relaxation=True)
-    assert CROSSED_STEPS == ("conversions",) and set(CROSSED_STEPS) <= set(LEVERS)
+    assert CROSSED_STEPS == ("removals", "conversions") and set(CROSSED_STEPS) <= set(LEVERS)
 
 
 def _named(start):
@@ -81,7 +82,7 @@ def test_the_last_lever_step_is_offered_the_recommended_plan(tmp_path, monkeypat
     assert rules["saving_gbp"] == pytest.approx(-160_000, abs=1.0)
 
 
-def test_crossing_the_conversions_step_changes_no_saving(tmp_path, monkeypatch):
+def test_crossing_the_steps_changes_no_saving(tmp_path, monkeypatch):
     """`reconfigure(50k)` (tests/formulation/test_families.py): A's 2 med wards fill its maximum of
     2, and there are 10 beds of med and 10 of low need, so converting a med ward to low (10 beds x
     50k) is how low need gets a bed; nothing before the conversions step can give it one. That
@@ -106,8 +107,9 @@ def test_crossing_the_conversions_step_changes_no_saving(tmp_path, monkeypatch):
     monkeypatch.setattr(saving, "solve", recording_solve)
     folder = reconfigure(50_000).write(tmp_path / "s")
     crossed, result = breakdown_of(folder)
-    assert methods[1 + LEVERS.index("conversions")] == "crossover"  # the crossing ran, and only there
-    assert [m for m in methods if m] == ["crossover"]
+    assert methods[1 + LEVERS.index("conversions")] == "crossover"  # the crossing ran there
+    crossed_at = {lever for lever, method in zip(("do_nothing", *LEVERS), methods, strict=True) if method}
+    assert "conversions" in crossed_at and crossed_at <= set(CROSSED_STEPS)
     converted = result.solution.wards.set_index(["service", "year"]).loc[("low", 2020), "converted_in"]
     assert converted == 1  # the recommended plan converts, as in test_conversion_chosen_over_new_build...
     saving_by_lever = result.saving.set_index("lever")["saving_gbp"]
