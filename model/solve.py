@@ -33,6 +33,7 @@ from model.first_plan import (
     hub_neighbourhoods,
     hub_search,
     integrality_of,
+    lowers,
     lp_neighbourhood,
     lp_relaxation,
     plan_cost,
@@ -460,6 +461,8 @@ def first_feasible_start(compiled: Compiled, candidates: list, options: SolverCo
     integrality = integrality_of(compiled.lp)
     integer = integrality != 0
     best: StartCheck | None = None
+    best_cost: float | None = None  # the best's cost, negated for a maximisation (as `lowers` takes it)
+    sign = -1.0 if compiled.lp.sense_ == highspy.ObjSense.kMaximize else 1.0
     for index, start in enumerate(candidates):
         if not start:
             continue
@@ -478,12 +481,12 @@ def first_feasible_start(compiled: Compiled, candidates: list, options: SolverCo
         status = check.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             values = np.asarray(check.getSolution().col_value, dtype=np.double)
-            log.info("MIP start: candidate %d of %d is feasible (%.6g)", index + 1, len(candidates),
-                     plan_cost(compiled.lp, values))
+            cost = plan_cost(compiled.lp, values)
+            log.info("MIP start: candidate %d of %d is feasible (%.6g)", index + 1, len(candidates), cost)
             if not cheapest:
                 return StartCheck(index, values)
-            if best is None or _cheaper(compiled.lp, values, best.values):
-                best = StartCheck(index, values)
+            if lowers(sign * cost, best_cost):
+                best, best_cost = StartCheck(index, values), sign * cost
             continue
         if status == highspy.HighsModelStatus.kTimeLimit:
             left = sum(1 for c in candidates[index:] if c)
@@ -493,11 +496,6 @@ def first_feasible_start(compiled: Compiled, candidates: list, options: SolverCo
         log.info("MIP start: candidate %d of %d is not feasible (%s)", index + 1, len(candidates),
                  check.modelStatusToString(status))
     return best if best is not None else StartCheck(None, None)
-
-
-def _cheaper(lp: highspy.HighsLp, values: np.ndarray, than: np.ndarray) -> bool:
-    sign = -1.0 if lp.sense_ == highspy.ObjSense.kMaximize else 1.0
-    return sign * plan_cost(lp, values) < sign * plan_cost(lp, than)
 
 
 # What HiGHS prints when a MIP start (completed for the variables it does not give) is feasible:

@@ -270,7 +270,7 @@ def work_command(spec: dict) -> dict:
     again with `--start-from last` (what a planner runs after an edit), each command its own
     process: the whole command's wall seconds, and from each run's manifest its main solve's and
     its breakdown steps' seconds. `spec["args"]`: more options for both commands."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = _child_env()
     runs: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bedplan-bench-runs-") as tmp:
         for label, extra in (("cold", []),
@@ -376,12 +376,16 @@ def work_spopt(spec: dict) -> dict:
             "spopt_status": pulp.LpStatus[model.problem.status]}
 
 
-WORKERS = {"scenario": work_scenario, "orlib": work_orlib, "spopt": work_spopt, "restart": work_restart,
-           "command": work_command}
+WORKERS = {"scenario": work_scenario, "orlib": work_orlib, "spopt": work_spopt, "restart": work_restart}
 
 
 # ----------------------------------------------------------------------------------------------
 # Driver side.
+
+
+def _child_env() -> dict[str, str]:
+    """The environment of a child process: this checkout first on its import path."""
+    return dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
 def run_worker(spec: dict, timeout: float, script: str = __file__, keys: tuple[str, ...] = ("name",)
@@ -389,7 +393,7 @@ def run_worker(spec: dict, timeout: float, script: str = __file__, keys: tuple[s
     """`script --worker spec` in a fresh Python process (its own peak memory, a fresh HiGHS); its
     result line, or the spec's `keys` with the error."""
     cmd = [sys.executable, str(Path(script).resolve()), "--worker", json.dumps(spec)]
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = _child_env()
     failed = {k: spec[k] for k in keys}
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
