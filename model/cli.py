@@ -92,6 +92,10 @@ def validate(
         f"years {inputs.years[0]}–{inputs.years[-1]}.")
 
 
+START_FROM_HELP = ("Start from an earlier run's plan: its run folder, its plan_start.json, or `last` "
+                   "(this scenario's newest complete run). Checked first; not feasible: solved as without.")
+
+
 @app.command()
 def solve(
     scenario: Annotated[Path, typer.Argument(help="Scenario folder.")],
@@ -118,10 +122,7 @@ def solve(
     no_report: Annotated[bool, typer.Option(
         "--no-report", help="Skip report.html and report.pdf (bedplan report makes them later).")
     ] = False,
-    start_from: Annotated[str | None, typer.Option(
-        help="Start from an earlier run's plan: its run folder, its plan_start.json, or `last` "
-             "(this scenario's newest complete run). Checked first; not feasible: solved as without.")
-    ] = None,
+    start_from: Annotated[str | None, typer.Option(help=START_FROM_HELP)] = None,
 ) -> None:
     """Solve a scenario and write runs/<scenario>/<run-id>/ (with report.html and report.pdf)."""
     from model.run import solve_scenario
@@ -166,9 +167,11 @@ def price(
     workers: Annotated[int, typer.Option(help="Processes for the re-solves (1: here).")] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler.")] = None,
     baseline: Annotated[bool, typer.Option("--baseline", help="Also solve the do-nothing baseline.")] = False,
+    start_from: Annotated[str | None, typer.Option(help=START_FROM_HELP)] = None,
 ) -> None:
     """What does a decision cost? Solve with the decisions given here fixed (with the scenario's
     own), then with each of them released; writes a run folder with price.csv."""
+    from model.earlier_plan import start_statement
     from model.errors import Problem
     from model.run import solve_scenario
 
@@ -197,7 +200,7 @@ def price(
         with _stages() as progress:
             result = solve_scenario(scenario, runs_dir, overrides, baseline=baseline, levers=False,
                                     price_only=[r["decision"] for r in rows], workers=workers,
-                                    scheduler=scheduler, progress=progress)
+                                    scheduler=scheduler, progress=progress, start_from=start_from)
     except BedplanError as exc:
         _fail(exc)
     table = Table(title=f"The price of fixed decisions ({result.scenario.config.name})")
@@ -209,6 +212,9 @@ def price(
                       f"{r.carbon_t_change:+,.1f}" if priced else "–",
                       f"{r.patient_km_change:+,.0f}" if priced else "–", r.verdict)
     console.print(table)
+    started = start_statement(result.outcome.earlier_plan)
+    if started:
+        console.print(started, highlight=False)
     console.print(f"wrote {result.run_dir} (price.csv, summary.md)")
     raise typer.Exit(EXIT_OK)
 

@@ -25,6 +25,31 @@ def test_price_keep_answers_what_keeping_a_unit_costs(tmp_path):
     assert prices["price_gbp"].iloc[0] == pytest.approx(160_000, abs=0.01)
 
 
+def test_price_starts_from_the_last_run_where_its_plan_allows(tmp_path):
+    """falling_demand's plan keeps A and closes B in 2021. Pricing `keep A` from it: the plan
+    keeps A, so it is the start, and keeping A costs nothing (A is kept anyway). Pricing `keep B`
+    from the last run (that price run, whose plan still closes B): the lock forbids the plan, so
+    the start is refused and the price is the cold one, 160k."""
+    folder, runs = falling_demand().write(tmp_path / "s"), tmp_path / "runs"
+    solved = runner.invoke(app, ["solve", str(folder), "--runs-dir", str(runs), "--no-report",
+                                 "--no-baseline"])
+    assert solved.exit_code == 0, solved.output
+    keep_a = runner.invoke(app, ["price", str(folder), "--keep", "A", "--runs-dir", str(runs),
+                                 "--start-from", "last"])
+    assert keep_a.exit_code == 0, keep_a.output
+    assert "it is feasible here" in " ".join(keep_a.output.split())
+    keep_b = runner.invoke(app, ["price", str(folder), "--keep", "B", "--runs-dir", str(runs),
+                                 "--start-from", "last"])
+    assert keep_b.exit_code == 0, keep_b.output
+    assert "it is not feasible here, so the solve went on as without it" in " ".join(keep_b.output.split())
+    runs_made = sorted((runs / "tiny").iterdir())
+    assert len(runs_made) == 3
+    prices = [pd.read_csv(run / "price.csv").iloc[0] for run in runs_made[1:]]
+    assert [p["decision"] for p in prices] == ["keep A", "keep B"]
+    assert prices[0]["price_gbp"] == pytest.approx(0, abs=0.01)
+    assert prices[1]["price_gbp"] == pytest.approx(160_000, abs=0.01)
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--close-by", "B"], "--close-by: write SITE[:SERVICE]@YEAR"),
     (["--wards-min", "B:med"], "--wards-min: write SITE:SERVICE=N"),
