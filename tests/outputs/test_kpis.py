@@ -8,8 +8,6 @@ import pytest
 from model.results import Solution, kpis
 from tests.factory import Tiny
 
-YEARS = [2020, 2021]
-
 
 def _inputs():
     # hub H holds footprint F and sites A and C; hub G holds footprint FG and site B
